@@ -1,0 +1,53 @@
+# landmarket: `make demo` serves the platform on the sample township; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint format sysdeps venv db db-down sample serve bench clean
+
+demo: sysdeps venv db sample  ## set everything up and serve the platform on the sample township
+	$(BIN)/landmarket serve --host $(HOST) --port $(PORT)
+
+test: sysdeps venv db lint  ## the whole suite against a real PostGIS and a real headless Chromium
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+sysdeps:
+	@bash scripts/install-system-deps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+db: venv  ## start the embedded PostGIS cluster under var/ (or migrate LANDMARKET_DATABASE_URL)
+	$(BIN)/landmarket db up
+
+db-down: venv
+	$(BIN)/landmarket db down
+
+sample: db  ## load the sample township into the database
+	$(BIN)/landmarket sample load
+
+serve: venv
+	$(BIN)/landmarket serve --host $(HOST) --port $(PORT)
+
+bench: sysdeps venv db
+	$(BIN)/python -m bench
+
+clean:
+	-$(BIN)/landmarket db down
+	rm -rf var $(VENV) *.egg-info

@@ -1,0 +1,1 @@
+"""The `landmarket` command line: thin commands over the domain and the store."""

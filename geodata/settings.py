@@ -1,0 +1,62 @@
+"""The one settings object: every configurable value, read from LANDMARKET_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Platform settings; each field is LANDMARKET_<NAME> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="LANDMARKET_", env_file=None, extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a PostGIS database; unset means the embedded cluster under var/.",
+    )
+    test_database_url: str | None = Field(
+        default=None,
+        description="Server on which tests create their throwaway database; unset means the embedded one.",
+    )
+    var_dir: Path = Field(default=REPO_ROOT / "var", description="Runtime state: cluster, reports.")
+    db_port: int = Field(default=55432, description="Loopback port of the embedded cluster.")
+    db_name: str = "landmarket"
+    db_user: str = "landmarket"
+    sample_dir: Path = REPO_ROOT / "sample_parcels"
+    policy_dir: Path | None = Field(
+        default=None, description="Extra policy files that override the packaged ones."
+    )
+    basemap: str = Field(
+        default="none",
+        description="'none', 'osm', 'tianditu' (needs tianditu_token) or a local XYZ tile URL template.",
+    )
+    tianditu_token: str | None = None
+    max_features: int = Field(default=5000, description="Largest FeatureCollection a request may post.")
+    max_vertices: int = Field(default=100_000, description="Most vertices one imported geometry may have.")
+    sliver_tolerance_m2: float | None = Field(
+        default=None, description="Overrides the policy's sliver overlap tolerance when set."
+    )
+
+    @property
+    def embedded_database_url(self) -> str:
+        """URL of the private cluster that `landmarket db up` runs."""
+        return (
+            f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.db_port}/{self.db_name}"
+        )
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database the platform talks to."""
+        return self.database_url or self.embedded_database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings read once per process."""
+    return Settings()

@@ -1,0 +1,103 @@
+"""Areas and lengths measured in the CGCS2000 3-degree Gauss-Krüger zone that contains each geometry."""
+
+from __future__ import annotations
+
+import numpy as np
+from geopandas import GeoSeries
+from shapely.geometry.base import BaseGeometry
+
+from landmarket.units import round_area
+
+CGCS2000 = 4490
+# CGCS2000 3-degree GK zones 25..45 (central meridians 75°E..135°E) have consecutive EPSG codes.
+_FIRST_ZONE = 25
+_FIRST_EPSG_PREFIXED = 4513  # easting carries the zone number, e.g. 35569679.061
+_FIRST_EPSG_PLAIN = 4534  # easting is 500000-based without the zone number
+
+
+def gk_zone(lon: float | np.ndarray) -> int | np.ndarray:
+    """3-degree zone number whose central meridian (3·n °E) is nearest to the longitude."""
+    zone = np.floor((np.asarray(lon, dtype=float) + 1.5) / 3.0).astype(int)
+    return int(zone) if np.ndim(zone) == 0 else zone
+
+
+def gk_epsg(zone: int, prefixed: bool = False) -> int:
+    """EPSG code of a CGCS2000 3-degree GK zone."""
+    if not _FIRST_ZONE <= zone <= _FIRST_ZONE + 20:
+        raise ValueError(f"3-degree zone {zone} is outside China (25–45)")
+    return (_FIRST_EPSG_PREFIXED if prefixed else _FIRST_EPSG_PLAIN) + zone - _FIRST_ZONE
+
+
+def gk_zone_of_epsg(epsg: int) -> tuple[int, bool] | None:
+    """(zone, prefixed) for a CGCS2000 3-degree GK EPSG code, else None."""
+    if _FIRST_EPSG_PREFIXED <= epsg < _FIRST_EPSG_PREFIXED + 21:
+        return epsg - _FIRST_EPSG_PREFIXED + _FIRST_ZONE, True
+    if _FIRST_EPSG_PLAIN <= epsg < _FIRST_EPSG_PLAIN + 21:
+        return epsg - _FIRST_EPSG_PLAIN + _FIRST_ZONE, False
+    return None
+
+
+def zones_of(geoms: GeoSeries) -> np.ndarray:
+    """Zone number of each geometry, from the longitude of its bounding-box centre (EPSG:4490)."""
+    geoms = _geographic(geoms)
+    bounds = geoms.bounds.to_numpy()
+    return gk_zone((bounds[:, 0] + bounds[:, 2]) / 2.0)
+
+
+def to_gk(geoms: GeoSeries, zone: int) -> GeoSeries:
+    """Project geometries into one GK zone (no prefix, metres)."""
+    return _geographic(geoms).to_crs(gk_epsg(zone))
+
+
+def areas_m2(geoms: GeoSeries) -> np.ndarray:
+    """Area of each geometry in m², each measured in its own GK zone, rounded to 0.01 m²."""
+    geoms = _geographic(geoms)
+    out = np.zeros(len(geoms), dtype=float)
+    if len(geoms) == 0:
+        return out
+    zones = zones_of(geoms)
+    for zone in np.unique(zones):
+        mask = zones == zone
+        out[mask] = to_gk(geoms[mask], int(zone)).area.to_numpy()
+    out[np.asarray(geoms.is_empty | geoms.isna())] = 0.0
+    return round_area(out)
+
+
+def lengths_m(geoms: GeoSeries) -> np.ndarray:
+    """Length (perimeter for polygons) of each geometry in metres, in its own GK zone."""
+    geoms = _geographic(geoms)
+    out = np.zeros(len(geoms), dtype=float)
+    if len(geoms) == 0:
+        return out
+    zones = zones_of(geoms)
+    for zone in np.unique(zones):
+        mask = zones == zone
+        out[mask] = to_gk(geoms[mask], int(zone)).length.to_numpy()
+    return np.round(out, 3)
+
+
+def area_m2(geom: BaseGeometry, crs: int | str = CGCS2000) -> float:
+    """Area of one geometry in m², measured in its GK zone."""
+    return float(areas_m2(GeoSeries([geom], crs=crs))[0])
+
+
+def _geographic(geoms: GeoSeries) -> GeoSeries:
+    """The series in EPSG:4490 (a missing CRS is an error, never a guess)."""
+    if geoms.crs is None:
+        raise ValueError("geometries have no CRS; areas need EPSG:4490 or a known projection")
+    if geoms.crs.to_epsg() != CGCS2000:
+        geoms = geoms.to_crs(CGCS2000)
+    return geoms
+
+
+__all__ = [
+    "CGCS2000",
+    "area_m2",
+    "areas_m2",
+    "gk_epsg",
+    "gk_zone",
+    "gk_zone_of_epsg",
+    "lengths_m",
+    "to_gk",
+    "zones_of",
+]

@@ -1,0 +1,103 @@
+"""`landmarket db ...`: the embedded PostGIS cluster and schema migrations."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from geodata.cluster import ClusterError, create_database, embedded_cluster
+from geodata.db.migrate import current_revision, head_revision, prepare_database
+from geodata.settings import get_settings
+
+err = Console(stderr=True, soft_wrap=True)
+db_app = typer.Typer(
+    help="数据库：内置 PostGIS 集群与迁移 / database: embedded PostGIS cluster and migrations.",
+    no_args_is_help=True,
+)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]{exc}[/red]")
+    raise typer.Exit(1)
+
+
+@db_app.command("up")
+def up() -> None:
+    """启动数据库并迁移到最新 / start the embedded cluster (or use the configured URL), migrate."""
+    settings = get_settings()
+    try:
+        if settings.database_url is None:
+            cluster = embedded_cluster(settings)
+            started = cluster.ensure_running()
+            state = "已启动 / started" if started else "已在运行 / already running"
+            err.print(f"内置数据库{state}: 127.0.0.1:{cluster.port}, data {cluster.data_dir}")
+            if create_database(cluster.url("postgres"), settings.db_name):
+                err.print(f"已创建数据库 / created database {settings.db_name}")
+        version, revision = prepare_database(settings.effective_database_url)
+    except ClusterError as exc:
+        _fail(exc)
+        return
+    err.print(f"PostGIS {version}; 迁移版本 / schema revision {revision}")
+    err.print(f"URL: {settings.effective_database_url}")
+
+
+@db_app.command("migrate")
+def migrate() -> None:
+    """把迁移应用到配置的数据库 / apply migrations to the configured database."""
+    url = get_settings().effective_database_url
+    try:
+        _, revision = prepare_database(url)
+    except ClusterError as exc:
+        _fail(exc)
+        return
+    err.print(f"已迁移到 / migrated to {revision}")
+
+
+@db_app.command("down")
+def down() -> None:
+    """停止内置集群 / stop the embedded cluster."""
+    settings = get_settings()
+    if settings.database_url is not None:
+        err.print("使用外部数据库，无需停止 / using LANDMARKET_DATABASE_URL; nothing to stop")
+        return
+    try:
+        stopped = embedded_cluster(settings).stop()
+    except ClusterError as exc:
+        _fail(exc)
+        return
+    err.print("已停止 / stopped" if stopped else "未在运行 / not running")
+
+
+@db_app.command("url")
+def url() -> None:
+    """输出数据库 URL / print the database URL alone on stdout."""
+    typer.echo(get_settings().effective_database_url)
+
+
+@db_app.command("status")
+def status() -> None:
+    """数据库状态 / where the database is, whether it runs, its schema revision."""
+    settings = get_settings()
+    if settings.database_url is None:
+        cluster = embedded_cluster(settings)
+        running = cluster.is_running()
+        err.print(f"内置集群 / embedded cluster: {cluster.data_dir}")
+        err.print(f"  端口 / port 127.0.0.1:{cluster.port}; 日志 / log {cluster.log_file}")
+        err.print(f"  运行中 / running: {'是 / yes' if running else '否 / no'}")
+        if not running:
+            raise typer.Exit(1)
+    else:
+        err.print("外部数据库 / external database (LANDMARKET_DATABASE_URL)")
+    try:
+        revision = current_revision(settings.effective_database_url)
+    except Exception as exc:  # any connection failure is the answer here
+        err.print(f"[red]无法连接 / cannot connect: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    head = head_revision()
+    mark = "最新 / up to date" if revision == head else f"需迁移 / behind head {head}"
+    err.print(f"  迁移版本 / schema revision: {revision} ({mark})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `db` command group."""
+    app.add_typer(db_app, name="db")

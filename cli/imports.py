@@ -1,0 +1,80 @@
+"""`landmarket import FILE --layer LAYER`: load one file into PostGIS, all-or-nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from geodata.db.engine import get_engine
+from geodata.db.tables import LAYERS
+from geodata.store import import_layer
+from landmarket.errors import InvalidInput, LandmarketError
+from landmarket.units import area_summary
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def import_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="要导入的文件 / file"),
+    layer: str = typer.Option(..., "--layer", help=" | ".join(LAYERS)),
+    village: str | None = typer.Option(None, "--village", help="村代码 / village code"),
+    coverage: Path | None = typer.Option(
+        None,
+        "--coverage",
+        exists=True,
+        dir_okay=False,
+        help="约束图层的调查范围 / area the constraint layer was surveyed over "
+        "(default: the loaded village boundaries)",
+    ),
+    zone: int | None = typer.Option(None, "--zone", help="高斯-克吕格带号 / GK zone for txt files"),
+    name: str | None = typer.Option(None, "--name", help="约束图层名称 / constraint layer name"),
+    version: str | None = typer.Option(None, "--version", help="约束图层版本 / layer version"),
+    effective: str | None = typer.Option(None, "--effective", help="生效日期 YYYY-MM-DD"),
+    source: str | None = typer.Option(None, "--source", help="来源或文号 / source reference"),
+) -> None:
+    """导入图层（全部成功或全部不写入）/ import a layer into PostGIS (all-or-nothing)."""
+    meta = {"name": name, "version": version, "effective_date": effective, "source": source}
+    try:
+        report = import_layer(
+            get_engine(), file, layer, village=village, coverage=coverage, zone=zone,
+            actor="cli", meta=meta,
+        )  # fmt: skip
+    except InvalidInput as exc:
+        err.print(
+            f"[red]{exc.title}[/red] — {exc.source or file.name}: 未写入任何数据 / nothing written"
+        )
+        for problem in exc.problems:
+            err.print(f"  - {problem}")
+        raise typer.Exit(1) from exc
+    except LandmarketError as exc:
+        err.print(f"[red]{exc.title}[/red]: {exc}")
+        raise typer.Exit(1) from exc
+    table = Table(title=f"已导入 / imported {report.source_name} → {report.layer}")
+    table.add_column("项 / item")
+    table.add_column("值 / value")
+    table.add_row("批次 / batch", str(report.batch_id))
+    table.add_row("记录 / rows", str(report.rows))
+    if report.area_m2 is not None:
+        a = area_summary(report.area_m2)
+        table.add_row(
+            "面积 / area", f"{a['m2']:,.2f} m² = {a['mu']:,.4f} 亩 mu = {a['ha']:,.4f} ha"
+        )
+    if report.constraint_layer_id is not None:
+        table.add_row("约束图层 / constraint layer", str(report.constraint_layer_id))
+    if report.raster_path:
+        table.add_row("栅格 / raster", report.raster_path)
+    table.add_row("SHA-256", report.sha256)
+    out.print(table)
+    for line in report.notes:
+        out.print(f"[yellow]修复 / repaired:[/yellow] {line}")
+    for line in report.warnings:
+        out.print(f"[yellow]警告 / warning:[/yellow] {line}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the top-level `import` command."""
+    app.command("import")(import_command)

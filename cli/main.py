@@ -16,6 +16,8 @@ app = typer.Typer(
 # Each module exposes register(app: typer.Typer) -> None.
 COMMAND_MODULES = [
     "cli.db",
+    "cli.imports",
+    "cli.users",
 ]
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,133 @@
+"""Shared fixtures: a throwaway PostGIS database per test session, sessions, small GeoDataFrames.
+
+The database lives on LANDMARKET_TEST_DATABASE_URL's server, or else on the embedded cluster
+(started here when it is not running). No PostGIS means errors, never skips. During the session
+LANDMARKET_DATABASE_URL points at the throwaway database, so code that reads the settings (CLI,
+API) can never touch the development database.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Polygon, box
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from geodata.cluster import (
+    create_database,
+    drop_database,
+    embedded_cluster,
+    ensure_postgis,
+    server_url,
+)
+from geodata.db.engine import dispose_engines, get_engine
+from geodata.db.migrate import upgrade
+from geodata.settings import get_settings
+from landmarket.areas import gk_epsg
+
+
+@pytest.fixture(scope="session")
+def db_server_url() -> str:
+    """SQLAlchemy URL of the server's maintenance database on which test databases are made."""
+    settings = get_settings()
+    if settings.test_database_url:
+        return settings.test_database_url
+    cluster = embedded_cluster(settings)
+    cluster.ensure_running()
+    return cluster.url("postgres")
+
+
+@pytest.fixture(scope="session")
+def make_database(db_server_url: str) -> Iterator[Callable[[], str]]:
+    """Factory of empty throwaway databases with PostGIS (dropped at the end of the session)."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"landmarket_test_{secrets.token_hex(4)}"
+        create_database(db_server_url, name)
+        made.append(name)
+        url = server_url(db_server_url, name)
+        ensure_postgis(url)
+        return url
+
+    yield make
+    dispose_engines()
+    for name in made:
+        drop_database(db_server_url, name)
+
+
+@pytest.fixture(scope="session")
+def db_url(make_database: Callable[[], str]) -> Iterator[str]:
+    """URL of this session's database, migrated to head; also LANDMARKET_DATABASE_URL meanwhile."""
+    url = make_database()
+    upgrade(url)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LANDMARKET_DATABASE_URL", url)
+        get_settings.cache_clear()
+        try:
+            yield url
+        finally:
+            get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Engine:
+    """The shared Engine of the session's database."""
+    return get_engine(db_url)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test, even when the code under test commits."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        sess = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield sess
+        finally:
+            sess.close()
+            outer.rollback()
+
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def unique_village_code() -> Callable[[], str]:
+    """Fresh 12-digit village codes (county 500111, township 95x) that sample data does not use."""
+
+    def make() -> str:
+        n = next(_serial)
+        return f"500111{950 + n // 1000:03d}{n % 1000:03d}"
+
+    return make
+
+
+@pytest.fixture
+def gk_rect() -> Callable[..., Polygon]:
+    """Rectangle of width × height metres at GK (easting, northing) in a zone, as EPSG:4490."""
+
+    def make(
+        easting: float = 500_000.0, northing: float = 3_300_000.0, width: float = 100.0,
+        height: float = 100.0, zone: int = 36,
+    ) -> Polygon:  # fmt: skip
+        rect = gpd.GeoSeries([box(easting, northing, easting + width, northing + height)])
+        return rect.set_crs(gk_epsg(zone)).to_crs(4490).iloc[0]
+
+    return make
+
+
+@pytest.fixture
+def make_frame() -> Callable[..., gpd.GeoDataFrame]:
+    """GeoDataFrame from a list of attribute dicts, each with a 'geometry' (EPSG:4490 default)."""
+
+    def make(rows: list[dict[str, Any]], crs: int | str = 4490) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+
+    return make

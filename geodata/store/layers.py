@@ -42,7 +42,7 @@ def _existing(session: Session, sql: str, values: list[str]) -> dict[str, Any]:
     """Which of values already exist (value → detail), checked in one query."""
     if not values:
         return {}
-    return dict(session.execute(text(sql), {"values": values}).tuples().all())
+    return {row[0]: row[1] for row in session.execute(text(sql), {"values": values})}
 
 
 def load_parcels(

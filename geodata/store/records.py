@@ -1,7 +1,7 @@
 """Attribute mapping: source columns (English, Chinese or survey abbreviations) to table rows.
 
 Parcels (first matching column wins, case-insensitive):
-  parcel_code        ← parcel_code, 宗地代码, ZDDM
+  parcel_code        ← parcel_code, 宗地代码, ZDDM, parcel_no / 地块编号 (电子报盘 txt)
   land_use_code      ← land_use_code, 地类编码, DLBM
   name               ← name, 宗地名称, 地块名称, 名称
   village_code       ← village_code, 村代码, CJDM (or --village for rows without one)
@@ -34,7 +34,7 @@ from landmarket.codes import CHONGQING_COUNTIES, CodeError, parse_parcel_code, p
 from landmarket.errors import RecordProblem
 
 PARCEL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "parcel_code": ("parcel_code", "宗地代码", "zddm"),
+    "parcel_code": ("parcel_code", "宗地代码", "zddm", "parcel_no", "地块编号"),
     "land_use_code": ("land_use_code", "地类编码", "dlbm"),
     "name": ("name", "宗地名称", "地块名称", "名称"),
     "village_code": ("village_code", "村代码", "cjdm"),
@@ -52,7 +52,7 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "名称", "mc"),
 }
 # Columns a reader may add to locate records; not copied to attrs.
-BOOKKEEPING = {"_record", "record", "geometry"}
+BOOKKEEPING = {"_record", "record", "source_line", "geometry"}
 _TRUE = {"true", "t", "1", "yes", "y", "是", "已登记"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "未登记", ""}
 _VILLAGE_RE = re.compile(r"^\d{12}$")
@@ -79,10 +79,12 @@ def pick_columns(frame: GeoDataFrame, aliases: dict[str, tuple[str, ...]]) -> di
 
 
 def record_labels(frame: GeoDataFrame) -> list[str]:
-    """How problems name each record: the reader's _record column, else 'feature N' (1-based)."""
+    """How problems name each record: the reader's own label, a txt line, else 'feature N'."""
     for col in ("_record", "record"):
         if col in frame.columns:
             return [str(v) for v in frame[col]]
+    if "source_line" in frame.columns:
+        return [f"line {v}" for v in frame["source_line"]]
     return [f"feature {i + 1}" for i in range(len(frame))]
 
 

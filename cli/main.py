@@ -15,6 +15,7 @@ app = typer.Typer(
 
 # Each module exposes register(app: typer.Typer) -> None.
 COMMAND_MODULES = [
+    "cli.convert",
     "cli.db",
     "cli.imports",
     "cli.users",

@@ -27,6 +27,7 @@ VECTORGRID_JS = vendor_url(VECTORGRID, "Leaflet.VectorGrid.bundled.min.js")
 SWAGGER_JS = vendor_url(SWAGGER_UI, "swagger-ui-bundle.js")
 SWAGGER_CSS = vendor_url(SWAGGER_UI, "swagger-ui.css")
 SWAGGER_FAVICON = vendor_url(SWAGGER_UI, "favicon-32x32.png")
+FAVICON = f"{STATIC_URL}/favicon.svg"
 
 # Optional extras a page may ask for by name: (kind, name, url).
 EXTRAS: dict[str, list[tuple[str, str, str]]] = {

@@ -13,7 +13,7 @@ from folium.template import Template
 
 from landmarket import landuse
 from landmarket.units import m2_to_mu, round_area
-from maps.assets import LocalMap
+from maps.assets import FAVICON, LocalMap
 from maps.basemap import add_basemap
 from maps.legend import Legend
 from maps.styles import OUTLINE_COLOUR, UNKNOWN_COLOUR, land_use_colour
@@ -21,6 +21,7 @@ from maps.styles import OUTLINE_COLOUR, UNKNOWN_COLOUR, land_use_colour
 COORD_DECIMALS = 6  # ~0.1 m at Chongqing's latitude: plenty for display, a third of the bytes
 DEFAULT_CENTER = (29.70, 105.72)  # Dazu District
 PAGE_TITLE = "宗地地类图 / Parcels by land use"
+FAVICON_LINK = f'<link rel="icon" href="{FAVICON}" type="image/svg+xml"/>'
 
 
 def _js_json(text: str) -> str:
@@ -131,25 +132,35 @@ POPUP_CSS = """
 """
 
 
-def land_use_legend(codes) -> Legend:
+def land_use_legend(codes, note: str | None = None) -> Legend:
     """Legend rows for the land-use codes present, in code order."""
     entries = [(land_use_colour(c), f"{c} {landuse.name(c)}") for c in sorted(set(map(str, codes)))]
-    return Legend("地类 / Land use (GB/T 21010)", entries)
+    return Legend("地类 / Land use (GB/T 21010)", entries, note=note)
 
 
 def parcels_map(
-    frame: gpd.GeoDataFrame, basemap: str = "none", tianditu_token: str | None = None
+    frame: gpd.GeoDataFrame,
+    basemap: str = "none",
+    tianditu_token: str | None = None,
+    total: int | None = None,
 ) -> LocalMap:
-    """The parcels page as a folium map over a frame of parcels (see parcels_geojson)."""
+    """The parcels page as a folium map over a frame of parcels (see parcels_geojson).
+
+    total is how many parcels matched when the frame holds only the first of them.
+    """
     fmap = LocalMap(location=DEFAULT_CENTER, zoom_start=13, control_scale=True, max_zoom=20)
     fmap.get_root().title = PAGE_TITLE
+    fmap.get_root().header.add_child(folium.Element(FAVICON_LINK), name="lm_favicon")
     add_basemap(fmap, basemap, tianditu_token)
     fmap.get_root().header.add_child(folium.Element(POPUP_CSS), name="lm_popup_css")
     ParcelLayer(frame).add_to(fmap)
     if len(frame):
         minx, miny, maxx, maxy = frame.total_bounds
         fmap.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
-        legend = land_use_legend(frame["land_use_code"])
+        note = None
+        if total is not None and total > len(frame):
+            note = f"仅显示前 {len(frame)} 宗（共 {total} 宗）/ showing {len(frame)} of {total}"
+        legend = land_use_legend(frame["land_use_code"], note)
     else:
         legend = Legend("地类 / Land use (GB/T 21010)", [], note="暂无宗地 / no parcels loaded")
     legend.add_to(fmap)
@@ -157,7 +168,10 @@ def parcels_map(
 
 
 def render_parcels_page(
-    frame: gpd.GeoDataFrame, basemap: str = "none", tianditu_token: str | None = None
+    frame: gpd.GeoDataFrame,
+    basemap: str = "none",
+    tianditu_token: str | None = None,
+    total: int | None = None,
 ) -> str:
     """Full HTML of the parcels page."""
-    return parcels_map(frame, basemap, tianditu_token).get_root().render()
+    return parcels_map(frame, basemap, tianditu_token, total).get_root().render()

@@ -1,0 +1,82 @@
+"""The application factory: settings-driven, routers registered from one list."""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_problem_handlers
+from geodata.db.engine import get_engine
+from geodata.settings import Settings, get_settings
+from maps.assets import STATIC_DIR, STATIC_URL, SWAGGER_CSS, SWAGGER_FAVICON, SWAGGER_JS
+
+TITLE = "landmarket 重庆农村土地市场平台 / Chongqing rural land market platform"
+VERSION = "0.1.0"
+
+# Each module exposes `router: fastapi.APIRouter` (with its own prefix and tags).
+# Add yours here in one line; map pages are routers whose GET paths start with /maps/.
+ROUTER_MODULES = [
+    "api.routers.health",
+    "api.routers.parcels",
+    "api.routers.maps",
+]
+
+
+def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
+    """Build the platform's FastAPI app against settings (default: the environment's)."""
+    settings = settings or get_settings()
+    url = database_url or settings.effective_database_url
+
+    app = FastAPI(
+        title=TITLE,
+        version=VERSION,
+        description="RFC 9457 problem+json errors; bearer tokens for bureau, collective and "
+        "investor roles; anonymous callers are the public role.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database_url = url
+    app.state.engine = get_engine(url)
+    install_problem_handlers(app)
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=TITLE,
+            swagger_js_url=SWAGGER_JS,
+            swagger_css_url=SWAGGER_CSS,
+            swagger_favicon_url=SWAGGER_FAVICON,
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    pages: list[tuple[str, str]] = []
+    for name in ROUTER_MODULES:
+        router: APIRouter = importlib.import_module(name).router
+        app.include_router(router)
+        pages += [
+            (route.path, route.summary or route.path)
+            for route in router.routes
+            if isinstance(route, APIRoute)
+            and route.path.startswith("/maps/")
+            and "{" not in route.path
+            and "GET" in route.methods
+        ]
+    app.state.map_pages = sorted(pages)
+    return app
+
+
+def map_pages(app: FastAPI) -> list[tuple[str, str]]:
+    """(path, title) of every map page: GET routes under /maps/ without path parameters."""
+    return list(app.state.map_pages)

@@ -1,0 +1,121 @@
+"""Uploaded parcel files into the store: save, import all-or-nothing, enforce the village rule."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path, PurePath
+from typing import Any
+
+from fastapi import UploadFile
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.auth import Principal, Role
+from geodata.formats import EXTENSIONS
+from geodata.store import import_layer
+from landmarket.errors import Forbidden, InvalidInput, RecordProblem
+
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+# Shapefile first: its .dbf/.shx/.prj/.cpg siblings are uploaded alongside it.
+MAIN_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".txt")
+OFFENDERS_SHOWN = 20
+
+# Parcels of this batch that are not the collective's: coded for another village, or lying
+# outside its boundary (point on surface, so shared edges do not count).
+OUTSIDE_VILLAGE_SQL = text(
+    """
+    SELECT p.parcel_code, p.village_code
+    FROM parcels p LEFT JOIN villages v ON v.code = :village
+    WHERE p.batch_id = :batch
+      AND (p.village_code IS DISTINCT FROM :village
+           OR v.boundary IS NULL
+           OR NOT ST_Intersects(v.boundary, ST_PointOnSurface(p.geom)))
+    ORDER BY p.parcel_code
+    """
+)
+
+
+def _bad(record: str, problem: str, field: str = "file") -> InvalidInput:
+    return InvalidInput([RecordProblem(record=record, problem=problem, field=field)])
+
+
+def save_uploads(files: list[UploadFile], folder: Path) -> Path:
+    """Write the uploaded files (or one .zip's contents) to folder; return the main data file."""
+    total = 0
+    for upload in files:
+        name = PurePath(upload.filename or "").name
+        if not name:
+            raise _bad("upload", "文件名为空 / a file has no name")
+        target = folder / name
+        with open(target, "wb") as out:
+            while chunk := upload.file.read(1 << 20):
+                total += len(chunk)
+                if total > MAX_UPLOAD_BYTES:
+                    raise _bad(name, f"文件过大 / upload over {MAX_UPLOAD_BYTES >> 20} MB")
+                out.write(chunk)
+        if target.suffix.lower() == ".zip":
+            with zipfile.ZipFile(target) as archive:
+                for member in archive.infolist():
+                    if not member.is_dir():
+                        (folder / PurePath(member.filename).name).write_bytes(archive.read(member))
+            target.unlink()
+    candidates = sorted(folder.iterdir())
+    for suffix in MAIN_SUFFIXES:
+        found = [p for p in candidates if p.suffix.lower() == suffix]
+        if len(found) > 1:
+            raise _bad(found[1].name, f"一次只能导入一个{suffix}文件 / one {suffix} file at a time")
+        if found:
+            return found[0]
+    exts = ", ".join(sorted(EXTENSIONS))
+    raise _bad("upload", f"未找到可导入的文件 / no importable file ({exts}, or a .zip of them)")
+
+
+def check_own_village(session: Session, batch_id: int, village: str) -> None:
+    """Forbidden (listing the parcels) unless every parcel of the batch is the collective's."""
+    rows = session.execute(OUTSIDE_VILLAGE_SQL, {"batch": batch_id, "village": village}).all()
+    if not rows:
+        return
+    exc = Forbidden(
+        f"村集体只能导入本村宗地 / a collective may only import parcels of its own village "
+        f"{village}: {len(rows)} parcel(s) are not"
+    )
+    exc.problems = [
+        RecordProblem(
+            record=f"parcel {code}",
+            field="village_code",
+            problem=f"属于 {other or '—'} 或位于本村界外 / coded for {other or 'no village'} "
+            f"or outside village {village}",
+        )
+        for code, other in rows[:OFFENDERS_SHOWN]
+    ]
+    raise exc
+
+
+def import_parcels_upload(
+    session: Session,
+    files: list[UploadFile],
+    user: Principal,
+    village: str | None = None,
+    zone: int | None = None,
+) -> dict[str, Any]:
+    """Import uploaded parcels for a bureau (any village) or a collective (its own only)."""
+    if user.role is Role.collective:
+        village = village or user.village_code
+        user.require_village(village)
+    folder = Path(tempfile.mkdtemp(prefix="landmarket-upload-"))
+    try:
+        path = save_uploads(files, folder)
+        report = import_layer(
+            session, path, "parcels", village=village, zone=zone, actor=user.actor
+        )
+        if user.role is Role.collective:
+            check_own_village(session, report.batch_id, village)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return report.as_dict()

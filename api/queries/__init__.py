@@ -1,0 +1,1 @@
+"""Read-side SQL used by the API and map routers."""

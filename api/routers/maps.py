@@ -1,0 +1,42 @@
+"""Map pages (/maps/...) and the platform's index page."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.app import TITLE, map_pages
+from api.deps import SessionDep, SettingsDep
+from api.queries.parcels import map_frame
+from maps.assets import FAVICON
+from maps.parcels import render_parcels_page
+
+router = APIRouter(tags=["maps"])
+
+VillageQuery = Annotated[
+    str | None, Query(pattern=r"^\d{12}$", description="村代码 / village code (12 digits)")
+]
+
+
+@router.get("/maps/parcels", response_class=HTMLResponse, summary="宗地地类图 / Parcels map")
+def parcels_page(session: SessionDep, settings: SettingsDep, village_code: VillageQuery = None):
+    """Stored parcels coloured by GB/T 21010 land use, with a legend and popups (public view)."""
+    frame, total = map_frame(session, village_code, limit=settings.map_max_parcels)
+    return render_parcels_page(frame, settings.basemap, settings.tianditu_token, total=total)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/maps", response_class=HTMLResponse, include_in_schema=False)
+def index(request: Request) -> str:
+    """A bilingual index of the API docs and every map page."""
+    links = [("/docs", "接口文档 / API docs (OpenAPI)"), ("/health", "健康检查 / Health")]
+    links += map_pages(request.app)
+    items = "".join(f'<li><a href="{escape(u)}">{escape(t)}</a></li>' for u, t in links)
+    return (
+        f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(TITLE)}'
+        f'</title><link rel="icon" href="{FAVICON}"></head><body style="font-family:sans-serif">'
+        f"<h1>{escape(TITLE)}</h1><ul>{items}</ul></body></html>"
+    )

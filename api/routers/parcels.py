@@ -1,0 +1,43 @@
+"""Parcels: search by bbox and attributes, one parcel, import a file (bureau and collectives)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
+
+from api.deps import CurrentUser, SessionDep, WriterUser
+from api.imports import import_parcels_upload
+from api.paging import PageDep, ParcelFilterDep, feature_collection
+from api.queries.parcels import count_parcels, get_parcel, search_parcels
+
+router = APIRouter(prefix="/api/v1/parcels", tags=["parcels"])
+GEOJSON = {"content": {"application/geo+json": {}}}
+
+
+@router.get("", summary="宗地查询 / Search parcels", responses={200: GEOJSON})
+def list_parcels(
+    request: Request, session: SessionDep, user: CurrentUser, flt: ParcelFilterDep, page: PageDep
+) -> dict[str, Any]:
+    """Parcels in a bbox and matching attribute filters, by parcel code, one page at a time."""
+    total, estimated = count_parcels(session, flt)
+    features = search_parcels(session, flt, user, page.limit, page.offset)
+    return feature_collection(request, features, total, estimated, page)
+
+
+@router.get("/{parcel_code}", summary="单宗地 / One parcel", responses={200: GEOJSON})
+def one_parcel(parcel_code: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """One parcel as a GeoJSON Feature (household data only for the bureau and its collective)."""
+    return get_parcel(session, parcel_code, user)
+
+
+@router.post("/import", status_code=status.HTTP_201_CREATED, summary="导入宗地 / Import parcels")
+def import_parcels(
+    session: SessionDep,
+    user: WriterUser,
+    file: Annotated[list[UploadFile], File(description="GeoPackage/GeoJSON/电子报盘 txt/.zip")],
+    village_code: Annotated[str | None, Form(pattern=r"^\d{12}$")] = None,
+    zone: Annotated[int | None, Form(ge=35, le=37, description="txt 缺带号时 / GK zone")] = None,
+) -> dict[str, Any]:
+    """Import a parcel file all-or-nothing; a collective may import only its own village."""
+    return import_parcels_upload(session, file, user, village_code, zone)

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
         description="'none', 'osm', 'tianditu' (needs tianditu_token) or a local XYZ tile URL template.",
     )
     tianditu_token: str | None = None
+    map_max_parcels: int = Field(default=20_000, description="Most parcels one map page draws.")
     max_features: int = Field(default=5000, description="Largest FeatureCollection a request may post.")
     max_vertices: int = Field(default=100_000, description="Most vertices one imported geometry may have.")
     sliver_tolerance_m2: float | None = Field(

@@ -30,6 +30,7 @@ from geopandas import GeoDataFrame
 from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geodata.hygiene import record_labels
 from landmarket.codes import CHONGQING_COUNTIES, CodeError, parse_parcel_code, parse_unit_code
 from landmarket.errors import RecordProblem
 
@@ -51,8 +52,8 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
     "plan_code": ("plan_code", "用地用海代码", "ydyhfldm", "ghytdm"),
     "name": ("name", "名称", "mc"),
 }
-# Columns a reader may add to locate records; not copied to attrs.
-BOOKKEEPING = {"_record", "record", "source_line", "geometry"}
+# Columns a reader adds to locate records; not copied to attrs.
+BOOKKEEPING = {"source_line", "geometry"}
 _TRUE = {"true", "t", "1", "yes", "y", "是", "已登记"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "未登记", ""}
 _VILLAGE_RE = re.compile(r"^\d{12}$")
@@ -76,16 +77,6 @@ def pick_columns(frame: GeoDataFrame, aliases: dict[str, tuple[str, ...]]) -> di
                 found[target] = lower[name.lower()]
                 break
     return found
-
-
-def record_labels(frame: GeoDataFrame) -> list[str]:
-    """How problems name each record: the reader's own label, a txt line, else 'feature N'."""
-    for col in ("_record", "record"):
-        if col in frame.columns:
-            return [str(v) for v in frame[col]]
-    if "source_line" in frame.columns:
-        return [f"line {v}" for v in frame["source_line"]]
-    return [f"feature {i + 1}" for i in range(len(frame))]
 
 
 def clean(value: Any) -> Any:

@@ -1,4 +1,6 @@
-"""Regenerate the small format fixtures in tests/data/ (run: .venv/bin/python tests/data/make_fixtures.py).
+"""Regenerate the small format fixtures in tests/data/.
+
+Run: .venv/bin/python tests/data/make_fixtures.py
 
 Parcels sit near 宝兴镇, Dazu (105.72°E, 29.70°N, GK zone 35, central meridian 105°E); GK
 coordinates are whole millimetres so round trips can be checked to the millimetre.
@@ -21,7 +23,9 @@ def rect(e: float, n: float, w: float, h: float) -> list[tuple[float, float]]:
     return [(e, n), (e + w, n), (e + w, n + h), (e, n + h)]
 
 
-def point_lines(rings: list[list[tuple[float, float]]], prefixed: bool, start: int = 1) -> list[str]:
+def point_lines(
+    rings: list[list[tuple[float, float]]], prefixed: bool, start: int = 1
+) -> list[str]:
     """点号,圈号,X(north),Y(east) lines with each ring closed on its first point."""
     out, k = [], start - 1
     for ring_no, ring in enumerate(rings, start=1):
@@ -71,7 +75,9 @@ def gbk_file() -> None:
     part1 = rect(E0, N0 + 150, 40.0, 25.0)
     part2 = rect(E0 + 60, N0 + 150, 30.0, 25.0)  # outside ring 1: a second polygon part
     lines = meta_lines("【", "】") + ["【地块坐标】"]
-    lines += parcel([square], True, "0.6667", "1", "宝兴村复垦区1", "面", "H48G059071", "复垦", "0702")
+    lines += parcel(
+        [square], True, "0.6667", "1", "宝兴村复垦区1", "面", "H48G059071", "复垦", "0702"
+    )
     lines += parcel([outer, hole], True, "0.4600", "2", "宝兴村复垦区2", "面", "", "", "0103")
     lines += parcel([part1, part2], True, "", "3", "", "面", "", "建设用地", "")
     (HERE / "baopan_gbk.txt").write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
@@ -80,7 +86,17 @@ def gbk_file() -> None:
 def utf8_bom_file() -> None:
     """[] brackets, UTF-8 with BOM, LF, plain eastings with 带号 in the metadata."""
     lines = meta_lines("[", "]") + ["[地块坐标]"]
-    lines += parcel([rect(E0, N0, 50.0, 40.0)], False, "0.2000", "Z1", "中敖镇宅基地", "面", "", "宅基地", "0702")
+    lines += parcel(
+        [rect(E0, N0, 50.0, 40.0)],
+        False,
+        "0.2000",
+        "Z1",
+        "中敖镇宅基地",
+        "面",
+        "",
+        "宅基地",
+        "0702",
+    )
     lines += parcel([rect(E0 + 100, N0, 30.0, 30.0)], False, "0.0900", "Z2", "", "", "", "", "")
     (HERE / "baopan_utf8_bom.txt").write_bytes(("\ufeff" + "\n".join(lines) + "\n").encode("utf-8"))
 
@@ -88,15 +104,21 @@ def utf8_bom_file() -> None:
 def nozone_file() -> None:
     """Plain eastings and no 带号: ambiguous without --zone."""
     lines = meta_lines("[", "]", drop=("带号",)) + ["[地块坐标]"]
-    lines += parcel([rect(E0, N0, 50.0, 40.0)], False, "0.2000", "1", "无带号地块", "面", "", "", "0101")
+    lines += parcel(
+        [rect(E0, N0, 50.0, 40.0)], False, "0.2000", "1", "无带号地块", "面", "", "", "0101"
+    )
     (HERE / "baopan_nozone.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def area_mismatch_file() -> None:
     """Parcel 2 declares 0.5000 ha for 0.4800 ha (4 % off); parcel 1 is 0.5 % off (no warning)."""
     lines = meta_lines("[", "]") + ["[地块坐标]"]
-    lines += parcel([rect(E0, N0, 100.0, 50.0)], True, "0.5025", "1", "误差内", "面", "", "", "0101")
-    lines += parcel([rect(E0 + 200, N0, 80.0, 60.0)], True, "0.5000", "2", "面积不符", "面", "", "", "0101")
+    lines += parcel(
+        [rect(E0, N0, 100.0, 50.0)], True, "0.5025", "1", "误差内", "面", "", "", "0101"
+    )
+    lines += parcel(
+        [rect(E0 + 200, N0, 80.0, 60.0)], True, "0.5000", "2", "面积不符", "面", "", "", "0101"
+    )
     (HERE / "baopan_area_mismatch.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -104,7 +126,9 @@ def swapped_file() -> None:
     """Parcel 2 has X and Y exchanged (easting first): rejected, naming parcel 2."""
     lines = meta_lines("[", "]") + ["[地块坐标]"]
     lines += parcel([rect(E0, N0, 50.0, 40.0)], True, "0.2000", "1", "正常", "面", "", "", "0101")
-    good = parcel([rect(E0 + 100, N0, 50.0, 40.0)], True, "0.2000", "2", "颠倒", "面", "", "", "0101")
+    good = parcel(
+        [rect(E0 + 100, N0, 50.0, 40.0)], True, "0.2000", "2", "颠倒", "面", "", "", "0101"
+    )
     swapped = [good[0]]
     for line in good[1:]:
         no, ring, x, y = line.split(",")
@@ -116,7 +140,9 @@ def bad_records_file() -> None:
     """Three broken parcels: a non-numeric coordinate, a two-point ring, no points at all."""
     lines = meta_lines("[", "]") + ["[地块坐标]"]
     lines += parcel([rect(E0, N0, 50.0, 40.0)], True, "0.2000", "1", "正常", "面", "", "", "0101")
-    broken = parcel([rect(E0 + 100, N0, 50.0, 40.0)], True, "0.2000", "2", "坏坐标", "面", "", "", "")
+    broken = parcel(
+        [rect(E0 + 100, N0, 50.0, 40.0)], True, "0.2000", "2", "坏坐标", "面", "", "", ""
+    )
     broken[2] = broken[2].replace(".", "x", 1)
     lines += broken
     lines += [header(2, "0.1", "3", "两点", "面", "", "", ""), "J1,1,3287075.344,35569679.061",
@@ -149,10 +175,24 @@ def geojson_files() -> None:
     geojson(
         "parcels_4490.geojson",
         [
-            feature({"parcel_code": "500111001002JC00012", "name": "宝兴村1组宅基地", "land_use_code": "0702"}, poly(a)),
-            feature({"parcel_code": "500111001002JA00013", "name": "宝兴村集体土地", "land_use_code": "0103"}, poly(b)),
+            feature(
+                {
+                    "parcel_code": "500111001002JC00012",
+                    "name": "宝兴村1组宅基地",
+                    "land_use_code": "0702",
+                },
+                poly(a),
+            ),
+            feature(
+                {
+                    "parcel_code": "500111001002JA00013",
+                    "name": "宝兴村集体土地",
+                    "land_use_code": "0103",
+                },
+                poly(b),
+            ),
         ],
-    )  # fmt: skip
+    )
     geojson(
         "swapped_latlon.geojson",
         [
@@ -169,7 +209,9 @@ def geojson_files() -> None:
     bowtie = lonlat([(e + 200, n), (e + 250, n + 50), (e + 250, n), (e + 200, n + 50)])
     chengdu = [[104.06, 30.66], [104.07, 30.66], [104.07, 30.67], [104.06, 30.67]]
     line = {"type": "LineString", "coordinates": a[:2]}
-    geojson("twisted_corner.geojson", [feature({"parcel_code": "500111001002JC00020"}, poly(twisted))])
+    geojson(
+        "twisted_corner.geojson", [feature({"parcel_code": "500111001002JC00020"}, poly(twisted))]
+    )
     geojson(
         "bad_records.geojson",
         [

@@ -105,7 +105,9 @@ class DevelopmentProposal:
         }
 
 
-def _number(data: Mapping[str, Any], key: str, problems: list[RecordProblem], record: str):
+def _number(
+    data: Mapping[str, Any], key: str, problems: list[RecordProblem], record: str, where: str = ""
+):
     """A finite number from the mapping, or None (recording a problem when it is not a number)."""
     raw = data.get(key)
     if raw is None:
@@ -113,10 +115,10 @@ def _number(data: Mapping[str, Any], key: str, problems: list[RecordProblem], re
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        problems.append(RecordProblem(record, f"不是数字 / not a number: {raw!r}", key))
+        problems.append(RecordProblem(record, f"不是数字 / not a number: {raw!r}", where or key))
         return None
     if not math.isfinite(value):
-        problems.append(RecordProblem(record, "不是有限数 / not a finite number", key))
+        problems.append(RecordProblem(record, "不是有限数 / not a finite number", where or key))
         return None
     return value
 
@@ -146,7 +148,7 @@ def proposal_from_dict(data: Mapping[str, Any], record: str = "proposal") -> Dev
                 RecordProblem(record, f"未知用途 / unknown use (one of {', '.join(USES)})", where)
             )
             continue
-        value = _number(raw_floors, use, problems, record)
+        value = _number(raw_floors, use, problems, record, where)
         if value is not None and value < 0:
             problems.append(
                 RecordProblem(record, "建筑面积不能为负 / floor area cannot be negative", where)

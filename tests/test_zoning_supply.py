@@ -1,0 +1,80 @@
+"""Supply modes: terms from policy data, payment schedules, present values, limits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from landmarket.errors import InvalidInput
+from landmarket.policy import load_policy
+from landmarket.zoning.supply import annual_rent, supply_plan, term_factor
+
+ON = date(2026, 1, 1)
+PRICE = 10_000_000.0
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(ON)
+
+
+def test_flexible_term_transfer_is_one_lump_sum_by_term_factor(policy):
+    d = supply_plan("flexible_term_transfer", PRICE, policy, term_years=20).to_dict()
+    r = 0.06
+    factor = (1 - 1.06**-20) / (1 - 1.06**-50)
+    assert d["capitalisation_rate"] == r and d["max_term_years"] == 50
+    assert d["payments"] == [
+        {"year": 1, "kind": "lump_sum", "amount_yuan": round(PRICE * factor, 2), "covers_years": 20}
+    ]
+    assert factor == pytest.approx(term_factor(20, 50, r))
+    assert d["rules"][0]["status"] == "pass" and d["rules"][0]["threshold"] == 50
+
+
+def test_full_term_transfer_costs_the_full_price(policy):
+    d = supply_plan("flexible_term_transfer", PRICE, policy, term_years=50).to_dict()
+    assert d["total_nominal_yuan"] == PRICE
+
+
+def test_long_term_lease_pays_yearly_and_is_worth_the_same_term_transfer(policy):
+    lease = supply_plan("long_term_lease", PRICE, policy).to_dict()
+    assert lease["term_years"] == 20 and len(lease["payments"]) == 20
+    assert {p["kind"] for p in lease["payments"]} == {"rent"}
+    assert lease["payments"][0]["amount_yuan"] == round(annual_rent(PRICE, 50, 0.06), 2)
+    transfer = supply_plan("flexible_term_transfer", PRICE, policy, term_years=20).to_dict()
+    assert lease["present_value_yuan"] == pytest.approx(transfer["present_value_yuan"], abs=0.05)
+
+
+def test_lease_then_transfer_schedule(policy):
+    d = supply_plan("lease_then_transfer", PRICE, policy, lease_years=5).to_dict()
+    assert (d["lease_years"], d["transfer_years"], d["term_years"]) == (5, 45, 50)
+    kinds = [(p["year"], p["kind"], p["covers_years"]) for p in d["payments"]]
+    assert kinds == [(y, "rent", 1) for y in range(1, 6)] + [(6, "lump_sum", 45)]
+    assert d["payments"][-1]["amount_yuan"] == round(PRICE * term_factor(45, 50, 0.06), 2)
+    # Five years of rent plus the remaining 45 years, discounted, are worth the 50-year price.
+    assert d["present_value_yuan"] == pytest.approx(PRICE, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("mode", "kwargs", "field"),
+    [
+        ("long_term_lease", {"term_years": 21}, "supply.lease_term"),
+        ("lease_then_transfer", {"lease_years": 6}, "supply.lease_term"),
+        ("flexible_term_transfer", {"term_years": 51}, "supply.total_term"),
+        ("flexible_term_transfer", {}, "term_years"),
+        ("auction", {}, "mode"),
+    ],
+)
+def test_limits_are_errors(policy, mode, kwargs, field):
+    with pytest.raises(InvalidInput) as err:
+        supply_plan(mode, PRICE, policy, **kwargs)
+    assert field in {p.field for p in err.value.problems}
+
+
+def test_limits_themselves_pass(policy):
+    assert supply_plan("long_term_lease", PRICE, policy, term_years=20).term_years == 20
+    assert supply_plan("lease_then_transfer", PRICE, policy, lease_years=5).lease_years == 5
+    commercial = supply_plan(
+        "flexible_term_transfer", PRICE, policy, term_years=40, use="commercial"
+    )
+    assert commercial.max_term_years == 40 and commercial.total_nominal == pytest.approx(PRICE)

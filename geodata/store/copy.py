@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import shapely
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -19,25 +20,28 @@ def ewkb_hex(geom: BaseGeometry, srid: int = SRID) -> str:
     return shapely.to_wkb(shapely.set_srid(geom, srid), hex=True, include_srid=True)
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, BaseGeometry):
-        return ewkb_hex(value)
-    if isinstance(value, dict | list):
-        return Jsonb(value)
-    return value
+def _column(values: list[Any]) -> list[Any]:
+    """One column ready for COPY: geometries as hex EWKB (vectorised), dicts/lists as JSONB."""
+    sample = next((v for v in values if v is not None), None)
+    if isinstance(sample, BaseGeometry):
+        arr = shapely.set_srid(np.asarray(values, dtype=object), SRID)
+        return list(shapely.to_wkb(arr, hex=True, include_srid=True))
+    if isinstance(sample, dict | list):
+        return [None if v is None else Jsonb(v) for v in values]
+    return values
 
 
 def copy_rows(
     session: Session, table: str, columns: Sequence[str], rows: Iterable[dict[str, Any]]
 ) -> int:
     """COPY rows (dicts keyed by column) into table inside the session's transaction."""
+    rows = list(rows)
+    data = [_column([row.get(c) for row in rows]) for c in columns]
     raw = session.connection().connection.driver_connection
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
-    count = 0
     with raw.cursor() as cur, cur.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([_cell(row.get(c)) for c in columns])
-            count += 1
-    return count
+        for record in zip(*data, strict=True):
+            copy.write_row(record)
+    return len(rows)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 from geopandas import GeoDataFrame
 from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -133,6 +134,19 @@ def to_multipolygon(geom: BaseGeometry | None) -> MultiPolygon | None:
     return None
 
 
+def as_multipolygons(geoms: Any) -> np.ndarray:
+    """to_multipolygon over a whole geometry array, vectorised for the common Polygon case."""
+    arr = np.asarray(geoms, dtype=object)
+    out = arr.copy()
+    ids = shapely.get_type_id(arr)
+    polygons = ids == 3
+    if polygons.any():
+        out[polygons] = shapely.multipolygons(arr[polygons], indices=np.arange(polygons.sum()))
+    for i in np.flatnonzero(~np.isin(ids, (3, 6))):
+        out[i] = to_multipolygon(arr[i])
+    return out
+
+
 def _bool(value: Any) -> bool | None:
     value = clean(value)
     if value is None:
@@ -160,8 +174,11 @@ def map_parcels(frame: GeoDataFrame, village: str | None = None) -> Mapped:
     seen: dict[str, str] = {}
     skip = set(cols.values()) | BOOKKEEPING
     extra = [c for c in frame.columns if c not in skip and c != frame.geometry.name]
-    for i, (label, geom) in enumerate(zip(labels, frame.geometry, strict=True)):
-        get = {k: frame[c].iat[i] for k, c in cols.items()}
+    values = {k: frame[c].tolist() for k, c in cols.items()}  # lists: fast per-row access
+    extras = {str(c): frame[c].tolist() for c in extra}
+    shapes = as_multipolygons(frame.geometry.values)
+    for i, (label, geom) in enumerate(zip(labels, shapes, strict=True)):
+        get = {k: v[i] for k, v in values.items()}
         code = text(get.get("parcel_code"))
         where = f"{label} ({code})" if code else label
         bad = len(out.problems)
@@ -204,11 +221,11 @@ def map_parcels(frame: GeoDataFrame, village: str | None = None) -> Mapped:
                 RecordProblem(where, "不是数字 / not a number", "registered_area_m2")
             )
         row["name"] = text(get.get("name"))
-        row["geom"] = to_multipolygon(geom)
-        if row["geom"] is None:
+        row["geom"] = geom
+        if geom is None:
             out.problems.append(RecordProblem(where, "不是面要素 / not a polygon", "geometry"))
-        attrs = {c: json_safe(frame[c].iat[i]) for c in extra}
-        row["attrs"] = {str(k): v for k, v in attrs.items() if v is not None}
+        attrs = {c: json_safe(v[i]) for c, v in extras.items()}
+        row["attrs"] = {k: v for k, v in attrs.items() if v is not None}
         if len(out.problems) == bad:
             out.rows.append(row)
     return out

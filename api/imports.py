@@ -9,6 +9,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from fastapi import UploadFile
+from pyogrio.errors import DataSourceError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -55,6 +56,8 @@ def save_uploads(files: list[UploadFile], folder: Path) -> Path:
                 if total > MAX_UPLOAD_BYTES:
                     raise _bad(name, f"文件过大 / upload over {MAX_UPLOAD_BYTES >> 20} MB")
                 out.write(chunk)
+        if target.stat().st_size == 0:
+            raise _bad(name, "文件为空 / the file is empty")
         if target.suffix.lower() == ".zip":
             with zipfile.ZipFile(target) as archive:
                 for member in archive.infolist():
@@ -107,9 +110,16 @@ def import_parcels_upload(
     folder = Path(tempfile.mkdtemp(prefix="landmarket-upload-"))
     try:
         path = save_uploads(files, folder)
-        report = import_layer(
-            session, path, "parcels", village=village, zone=zone, actor=user.actor
-        )
+        try:
+            report = import_layer(
+                session, path, "parcels", village=village, zone=zone, actor=user.actor
+            )
+        except DataSourceError as exc:  # a file GDAL cannot open at all
+            reason = str(exc).replace(f"{folder}/", "").split(";")[0]
+            raise _bad(path.name, f"无法读取文件 / cannot read the file: {reason}") from None
+        except InvalidInput as exc:
+            exc.source = path.name  # the upload's name, not our temporary folder
+            raise
         if user.role is Role.collective:
             check_own_village(session, report.batch_id, village)
         session.commit()

@@ -142,7 +142,7 @@ def count_parcels(session: Session, flt: ParcelFilter) -> tuple[int, bool]:
         return n, False
     stmt = select(P.c.id).where(*conds)
     sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
-    plan = session.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}").scalar_one()
+    plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}").scalar_one()
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return max(int(plan[0]["Plan"]["Plan Rows"]), COUNT_CAP + 1), True
 

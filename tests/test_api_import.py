@@ -1,0 +1,132 @@
+"""POST /api/v1/parcels/import: the store's all-or-nothing import through the API, per role."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import geopandas as gpd
+
+from api.errors import PROBLEM_JSON
+from tests.api_fixtures import GK_ZONE35, VILLAGE_A, VILLAGE_C, gk_box, pcode
+
+pytest_plugins = ["tests.api_fixtures"]
+URL = "/api/v1/parcels"
+
+
+def geojson_bytes(rows: list[dict]) -> bytes:
+    """A GeoJSON FeatureCollection (EPSG:4490 lon/lat) of rows with GK 'box' tuples."""
+    frame = gpd.GeoDataFrame(
+        [{k: v for k, v in r.items() if k != "box"} for r in rows],
+        geometry=[gk_box(*r["box"]) for r in rows],
+        crs=GK_ZONE35,
+    ).to_crs(4490)
+    return frame.to_json(drop_id=True).encode()
+
+
+def post(client, world, who: str, body: bytes, name: str = "upload.geojson", **data):
+    files = {"file": (name, body, "application/geo+json")}
+    return client.post(f"{URL}/import", files=files, data=data, headers=world.auth(who))
+
+
+def village_total(client, village: str) -> int:
+    return client.get(URL, params={"village_code": village}).json()["total"]
+
+
+def c_row(seq: int, use: str = "0101", x: float = 2010, **extra) -> dict:
+    """A parcel inside village C (GK x 2000–3000)."""
+    return {"parcel_code": pcode(2, "JD", seq), "land_use_code": use, "box": (x, 500, 50, 40)}
+
+
+def test_collective_imports_its_own_village(api_client, api_world):
+    before = village_total(api_client, VILLAGE_C)
+    body = geojson_bytes([c_row(101), c_row(102, "0103", 2100)])
+    resp = post(api_client, api_world, "collective_c", body, "c_parcels.geojson")
+    assert resp.status_code == 201, resp.text
+    report = resp.json()
+    assert report["layer"] == "parcels" and report["rows"] == 2
+    assert report["source_name"] == "c_parcels.geojson"
+    assert report["area_m2"] == 4000.0  # two 50 m × 40 m plots
+    assert village_total(api_client, VILLAGE_C) == before + 2
+    one = api_client.get(f"{URL}/{pcode(2, 'JD', 101)}").json()["properties"]
+    assert one["village_code"] == VILLAGE_C and one["area_mu"] == 3.0
+
+
+def test_collective_cannot_import_for_another_village(api_client, api_world):
+    before = village_total(api_client, VILLAGE_C)
+    body = geojson_bytes([c_row(111)])
+    # Asking for another village outright.
+    resp = post(api_client, api_world, "collective_a", body, village_code=VILLAGE_C)
+    assert resp.status_code == 403
+    # Parcels coded for village C, sent by village A's collective: imported, found, rolled back.
+    coded = geojson_bytes([{**c_row(112), "village_code": VILLAGE_C}])
+    resp = post(api_client, api_world, "collective_a", coded)
+    assert resp.status_code == 403, resp.text
+    problem = resp.json()
+    assert problem["errors"][0]["record"] == f"parcel {pcode(2, 'JD', 112)}"
+    assert problem["errors"][0]["field"] == "village_code"
+    # Coded for its own village but drawn inside village C: refused as well.
+    drawn = geojson_bytes([{**c_row(113), "village_code": VILLAGE_A}])
+    assert post(api_client, api_world, "collective_a", drawn).status_code == 403
+    assert village_total(api_client, VILLAGE_C) == before
+    assert village_total(api_client, VILLAGE_A) == 6
+
+
+def test_bureau_import_is_all_or_nothing(api_client, api_world):
+    before = api_client.get(URL).json()["total"]
+    rows = [
+        c_row(121),
+        {"parcel_code": "500111960003XX00122", "land_use_code": "0101", "box": (2200, 500, 9, 9)},
+        c_row(123, x=2300),
+        {**c_row(124, x=2400), "parcel_code": pcode(0, "JD", 1)},  # already in the database
+    ]
+    resp = post(api_client, api_world, "bureau", geojson_bytes(rows), "mixed.geojson",
+                village_code=VILLAGE_C)  # fmt: skip
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["content-type"].startswith(PROBLEM_JSON)
+    problem = resp.json()
+    records = {e["record"] for e in problem["errors"]}
+    assert any("500111960003XX00122" in r or "feature 2" in r for r in records), records
+    assert all(e["problem"] for e in problem["errors"])
+    assert problem["detail"].startswith("mixed.geojson: ")
+    assert api_client.get(URL).json()["total"] == before  # nothing written
+    assert api_client.get(f"{URL}/{pcode(2, 'JD', 121)}").status_code == 404
+    # A clean file except one code already stored: refused, naming that record and field.
+    rows = [c_row(125), {**c_row(126, x=2400), "parcel_code": pcode(0, "JD", 1)}]
+    resp = post(api_client, api_world, "bureau", geojson_bytes(rows), village_code=VILLAGE_C)
+    assert resp.status_code == 422, resp.text
+    assert [(e["record"], e["field"]) for e in resp.json()["errors"]] == [
+        (f"parcel {pcode(0, 'JD', 1)}", "parcel_code")
+    ]
+    assert api_client.get(URL).json()["total"] == before
+
+
+def test_bureau_imports_a_zipped_file_once(api_client, api_world):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("batch.geojson", geojson_bytes([c_row(131, x=2500)]))
+    data = buf.getvalue()
+    first = api_client.post(
+        f"{URL}/import",
+        files={"file": ("batch.zip", data, "application/zip")},
+        data={"village_code": VILLAGE_C},
+        headers=api_world.auth("bureau"),
+    )
+    assert first.status_code == 201, first.text
+    again = api_client.post(
+        f"{URL}/import",
+        files={"file": ("batch.zip", data, "application/zip")},
+        data={"village_code": VILLAGE_C},
+        headers=api_world.auth("bureau"),
+    )
+    assert again.status_code == 409  # same file, same layer: already imported
+    assert "batch" in again.json()["detail"]
+
+
+def test_unreadable_upload_is_422(api_client, api_world):
+    resp = post(api_client, api_world, "bureau", b"\x00\x01 not geojson", "junk.geojson")
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["record"] == "junk.geojson"
+    resp = post(api_client, api_world, "bureau", json.dumps({"a": 1}).encode(), "notes.csv")
+    assert resp.status_code == 422

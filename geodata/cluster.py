@@ -123,18 +123,21 @@ class Cluster:
     def init(self) -> None:
         """Run initdb (trust auth, UTF8) and write the listen settings."""
         bin_dir = find_pg_bin()
-        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        root = self.root  # decided once: creating directories below must not change it
+        data, logs = root / "data", root / "log"
+        logs.mkdir(parents=True, exist_ok=True)
         if _running_as_root():
+            if root == self.fallback_root:
+                root.parent.chmod(0o755)  # whatever the umask, postgres must get through
             user = pwd.getpwnam(SERVER_USER)
-            for path in (self.root, self.log_file.parent):
+            for path in (root, logs):
                 os.chown(path, user.pw_uid, user.pw_gid)
         locale = "C.UTF-8" if _has_c_utf8() else "C"
         self._pg(
             [
                 str(bin_dir / "initdb"),
                 "-D",
-                str(self.data_dir),
+                str(data),
                 "--auth=trust",
                 "-U",
                 self.superuser,
@@ -144,7 +147,7 @@ class Cluster:
                 locale,
             ]
         )
-        conf = self.data_dir / "postgresql.conf"
+        conf = data / "postgresql.conf"
         extra = (
             f"\n{_CONF_MARK}\n"
             "listen_addresses = '127.0.0.1'\n"

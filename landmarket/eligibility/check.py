@@ -1,0 +1,167 @@
+"""A check is an ordered list of rules over measured facts, for one parcel or many."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from landmarket.eligibility.context import ConstraintContext
+from landmarket.eligibility.inputs import parcels_frame
+from landmarket.eligibility.measure import measure
+from landmarket.eligibility.rules import Outcome, Rule, rules_for
+from landmarket.eligibility.verdict import FAIL, REVIEW, Verdict, combine
+from landmarket.errors import InvalidInput, RecordProblem
+from landmarket.policy import Policy, load_policy
+from landmarket.units import area_summary
+
+Frame = pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: its rules come from the registry; hooks derive facts, extras and the verdict."""
+
+    name: str
+    title: str
+    needs: frozenset[str]
+    derive: Callable[[Frame, Policy], Frame] | None = None  # facts → facts with derived columns
+    extras: Callable[[Frame, dict[str, Outcome], Policy], Frame] | None = None  # flat extra columns
+    nest: Callable[[Mapping[str, Any], Policy], dict[str, Any]] | None = None  # flat row → extra
+    decide: Callable[[Frame, np.ndarray, Frame], np.ndarray] | None = None  # custom verdicts
+
+    @property
+    def rules(self) -> list[Rule]:
+        """The ordered rules of this check."""
+        return rules_for(self.name)
+
+    def run(self, facts: Frame, policy: Policy, *, site_only: bool = False) -> CheckRun:
+        """Evaluate every rule over the facts frame at once."""
+        if self.derive is not None:
+            facts = self.derive(facts, policy)
+        rules = [r for r in self.rules if not (site_only and r.application)]
+        outcomes = {r.id: r.outcome(facts, policy) for r in rules}
+        verdict = combine([o.status for o in outcomes.values()], len(facts))
+        extras = (
+            self.extras(facts, outcomes, policy)
+            if self.extras is not None
+            else pd.DataFrame(index=facts.index)
+        )
+        if self.decide is not None:
+            verdict = self.decide(facts, verdict, extras)
+        return CheckRun(self, policy, facts, rules, outcomes, verdict, extras)
+
+
+@dataclass
+class CheckRun:
+    """The vectorised result of one check over n parcels."""
+
+    check: Check
+    policy: Policy
+    facts: Frame
+    rules: list[Rule]
+    outcomes: dict[str, Outcome]
+    verdict: np.ndarray
+    extras: Frame = field(repr=False)
+
+    def verdict_at(self, i: int) -> Verdict:
+        """The full Verdict of parcel i."""
+        row = self.facts.iloc[i]
+        results = tuple(r.result(self.outcomes[r.id], i, row, self.policy) for r in self.rules)
+        flat = self.extras.iloc[i].to_dict() if len(self.extras.columns) else {}
+        extra = self.check.nest(flat, self.policy) if self.check.nest is not None else flat
+        return Verdict(
+            check=self.check.name,
+            title=self.check.title,
+            verdict=str(self.verdict[i]),
+            rules=results,
+            areas=area_summary(float(row.area_m2)),
+            policy_version=self.policy.version,
+            on=self.policy.on,
+            extra=extra,
+        )
+
+    def columns(self) -> Frame:
+        """Screening columns: verdict, failed and review rule ids, each rule's value, the extras."""
+        name = self.check.name
+        out = {f"{name}.verdict": self.verdict}
+        out[f"{name}.failed"] = _ids(self.outcomes, FAIL, len(self.facts))
+        out[f"{name}.needs_review"] = _ids(self.outcomes, REVIEW, len(self.facts))
+        for rule_id, outcome in self.outcomes.items():
+            out[rule_id] = outcome.value
+        for col in self.extras.columns:
+            out[f"{name}.{col}"] = self.extras[col].to_numpy()
+        return pd.DataFrame(out, index=self.facts.index)
+
+
+def _ids(outcomes: dict[str, Outcome], status: str, n: int) -> np.ndarray:
+    """Semicolon-joined ids of the rules with a status, per parcel (vectorised per rule)."""
+    out = np.full(n, "", dtype=object)
+    for rule_id, outcome in outcomes.items():
+        mask = outcome.status == status
+        if mask.any():
+            out[mask] = np.where(out[mask] == "", rule_id, out[mask] + ";" + rule_id)
+    return out
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def register_check(check: Check) -> Check:
+    """Add a check to the registry."""
+    if check.name in CHECKS:
+        raise ValueError(f"check {check.name} registered twice")
+    CHECKS[check.name] = check
+    return check
+
+
+def get_check(name: str) -> Check:
+    """A registered check by name (market_entry, reclamation, ticket_landing, approval_route)."""
+    try:
+        return CHECKS[name.replace("-", "_")]
+    except KeyError:
+        raise InvalidInput(
+            [RecordProblem("check", f"未知检查 / unknown check {name!r}; known: {sorted(CHECKS)}")]
+        ) from None
+
+
+def resolve_policy(on: date | None, policy: Policy | None) -> Policy:
+    """The policy given, or the packaged policy in force on the date."""
+    if policy is not None:
+        if on is not None and policy.on != on:
+            raise ValueError("give either a policy or a date, not a policy for another date")
+        return policy
+    return load_policy(on)
+
+
+def check_parcel(
+    name: str,
+    parcel: Any,
+    context: ConstraintContext,
+    *,
+    on: date | None = None,
+    policy: Policy | None = None,
+    site_only: bool = False,
+) -> Verdict:
+    """Run one check on one parcel (one-row GeoDataFrame, GeoJSON Feature or geometry)."""
+    frame = parcels_frame(parcel)
+    if len(frame) != 1:
+        raise InvalidInput(
+            [RecordProblem("parcels", f"应为单个地块, 收到 {len(frame)} / expected one parcel")]
+        )
+    return run_frame(name, frame, context, resolve_policy(on, policy), site_only).verdict_at(0)
+
+
+def run_frame(
+    name: str, frame: gpd.GeoDataFrame, context: ConstraintContext, policy: Policy, site_only: bool
+) -> CheckRun:
+    """Measure and evaluate a check over a normalised parcels frame."""
+    check = get_check(name)
+    facts = measure(frame, context, set(check.needs), policy)
+    facts = facts.join(frame.drop(columns=frame.geometry.name), rsuffix="_input")
+    return check.run(facts, policy, site_only=site_only)

@@ -1,0 +1,171 @@
+"""Parcel inputs of the checks: geometry plus the attributes rules read, validated per record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from landmarket.areas import CGCS2000
+from landmarket.errors import InvalidInput, RecordProblem
+
+# Attribute columns the rules read; any may be absent (absent facts give needs_review, never pass).
+TEXT_COLUMNS = (
+    "parcel_code",  # 宗地代码 (GB/T 37346)
+    "land_use",  # GB/T 21010 code of the parcel itself
+    "intended_use",  # market entry: use from the term table (industrial, commercial, …)
+    "method",  # market entry: transfer | lease | equity
+    "landing_use",  # ticket landing: operational | industrial | allocated
+    "project_level",  # approval route: township | village | other
+    "project_category",  # approval route: energy | transport | water | other
+)
+NUMBER_COLUMNS = (
+    "consent_ratio",  # share of the villagers' meeting / representatives in favour
+    "consent_for",  # votes in favour (with consent_total: compared exactly)
+    "consent_total",
+    "term_years",  # requested term
+    "legal_area_m2",  # legal homestead area (the rest of a homestead parcel is ancillary land)
+    "ticket_m2",  # ticket area offered for landing (or ticket_mu)
+    "ticket_mu",
+)
+FLAG_COLUMNS = ("registered", "disputed")
+PROJECT_LEVELS = ("township", "village", "other")
+PROJECT_CATEGORIES = ("energy", "transport", "water", "other")
+LANDING_USES = ("operational", "industrial", "allocated")
+
+
+def parcels_frame(
+    parcels: gpd.GeoDataFrame | Mapping[str, Any] | Iterable[Mapping[str, Any]] | BaseGeometry,
+    *,
+    crs: Any = CGCS2000,
+    **properties: Any,
+) -> gpd.GeoDataFrame:
+    """A GeoDataFrame (EPSG:4490) from a frame, GeoJSON Feature(Collection) or a geometry."""
+    if isinstance(parcels, gpd.GeoDataFrame):
+        frame = parcels.copy()
+    elif isinstance(parcels, BaseGeometry):
+        frame = gpd.GeoDataFrame([properties], geometry=[parcels], crs=crs)
+        properties = {}
+    else:
+        features = _features(parcels)
+        rows, geoms, problems = [], [], []
+        for i, feature in enumerate(features):
+            try:
+                geoms.append(shape(feature["geometry"]))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                problems.append(
+                    RecordProblem(f"feature {i}", f"几何无效 / bad geometry: {exc}", "geometry")
+                )
+                continue
+            rows.append(dict(feature.get("properties") or {}))
+        if problems:
+            raise InvalidInput(problems, source="parcels")
+        frame = gpd.GeoDataFrame(rows, geometry=geoms, crs=crs)
+    for key, value in properties.items():
+        frame[key] = value
+    if frame.crs is None:
+        raise InvalidInput([RecordProblem("parcels", "无坐标系 / no CRS", "geometry")])
+    if frame.crs.to_epsg() != CGCS2000:
+        frame = frame.to_crs(CGCS2000)
+    return normalise_attributes(frame)
+
+
+def _features(obj: Any) -> list[Mapping[str, Any]]:
+    if isinstance(obj, Mapping):
+        if obj.get("type") == "FeatureCollection":
+            return list(obj.get("features") or [])
+        if obj.get("type") == "Feature":
+            return [obj]
+        if "type" in obj and "coordinates" in obj:
+            return [{"type": "Feature", "geometry": obj, "properties": {}}]
+        raise InvalidInput(
+            [RecordProblem("parcels", "不是 GeoJSON 要素 / not a GeoJSON feature", "type")]
+        )
+    return list(obj)
+
+
+def normalise_attributes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Attribute columns typed (text, float, flag); invalid values listed per record and field."""
+    frame = frame.copy()
+    problems: list[RecordProblem] = []
+    for col in TEXT_COLUMNS:
+        if col in frame.columns:
+            values = frame[col].astype("string").str.strip()
+            frame[col] = values.mask(values == "")
+        else:
+            frame[col] = pd.array([pd.NA] * len(frame), dtype="string")
+    for col in NUMBER_COLUMNS:
+        if col in frame.columns:
+            numbers = pd.to_numeric(frame[col], errors="coerce")
+            bad = numbers.isna() & frame[col].notna()
+            problems += [
+                _problem(frame, i, col, "不是数值 / not a number") for i in np.flatnonzero(bad)
+            ]
+            frame[col] = numbers.astype(float)
+        else:
+            frame[col] = np.nan
+    for col in FLAG_COLUMNS:
+        frame[col] = _flags(frame, col, problems)
+    _check_ranges(frame, problems)
+    if problems:
+        raise InvalidInput(problems, source="parcels")
+    return frame
+
+
+def _flags(frame: gpd.GeoDataFrame, col: str, problems: list[RecordProblem]) -> pd.Series:
+    if col not in frame.columns:
+        return pd.Series(pd.array([pd.NA] * len(frame), dtype="boolean"), index=frame.index)
+    truth = dict.fromkeys(("true", "1", "1.0", "yes", "是"), True)
+    truth.update(dict.fromkeys(("false", "0", "0.0", "no", "否"), False))
+    text = frame[col].astype("string").str.strip().str.lower()
+    mapped = text.map(truth, na_action="ignore")
+    bad = mapped.isna() & text.notna()
+    problems += [
+        _problem(frame, i, col, "不是是/否值 / not a yes/no value") for i in np.flatnonzero(bad)
+    ]
+    return mapped.astype("boolean")
+
+
+def _check_ranges(frame: gpd.GeoDataFrame, problems: list[RecordProblem]) -> None:
+    checks = [
+        (
+            "consent_ratio",
+            (frame.consent_ratio < 0) | (frame.consent_ratio > 1),
+            "须在 0–1 / must be 0–1",
+        ),
+        ("consent_for", frame.consent_for < 0, "不能为负 / must not be negative"),
+        ("consent_total", frame.consent_total <= 0, "须大于 0 / must be positive"),
+        (
+            "consent_for",
+            frame.consent_for > frame.consent_total,
+            "超过总数 / exceeds consent_total",
+        ),
+        ("term_years", frame.term_years <= 0, "须大于 0 / must be positive"),
+        ("legal_area_m2", frame.legal_area_m2 < 0, "不能为负 / must not be negative"),
+        ("ticket_m2", frame.ticket_m2 < 0, "不能为负 / must not be negative"),
+        ("ticket_mu", frame.ticket_mu < 0, "不能为负 / must not be negative"),
+    ]
+    for col, bad, text in checks:
+        problems += [_problem(frame, i, col, text) for i in np.flatnonzero(bad.fillna(False))]
+    choices = [
+        ("project_level", PROJECT_LEVELS),
+        ("project_category", PROJECT_CATEGORIES),
+        ("landing_use", LANDING_USES),
+    ]
+    for col, allowed in choices:
+        bad = frame[col].notna() & ~frame[col].isin(allowed)
+        problems += [
+            _problem(frame, i, col, f"须为 / must be one of {', '.join(allowed)}")
+            for i in np.flatnonzero(bad.fillna(False))
+        ]
+
+
+def _problem(frame: gpd.GeoDataFrame, i: int, col: str, text: str) -> RecordProblem:
+    code = frame["parcel_code"].iloc[i] if "parcel_code" in frame.columns else None
+    record = f"parcel {code}" if isinstance(code, str) and code else f"feature {i}"
+    return RecordProblem(record, text, col)

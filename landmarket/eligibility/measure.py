@@ -1,0 +1,164 @@
+"""Vectorised measurements behind the rules: overlaps, coverage gaps, land-use areas, slope."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from landmarket.areas import to_gk, zones_of
+from landmarket.eligibility.context import ConstraintContext, Projected
+from landmarket.landuse import GBT21010, LandClass
+from landmarket.policy import Policy
+from landmarket.slope import STAT_COLUMNS, zonal_slope
+from landmarket.units import round_area
+
+THREE_LINES = ("pbf", "redline", "udb")
+# Measurement groups a check can ask for.
+LINES, PLAN, LANDUSE, SLOPE = "three_lines", "village_plan", "landuse", "slope"
+
+
+def measure(
+    parcels: gpd.GeoDataFrame, context: ConstraintContext, needs: set[str], policy: Policy
+) -> pd.DataFrame:
+    """Facts per parcel (areas in m² at 0.01): area, layer overlaps and gaps, land use, slope."""
+    n = len(parcels)
+    cols: dict[str, np.ndarray] = {"area_m2": np.zeros(n)}
+    if LINES in needs or LANDUSE in needs:
+        for name in THREE_LINES:
+            cols[f"{name}_overlap_m2"] = np.zeros(n)
+            cols[f"{name}_uncovered_m2"] = np.zeros(n)
+    if PLAN in needs:
+        cols["plan_operational_m2"] = np.zeros(n)
+        cols["village_plan_uncovered_m2"] = np.zeros(n)
+        cols["plan_code_main"] = np.full(n, None, dtype=object)
+    if LANDUSE in needs:
+        for key in ("lu_covered_m2", "lu_arable_m2", "lu_agri_m2"):
+            cols[key] = np.zeros(n)
+    geoms_all = parcels.geometry
+    zones = zones_of(geoms_all) if n else np.zeros(0, dtype=int)
+    for zone in np.unique(zones):
+        pos = np.flatnonzero(zones == zone)
+        geoms = np.asarray(to_gk(geoms_all.iloc[pos], int(zone)).values)
+        area = shapely.area(geoms)
+        cols["area_m2"][pos] = area
+        if LINES in needs or LANDUSE in needs:
+            for name in THREE_LINES:
+                _lines(context, name, int(zone), geoms, area, pos, cols)
+        if PLAN in needs:
+            _plan(context, policy, int(zone), geoms, area, pos, cols)
+        if LANDUSE in needs:
+            _landuse(context, int(zone), geoms, pos, cols)
+    facts = pd.DataFrame(
+        {k: round_area(v) if k.endswith("_m2") else v for k, v in cols.items()},
+        index=parcels.index,
+    )
+    if LANDUSE in needs:
+        covered = facts.lu_covered_m2.clip(upper=facts.area_m2)
+        facts["lu_uncovered_m2"] = round_area((facts.area_m2 - covered).clip(lower=0).to_numpy())
+        facts["parcels_missing"] = context.parcels is None
+    for name in THREE_LINES if (LINES in needs or LANDUSE in needs) else ():
+        facts[f"{name}_missing"] = context.layer(name) is None
+    if PLAN in needs:
+        facts["village_plan_missing"] = context.village_plan is None
+    if SLOPE in needs:
+        facts = facts.join(_slope(parcels, context, policy))
+    return facts
+
+
+def _pairs(geoms: np.ndarray, layer: Projected) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intersecting (parcel, feature) pairs from the layer's tree, and their intersections."""
+    if len(layer.geoms) == 0 or len(geoms) == 0:
+        empty = np.zeros(0, dtype=int)
+        return empty, empty, np.zeros(0, dtype=object)
+    i, j = layer.frame.sindex.query(geoms, predicate="intersects")
+    return i, j, shapely.intersection(geoms[i], layer.geoms[j])
+
+
+def _sum(i: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(i, weights=weights, minlength=n) if len(i) else np.zeros(n)
+
+
+def _uncovered(geoms: np.ndarray, area: np.ndarray, layer: Projected | None) -> np.ndarray:
+    """Area of each parcel outside the layer's coverage (all of it when the layer is missing)."""
+    if layer is None:
+        return area.copy()
+    if layer.coverage is None:  # the layer claims authority everywhere
+        return np.zeros(len(geoms))
+    out = np.zeros(len(geoms))
+    todo = np.flatnonzero(~shapely.covers(layer.coverage, geoms))
+    if len(todo):
+        out[todo] = shapely.area(shapely.difference(geoms[todo], layer.coverage))
+    return out
+
+
+def _lines(context, name, zone, geoms, area, pos, cols) -> None:
+    layer = context.layer(name)
+    proj = layer.in_zone(zone) if layer is not None else None
+    cols[f"{name}_uncovered_m2"][pos] = _uncovered(geoms, area, proj)
+    if proj is not None:
+        i, _, inter = _pairs(geoms, proj)
+        cols[f"{name}_overlap_m2"][pos] = _sum(i, shapely.area(inter), len(geoms))
+
+
+def _plan(context, policy, zone, geoms, area, pos, cols) -> None:
+    layer = context.village_plan
+    proj = layer.in_zone(zone) if layer is not None else None
+    cols["village_plan_uncovered_m2"][pos] = _uncovered(geoms, area, proj)
+    if proj is None:
+        return
+    i, j, inter = _pairs(geoms, proj)
+    pieces = shapely.area(inter)
+    codes = proj.frame["plan_code"].astype("string").to_numpy(dtype=object, na_value=None)[j]
+    operational = np.isin(codes, list(policy.value("market_entry.operational_plan_codes")))
+    cols["plan_operational_m2"][pos] = _sum(i, np.where(operational, pieces, 0.0), len(geoms))
+    if len(i):
+        order = np.lexsort((-pieces, i))  # largest piece first within each parcel
+        first = order[np.r_[True, i[order][1:] != i[order][:-1]]]
+        cols["plan_code_main"][pos[i[first]]] = codes[first]
+
+
+def _landuse(context, zone, geoms, pos, cols) -> None:
+    """Land-use parcels and PBF under each parcel: covered, arable outside PBF, agricultural."""
+    n = len(geoms)
+    pbf = context.pbf.in_zone(zone) if context.pbf is not None else None
+    pbf_area = np.zeros(n)
+    if pbf is not None:
+        ip, _, inter = _pairs(geoms, pbf)
+        pbf_area = _sum(ip, shapely.area(inter), n)
+    if context.parcels is None:
+        cols["lu_covered_m2"][pos] = pbf_area
+        return
+    land = context.parcels.in_zone(zone)
+    i, j, pieces = _pairs(geoms, land)
+    codes = land.frame["land_use"].astype("string").to_numpy(dtype=object, na_value="")[j]
+    classes = pd.Series(codes, dtype=object).map(_CLASS).fillna("").to_numpy(dtype=object)
+    known = classes != ""
+    arable = np.char.startswith(codes.astype(str), "01") & known
+    agri = classes == LandClass.agricultural.value
+    piece_area = np.where(known, shapely.area(pieces), 0.0)
+    in_pbf = np.zeros(len(i))
+    if pbf is not None and len(i):
+        k, _, inter = _pairs(pieces, pbf)
+        in_pbf = _sum(k, shapely.area(inter), len(i)) * known
+    cols["lu_covered_m2"][pos] = _sum(i, piece_area, n) + pbf_area - _sum(i, in_pbf, n)
+    cols["lu_arable_m2"][pos] = _sum(i, np.where(arable, piece_area - in_pbf, 0.0), n)
+    cols["lu_agri_m2"][pos] = _sum(i, np.where(agri, piece_area, 0.0), n)
+
+
+# Broad class of each known GB/T 21010 code; unknown codes count as not covered.
+_CLASS = {code: entry[2].value for code, entry in GBT21010.items()}
+
+
+def _slope(parcels: gpd.GeoDataFrame, context: ConstraintContext, policy: Policy) -> pd.DataFrame:
+    if context.dem is None:
+        stats = pd.DataFrame(index=parcels.index)
+        for col in STAT_COLUMNS:
+            stats[col] = "none" if col == "slope_method" else (0 if "cells" in col else np.nan)
+        stats["dem_outside_share"] = 1.0
+        stats["dem_missing"] = True
+        return stats
+    stats = zonal_slope(parcels.geometry, context.dem, policy.number("reclamation.slope_limit"))
+    stats["dem_missing"] = False
+    return stats

@@ -1,0 +1,224 @@
+"""The rule registry: each rule an object with an id, a bilingual title, a source and evaluate()."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from landmarket.eligibility.context import LAYER_NAMES
+from landmarket.eligibility.verdict import FAIL, INFO, PASS, REVIEW, RuleResult
+from landmarket.policy import Param, Policy
+from landmarket.units import round_area
+
+SLIVER = "three_lines.sliver_tolerance"
+REDLINE_SOURCE = (
+    "三区三线: 生态保护红线严格保护 / three zones, three lines: the red line is strictly protected"
+)
+_DEFAULT_TEXT = {
+    PASS: "通过 / passed",
+    FAIL: "不符合 / failed",
+    REVIEW: "数据不足, 需人工核查 / data missing, needs review",
+    INFO: "提示 / for information",
+}
+
+
+@dataclass
+class Outcome:
+    """A rule evaluated over many parcels at once: a status and a measured value per parcel."""
+
+    status: np.ndarray
+    value: np.ndarray
+    threshold: Any = None
+    unit: str = ""
+    param: Param | None = None
+
+
+class Rule:
+    """Base of every rule; subclasses set the class attributes and implement outcome()."""
+
+    id: ClassVar[str]
+    check: ClassVar[str]
+    title: ClassVar[str]  # "中文 / English"
+    source: ClassVar[str]  # legal basis, used when the threshold has no policy parameter
+    application: ClassVar[bool] = False  # reads facts of an application (consent, use, term)
+    texts: ClassVar[Mapping[str, str]] = {}  # status → bilingual detail template
+
+    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+        """Status and value for every parcel in the facts frame (vectorised)."""
+        raise NotImplementedError
+
+    def evaluate(self, facts: Mapping[str, Any] | pd.DataFrame, policy: Policy) -> RuleResult:
+        """The rule for one parcel's facts."""
+        frame = facts if isinstance(facts, pd.DataFrame) else pd.DataFrame([dict(facts)])
+        return self.result(self.outcome(frame.iloc[:1], policy), 0, frame.iloc[0], policy)
+
+    def result(
+        self, outcome: Outcome, i: int, row: Mapping[str, Any], policy: Policy
+    ) -> RuleResult:
+        """The RuleResult of parcel i from a vectorised outcome."""
+        status = str(outcome.status[i])
+        value = outcome.value[i] if outcome.value is not None else None
+        param = outcome.param
+        return RuleResult(
+            rule_id=self.id,
+            title=self.title,
+            status=status,
+            value=plain(value),
+            threshold=plain(outcome.threshold),
+            unit=outcome.unit,
+            source=_source(self.source, param),
+            policy_version=param.version if param is not None else policy.version,
+            detail=self.describe(status, value, outcome, row),
+            provisional=bool(param.provisional) if param is not None else False,
+        )
+
+    def describe(self, status: str, value: Any, outcome: Outcome, row: Mapping[str, Any]) -> str:
+        """Bilingual detail text of one result."""
+        template = self.texts.get(status, _DEFAULT_TEXT[status])
+        fields = _Fields({k: fmt(v) for k, v in dict(row).items()})
+        fields.update(value=fmt(value), threshold=fmt(outcome.threshold), unit=outcome.unit)
+        return template.format_map(fields)
+
+
+def _source(rule_source: str, param: Param | None) -> str:
+    """The citation of a result: the threshold's own source, or the rule's basis plus tolerance."""
+    if param is None:
+        return rule_source
+    if param.key == SLIVER:
+        return f"{rule_source}; 容差 / tolerance: {param.source}"
+    return param.source
+
+
+class _Fields(dict):
+    def __missing__(self, key: str) -> str:
+        return f"{{{key}}}"
+
+
+RULES: dict[str, Rule] = {}
+_BY_CHECK: dict[str, list[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: add a rule to the registry, in definition order within its check."""
+    rule = cls()
+    if rule.id in RULES:
+        raise ValueError(f"rule {rule.id} registered twice")
+    RULES[rule.id] = rule
+    _BY_CHECK.setdefault(rule.check, []).append(rule)
+    return cls
+
+
+def rules_for(check: str) -> list[Rule]:
+    """The ordered rules of a check."""
+    return list(_BY_CHECK.get(check, []))
+
+
+def plain(value: Any) -> Any:
+    """A numpy/pandas scalar as a plain Python value (NaN and NA as None, floats to 4 decimals)."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 4)
+    if isinstance(value, list | tuple | np.ndarray):
+        return [plain(v) for v in value]
+    return value
+
+
+def fmt(value: Any) -> str:
+    """A value as detail text."""
+    value = plain(value)
+    if value is None:
+        return "—"
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    if isinstance(value, list):
+        return ", ".join(fmt(v) for v in value)
+    return str(value)
+
+
+def select(n: int, cases: list[tuple[np.ndarray, str]], default: str = PASS) -> np.ndarray:
+    """Status per parcel: the first case whose mask is true, else the default."""
+    out = np.full(n, default, dtype=object)
+    done = np.zeros(n, dtype=bool)
+    for mask, status in cases:
+        mask = np.asarray(pd.array(mask, dtype="boolean").fillna(False), dtype=bool) & ~done
+        out[mask] = status
+        done |= mask
+    return out
+
+
+def tolerance(policy: Policy) -> tuple[float, Param]:
+    """The sliver tolerance in m² (0.01 precision) and its parameter."""
+    return round_area(policy.area_m2(SLIVER)), policy[SLIVER]
+
+
+class LayerOverlapRule(Rule):
+    """No overlap with a protected layer beyond the sliver tolerance; outside coverage → review."""
+
+    layer: ClassVar[str]
+    source = "土地管理法(2019) 第四十四条 / Land Administration Law 2019 art. 44"
+
+    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+        tol, param = tolerance(policy)
+        overlap = facts[f"{self.layer}_overlap_m2"].to_numpy(dtype=float)
+        uncovered = facts[f"{self.layer}_uncovered_m2"].to_numpy(dtype=float)
+        status = select(len(facts), [(overlap > tol, FAIL), (uncovered > tol, REVIEW)])
+        return Outcome(status, overlap, tol, "m2", param)
+
+    def describe(self, status: str, value: Any, outcome: Outcome, row: Mapping[str, Any]) -> str:
+        return layer_text(self.layer, status, value, outcome.threshold, row)
+
+
+class LayerInsideRule(Rule):
+    """The parcel lies inside a layer (e.g. the UDB) up to the sliver tolerance."""
+
+    layer: ClassVar[str]
+    source = "土地管理法(2019) 第四十四条 / Land Administration Law 2019 art. 44"
+
+    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+        tol, param = tolerance(policy)
+        outside = round_area(
+            (facts.area_m2 - facts[f"{self.layer}_overlap_m2"]).clip(lower=0).to_numpy()
+        )
+        uncovered = facts[f"{self.layer}_uncovered_m2"].to_numpy(dtype=float)
+        status = select(len(facts), [(uncovered > tol, REVIEW), (outside > tol, FAIL)])
+        return Outcome(status, outside, tol, "m2", param)
+
+    def describe(self, status: str, value: Any, outcome: Outcome, row: Mapping[str, Any]) -> str:
+        zh, en = LAYER_NAMES[self.layer].split(" / ")
+        if status == REVIEW:
+            return layer_text(self.layer, status, value, outcome.threshold, row)
+        if status == FAIL:
+            return f"{fmt(value)} m² 位于{zh}外 / {fmt(value)} m² lies outside the {en}"
+        return f"位于{zh}内 / inside the {en}"
+
+
+def layer_text(layer: str, status: str, value: Any, threshold: Any, row: Mapping[str, Any]) -> str:
+    """Detail text of an overlap with, or a coverage gap of, a constraint layer."""
+    zh, en = LAYER_NAMES[layer].split(" / ")
+    if status == REVIEW:
+        if row.get(f"{layer}_missing"):
+            return f"缺少图层: {zh} / layer missing: {en}"
+        gap = fmt(row.get(f"{layer}_uncovered_m2"))
+        return f"{gap} m² 在{zh}图层覆盖范围外 / {gap} m² outside the coverage of the {en} layer"
+    if status == FAIL:
+        return (
+            f"与{zh}重叠 {fmt(value)} m², 超过容差 {fmt(threshold)} m² / "
+            f"overlaps the {en} by {fmt(value)} m², above the {fmt(threshold)} m² tolerance"
+        )
+    return (
+        f"与{zh}重叠 {fmt(value)} m², 未超过容差 / "
+        f"overlap with the {en} {fmt(value)} m², within the {fmt(threshold)} m² tolerance"
+    )

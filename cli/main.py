@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "cli.convert",
     "cli.db",
     "cli.imports",
+    "cli.policy",
     "cli.users",
 ]
 

@@ -188,6 +188,7 @@ def load_policy(
                 )
             ]
         )
+    _no_ambiguity(in_force)
     params: dict[str, Param] = {}
     for layer in in_force:
         for key, raw in layer.params.items():
@@ -223,6 +224,16 @@ def available_versions(policy_dir: Path | str | None = None) -> list[tuple[date,
     if policy_dir is not None:
         layers += _read_dir(Path(policy_dir), override=True)
     return sorted((layer.effective, layer.version) for layer in layers)
+
+
+def _no_ambiguity(layers: list[PolicyLayer]) -> None:
+    """Two files of one kind and date may not set the same key: which wins would be arbitrary."""
+    seen: dict[tuple[date, bool, str], PolicyLayer] = {}
+    for layer in layers:
+        for key in layer.params:
+            other = seen.setdefault((layer.effective, layer.override, key), layer)
+            if other is not layer:
+                _bad(layer, key, f"与同日生效的 {other.version} 重复 / also set by {other.version}")
 
 
 def _merge(prior: Param | None, key: str, raw: Mapping[str, Any], layer: PolicyLayer) -> Param:

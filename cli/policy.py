@@ -1,0 +1,75 @@
+"""`landmarket policy show`: the policy parameters in force on a date, with versions and sources."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from geodata.settings import get_settings
+from landmarket.errors import LandmarketError
+from landmarket.policy import Policy, policy_from_settings
+
+err = Console(stderr=True, soft_wrap=True)
+policy_app = typer.Typer(help="政策参数 / policy parameters in force.", no_args_is_help=True)
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD: {text}") from exc
+
+
+@policy_app.command("show")
+def show(
+    on: str | None = typer.Option(
+        None, "--on", help="日期 YYYY-MM-DD(默认今天) / date, default today"
+    ),
+    prefix: str | None = typer.Option(
+        None, "--key", help="只显示此前缀 / only keys with this prefix"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+) -> None:
+    """显示某日生效的政策参数 / print the policy in force on a date."""
+    try:
+        policy = policy_from_settings(get_settings(), _date(on))
+    except LandmarketError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(1) from exc
+    data = policy.to_dict()
+    if prefix:
+        data["params"] = {k: v for k, v in data["params"].items() if k.startswith(prefix)}
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    _print(policy, data)
+
+
+def _print(policy: Policy, data: dict) -> None:
+    out = Console(soft_wrap=True, highlight=False)
+    out.print(f"生效日期 / in force on {data['on']}: 政策版本 / policy version {policy.version}")
+    for layer in data["layers"]:
+        kind = " (覆盖 / override)" if layer["override"] else ""
+        out.print(f"  {layer['effective']}  {layer['version']}{kind}  {escape(layer['title'])}")
+    out.print()
+    for key, param in data["params"].items():
+        value = param["value"]
+        shown = (
+            "(未配置 / not configured)" if value is None else json.dumps(value, ensure_ascii=False)
+        )
+        flag = "  [暂定 / provisional]" if param["provisional"] else ""
+        out.print(
+            f"{key} = {escape(shown)} {escape(param['unit'])}  <{param['version']}>{escape(flag)}"
+        )
+        out.print(f"    {escape(param['source'])}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `policy` command group."""
+    app.add_typer(policy_app, name="policy")

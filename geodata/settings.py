@@ -38,8 +38,12 @@ class Settings(BaseSettings):
     )
     tianditu_token: str | None = None
     map_max_parcels: int = Field(default=20_000, description="Most parcels one map page draws.")
-    max_features: int = Field(default=5000, description="Largest FeatureCollection a request may post.")
-    max_vertices: int = Field(default=100_000, description="Most vertices one imported geometry may have.")
+    max_features: int = Field(
+        default=5000, description="Largest FeatureCollection a request may post."
+    )
+    max_vertices: int = Field(
+        default=100_000, description="Most vertices one imported geometry may have."
+    )
     sliver_tolerance_m2: float | None = Field(
         default=None, description="Overrides the policy's sliver overlap tolerance when set."
     )
@@ -47,9 +51,7 @@ class Settings(BaseSettings):
     @property
     def embedded_database_url(self) -> str:
         """URL of the private cluster that `landmarket db up` runs."""
-        return (
-            f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.db_port}/{self.db_name}"
-        )
+        return f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.db_port}/{self.db_name}"
 
     @property
     def effective_database_url(self) -> str:

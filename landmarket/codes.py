@@ -72,9 +72,7 @@ def parse_parcel_code(code: str) -> ParcelCode:
         raise CodeError(f"parcel code {code!r} has {len(code)} characters, expected 19")
     m = _PARCEL_RE.match(code)
     if not m:
-        raise CodeError(
-            f"parcel code {code!r} must be 12 digits, 2 capital letters, 5 digits"
-        )
+        raise CodeError(f"parcel code {code!r} must be 12 digits, 2 capital letters, 5 digits")
     county, district, sub, feature, seq = m.groups()
     if county not in CHONGQING_COUNTIES:
         raise CodeError(f"parcel code {code!r}: {county} is not a Chongqing district/county code")
@@ -100,7 +98,9 @@ def parse_unit_code(code: str) -> tuple[ParcelCode, str, str]:
         raise CodeError(f"unit code {code!r} has {len(code)} characters, expected 28")
     m = _UNIT_RE.match(code)
     if not m or m.group(2) not in FIXTURE_TYPE:
-        raise CodeError(f"unit code {code!r} must be a parcel code, a fixture letter F/L/Q/W, 8 digits")
+        raise CodeError(
+            f"unit code {code!r} must be a parcel code, a fixture letter F/L/Q/W, 8 digits"
+        )
     return parse_parcel_code(m.group(1)), FIXTURE_TYPE[m.group(2)], m.group(3)
 
 

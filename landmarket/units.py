@@ -11,7 +11,9 @@ AREA_DECIMALS = 2  # areas are reported, and thresholds compared, to 0.01 m²
 
 def m2_to_mu(m2):
     """Square metres to mu."""
-    return np.asarray(m2, dtype=float) * 15.0 / 10000.0 if np.ndim(m2) else float(m2) * 15.0 / 10000.0
+    return (
+        np.asarray(m2, dtype=float) * 15.0 / 10000.0 if np.ndim(m2) else float(m2) * 15.0 / 10000.0
+    )
 
 
 def mu_to_m2(mu):
@@ -31,7 +33,11 @@ def ha_to_m2(ha):
 
 def round_area(m2):
     """Round an area to the reporting precision (0.01 m²) so thresholds compare what users see."""
-    return np.round(np.asarray(m2, dtype=float), AREA_DECIMALS) if np.ndim(m2) else round(float(m2), AREA_DECIMALS)
+    return (
+        np.round(np.asarray(m2, dtype=float), AREA_DECIMALS)
+        if np.ndim(m2)
+        else round(float(m2), AREA_DECIMALS)
+    )
 
 
 def area_summary(m2: float) -> dict[str, float]:

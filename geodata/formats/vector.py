@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pyogrio
 from geopandas import GeoDataFrame
+from pyogrio.errors import DataLayerError, DataSourceError
 
 from landmarket.areas import CGCS2000
 from landmarket.errors import InvalidInput, RecordProblem
 
 DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "shp": "ESRI Shapefile"}
-GEOJSON_PRECISION = 10  # decimal degrees: 1e-10° ≈ 0.01 mm, so round trips keep the millimetre
+GEOJSON_PRECISION = 12  # decimals; GDAL trims "0000000x" digit runs as noise at 10
 # DBF field names hold 10 bytes: our long column names travel under these short ones.
 SHP_ALIASES = {
     "parcel_code": "ZDDM",
@@ -34,17 +35,17 @@ def read_vector(
         encoding, note = _shapefile_encoding(path)
         if note:
             warnings.append(note)
-    layers = pyogrio.list_layers(path)
+    try:
+        layers = pyogrio.list_layers(path)
+        frame = pyogrio.read_dataframe(path, layer=layers[0][0], encoding=encoding)
+    except (DataSourceError, DataLayerError, IndexError) as exc:
+        msg = f"无法读取文件 / cannot read the file: {exc}"
+        raise InvalidInput([RecordProblem("file", msg)], source=str(path)) from exc
     if len(layers) > 1:
         warnings.append(
             f"文件含 {len(layers)} 个图层，只读取第一个“{layers[0][0]}” / the file has "
             f"{len(layers)} layers; only the first, {layers[0][0]!r}, is read"
         )
-    try:
-        frame = pyogrio.read_dataframe(path, layer=layers[0][0], encoding=encoding)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        msg = f"无法读取文件 / cannot read the file: {exc}"
-        raise InvalidInput([RecordProblem("file", msg)], source=str(path)) from exc
     if fmt == "shp":
         back = {short: long for long, short in SHP_ALIASES.items()}
         frame = frame.rename(

@@ -7,6 +7,8 @@ from html import escape
 from branca.element import MacroElement
 from folium.template import Template
 
+from maps.js import js_literal
+
 LEGEND_CSS = """
 <style>
 .lm-legend { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
@@ -30,7 +32,7 @@ class Legend(MacroElement):
             var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
             {{ this.get_name() }}.onAdd = function (map) {
                 var div = L.DomUtil.create('div', 'lm-legend leaflet-control');
-                div.innerHTML = {{ this.inner_html|tojson }};
+                div.innerHTML = {{ this.inner_js }};
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
@@ -58,3 +60,4 @@ class Legend(MacroElement):
         )
         note_html = f'<div class="lm-note">{escape(note)}</div>' if note else ""
         self.inner_html = f"<h4>{escape(title)}</h4>{rows}{note_html}"
+        self.inner_js = js_literal(self.inner_html)

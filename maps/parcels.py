@@ -15,6 +15,7 @@ from landmarket import landuse
 from landmarket.units import m2_to_mu, round_area
 from maps.assets import FAVICON, LocalMap
 from maps.basemap import add_basemap
+from maps.js import js_literal, script_safe
 from maps.legend import Legend
 from maps.styles import OUTLINE_COLOUR, UNKNOWN_COLOUR, land_use_colour
 
@@ -22,11 +23,6 @@ COORD_DECIMALS = 6  # ~0.1 m at Chongqing's latitude: plenty for display, a thir
 DEFAULT_CENTER = (29.70, 105.72)  # Dazu District
 PAGE_TITLE = "宗地地类图 / Parcels by land use"
 FAVICON_LINK = f'<link rel="icon" href="{FAVICON}" type="image/svg+xml"/>'
-
-
-def _js_json(text: str) -> str:
-    """JSON text made safe to embed inside a <script> element."""
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def parcels_geojson(frame: gpd.GeoDataFrame) -> str:
@@ -115,9 +111,9 @@ class ParcelLayer(Layer):
     def __init__(self, frame: gpd.GeoDataFrame, name: str = "宗地 / Parcels") -> None:
         super().__init__(name=name, overlay=True, control=True, show=True)
         self._name = "ParcelLayer"
-        self.data = _js_json(parcels_geojson(frame))
+        self.data = script_safe(parcels_geojson(frame))
         codes = sorted({str(c) for c in frame["land_use_code"]}) if len(frame) else []
-        self.colours = _js_json(json.dumps({c: land_use_colour(c) for c in codes}))
+        self.colours = js_literal({c: land_use_colour(c) for c in codes})
         self.outline = OUTLINE_COLOUR
         self.unknown = UNKNOWN_COLOUR
 

@@ -1,0 +1,102 @@
+"""/maps/parcels in Debian's headless Chromium, served by uvicorn from a real PostGIS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.api_fixtures import World, build_world, pcode
+from tests.browser import PageReport, drain_logs, load_page, screenshot
+
+pytest_plugins = ["tests.browser"]
+pytestmark = pytest.mark.browser
+
+MAP_READY = "return document.querySelectorAll('path.leaflet-interactive').length > 0"
+# Container pixel of a parcel's centre, found through the folium map object on the page.
+PARCEL_POINT_JS = """
+const el = document.querySelector('.folium-map');
+const map = window[el.id];
+let found = null;
+map.eachLayer(function (layer) {
+    if (layer.feature && layer.feature.properties.parcel_code === arguments[0]) found = layer;
+}.bind(null));
+if (!found) return null;
+const p = map.latLngToContainerPoint(found.getBounds().getCenter());
+return [p.x, p.y, el.clientWidth, el.clientHeight];
+"""
+
+
+@pytest.fixture(scope="module")
+def maps_world(make_database: Callable[[], str]) -> World:
+    """A read-only world of nine parcels in two villages, in its own database."""
+    return build_world(make_database())
+
+
+@pytest.fixture(scope="module")
+def maps_server(make_live_server, maps_world: World) -> str:
+    return make_live_server(maps_world.url)
+
+
+def test_parcels_page_in_chromium(browser, maps_server, maps_world):
+    report = load_page(browser, maps_server + "/maps/parcels", maps_server, ready_js=MAP_READY)
+    shot = screenshot(browser, "maps_parcels")
+    assert report.failed == [], report.failed
+    assert report.console_errors == [], report.console_errors
+    assert report.external == [], report.external  # basemap none: nothing leaves the platform
+    assert any("/static/vendor/leaflet@1.9.4/leaflet.js" in u for u in report.requests)
+
+    paths = browser.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")
+    assert len(paths) == len(maps_world.parcel_codes) == 9
+    fills = {p.get_attribute("fill") for p in paths}
+    assert {"#ffff64", "#e63c32", "#2e8b3c"} <= fills  # paddy, homestead, forest
+
+    legend = browser.find_element(By.CSS_SELECTOR, ".lm-legend")
+    assert legend.is_displayed()
+    assert "地类 / Land use" in legend.text and "水田 / paddy" in legend.text
+
+    code = pcode(0, "JD", 1)  # the 10-mu paddy of village A
+    x, y, width, height = browser.execute_script(
+        PARCEL_POINT_JS.replace("arguments[0]", repr(code))
+    )
+    mapel = browser.find_element(By.CSS_SELECTOR, ".folium-map")
+    ActionChains(browser).move_to_element_with_offset(
+        mapel, int(x - width / 2), int(y - height / 2)
+    ).click().perform()
+    popup = WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
+    )
+    assert code in popup.text
+    assert "水田 / paddy" in popup.text and "测试甲村" in popup.text
+    assert "6666.67 m²" in popup.text and "10.0000 亩 / mu" in popup.text
+    screenshot(browser, "maps_parcels_popup")
+    assert shot.stat().st_size > 10_000
+
+
+def test_docs_page_in_chromium(browser, maps_server):
+    ready = "return document.querySelectorAll('.opblock').length > 0"
+    report = load_page(browser, maps_server + "/docs", maps_server, ready_js=ready)
+    assert report.failed == [] and report.console_errors == [], report
+    assert report.external == [], report.external
+    text = browser.find_element(By.CSS_SELECTOR, "#swagger-ui").text
+    assert "/api/v1/parcels" in text
+
+
+def test_harness_reports_failures(browser, maps_server):
+    """The harness itself must see a failed request and a console error, or it proves nothing."""
+    report = load_page(browser, maps_server + "/static/vendor/no-such-file.js", maps_server)
+    assert any(f.startswith("404 ") and "no-such-file.js" in f for f in report.failed)
+    load_page(browser, maps_server + "/", maps_server)
+    browser.execute_script(
+        "console.error('harness probe');"
+        "var s = document.createElement('script'); s.src = '/static/missing.js';"
+        "s.onerror = function () { window.probeDone = true; }; document.head.appendChild(s);"
+    )
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script("return window.probeDone"))
+    late = PageReport(maps_server)
+    drain_logs(browser, late, maps_server)
+    assert any("harness probe" in m for m in late.console_errors), late.console_errors
+    assert any("/static/missing.js" in f for f in late.failed), late.failed

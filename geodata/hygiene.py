@@ -57,7 +57,8 @@ def check_layer(
         msg = "图层没有坐标系 / the layer has no CRS"
         raise InvalidInput([RecordProblem("crs", msg, "crs")], source=source)
     limit = max_vertices if max_vertices is not None else get_settings().max_vertices
-    out = frame.to_crs(CGCS2000).reset_index(drop=True)
+    out = frame if frame.crs.to_epsg() == CGCS2000 else frame.to_crs(CGCS2000)
+    out = out.reset_index(drop=True)
     labels = record_labels(out)
     found: list[tuple[int, RecordProblem]] = []
     geoms, notes = _check_geometry(

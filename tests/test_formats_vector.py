@@ -198,3 +198,13 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(InvalidInput, match="cannot read"):
         read_layer(bad)
+
+
+@pytest.mark.parametrize("epsg", [4523, 4544, 4496, 4507])  # 3° and 6° zones, with/without prefix
+def test_shapefile_with_an_esri_prj_for_a_gk_zone(tmp_path: Path, epsg: int) -> None:
+    path = tmp_path / f"e{epsg}.shp"
+    pyogrio.write_dataframe(sample()[["name", "geometry"]].to_crs(epsg), path)
+    assert "GK" in path.with_suffix(".prj").read_text()  # ESRI WKT, no EPSG code in it
+    result = read_layer(path)
+    assert result.warnings == []
+    assert max_shift_m(sample().geometry, result.frame.geometry) < 0.001

@@ -61,7 +61,7 @@ def _running_as_root() -> bool:
     return os.geteuid() == 0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cluster:
     """A private PostgreSQL cluster listening on 127.0.0.1:port only, with trust auth."""
 
@@ -157,13 +157,27 @@ class Cluster:
         with open(conf, "a", encoding="utf-8") as handle:  # appending keeps the owner
             handle.write(extra)
 
+    @property
+    def port_file(self) -> Path:
+        """Where the port actually in use is recorded for every later process."""
+        return self.var_dir / "pg.port"
+
+    def _claim_port(self) -> None:
+        """Keep the preferred port if free, else take the next free one (another checkout's
+        cluster may hold it), and record the choice."""
+        for candidate in range(self.port, self.port + 100):
+            if not _port_in_use(candidate):
+                self.port = candidate
+                self.port_file.write_text(f"{candidate}\n")
+                return
+        raise ClusterError(
+            f"端口 {self.port}–{self.port + 99} 均被占用 / ports 127.0.0.1:{self.port}–"
+            f"{self.port + 99} are all in use; set LANDMARKET_DB_PORT to a free port"
+        )
+
     def start(self) -> None:
-        """Start the server and wait until it accepts connections."""
-        if _port_in_use(self.port):
-            raise ClusterError(
-                f"端口 {self.port} 已被其他程序占用 / port 127.0.0.1:{self.port} is already used "
-                "by another program; set LANDMARKET_DB_PORT to a free port"
-            )
+        """Start the server on a free loopback port and wait until it accepts connections."""
+        self._claim_port()
         bin_dir = find_pg_bin()
         result = self._pg(
             [
@@ -264,7 +278,7 @@ def embedded_cluster(settings: Settings | None = None) -> Cluster:
     if shutil.which("runuser") is None and _running_as_root():
         raise ClusterError("以 root 运行需要 runuser / running as root needs runuser (util-linux)")
     return Cluster(
-        var_dir=Path(settings.var_dir), port=settings.db_port, superuser=settings.db_user
+        var_dir=Path(settings.var_dir), port=settings.embedded_port, superuser=settings.db_user
     )
 
 

@@ -25,7 +25,11 @@ class Settings(BaseSettings):
         description="Server on which tests create their throwaway database; unset means the embedded one.",
     )
     var_dir: Path = Field(default=REPO_ROOT / "var", description="Runtime state: cluster, reports.")
-    db_port: int = Field(default=55432, description="Loopback port of the embedded cluster.")
+    db_port: int = Field(
+        default=55432,
+        description="Preferred loopback port of the embedded cluster; when another program holds it, "
+        "`db up` takes the next free one and records it in var/pg.port.",
+    )
     db_name: str = "landmarket"
     db_user: str = "landmarket"
     sample_dir: Path = REPO_ROOT / "sample_parcels"
@@ -49,9 +53,17 @@ class Settings(BaseSettings):
     )
 
     @property
+    def embedded_port(self) -> int:
+        """Port the embedded cluster listens on: the one recorded by `db up`, else db_port."""
+        recorded = self.var_dir / "pg.port"
+        if recorded.is_file():
+            return int(recorded.read_text().strip())
+        return self.db_port
+
+    @property
     def embedded_database_url(self) -> str:
         """URL of the private cluster that `landmarket db up` runs."""
-        return f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.db_port}/{self.db_name}"
+        return f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.embedded_port}/{self.db_name}"
 
     @property
     def effective_database_url(self) -> str:

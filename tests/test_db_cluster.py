@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from geodata import cluster as cluster_mod
 from geodata.cluster import Cluster, ClusterError, create_database, ensure_postgis, find_pg_bin
+from geodata.db.migrate import head_revision
 
 
 def _free_port() -> int:
@@ -69,10 +70,28 @@ def test_db_migrate_and_status_on_the_configured_database(db_url):
     runner = CliRunner()
     migrated = runner.invoke(app, ["db", "migrate"])
     assert migrated.exit_code == 0, migrated.stderr
-    assert "0001_foundation" in migrated.stderr
+    assert head_revision() in migrated.stderr
     status = runner.invoke(app, ["db", "status"])
     assert status.exit_code == 0, status.stderr
     assert "up to date" in status.stderr
     up = runner.invoke(app, ["db", "up"])  # with a URL configured: PostGIS + migrations only
     assert up.exit_code == 0, up.stderr
     assert "PostGIS 3." in up.stderr
+
+
+def test_cluster_takes_the_next_free_port_when_the_preferred_one_is_held(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        held = holder.getsockname()[1]
+        cl = Cluster(var_dir=tmp_path / "var", port=held, superuser="landmarket")
+        try:
+            cl.ensure_running()
+            assert cl.port != held
+            assert (tmp_path / "var" / "pg.port").read_text().strip() == str(cl.port)
+            with psycopg.connect(cl.conninfo("postgres")) as conn:
+                assert int(conn.execute("SHOW port").fetchone()[0]) == cl.port
+        finally:
+            cl.stop()
+            if os.geteuid() == 0:
+                shutil.rmtree(cl.fallback_root.parent, ignore_errors=True)

@@ -54,6 +54,11 @@ class SelectionProblem:
     units: list[DestinationUnit]
     adjacency: list[tuple[str, str, float]] = field(default_factory=list)
     contiguity_weight: float = 0.0  # objective value of one metre of boundary between chosen units
+    unit_margin_m2: float = 0.0  # added to each chosen unit in the balance (room for rounding)
+
+    def balance_centi(self, unit: DestinationUnit) -> int:
+        """A unit's area in the balance row, in 0.01 m², margin included."""
+        return _centi(unit.area_m2) + _centi(self.unit_margin_m2)
 
 
 @dataclass
@@ -115,7 +120,9 @@ def is_balanced(problem: SelectionProblem, reclaim: set[str], build: set[str]) -
     """True when the choice keeps both balances, compared exactly in 0.01 m²."""
     src = [s for s in problem.sources if s.id in reclaim]
     units = [u for u in problem.units if u.id in build]
-    area_ok = sum(_centi(u.area_m2) for u in units) <= sum(_centi(s.accepted_m2) for s in src)
+    area_ok = sum(problem.balance_centi(u) for u in units) <= sum(
+        _centi(s.accepted_m2) for s in src
+    )
     arable_ok = sum(_centi(u.arable_m2) for u in units) <= sum(_centi(s.gain) for s in src)
     return area_ok and arable_ok
 
@@ -129,7 +136,7 @@ def solve_greedy(problem: SelectionProblem) -> Selection:
     build: set[str] = set()
     used = arable_used = 0
     for unit in sorted(problem.units, key=lambda u: (-u.value_per_m2, -u.area_m2, u.id)):
-        d, e = _centi(unit.area_m2), _centi(unit.arable_m2)
+        d, e = problem.balance_centi(unit), _centi(unit.arable_m2)
         if used + d <= capacity and arable_used + e <= arable_capacity:
             build.add(unit.id)
             used, arable_used = used + d, arable_used + e
@@ -158,7 +165,7 @@ def solve_milp(problem: SelectionProblem, time_limit_s: int = _TIME_LIMIT_S) -> 
         + pulp.lpSum(problem.contiguity_weight * length * z[(a, b)] for a, b, length in pairs)
     )
     prob += (
-        pulp.lpSum(_centi(u.area_m2) * x[u.id] for u in problem.units)
+        pulp.lpSum(problem.balance_centi(u) * x[u.id] for u in problem.units)
         <= pulp.lpSum(_centi(s.accepted_m2) * y[s.id] for s in problem.sources),
         "area_balance",
     )

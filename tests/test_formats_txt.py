@@ -232,3 +232,25 @@ def test_round_trip_property_mm_coordinates_and_area(tmp_path_factory, e, n, w, 
     back = read_layer(path).frame
     assert max_shift_m(src.geometry, back.geometry) < 0.001
     assert abs(areas_m2(back.geometry)[0] - areas_m2(src.geometry)[0]) <= 0.01
+
+
+def test_unknown_sections_short_headers_and_explicit_encoding(tmp_path: Path) -> None:
+    e = E0 + 35e6
+    ring = (
+        f"J1,1,{N0:.3f},{e:.3f}\nJ2,1,{N0:.3f},{e + 50:.3f}\n"
+        f"J3,1,{N0 + 40:.3f},{e + 50:.3f}\nJ1,1,{N0:.3f},{e:.3f}\n"
+    )
+    body = "[项目信息]\n项目名称=宝兴镇复垦项目\n" + HEADER + "4,0.1000,1,短头行,@\n" + ring
+    path = write_text(tmp_path, body, "gbk")
+    result = read_layer(path, encoding="GBK")
+    assert result.frame.loc[0, "name"] == "短头行" and pd.isna(result.frame.loc[0, "land_use_code"])
+    assert any("[项目信息]" in w for w in result.warnings)
+    assert any("line 8" in w and "blank" in w for w in result.warnings)
+    assert float(areas_m2(result.frame.geometry)[0]) == 1000.00
+    with pytest.raises(InvalidInput) as exc:
+        read_layer(
+            write_text(
+                tmp_path, "stray line\n" + HEADER + "4,0.1,1,,面,,,,@\n" + ring, name="s.txt"
+            )
+        )
+    assert exc.value.problems[0].record == "line 1"

@@ -70,8 +70,8 @@ def read_txt(
     """Parcels of a 电子报盘 file in EPSG:4490, with the 属性描述 metadata in frame.attrs."""
     source = str(path)
     text, _ = decode(Path(path).read_bytes(), encoding, source)
-    meta, parcels, problems = _parse(text)
     warnings: list[str] = []
+    meta, parcels, problems = _parse(text, warnings)
     zones, geoms = _geometries(parcels, meta, zone, problems, warnings)
     if problems:
         raise InvalidInput(problems, source=source)
@@ -83,7 +83,7 @@ def read_txt(
     return frame, warnings
 
 
-def _parse(text: str) -> tuple[dict[str, str], list[_Parcel], list[RecordProblem]]:
+def _parse(text: str, warnings: list[str]) -> tuple[dict, list[_Parcel], list[RecordProblem]]:
     """Sections, metadata and parcels with their rings (in file coordinates: X north, Y east)."""
     meta: dict[str, str] = {}
     parcels: list[_Parcel] = []
@@ -96,15 +96,19 @@ def _parse(text: str) -> tuple[dict[str, str], list[_Parcel], list[RecordProblem
         m = _SECTION.match(line)
         if m:
             section = m.group(1)
+            if section not in ("属性描述", "地块坐标"):
+                warnings.append(f"line {lineno}: 忽略未知节 / skipped unknown section [{section}]")
             continue
         if section == "属性描述":
             key, sep, value = line.replace("＝", "=").partition("=")
             if sep:
                 meta[key.strip()] = value.strip()
             continue
-        if section != "地块坐标":
+        if section is None:
             msg = "不在 [属性描述]/[地块坐标] 节中 / outside the [属性描述]/[地块坐标] sections"
             problems.append(RecordProblem(f"line {lineno}", msg))
+            continue
+        if section != "地块坐标":
             continue
         fields = [f.strip() for f in _SPLIT.split(line)]
         while len(fields) > 1 and fields[-1] == "":
@@ -112,8 +116,10 @@ def _parse(text: str) -> tuple[dict[str, str], list[_Parcel], list[RecordProblem
         if fields[-1] == "@":
             parcels.append(_Parcel(lineno, len(parcels) + 1, fields[:-1]))
             if len(fields) < 9:
-                msg = f"地块头行应有 9 个字段，实有 {len(fields)} / parcel header needs 9 fields"
-                problems.append(RecordProblem(f"line {lineno}", msg))
+                warnings.append(
+                    f"line {lineno}: 地块头行只有 {len(fields)} 个字段，缺少的按空白处理 / the parcel "
+                    f"header has {len(fields)} of 9 fields; the missing ones are taken as blank"
+                )
             continue
         _point(fields, lineno, parcels, problems)
     if not parcels and not problems:

@@ -1,0 +1,56 @@
+"""`landmarket serve`: the platform (API, docs, map pages) with uvicorn on the configured database."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+from rich.console import Console
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.app import create_app, map_pages
+from geodata.settings import get_settings
+from landmarket.errors import LandmarketError
+from maps.basemap import tile_sources
+
+err = Console(stderr=True, soft_wrap=True)
+
+
+def page_urls(base: str, pages: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(title, URL) lines the command prints: API docs, health, then every map page."""
+    lines = [("接口文档 / API docs", f"{base}/docs"), ("健康检查 / Health", f"{base}/health")]
+    return lines + [(title, f"{base}{path}") for path, title in pages]
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址 / address to listen on"),
+    port: int = typer.Option(8000, "--port", help="端口 / TCP port"),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
+) -> None:
+    """启动平台（接口、文档、地图）/ serve the API, its docs and the map pages."""
+    settings = get_settings()
+    try:
+        tile_sources(settings.basemap, settings.tianditu_token)
+    except LandmarketError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    app = create_app(settings)
+    try:
+        with app.state.engine.connect() as conn:
+            conn.execute(text("SELECT postgis_full_version()"))
+    except SQLAlchemyError as exc:
+        err.print(
+            f"[yellow]数据库不可用 / database not reachable at {app.state.engine.url!r}: "
+            f"{str(exc.__cause__ or exc).splitlines()[0]}\n"
+            "先运行 / run first: landmarket db up[/yellow]"
+        )
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    base = f"http://{shown}:{port}"
+    for title, url in page_urls(base, map_pages(app)):
+        typer.echo(f"{title}: {url}")
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to the landmarket command."""
+    app.command("serve")(serve)

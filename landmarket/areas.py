@@ -51,29 +51,27 @@ def to_gk(geoms: GeoSeries, zone: int) -> GeoSeries:
 
 def areas_m2(geoms: GeoSeries) -> np.ndarray:
     """Area of each geometry in m², each measured in its own GK zone, rounded to 0.01 m²."""
-    geoms = _geographic(geoms)
-    out = np.zeros(len(geoms), dtype=float)
-    if len(geoms) == 0:
-        return out
-    zones = zones_of(geoms)
-    for zone in np.unique(zones):
-        mask = zones == zone
-        out[mask] = to_gk(geoms[mask], int(zone)).area.to_numpy()
-    out[np.asarray(geoms.is_empty | geoms.isna())] = 0.0
-    return round_area(out)
+    return round_area(_measure(geoms, "area"))
 
 
 def lengths_m(geoms: GeoSeries) -> np.ndarray:
     """Length (perimeter for polygons) of each geometry in metres, in its own GK zone."""
+    return np.round(_measure(geoms, "length"), 3)
+
+
+def _measure(geoms: GeoSeries, what: str) -> np.ndarray:
+    """Area or length of each geometry in its own GK zone; missing or empty geometries measure 0."""
     geoms = _geographic(geoms)
     out = np.zeros(len(geoms), dtype=float)
-    if len(geoms) == 0:
+    present = ~np.asarray(geoms.isna() | geoms.is_empty)
+    if not present.any():
         return out
-    zones = zones_of(geoms)
-    for zone in np.unique(zones):
-        mask = zones == zone
-        out[mask] = to_gk(geoms[mask], int(zone)).length.to_numpy()
-    return np.round(out, 3)
+    zones = np.zeros(len(geoms), dtype=int)
+    zones[present] = zones_of(geoms[present])
+    for zone in np.unique(zones[present]):
+        mask = present & (zones == zone)
+        out[mask] = getattr(to_gk(geoms[mask], int(zone)), what).to_numpy()
+    return out
 
 
 def area_m2(geom: BaseGeometry, crs: int | str = CGCS2000) -> float:

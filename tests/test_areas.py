@@ -79,3 +79,16 @@ def test_areas_in_mixed_zones_each_use_their_own_zone() -> None:
     )
     assert list(zones_of(geoms)) == [35, 37]
     assert list(areas_m2(geoms)) == [6666.70, 6666.70]
+
+
+def test_missing_and_empty_geometries_measure_zero():
+    from shapely.geometry import Polygon
+
+    from landmarket.areas import areas_m2, lengths_m
+
+    square = Polygon([(105.7, 29.7), (105.701, 29.7), (105.701, 29.701), (105.7, 29.701)])
+    geoms = GeoSeries([None, Polygon(), square], crs=4490)
+    areas = areas_m2(geoms)
+    assert areas[0] == 0.0 and areas[1] == 0.0
+    assert 9_000 < areas[2] < 12_000
+    assert lengths_m(geoms)[0] == 0.0

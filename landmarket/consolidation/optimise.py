@@ -14,6 +14,7 @@ precision areas are reported with, not up to a solver tolerance.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import pulp
@@ -147,6 +148,12 @@ def solve_greedy(problem: SelectionProblem) -> Selection:
 
 def solve_milp(problem: SelectionProblem, time_limit_s: int = _TIME_LIMIT_S) -> Selection:
     """Optimal choice by CBC, warm-started from the greedy choice so it can never do worse."""
+    with warnings.catch_warnings():  # PuLP 3.x announces its 4.0 API; we pin < 4 for bundled CBC
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _solve_milp(problem, time_limit_s)
+
+
+def _solve_milp(problem: SelectionProblem, time_limit_s: int) -> Selection:
     start = time.perf_counter()
     greedy = solve_greedy(problem)
     prob = pulp.LpProblem("consolidation_selection", pulp.LpMaximize)

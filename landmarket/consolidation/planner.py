@@ -59,7 +59,9 @@ def reclamation_run(frame: gpd.GeoDataFrame, context: ConstraintContext, policy:
         facts.loc[known, "dem_outside_share"] = 0.0
         facts.loc[known, "dem_missing"] = False
         facts.loc[known, "slope_method"] = "given"
-    facts = facts.join(frame.drop(columns=frame.geometry.name), rsuffix="_input")
+    attrs = frame.drop(columns=frame.geometry.name)
+    attrs = attrs.rename(columns={c: f"{c}_input" for c in attrs.columns if c in facts.columns})
+    facts = pd.concat([facts, attrs], axis=1)
     return check.run(facts, policy, site_only=True)
 
 

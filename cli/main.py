@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "cli.db",
     "cli.imports",
     "cli.policy",
+    "cli.sample",
     "cli.serve",
     "cli.users",
 ]

@@ -91,3 +91,14 @@ def test_split_frame_keeps_attributes_and_numbers_parts():
 def test_polsby_popper():
     assert polsby_popper(box(0, 0, 10, 10)) == pytest.approx(math.pi / 4)
     assert polsby_popper(box(0, 0, 100, 1)) < 0.04
+
+
+def test_a_sliver_cut_off_by_a_hole_joins_a_neighbour():
+    # The middle strip is cut in two by the hole; its 2 m sliver below the hole joins a
+    # neighbouring part instead of becoming a plot of its own.
+    shape = box(0, 0, 260, 100).difference(box(60, 2, 200, 40))
+    parts = split_projected(shape, LIMIT)
+    assert len(parts) == 3 and all(p.geom_type == "Polygon" for p in parts)
+    assert all(round(p.area, 2) <= LIMIT for p in parts)
+    assert union_all(parts).symmetric_difference(shape).area < 1e-6
+    assert max(p.area for p in parts) - min(p.area for p in parts) > 100  # one part took the sliver

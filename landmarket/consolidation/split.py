@@ -84,7 +84,9 @@ def split_projected(
     """Cut a projected polygon perpendicular to its long axis into near-equal parts ≤ max_area_m2.
 
     An area that rounds (0.01 m²) to at most the limit stays one part. A cut through a
-    non-convex shape can leave a part in pieces; each piece is returned as its own polygon.
+    non-convex shape can leave a strip in pieces: the largest piece is the strip's part, and each
+    smaller piece joins the neighbouring part it shares most boundary with while that part stays
+    within the limit, else it is returned as a polygon of its own.
     """
     if max_area_m2 <= 0:
         raise ValueError("max_area_m2 must be positive")
@@ -98,12 +100,33 @@ def split_projected(
     minx, miny, maxx, maxy = aligned.bounds
     pad = 1.0 + (maxy - miny)
     edges = [minx - 1.0, *_cut_positions(aligned, n), maxx + 1.0]
-    out: list[Polygon] = []
+    parts_out: list[Polygon] = []
+    loose: list[Polygon] = []
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        strip = aligned.intersection(box(lo, miny - pad, hi, maxy + pad))
-        for piece in _polygons(strip):
-            out.append(affinity.rotate(piece, axis.angle_deg, origin=origin))
-    return out
+        pieces = sorted(
+            _polygons(aligned.intersection(box(lo, miny - pad, hi, maxy + pad))),
+            key=lambda p: -p.area,
+        )
+        parts_out += pieces[:1]
+        loose += pieces[1:]
+    for piece in sorted(loose, key=lambda p: -p.area):
+        _attach(piece, parts_out, max_area_m2)
+    return [affinity.rotate(p, axis.angle_deg, origin=origin) for p in parts_out]
+
+
+def _attach(piece: Polygon, parts: list[Polygon], max_area_m2: float) -> None:
+    """Join a loose piece to the part it shares most boundary with, if the union stays in the limit."""
+    best, best_len = None, 1e-6
+    for i, part in enumerate(parts):
+        shared = part.boundary.intersection(piece.boundary).length
+        if shared > best_len and round_area(part.area + piece.area) <= max_area_m2:
+            best, best_len = i, shared
+    if best is not None:
+        merged = parts[best].union(piece)
+        if isinstance(merged, Polygon):
+            parts[best] = merged
+            return
+    parts.append(piece)
 
 
 def split_to_max_area(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from landmarket.eligibility import CHECKS, ConstraintContext, get_check
-from landmarket.eligibility.check import resolve_policy
+from landmarket.eligibility.check import attach, resolve_policy
 from landmarket.eligibility.inputs import parcels_frame
 from landmarket.eligibility.measure import measure
 from landmarket.policy import Policy
@@ -41,7 +41,7 @@ def screen(
     frame = frame.reset_index(drop=True)
     needs: set[str] = set().union(*(check.needs for check in selected)) if selected else set()
     facts = measure(frame, context, needs, policy)
-    facts = facts.join(frame.drop(columns=frame.geometry.name), rsuffix="_input")
+    facts = attach(facts, frame)
     area = facts.area_m2.to_numpy(dtype=float)
     parts = [
         pd.DataFrame(

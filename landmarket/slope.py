@@ -67,8 +67,8 @@ class Dem:
     def footprint(self) -> shapely.Polygon:
         """The grid's extent as a polygon in the DEM's CRS."""
         rows, cols = self.shape
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (cols, rows)
+        x0, y0 = self.transform @ (0, 0)
+        x1, y1 = self.transform @ (cols, rows)
         return shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
     @cached_property
@@ -119,8 +119,9 @@ def zonal_slope(geoms: GeoSeries, dem: Dem, limit: float) -> pd.DataFrame:
         (r0, r1, c0, c1), wt = window
         slope = dem.slope[r0:r1, c0:c1]
         pos = np.flatnonzero(present)
-        _zonal_pass(arr, pos, slope, wt, limit, out)
-        _overlap_fallback(arr, present, slope, wt, limit, out)
+        shapes = geojson_shapes(arr[pos])  # converted once, rasterised twice
+        _zonal_pass(arr, shapes, pos, slope, wt, limit, out)
+        _overlap_fallback(arr, shapes, present, slope, wt, limit, out)
     _point_fallback(arr, present, dem, limit, out)
     return _frame(out, geoms.index)
 
@@ -130,6 +131,36 @@ def slope_grade(mean_slope: np.ndarray, grades: list[float]) -> np.ndarray:
     mean_slope = np.asarray(mean_slope, dtype=float)
     grade = np.searchsorted(np.asarray(grades, dtype=float), mean_slope, side="left") + 1
     return np.where(np.isnan(mean_slope), 0, grade)
+
+
+def geojson_shapes(arr: np.ndarray) -> list[dict[str, Any]]:
+    """GeoJSON-like polygon mappings for rasterio, built from shapely's ragged arrays (fast path)."""
+    try:
+        kind, coords, offsets = shapely.to_ragged_array(arr)
+    except ValueError:  # collections and other mixtures: shapely's own conversion
+        return [geom.__geo_interface__ for geom in arr]
+    if kind == shapely.GeometryType.POLYGON:
+        rings, geoms = (o.tolist() for o in offsets)
+        return [
+            {
+                "type": "Polygon",
+                "coordinates": [coords[rings[r] : rings[r + 1]] for r in range(a, b)],
+            }
+            for a, b in zip(geoms[:-1], geoms[1:], strict=True)
+        ]
+    if kind == shapely.GeometryType.MULTIPOLYGON:
+        rings, polys, geoms = (o.tolist() for o in offsets)
+        return [
+            {
+                "type": "MultiPolygon",
+                "coordinates": [
+                    [coords[rings[r] : rings[r + 1]] for r in range(polys[p], polys[p + 1])]
+                    for p in range(a, b)
+                ],
+            }
+            for a, b in zip(geoms[:-1], geoms[1:], strict=True)
+        ]
+    return [geom.__geo_interface__ for geom in arr]
 
 
 def _empty(n: int) -> dict[str, np.ndarray]:
@@ -167,21 +198,21 @@ def _window(arr: np.ndarray, dem: Dem) -> tuple[tuple[int, int, int, int], Affin
     """Rows/columns of the DEM under the geometries' total bounds, and that window's transform."""
     xmin, ymin, xmax, ymax = shapely.total_bounds(arr)
     inv = ~dem.transform
-    cols = [(inv * (x, y))[0] for x in (xmin, xmax) for y in (ymin, ymax)]
-    rows = [(inv * (x, y))[1] for x in (xmin, xmax) for y in (ymin, ymax)]
+    cols = [(inv @ (x, y))[0] for x in (xmin, xmax) for y in (ymin, ymax)]
+    rows = [(inv @ (x, y))[1] for x in (xmin, xmax) for y in (ymin, ymax)]
     nrows, ncols = dem.shape
     r0, r1 = max(int(np.floor(min(rows))), 0), min(int(np.ceil(max(rows))) + 1, nrows)
     c0, c1 = max(int(np.floor(min(cols))), 0), min(int(np.ceil(max(cols))) + 1, ncols)
     if r0 >= r1 or c0 >= c1:
         return None
-    return (r0, r1, c0, c1), dem.transform * Affine.translation(c0, r0)
+    return (r0, r1, c0, c1), dem.transform @ Affine.translation(c0, r0)
 
 
-def _zonal_pass(arr, pos, slope, wt, limit, out) -> None:
+def _zonal_pass(arr, shapes, pos, slope, wt, limit, out) -> None:
     """Label cells with parcel numbers in one rasterisation; aggregate with np.bincount."""
     n = len(arr)
     labels = rasterize(
-        zip(arr[pos], pos + 1, strict=True),
+        zip(shapes, pos + 1, strict=True),
         out_shape=slope.shape,
         transform=wt,
         fill=0,
@@ -225,10 +256,10 @@ def _store(out, idx, cells, missing, total, vmax, n_steep, within_sum, method) -
     out["slope_method"][idx] = method
 
 
-def _overlap_fallback(arr, present, slope, wt, limit, out) -> None:
+def _overlap_fallback(arr, shapes, present, slope, wt, limit, out) -> None:
     """Cells inside two or more parcels: those parcels are recomputed one by one by masking."""
     counts = rasterize(
-        ((geom, 1) for geom in arr[present]),
+        ((shape, 1) for shape in shapes),
         out_shape=slope.shape,
         transform=wt,
         fill=0,
@@ -238,15 +269,15 @@ def _overlap_fallback(arr, present, slope, wt, limit, out) -> None:
     rows, cols = np.nonzero(counts > 1)
     if len(rows) == 0:
         return
-    xs, ys = wt * (cols + 0.5, rows + 0.5)
+    xs, ys = wt @ (cols + 0.5, rows + 0.5)
     tree = shapely.STRtree(arr[present])
     hit = np.unique(tree.query(shapely.points(xs, ys), predicate="intersects")[1])
     inv = ~wt
     for i in np.flatnonzero(present)[hit]:
         geom = arr[i]
         xmin, ymin, xmax, ymax = geom.bounds
-        ca, ra = inv * (xmin, ymax)
-        cb, rb = inv * (xmax, ymin)
+        ca, ra = inv @ (xmin, ymax)
+        cb, rb = inv @ (xmax, ymin)
         r0, c0 = max(int(np.floor(ra)), 0), max(int(np.floor(ca)), 0)
         r1, c1 = (
             min(int(np.ceil(rb)) + 1, slope.shape[0]),
@@ -256,7 +287,7 @@ def _overlap_fallback(arr, present, slope, wt, limit, out) -> None:
             continue
         sub = slope[r0:r1, c0:c1]
         mask = geometry_mask(
-            [geom], out_shape=sub.shape, transform=wt * Affine.translation(c0, r0), invert=True
+            [geom], out_shape=sub.shape, transform=wt @ Affine.translation(c0, r0), invert=True
         )
         vals = sub[mask]
         ok = vals[~np.isnan(vals)]
@@ -280,7 +311,7 @@ def _point_fallback(arr, present, dem: Dem, limit, out) -> None:
     if len(todo) == 0:
         return
     pts = shapely.point_on_surface(arr[todo])
-    cols, rows = ~dem.transform * (shapely.get_x(pts), shapely.get_y(pts))
+    cols, rows = ~dem.transform @ (shapely.get_x(pts), shapely.get_y(pts))
     rows, cols = np.floor(rows).astype(int), np.floor(cols).astype(int)
     nrows, ncols = dem.shape
     inside = (rows >= 0) & (rows < nrows) & (cols >= 0) & (cols < ncols)

@@ -163,5 +163,10 @@ def run_frame(
     """Measure and evaluate a check over a normalised parcels frame."""
     check = get_check(name)
     facts = measure(frame, context, set(check.needs), policy)
-    facts = facts.join(frame.drop(columns=frame.geometry.name), rsuffix="_input")
-    return check.run(facts, policy, site_only=site_only)
+    return check.run(attach(facts, frame), policy, site_only=site_only)
+
+
+def attach(facts: Frame, frame: gpd.GeoDataFrame) -> Frame:
+    """Facts plus the parcels' attribute columns (measured columns win a name clash)."""
+    attrs = frame.drop(columns=[frame.geometry.name, *[c for c in frame if c in facts]])
+    return pd.concat([facts, pd.DataFrame(attrs)], axis=1)

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api.errors import install_problem_handlers
+from api.errors import install_problem_handlers, problem_responses
 from geodata.db.engine import get_engine
 from geodata.settings import Settings, get_settings
 from maps.assets import STATIC_DIR, STATIC_URL, SWAGGER_CSS, SWAGGER_FAVICON, SWAGGER_JS
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         description="RFC 9457 problem+json errors; bearer tokens for bureau, collective and "
         "investor roles; anonymous callers are the public role.",
         docs_url=None,
+        responses=problem_responses(422),
         redoc_url=None,
     )
     app.state.settings = settings

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from landmarket.errors import InvalidInput, LandmarketError
@@ -30,6 +31,34 @@ HTTP_TITLES = {
     422: "请求参数无效 / Invalid request parameters",
     500: "服务器内部错误 / Internal server error",
 }
+
+
+class ProblemItem(BaseModel):
+    """One offending record of a problem."""
+
+    record: str
+    field: str | None = None
+    problem: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details as this platform returns them."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemItem] = []
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries documenting problem+json for the given statuses."""
+    schema = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {
+        s: {"model": Problem, "content": {PROBLEM_JSON: schema}, "description": HTTP_TITLES[s]}
+        for s in statuses
+    }
 
 
 class Unauthorized(LandmarketError):

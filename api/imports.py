@@ -9,7 +9,6 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from fastapi import UploadFile
-from pyogrio.errors import DataSourceError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -114,11 +113,11 @@ def import_parcels_upload(
             report = import_layer(
                 session, path, "parcels", village=village, zone=zone, actor=user.actor
             )
-        except DataSourceError as exc:  # a file GDAL cannot open at all
-            reason = str(exc).replace(f"{folder}/", "").split(";")[0]
-            raise _bad(path.name, f"无法读取文件 / cannot read the file: {reason}") from None
-        except InvalidInput as exc:
-            exc.source = path.name  # the upload's name, not our temporary folder
+        except InvalidInput as exc:  # name the upload, never our temporary folder
+            exc.source = path.name
+            for p in exc.problems:
+                p.record = p.record.replace(f"{folder}/", "")
+                p.problem = p.problem.replace(f"{folder}/", "")
             raise
         if user.role is Role.collective:
             check_own_village(session, report.batch_id, village)

@@ -9,6 +9,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests import browser as harness
 from tests.api_fixtures import World, build_world, pcode
 from tests.browser import PageReport, drain_logs, load_page, screenshot
 
@@ -100,3 +101,9 @@ def test_harness_reports_failures(browser, maps_server):
     drain_logs(browser, late, maps_server)
     assert any("harness probe" in m for m in late.console_errors), late.console_errors
     assert any("/static/missing.js" in f for f in late.failed), late.failed
+
+
+def test_missing_chromium_fails_not_skips(monkeypatch, tmp_path):
+    monkeypatch.setattr(harness, "CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(pytest.fail.Exception, match="never skip"):
+        harness.make_driver(tmp_path / "profile")

@@ -7,11 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 
 from api.deps import CurrentUser, SessionDep, WriterUser
+from api.errors import problem_responses
 from api.imports import import_parcels_upload
 from api.paging import PageDep, ParcelFilterDep, feature_collection
 from api.queries.parcels import count_parcels, get_parcel, search_parcels
 
-router = APIRouter(prefix="/api/v1/parcels", tags=["parcels"])
+router = APIRouter(
+    prefix="/api/v1/parcels", tags=["parcels"], responses=problem_responses(401, 404)
+)
 GEOJSON = {"content": {"application/geo+json": {}}}
 
 
@@ -31,7 +34,12 @@ def one_parcel(parcel_code: str, session: SessionDep, user: CurrentUser) -> dict
     return get_parcel(session, parcel_code, user)
 
 
-@router.post("/import", status_code=status.HTTP_201_CREATED, summary="导入宗地 / Import parcels")
+@router.post(
+    "/import",
+    status_code=status.HTTP_201_CREATED,
+    summary="导入宗地 / Import parcels",
+    responses=problem_responses(403, 409, 413),
+)
 def import_parcels(
     session: SessionDep,
     user: WriterUser,

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 
 from landmarket.eligibility import approval_route, check_parcel, rules_for
+from landmarket.errors import InvalidInput
 from landmarket.policy import load_policy
 from landmarket.screening import reason_counts, screen, verdict_counts
 from tests.eligibility_helpers import (
@@ -172,3 +174,15 @@ def test_a_thousand_parcels_screen_quickly():
         shapely.within(parcels.geometry.values, frame([rect(0, 600, 1000, 400)]).geometry.iloc[0])
     )
     assert set(out["reclamation.verdict"][inside]) == {"ineligible"}
+
+
+def test_empty_chunks_and_bad_geometry():
+    assert len(screen(frame([]), CTX, policy=POLICY)) == 0
+    bowtie = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
+    bad = frame([shapely.affinity.translate(bowtie, 560000, 3290000), rect(0, 0, 5, 5)])
+    bad["parcel_code"] = [PARCEL_CODE, None]
+    with pytest.raises(InvalidInput) as info:
+        screen(bad, CTX, policy=POLICY)
+    problem = info.value.problems[0]
+    assert (problem.record, problem.field) == (f"parcel {PARCEL_CODE}", "geometry")
+    assert "Self-intersection" in problem.problem

@@ -35,7 +35,13 @@ class Projected:
 
 @dataclass
 class ConstraintLayer:
-    """One constraint layer (EPSG:4490) and the area where it is authoritative (its coverage)."""
+    """One constraint layer (EPSG:4490) and the area where it is authoritative (its coverage).
+
+    A parcel part outside the coverage is unknown ground: the rules answer needs_review for it.
+    coverage=None declares the layer authoritative everywhere (only for the land-use parcels,
+    whose gaps are measured directly, or a layer known to be complete for the whole municipality).
+    Overlapping features are resolved once, the earlier feature keeping the shared area.
+    """
 
     frame: gpd.GeoDataFrame
     coverage: BaseGeometry | None

@@ -8,6 +8,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -72,7 +73,35 @@ def parcels_frame(
         raise InvalidInput([RecordProblem("parcels", "无坐标系 / no CRS", "geometry")])
     if frame.crs.to_epsg() != CGCS2000:
         frame = frame.to_crs(CGCS2000)
+    check_geometries(frame)
     return normalise_attributes(frame)
+
+
+def check_geometries(frame: gpd.GeoDataFrame) -> None:
+    """Every parcel a valid, non-empty polygon; otherwise InvalidInput listing each bad record."""
+    geoms = np.asarray(frame.geometry.values)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    kinds = shapely.get_type_id(geoms)
+    polygonal = np.isin(kinds, (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON))
+    invalid = ~missing & polygonal & ~shapely.is_valid(geoms)
+    problems = [
+        _problem(frame, i, "geometry", "几何为空 / empty geometry") for i in np.flatnonzero(missing)
+    ]
+    problems += [
+        _problem(frame, i, "geometry", "须为面 / must be a polygon")
+        for i in np.flatnonzero(~missing & ~polygonal)
+    ]
+    problems += [
+        _problem(
+            frame,
+            i,
+            "geometry",
+            f"几何无效 / invalid geometry: {shapely.is_valid_reason(geoms[i])}",
+        )
+        for i in np.flatnonzero(invalid)
+    ]
+    if problems:
+        raise InvalidInput(problems, source="parcels")
 
 
 def _features(obj: Any) -> list[Mapping[str, Any]]:

@@ -91,6 +91,8 @@ def test_destination_plots_within_15_mu_and_delegated(cut_plan):
     assert len(cut_plan.destinations) > 1
     assert all(d.area_m2 <= LIMIT for d in cut_plan.destinations)
     assert {d.route["authority"] for d in cut_plan.destinations} == {"district_county"}
+    assert {d.route["basis"] for d in cut_plan.destinations} == {"approval_route"}
+    assert all(d.route["days_saved"] == 15 for d in cut_plan.destinations)
     assert cut_plan.project_route["authority"] == "district_county"  # the eligibility check agrees
     assert cut_plan.project_route["eligibility"]["verdict"] == "eligible"
 
@@ -99,6 +101,7 @@ def test_contiguous_mode_keeps_parcels_whole_and_goes_municipal(whole_plan, cut_
     assert whole_plan.mode == "contiguous" and len(whole_plan.destinations) == 1
     assert whole_plan.destinations[0].area_m2 > LIMIT
     assert whole_plan.destinations[0].route["authority"] == "municipal"
+    assert whole_plan.destinations[0].route["days_saved"] == 0
     assert whole_plan.project_route["authority"] == "municipal"
     t = cut_plan.tradeoff
     assert t["contiguous"]["plots"] == 1 and t["max_plot"]["plots"] == len(cut_plan.destinations)

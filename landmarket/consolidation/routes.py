@@ -103,15 +103,37 @@ def _plots(
                 area_m2=float(area),
                 arable_m2=float(ar),
                 polsby_popper=polsby_popper(proj),
-                route=size_route(
-                    float(area),
-                    limit or policy.area_m2("approval.delegation_max_plot_area"),
-                    policy,
-                ),
+                route=_plot_route(r["geometry"], float(area), limit, policy, context),
                 geometry=r["geometry"],
             )
         )
     return out
+
+
+def _checkable(context: ConstraintContext | None) -> bool:
+    """The eligibility approval-route check has something to read (PBF or land-use layers)."""
+    return context is not None and any(context.layer(n) is not None for n in ("pbf", "parcels"))
+
+
+def _plot_route(geom, area: float, limit: float | None, policy, context) -> dict[str, Any]:
+    """A plot's route as its own village project: the eligibility check when it decides, else size."""
+    route = size_route(area, limit or policy.area_m2("approval.delegation_max_plot_area"), policy)
+    if not _checkable(context):
+        return route
+    frame = gpd.GeoDataFrame(geometry=[geom], crs=CGCS2000)
+    verdict = approval_route({"level": "village"}, frame, context, policy=policy)
+    authority = verdict.extra.get("authority")
+    route["eligibility_verdict"] = verdict.verdict
+    route["needs_review"] = verdict.review
+    if authority is not None:
+        days = (verdict.extra.get("days_saved") or {}).get("min") or 0.0
+        route.update(
+            authority=authority,
+            authority_name=AUTHORITY_NAMES[authority],
+            basis="approval_route",
+            days_saved=float(days),
+        )
+    return route
 
 
 def _project_route(plots: list[DestinationPlot], limit: float, policy, context) -> dict[str, Any]:
@@ -120,7 +142,7 @@ def _project_route(plots: list[DestinationPlot], limit: float, policy, context) 
         return {}
     largest = max(p.area_m2 for p in plots)
     out = {"by_size": size_route(largest, limit, policy), "largest_plot": area_summary(largest)}
-    if context is not None and any(context.layer(n) is not None for n in ("pbf", "parcels")):
+    if _checkable(context):
         frame = gpd.GeoDataFrame(
             {"plot_id": [p.plot_id for p in plots]},
             geometry=[p.geometry for p in plots],

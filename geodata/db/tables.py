@@ -245,3 +245,5 @@ GEOMETRY_INDEXES = {
     "constraint_features": "geom",
     "rasters": "bounds",
 }
+
+from geodata.listings import tables as listings_tables  # noqa: E402, F401  (registers the listing tables, 0003)

@@ -1,0 +1,1 @@
+"""Listings in PostGIS: tables, the repository behind the API, search, sample listings."""

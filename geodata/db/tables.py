@@ -246,4 +246,5 @@ GEOMETRY_INDEXES = {
     "rasters": "bounds",
 }
 
+from geodata.db import tickets_tables  # noqa: E402, F401  (registers the land ticket tables, 0002)
 from geodata.listings import tables as listings_tables  # noqa: E402, F401  (registers the listing tables, 0003)

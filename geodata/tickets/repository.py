@@ -1,0 +1,352 @@
+"""Ledger operations on PostGIS: issue, trade, split, merge, land, retire, reverse — all-or-nothing.
+
+Each public function takes a target (a Session → a SAVEPOINT in the caller's transaction; an Engine
+or URL → its own transaction, retried on serialization failures) and an actor, locks the tickets it
+touches, plans its entries with the pure ledger's functions, and appends operation, entries, states
+and an audit record. Any exception leaves the ledger exactly as it was.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from geodata.db.tables import User
+from geodata.db.tickets_tables import Landing, Ticket, TicketParent
+from geodata.tickets.core import (
+    ActorLike,
+    Current,
+    Target,
+    begin_operation,
+    find_ticket,
+    live,
+    lock,
+    new_ticket,
+    next_certificate,
+    record,
+    require_role,
+    root_key,
+    run,
+    union_geom,
+)
+from landmarket.eligibility.verdict import Verdict
+from landmarket.errors import Conflict, Forbidden, InvalidInput, NotFound, RecordProblem
+from landmarket.policy import load_policy
+from landmarket.tickets.certificate import parse_certificate
+from landmarket.tickets.landing import LandingUse, plan_landing
+from landmarket.tickets.moves import (
+    Account,
+    Move,
+    allocate,
+    plan_issue,
+    plan_merge,
+    plan_move,
+)
+from landmarket.tickets.quantities import positive_area
+from landmarket.tickets.terms import TicketTerms
+
+
+def terms_on(on: date, terms: TicketTerms | None = None) -> TicketTerms:
+    """The ticket terms in force on a date (or the ones given)."""
+    return terms or TicketTerms.from_policy(load_policy(on))
+
+
+def issue(
+    session: Session,
+    actor: ActorLike,
+    acceptance_id: int,
+    area_m2: Decimal,
+    holder_id: int,
+    issue_date: date,
+) -> Ticket:
+    """Issue the ticket of an acceptance (inside the acceptance's transaction)."""
+    number = next_certificate(session, issue_date.year)
+    op = begin_operation(
+        session, actor, "issue", area_m2, holder_id, ref=f"acceptance:{acceptance_id}"
+    )
+    ticket = new_ticket(session, number, "issue", area_m2, op.id, issue_date, acceptance_id)
+    moves = plan_issue(root_key(ticket.id), area_m2)
+    audit = {"cert_no": ticket.cert_no, "area_m2": str(area_m2), "holder_id": holder_id}
+    record(session, actor, op, moves, {ticket.id: (holder_id, "held")}, {}, audit)
+    return ticket
+
+
+def _may_act_for(actor: ActorLike, current: Current) -> None:
+    if str(actor.role) != "bureau" and actor.user_id != current.holder_id:
+        raise Forbidden("只有持有人或管理部门可操作 / only the holder or the bureau may do this")
+
+
+def require_investor(session: Session, user_id: int) -> None:
+    """Tickets are bought by investors: Conflict for any other (or inactive) user."""
+    role = session.scalar(select(User.role).where(User.id == user_id, User.active.is_(True)))
+    if role is None:
+        raise NotFound(f"用户 {user_id} 不存在 / user {user_id} not found")
+    if role != "investor":
+        raise Conflict(f"买受人须为投资者 / buyer {user_id} is a {role}, not an investor")
+
+
+def split_off(
+    session: Session,
+    actor: ActorLike,
+    current: Current,
+    area: Decimal,
+    holder_id: int,
+    on: date,
+    ref: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Ticket:
+    """Split area off a locked ticket into a child held by holder_id (the lineage edge recorded)."""
+    parent = current.ticket
+    moves = plan_move(root_key(parent.id), current.composition, area, "", Account.HELD)
+    children = session.scalar(
+        select(func.count())
+        .select_from(TicketParent)
+        .join(Ticket, Ticket.id == TicketParent.ticket_id)
+        .where(TicketParent.parent_id == parent.id, Ticket.kind == "split")
+    )
+    number = parse_certificate(parent.cert_no).child(int(children) + 1)
+    op = begin_operation(session, actor, "split", area, holder_id, ref, payload=payload)
+    child = new_ticket(session, number, "split", area, op.id, on)
+    moves = [Move(m.account, m.ticket or root_key(child.id), m.root, m.delta_m2) for m in moves]
+    session.add(TicketParent(ticket_id=child.id, parent_id=parent.id, area_m2=area))
+    states = {parent.id: (current.holder_id, "split"), child.id: (holder_id, "held")}
+    audit = {
+        "from": parent.cert_no,
+        "cert_no": child.cert_no,
+        "area_m2": str(area),
+        "holder_id": holder_id,
+        **(payload or {}),
+    }
+    record(session, actor, op, moves, states, {parent.id: current}, audit)
+    return child
+
+
+def sell(
+    session: Session,
+    actor: ActorLike,
+    current: Current,
+    area: Decimal,
+    buyer_id: int,
+    on: date,
+    payload: dict[str, Any],
+) -> tuple[Ticket, int]:
+    """Hand area of a locked ticket to a buyer: the whole ticket, or a part split off to them."""
+    if area > current.balance:
+        raise Conflict(
+            f"地票 {current.ticket.cert_no} 可用面积 {current.balance} m² 不足 {area} m² / "
+            f"only {current.balance} m² available, {area} m² requested"
+        )
+    # who sold which lineages' area: proceeds statements are computed from primary sales
+    roots = allocate(current.composition, area, current.ticket.cert_no)
+    payload = {
+        **payload,
+        "seller_id": current.holder_id,
+        "roots": {str(int(k)): str(v) for k, v in roots.items()},
+    }
+    if area < current.balance:
+        child = split_off(session, actor, current, area, buyer_id, on, "sale", payload)
+        return child, child.created_op_id
+    ticket = current.ticket
+    op = begin_operation(
+        session,
+        actor,
+        "transfer",
+        area,
+        buyer_id,
+        "sale",
+        payload={"ticket_id": ticket.id, **payload},
+    )
+    audit = {"cert_no": ticket.cert_no, "area_m2": str(area), "holder_id": buyer_id, **payload}
+    record(session, actor, op, [], {ticket.id: (buyer_id, "held")}, {ticket.id: current}, audit)
+    return ticket, op.id
+
+
+def trade(
+    target: Target,
+    actor: ActorLike,
+    cert: str,
+    area_m2: object,
+    buyer_id: int,
+    price_per_mu: object | None = None,
+    on: date | None = None,
+) -> str:
+    """Record an exchange trade of area to an investor; returns the buyer's certificate number."""
+    require_role(actor, "bureau")
+    area = positive_area(area_m2, cert)
+
+    def work(s: Session) -> str:
+        ticket = find_ticket(s, cert)
+        current = lock(s, [ticket.id])[ticket.id]
+        live(current, cert)
+        require_investor(s, buyer_id)
+        payload = {"price_per_mu": None if price_per_mu is None else str(price_per_mu)}
+        bought, _ = sell(s, actor, current, area, buyer_id, on or date.today(), payload)
+        return bought.cert_no
+
+    return run(target, work)
+
+
+def split(
+    target: Target, actor: ActorLike, cert: str, area_m2: object, on: date | None = None
+) -> str:
+    """Split area off a ticket into a new certificate of the same holder."""
+    area = positive_area(area_m2, cert)
+
+    def work(s: Session) -> str:
+        ticket = find_ticket(s, cert)
+        current = lock(s, [ticket.id])[ticket.id]
+        _may_act_for(actor, current)
+        live(current, cert)
+        if area >= current.balance:
+            raise Conflict(
+                f"拆分面积须小于余额 / split area must be below the balance {current.balance}"
+            )
+        return split_off(s, actor, current, area, current.holder_id, on or date.today()).cert_no
+
+    return run(target, work)
+
+
+def merge(target: Target, actor: ActorLike, certs: list[str], on: date | None = None) -> str:
+    """Merge whole tickets of one holder into a new certificate (e.g. to land them together)."""
+    on = on or date.today()
+
+    def work(s: Session) -> str:
+        ids = {find_ticket(s, c).id for c in certs}
+        if len(ids) < 2:
+            raise InvalidInput(
+                [RecordProblem("merge", "至少合并两张地票 / merge needs two tickets", "certs")]
+            )
+        currents = lock(s, ids)
+        for cur in currents.values():
+            live(cur, cur.ticket.cert_no)
+            _may_act_for(actor, cur)
+        holders = {cur.holder_id for cur in currents.values()}
+        if len(holders) != 1:
+            raise Conflict(
+                f"只能合并同一持有人的地票 / tickets of different holders {sorted(holders)}"
+            )
+        holder = holders.pop()
+        moves = plan_merge({root_key(i): c.composition for i, c in currents.items()}, "")
+        area = sum((c.balance for c in currents.values()), Decimal(0))
+        number = next_certificate(s, on.year)
+        op = begin_operation(s, actor, "merge", area, holder, payload={"tickets": sorted(ids)})
+        new = new_ticket(s, number, "merge", area, op.id, on)
+        moves = [Move(m.account, m.ticket or root_key(new.id), m.root, m.delta_m2) for m in moves]
+        for i, cur in currents.items():
+            s.add(TicketParent(ticket_id=new.id, parent_id=i, area_m2=cur.balance))
+        states = {i: (holder, "merged") for i in currents} | {new.id: (holder, "held")}
+        audit = {
+            "cert_no": new.cert_no,
+            "from": sorted(c.ticket.cert_no for c in currents.values()),
+            "area_m2": str(area),
+        }
+        record(s, actor, op, moves, states, currents, audit)
+        return new.cert_no
+
+    return run(target, work)
+
+
+def land(
+    target: Target,
+    actor: ActorLike,
+    cert: str,
+    area_m2: object,
+    parcel_code: str,
+    use: LandingUse | str,
+    landing_check: Verdict | None,
+    on: date | None = None,
+    applicant_id: int | None = None,
+    terms: TicketTerms | None = None,
+) -> int:
+    """Land ticket area on a destination parcel (bureau, on the holder's application); landing id."""
+    require_role(actor, "bureau")
+    on = on or date.today()
+    plan = plan_landing(use, area_m2, parcel_code, landing_check, terms_on(on, terms))
+
+    def work(s: Session) -> int:
+        ticket = find_ticket(s, cert)
+        current = lock(s, [ticket.id])[ticket.id]
+        live(current, cert)
+        if applicant_id is not None and applicant_id != current.holder_id:
+            raise Forbidden(f"申请人不是地票 {cert} 的持有人 / the applicant does not hold {cert}")
+        key = root_key(ticket.id)
+        moves = plan_move(key, current.composition, plan.area_m2, key, Account.LANDED)
+        offset = plan.offset.to_dict() if plan.offset else None
+        payload = {"ticket_id": ticket.id, "use": plan.use.value, "offset": offset}
+        op = begin_operation(
+            s,
+            actor,
+            "land",
+            plan.area_m2,
+            current.holder_id,
+            f"parcel:{parcel_code}",
+            payload=payload,
+        )
+        geom = union_geom(s, [parcel_code])  # None when the parcel is not loaded
+        landing = Landing(
+            op_id=op.id,
+            ticket_id=ticket.id,
+            parcel_code=parcel_code,
+            use=plan.use.value,
+            area_m2=plan.area_m2,
+            paid_use_fee=plan.offset.paid_use_fee if plan.offset else None,
+            reclamation_fee=plan.offset.reclamation_fee if plan.offset else None,
+            check_result=landing_check.to_dict() if landing_check else {},
+            policy_version=plan.policy_version,
+            landed_on=on,
+            geom=geom,
+        )
+        s.add(landing)
+        s.flush()
+        audit = {
+            "cert_no": cert,
+            "parcel_code": parcel_code,
+            "area_m2": str(plan.area_m2),
+            "use": plan.use.value,
+            "landing_id": landing.id,
+        }
+        record(
+            s,
+            actor,
+            op,
+            moves,
+            {ticket.id: (current.holder_id, "landed")},
+            {ticket.id: current},
+            audit,
+        )
+        return landing.id
+
+    return run(target, work)
+
+
+def retire(target: Target, actor: ActorLike, cert: str, area_m2: object, reason: str) -> int:
+    """Cancel ticket area (expiry, a correction of its acceptance); returns the operation id."""
+    require_role(actor, "bureau")
+    area = positive_area(area_m2, cert)
+
+    def work(s: Session) -> int:
+        ticket = find_ticket(s, cert)
+        current = lock(s, [ticket.id])[ticket.id]
+        live(current, cert)
+        key = root_key(ticket.id)
+        moves = plan_move(key, current.composition, area, key, Account.RETIRED)
+        op = begin_operation(
+            s, actor, "retire", area, current.holder_id, reason, payload={"ticket_id": ticket.id}
+        )
+        audit = {"cert_no": cert, "area_m2": str(area), "reason": reason}
+        record(
+            s,
+            actor,
+            op,
+            moves,
+            {ticket.id: (current.holder_id, "retired")},
+            {ticket.id: current},
+            audit,
+        )
+        return op.id
+
+    return run(target, work)

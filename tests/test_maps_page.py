@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -11,8 +12,12 @@ from shapely.geometry import box
 
 from landmarket.errors import InvalidInput
 from maps.assets import (
+    LEAFLET,
     LEAFLET_CSS,
     LEAFLET_JS,
+    STATIC_DIR,
+    SWAGGER_UI,
+    VECTORGRID,
     VECTORGRID_JS,
     LocalMap,
     asset_urls,
@@ -145,3 +150,21 @@ def test_vectorgrid_extra_is_local_and_vendored():
     assert VECTORGRID_JS in asset_urls(html)
     assert missing_local_assets(html) == []
     assert VECTORGRID_JS not in LocalMap().get_root().render()  # extras never leak
+
+
+def test_vendored_assets_match_their_checksums_and_carry_licences():
+    vendor = STATIC_DIR / "vendor"
+    listed = {}
+    for line in (vendor / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        listed[name] = digest
+    on_disk = {str(p.relative_to(vendor)) for p in vendor.rglob("*") if p.is_file()} - {
+        "SHA256SUMS"
+    }
+    assert set(listed) == on_disk
+    for name, digest in listed.items():
+        assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name
+    packages = {name.split("/")[0] for name in listed}
+    assert packages == {LEAFLET, VECTORGRID, SWAGGER_UI}
+    for package in packages:
+        assert f"{package}/LICENSE" in listed

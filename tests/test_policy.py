@@ -205,3 +205,31 @@ def test_policy_show_prints_the_version_and_sources_in_force(monkeypatch, tmp_pa
     assert "three_lines.sliver_tolerance = 2.0 m2  <dazu-bureau-2026-01>" in shown.output
     too_early = runner.invoke(_cli(), ["policy", "show", "--on", "2019-06-01"])
     assert too_early.exit_code == 1
+
+
+def test_supplements_do_not_rename_the_policy_version(monkeypatch, tmp_path):
+    from landmarket.policy import loader
+
+    for name in ("2020-01-01_land-admin-law.toml", "2025-11-23_chongqing-action-plan.toml"):
+        (tmp_path / name).write_text((PACKAGED_DIR / name).read_text(encoding="utf-8"), "utf-8")
+    (tmp_path / "2025-11-23_zz-supplement.toml").write_text(
+        'version = "2025-11-23_zz-supplement"\neffective = 2025-11-23\nsource = "test"\n'
+        '[zz.extra]\nvalue = 1\nunit = "count"\nsource = "test"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(loader, "PACKAGED_DIR", tmp_path)
+    loader._packaged_layers.cache_clear()
+    try:
+        policy = load_policy(AFTER_PLAN)
+        assert policy.version == "2025-11-23_chongqing-action-plan"
+        assert policy["zz.extra"].version == "2025-11-23_zz-supplement"
+        clash = tmp_path / "2025-11-23_zz-supplement.toml"
+        clash.write_text(
+            clash.read_text("utf-8").replace("[zz.extra]", "[approval.delegation_days_saved]")
+        )
+        loader._packaged_layers.cache_clear()
+        with pytest.raises(InvalidInput) as info:
+            load_policy(AFTER_PLAN)
+        assert "also set by" in info.value.problems[0].problem
+    finally:
+        loader._packaged_layers.cache_clear()

@@ -15,7 +15,7 @@ from landmarket.errors import InvalidInput, LandmarketError, RecordProblem
 from landmarket.units import M2_PER_HA, M2_PER_MU
 
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
-_LAYER_KEYS = {"version", "effective", "title", "source", "note"}
+_LAYER_KEYS = {"version", "effective", "title", "source", "note", "primary"}
 _PARAM_KEYS = {"value", "unit", "source", "provisional", "note", "name"}
 _AREA_FACTORS = {"m2": 1.0, "mu": M2_PER_MU, "ha": M2_PER_HA}
 _FRACTION_UNITS = {"%": 0.01, "ratio": 1.0}
@@ -74,6 +74,7 @@ class PolicyLayer:
     path: str
     params: Mapping[str, Mapping[str, Any]]
     override: bool = False  # from a bureau's override directory
+    primary: bool = False  # a law or plan the reported policy version names (not a supplement)
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,9 @@ def load_policy(
     for layer in in_force:
         for key, raw in layer.params.items():
             params[key] = _merge(params.get(key), key, raw, layer)
-    version = in_force[-1].version
+    # The reported version: the latest law/plan or bureau override; supplements stay in the layers.
+    named = [layer for layer in in_force if layer.primary or layer.override] or in_force
+    version = named[-1].version
     if overrides:
         for key, value in overrides.items():
             if value is None:
@@ -334,6 +337,7 @@ def read_layer(path: Path, *, override: bool = False) -> PolicyLayer:
         path=str(path),
         params=params,
         override=override,
+        primary=bool(doc.get("primary", False)),
     )
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from api.errors import Unauthorized
+from geodata.users import authenticate
 from landmarket.errors import Forbidden
 
 
@@ -71,8 +72,6 @@ def principal_for_token(session: Session, token: str | None) -> Principal:
     """Resolve a token to its principal: no token is public, an unknown token is 401."""
     if token is None:
         return PUBLIC
-    from geodata.users import authenticate  # the store helper's module; imported lazily
-
     user = authenticate(session, token)
     if user is None:
         raise Unauthorized("令牌无效或已停用 / invalid or revoked token")

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     sliver_tolerance_m2: float | None = Field(
         default=None, description="Overrides the policy's sliver overlap tolerance when set."
     )
+    attachment_max_bytes: int = Field(default=10_000_000, description="Largest listing attachment.")
+    tile_max_features: int = Field(
+        default=4000, description="Most features a vector tile draws before it aggregates honestly."
+    )
+    tile_max_age: int = Field(default=60, description="Cache-Control max-age of static tile layers (s).")
 
     @property
     def embedded_port(self) -> int:

@@ -29,7 +29,7 @@ from geodata.tickets import (
     trade,
 )
 from landmarket.errors import Conflict, Forbidden, InvalidInput
-from landmarket.tickets import parse_certificate
+from landmarket.tickets import LedgerInvariantError, parse_certificate
 from tests.tickets_support import ON, A, B, destination, homestead, parcels_geometry, verdict
 
 pytest_plugins = ["tests.tickets_world"]  # fixtures: world, tx
@@ -291,3 +291,20 @@ def test_history_is_immutable(world, tx):
         ):
             with pytest.raises(DBAPIError, match="append-only"), tx.begin_nested():
                 tx.execute(text(sql))
+
+
+def test_the_checker_catches_a_rogue_entry(world, tx):
+    cert = world.idle_ticket(tx, holder=world.investors[10])
+    check_ledger(tx)
+    ids = tx.execute(
+        text("SELECT id, created_op_id FROM tickets WHERE cert_no = :c"), {"c": cert}
+    ).one()
+    tx.execute(
+        text(
+            "INSERT INTO ticket_entries (op_id, account, ticket_id, root_id, delta_m2) "
+            "VALUES (:op, 'held', :t, :t, 1)"
+        ),
+        {"op": ids.created_op_id, "t": ids.id},
+    )
+    with pytest.raises(LedgerInvariantError, match="not conserved"):
+        check_ledger(tx)

@@ -285,6 +285,9 @@ class TicketState(Base):
     holder_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(10))
     balance_m2: Mapped[Decimal] = mapped_column(_area())
+    # held m² per lineage root id, as exact decimal strings: read under the row lock instead of
+    # summing a growing history; check_ledger() verifies it against the entries
+    composition: Mapped[dict[str, str]] = mapped_column(JSONB, server_default="{}", default=dict)
     at: Mapped[datetime] = _now()
 
     __table_args__ = (

@@ -121,35 +121,41 @@ def find_ticket(session: Session, cert: str) -> Ticket:
 def lock(session: Session, ticket_ids: Iterable[int]) -> dict[int, Current]:
     """Lock tickets (id order) and read their current state under the lock."""
     ids = sorted(set(ticket_ids))
-    tickets = {
-        t.id: t
-        for t in session.scalars(
-            select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id).with_for_update()
-        )
-    }
+    rows = session.scalars(
+        select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id).with_for_update()
+    )
+    return _with_state(session, ids, {t.id: t for t in rows})
+
+
+def lock_cert(session: Session, cert: str) -> Current:
+    """Find a ticket by either certificate form, lock it and read its state (NotFound if absent)."""
+    number = parse_certificate(cert)
+    ticket = session.scalar(
+        select(Ticket).where(Ticket.cert_no == number.chinese).with_for_update()
+    )
+    if ticket is None:
+        raise NotFound(f"地票 {cert} 不存在 / ticket {cert} not found")
+    return _with_state(session, [ticket.id], {ticket.id: ticket})[ticket.id]
+
+
+def _with_state(session: Session, ids: list[int], tickets: dict[int, Ticket]) -> dict[int, Current]:
+    # The state is read by a statement of its own, after the lock is granted: under READ COMMITTED
+    # that statement takes a fresh snapshot and sees what the previous lock holder committed. (A
+    # join in the locking statement would use the snapshot taken before waiting: a double spend.)
     missing = set(ids) - set(tickets)
     if missing:
         raise NotFound(f"地票不存在 / tickets {sorted(missing)} not found")
     states = session.execute(
         text(
-            "SELECT DISTINCT ON (ticket_id) ticket_id, seq, holder_id, status, balance_m2 "
-            "FROM ticket_states WHERE ticket_id = ANY(:ids) ORDER BY ticket_id, seq DESC"
+            "SELECT DISTINCT ON (ticket_id) ticket_id, seq, holder_id, status, balance_m2, "
+            "composition FROM ticket_states WHERE ticket_id = ANY(:ids) ORDER BY ticket_id, seq DESC"
         ),
         {"ids": ids},
     ).all()
-    comps: dict[int, dict[str, Decimal]] = {i: {} for i in ids}
-    for ticket_id, root_id, amount in session.execute(
-        text(
-            "SELECT ticket_id, root_id, sum(delta_m2) FROM ticket_entries "
-            "WHERE ticket_id = ANY(:ids) AND account = 'held' "
-            "GROUP BY ticket_id, root_id HAVING sum(delta_m2) <> 0"
-        ),
-        {"ids": ids},
-    ):
-        comps[ticket_id][root_key(root_id)] = amount
     out = {}
-    for ticket_id, seq, holder, status, balance in states:
-        out[ticket_id] = Current(tickets[ticket_id], seq, holder, status, balance, comps[ticket_id])
+    for ticket_id, seq, holder, status, balance, comp in states:
+        composition = {root_key(int(r)): Decimal(a) for r, a in comp.items()}
+        out[ticket_id] = Current(tickets[ticket_id], seq, holder, status, balance, composition)
     return out
 
 
@@ -268,15 +274,19 @@ def write_state(
     (landed, merged, split, retired, reversed) and applies only when no area is left — a ticket
     with area left is "held".
     """
-    delta: dict[int, Decimal] = {}
+    comps: dict[int, dict[str, Decimal]] = {
+        t: dict(previous[t].composition) if t in previous else {} for t in states
+    }
     for m in moves:
         if str(m.account) == "held":
-            delta[int(m.ticket)] = delta.get(int(m.ticket), ZERO) + m.delta_m2
+            comp = comps[int(m.ticket)]
+            comp[m.root] = comp.get(m.root, ZERO) + m.delta_m2
     rows = []
     for ticket_id, (holder_id, status) in states.items():
         prev = previous.get(ticket_id)
-        balance = (prev.balance if prev else ZERO) + delta.get(ticket_id, ZERO)
-        if balance < 0:  # allocate() refuses this first; the CHECK constraint backs it up
+        comp = {r: a for r, a in comps[ticket_id].items() if a != 0}
+        balance = sum(comp.values(), ZERO)
+        if any(a < 0 for a in comp.values()):  # allocate() refuses this first
             raise Conflict(f"地票 {ticket_id} 面积不足 / ticket {ticket_id} overdrawn")
         rows.append(
             {
@@ -286,6 +296,7 @@ def write_state(
                 "holder_id": holder_id,
                 "status": status if status == "listed" or balance == 0 else "held",
                 "balance_m2": balance,
+                "composition": {str(int(r)): str(a) for r, a in sorted(comp.items())},
             }
         )
     if rows:

@@ -18,9 +18,9 @@ from geodata.store.audit import write_audit
 from geodata.tickets.core import (
     ActorLike,
     Target,
-    find_ticket,
     live,
     lock,
+    lock_cert,
     require_role,
     run,
     write_state,
@@ -64,8 +64,8 @@ def list_auction(
     terms = terms_on(opens_at.date(), terms)
 
     def work(s: Session) -> int:
-        ticket = find_ticket(s, cert)
-        current = lock(s, [ticket.id])[ticket.id]
+        current = lock_cert(s, cert)
+        ticket = current.ticket
         live(current, cert)
         listing = rules.make_listing(
             ticket.cert_no,

@@ -25,6 +25,7 @@ from geodata.tickets.core import (
     find_ticket,
     live,
     lock,
+    lock_cert,
     new_ticket,
     next_certificate,
     record,
@@ -179,8 +180,7 @@ def trade(
     area = positive_area(area_m2, cert)
 
     def work(s: Session) -> str:
-        ticket = find_ticket(s, cert)
-        current = lock(s, [ticket.id])[ticket.id]
+        current = lock_cert(s, cert)
         live(current, cert)
         require_investor(s, buyer_id)
         payload = {"price_per_mu": None if price_per_mu is None else str(price_per_mu)}
@@ -197,8 +197,7 @@ def split(
     area = positive_area(area_m2, cert)
 
     def work(s: Session) -> str:
-        ticket = find_ticket(s, cert)
-        current = lock(s, [ticket.id])[ticket.id]
+        current = lock_cert(s, cert)
         _may_act_for(actor, current)
         live(current, cert)
         if area >= current.balance:
@@ -268,8 +267,8 @@ def land(
     plan = plan_landing(use, area_m2, parcel_code, landing_check, terms_on(on, terms))
 
     def work(s: Session) -> int:
-        ticket = find_ticket(s, cert)
-        current = lock(s, [ticket.id])[ticket.id]
+        current = lock_cert(s, cert)
+        ticket = current.ticket
         live(current, cert)
         if applicant_id is not None and applicant_id != current.holder_id:
             raise Forbidden(f"申请人不是地票 {cert} 的持有人 / the applicant does not hold {cert}")
@@ -329,8 +328,8 @@ def retire(target: Target, actor: ActorLike, cert: str, area_m2: object, reason:
     area = positive_area(area_m2, cert)
 
     def work(s: Session) -> int:
-        ticket = find_ticket(s, cert)
-        current = lock(s, [ticket.id])[ticket.id]
+        current = lock_cert(s, cert)
+        ticket = current.ticket
         live(current, cert)
         key = root_key(ticket.id)
         moves = plan_move(key, current.composition, area, key, Account.RETIRED)

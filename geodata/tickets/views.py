@@ -180,7 +180,7 @@ def check_ledger(session: Session) -> dict[str, LineageBalance]:
 
     Per lineage root: issued = held + landed + retired (exact to 0.01 m²); the issued area equals
     the certificate's (0 once its issue was reversed); no ticket holds a negative area of any root;
-    every ticket's newest state carries exactly the balance its entries add up to.
+    every ticket's newest state carries exactly the per-root area its entries add up to.
     """
     sums: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     roots: dict[str, Any] = {}
@@ -220,19 +220,32 @@ def check_ledger(session: Session) -> dict[str, LineageBalance]:
         raise LedgerInvariantError(
             f"ticket {overdrawn[0]} overdrawn on root {overdrawn[1]}: {overdrawn[2]}"
         )
-    mismatch = session.execute(
+    states: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    totals: dict[int, tuple[Decimal, Decimal]] = {}
+    for ticket_id, balance, comp in session.execute(
         text(
-            "WITH s AS (SELECT DISTINCT ON (ticket_id) ticket_id, balance_m2 FROM ticket_states "
-            "ORDER BY ticket_id, seq DESC), e AS (SELECT ticket_id, sum(delta_m2) AS held "
-            "FROM ticket_entries WHERE account = 'held' GROUP BY ticket_id) "
-            "SELECT s.ticket_id, s.balance_m2, coalesce(e.held, 0) FROM s LEFT JOIN e USING (ticket_id) "
-            "WHERE s.balance_m2 <> coalesce(e.held, 0) LIMIT 1"
+            "SELECT DISTINCT ON (ticket_id) ticket_id, balance_m2, composition FROM ticket_states "
+            "ORDER BY ticket_id, seq DESC"
         )
-    ).first()
-    if mismatch:
-        raise LedgerInvariantError(
-            f"ticket {mismatch[0]} state says {mismatch[1]}, entries {mismatch[2]}"
+    ):
+        parts = {int(r): Decimal(a) for r, a in comp.items()}
+        states.update({(ticket_id, r): a for r, a in parts.items()})
+        totals[ticket_id] = (balance, sum(parts.values(), ZERO))
+    held = {
+        (t, r): a
+        for t, r, a in session.execute(
+            text(
+                "SELECT ticket_id, root_id, sum(delta_m2) FROM ticket_entries WHERE account = 'held' "
+                "GROUP BY ticket_id, root_id HAVING sum(delta_m2) <> 0"
+            )
         )
+    }
+    if dict(states) != held:
+        wrong = sorted(set(states.items()) ^ set(held.items()))[:3]
+        raise LedgerInvariantError(f"ticket states disagree with the entries: {wrong}")
+    wrong_total = [t for t, (balance, parts) in totals.items() if balance != parts]
+    if wrong_total:
+        raise LedgerInvariantError(f"ticket {wrong_total[0]} balance is not its composition's sum")
     return balances
 
 

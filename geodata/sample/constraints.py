@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
 from rasterio import features as rfeatures
-from rasterio.transform import from_origin
 from shapely.geometry import Polygon
 
 from geodata.sample.placing import polygonal
@@ -47,7 +47,7 @@ def redline_polygons(
     dem: np.ndarray, grid: Grid, township: Polygon, threshold: float, keep_clear: list
 ) -> list[Polygon]:
     """Ecological red line: the forested crest of the high ridge above `threshold` metres."""
-    transform = from_origin(grid.x0, grid.y0, grid.cell, grid.cell)
+    transform = Affine(grid.cell, 0.0, grid.x0, 0.0, -grid.cell, grid.y0)
     mask = (dem >= threshold).astype("uint8")
     shapes = [
         shapely.geometry.shape(g)

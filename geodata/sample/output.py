@@ -19,6 +19,7 @@ from geodata.sample.txt_samples import write_samples
 GPKG_NAME = "township.gpkg"
 DEM_NAME = "dem.tif"
 NOTABLE_NAME = "notable.json"
+FIXED_DATE = "2025-06-30T00:00:00.000Z"
 LAYERS = ("villages", "parcels", "pbf", "redline", "udb", "village_plan", "coverage")
 
 
@@ -45,15 +46,20 @@ def write_township(township: Township, out_dir: Path) -> dict[str, Path | list[P
     if gpkg.exists():
         gpkg.unlink()
     frames = {layer: to_geographic(getattr(township, layer)) for layer in LAYERS}
-    for layer, frame in frames.items():
-        pyogrio.write_dataframe(
-            frame,
-            gpkg,
-            layer=layer,
-            driver="GPKG",
-            geometry_type="MultiPolygon",
-            layer_options={"SPATIAL_INDEX": "YES"},
-        )
+    # A fixed gpkg_contents.last_change keeps the GeoPackage byte-for-byte reproducible.
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
+    try:
+        for layer, frame in frames.items():
+            pyogrio.write_dataframe(
+                frame,
+                gpkg,
+                layer=layer,
+                driver="GPKG",
+                geometry_type="MultiPolygon",
+                layer_options={"SPATIAL_INDEX": "YES"},
+            )
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     dem = write_dem(out_dir / DEM_NAME, township.dem, township.grid)
     notable = out_dir / NOTABLE_NAME
     text = json.dumps(township.notable, ensure_ascii=False, indent=1, sort_keys=True)

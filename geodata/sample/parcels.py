@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from affine import Affine
 from rasterio import features as rfeatures
-from rasterio.transform import from_origin
 from shapely import STRtree
 from shapely.geometry import Polygon
 
@@ -16,7 +16,7 @@ MIN_PIECE_M2 = 30.0  # smaller leftovers between features stay unparcelled
 
 def zonal_means(geoms: np.ndarray, grid: Grid, *arrays: np.ndarray) -> list[np.ndarray]:
     """Mean of each array under each (non-overlapping) polygon; point sample where no cell centre falls inside."""
-    transform = from_origin(grid.x0, grid.y0, grid.cell, grid.cell)
+    transform = Affine(grid.cell, 0.0, grid.x0, 0.0, -grid.cell, grid.y0)
     ids = rfeatures.rasterize(
         ((g, i + 1) for i, g in enumerate(geoms)),
         out_shape=(grid.rows, grid.cols),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.transform import from_origin
+from affine import Affine
 
 from geodata.sample.noise import fractal_noise, smoothstep, value_noise
 from geodata.sample.spec import METRIC_EPSG, Grid
@@ -95,7 +95,7 @@ def write_dem(path: Path, dem: np.ndarray, grid: Grid, epsg: int = METRIC_EPSG) 
         "count": 1,
         "dtype": "float32",
         "crs": f"EPSG:{epsg}",
-        "transform": from_origin(grid.x0, grid.y0, grid.cell, grid.cell),
+        "transform": Affine(grid.cell, 0.0, grid.x0, 0.0, -grid.cell, grid.y0),
         "nodata": NODATA,
         "compress": "deflate",
         "predictor": 3,

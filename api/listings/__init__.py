@@ -1,0 +1,1 @@
+"""Edge pieces of the listings API: request schemas and query parameters."""

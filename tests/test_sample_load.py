@@ -1,0 +1,92 @@
+"""`landmarket sample load`: the whole sample in PostGIS, and loading again changes nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyogrio
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from geodata.db.tables import (
+    ConstraintFeature,
+    ConstraintLayer,
+    ImportBatch,
+    Parcel,
+    Raster,
+    Village,
+)
+from geodata.sample.load import load_sample
+from geodata.settings import REPO_ROOT
+
+SAMPLE = REPO_ROOT / "sample_parcels"
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Row counts of the tables the sample fills."""
+    return {
+        t.__tablename__: session.scalar(select(func.count()).select_from(t))
+        for t in (Village, Parcel, ConstraintLayer, ConstraintFeature, Raster, ImportBatch)
+    }
+
+
+@pytest.fixture(scope="module")
+def changed_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the sample with one parcel fewer (a regenerated sample, as far as the loader knows)."""
+    out = tmp_path_factory.mktemp("changed")
+    shutil.copy(SAMPLE / "dem.tif", out / "dem.tif")
+    for name, _ in pyogrio.list_layers(SAMPLE / "township.gpkg"):
+        frame = pyogrio.read_dataframe(SAMPLE / "township.gpkg", layer=name)
+        if name == "parcels":
+            frame = frame.iloc[1:]
+        pyogrio.write_dataframe(frame, out / "township.gpkg", layer=name, promote_to_multi=True)
+    return out
+
+
+def test_sample_loads_completely_and_idempotently(
+    session: Session, tmp_path: Path, changed_sample: Path
+) -> None:
+    parcels = pyogrio.read_dataframe(SAMPLE / "township.gpkg", layer="parcels", read_geometry=False)
+    first = load_sample(session, SAMPLE, raster_dir=tmp_path)
+    assert not first.unchanged and first.rows["parcels"] == len(parcels)
+    loaded = counts(session)
+    assert loaded["villages"] == 5 and loaded["parcels"] == len(parcels)
+    assert loaded["constraint_layers"] == 4 and loaded["rasters"] == 1
+
+    again = load_sample(session, SAMPLE, raster_dir=tmp_path)
+    assert again.unchanged and again.rows["parcels"] == len(parcels)
+    assert counts(session) == loaded
+
+    # Household data is kept out of the public columns, in attrs.
+    homestead = session.execute(
+        select(Parcel.attrs, Parcel.ownership, Parcel.right_type)
+        .where(Parcel.land_use_code == "0702")
+        .limit(1)
+    ).one()
+    assert "household_id" in homestead.attrs and homestead.ownership == "collective"
+    assert homestead.right_type == "homestead"
+    notable = json.loads((SAMPLE / "notable.json").read_text(encoding="utf-8"))
+    exact = session.scalar(
+        select(Parcel.area_mu).where(Parcel.parcel_code == notable["exactly_15_mu"][0])
+    )
+    assert exact == 15.0
+
+    # The village plan was surveyed over the township minus the UDB.
+    plan_cov, town_cov = session.execute(
+        text(
+            "SELECT max(ST_Area(coverage::geography)) FILTER (WHERE kind = 'village_plan'),"
+            " max(ST_Area(coverage::geography)) FILTER (WHERE kind = 'pbf') FROM constraint_layers"
+        )
+    ).one()
+    assert plan_cov < town_cov
+
+    replaced = load_sample(session, changed_sample, raster_dir=tmp_path)
+    assert replaced.replaced and replaced.rows["parcels"] == len(parcels) - 1
+    after = counts(session)
+    assert after["parcels"] == len(parcels) - 1
+    assert {k: v for k, v in after.items() if k != "parcels"} == {
+        k: v for k, v in loaded.items() if k != "parcels"
+    }

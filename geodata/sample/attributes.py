@@ -140,28 +140,35 @@ def _households(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     hh = np.array(
         [f"{frame['village_code'].iat[i]}-H{k + 1:04d}" for k, i in enumerate(home)], dtype=object
     )
-    # Three households hold a second homestead (一户多宅): the one-household-one-homestead check must see them.
+    # Three households hold a second homestead (一户多宅) in their village: the
+    # one-household-one-homestead check must find them.
+    village = frame["village_code"].to_numpy()[home]
     for j in (7, 101, 230):
-        if j + 1 < len(home):
+        if j + 1 < len(home) and village[j] == village[j + 1]:
             hh[j + 1] = hh[j]
-    frame["household_id"] = None
-    frame.loc[home, "household_id"] = hh
-    frame["household_members"] = pd.array([pd.NA] * len(frame), dtype="Int64")
-    frame.loc[home, "household_members"] = rng.choice(
+    n = len(frame)
+    household = np.full(n, None, dtype=object)
+    members = np.zeros(n, dtype=np.int64)
+    settled = np.zeros(n, dtype=bool)
+    household[home] = hh
+    members[home] = rng.choice(
         [1, 2, 3, 4, 5, 6, 7], len(home), p=[0.08, 0.22, 0.22, 0.22, 0.14, 0.08, 0.04]
     )
-    frame["settled_in_town"] = pd.array([pd.NA] * len(frame), dtype="boolean")
-    frame.loc[home, "settled_in_town"] = rng.random(len(home)) < 0.18
-    frame["attached_to"] = None
-    # `attached` holds the placing-order row of the homestead; map it to that homestead's code.
-    code_of = dict(zip(frame["placed"], frame["parcel_code"], strict=True))
+    settled[home] = rng.random(len(home)) < 0.18
+    # `attached` holds the placing-order row of the homestead; find that row after sorting.
+    row_of = dict(zip(frame["placed"], range(n), strict=True))
     anc = np.flatnonzero(frame["ancillary"].to_numpy())
-    row_of = dict(zip(frame["placed"], range(len(frame)), strict=True))
-    for i in anc:
-        owner = row_of[int(frame["attached"].iat[i])]
-        frame.loc[i, "attached_to"] = code_of[int(frame["attached"].iat[i])]
-        for col in ("household_id", "household_members", "settled_in_town"):
-            frame.loc[i, col] = frame[col].iat[owner]
+    owner = np.array([row_of[int(a)] for a in frame["attached"].to_numpy()[anc]], dtype=np.int64)
+    attached_to = np.full(n, None, dtype=object)
+    attached_to[anc] = frame["parcel_code"].to_numpy()[owner]
+    household[anc], members[anc], settled[anc] = household[owner], members[owner], settled[owner]
+    has = np.zeros(n, dtype=bool)
+    has[home], has[anc] = True, True
+    frame["attached_to"] = attached_to
+    frame["household_id"] = household
+    frame["household_members"] = pd.array(np.where(has, members, 0), dtype="Int64")
+    frame["settled_in_town"] = pd.array(settled, dtype="boolean")
+    frame.loc[~has, ["household_members", "settled_in_town"]] = pd.NA
     return frame
 
 

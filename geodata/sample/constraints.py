@@ -39,8 +39,14 @@ def pbf_patches(parcels: pd.DataFrame, udb: Polygon, rng: np.random.Generator) -
     chosen = ((use == "0101") & (slope < 8) & (u < 0.92)) | (
         (use == "0103") & (slope < 6) & (u < 0.5)
     )
-    merged = shapely.difference(shapely.union_all(parcels["geometry"].to_numpy()[chosen]), udb)
-    return [p for p in shapely.get_parts(merged) if p.area >= 200.0]
+    # Parcels share exact edges, so the fast coverage union applies.
+    merged = shapely.difference(
+        shapely.coverage_union_all(parcels["geometry"].to_numpy()[chosen]), udb
+    )
+    patches = [shapely.normalize(p) for p in shapely.get_parts(merged) if p.area >= 200.0]
+    # Reading order (north to south, west to east), whatever order the union produced.
+    key = shapely.get_coordinates(shapely.point_on_surface(np.asarray(patches, dtype=object)))
+    return [patches[i] for i in np.lexsort((key[:, 0], -key[:, 1]))]
 
 
 def redline_polygons(
@@ -94,7 +100,9 @@ def village_plan(
         for code in sorted(set(codes[vidx == k])):
             sel = (vidx == k) & (codes == code)
             zone = polygonal(
-                shapely.difference(shapely.intersection(shapely.union_all(geoms[sel]), area), taken)
+                shapely.difference(
+                    shapely.intersection(shapely.coverage_union_all(geoms[sel]), area), taken
+                )
             )
             if zone.area > 1.0:
                 rows.append((k, code, zone))

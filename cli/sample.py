@@ -39,12 +39,15 @@ def load(
     directory: Path | None = typer.Option(
         None, "--dir", help="示例目录（默认 sample_parcels）/ sample directory (default: settings)."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="即使未变化也重新载入 / replace the sample even if unchanged."
+    ),
 ) -> None:
     """把示例乡镇载入数据库（可重复执行）/ load the sample into the database; safe to repeat."""
     from geodata.sample.load import load_sample
 
     try:
-        summary = load_sample(sample_dir=directory)
+        summary = load_sample(sample_dir=directory, force=force)
     except LandmarketError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc

@@ -69,6 +69,8 @@ def test_sample_loads_completely_and_idempotently(
         .limit(1)
     ).one()
     assert "household_id" in homestead.attrs and homestead.ownership == "collective"
+    assert isinstance(homestead.attrs["household_members"], int)
+    assert isinstance(homestead.attrs["settled_in_town"], bool)
     assert homestead.right_type == "homestead"
     notable = json.loads((SAMPLE / "notable.json").read_text(encoding="utf-8"))
     exact = session.scalar(

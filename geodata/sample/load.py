@@ -89,11 +89,13 @@ def load_sample(
     sample_dir: Path | None = None,
     actor: str = "sample",
     raster_dir: Path | None = None,
+    force: bool = False,
 ) -> LoadSummary:
     """Load villages, parcels, the four constraint layers and the DEM; a repeat changes nothing.
 
     When the files differ from what was loaded before, the old sample is removed and the new one
-    loaded in the same transaction, so a failure leaves the database as it was.
+    loaded in the same transaction, so a failure leaves the database as it was. force=True
+    replaces the sample even when the files are unchanged.
     """
     directory = Path(sample_dir or get_settings().sample_dir)
     gpkg, dem = directory / GPKG_NAME, directory / DEM_NAME
@@ -126,7 +128,7 @@ def load_sample(
         )
         if other_dem is not None:
             del wanted[f"{PREFIX}{DEM_NAME}"]
-        if {name: sha for name, (_, sha) in have.items()} == wanted:
+        if not force and {name: sha for name, (_, sha) in have.items()} == wanted:
             summary.unchanged = True
             by_layer = {_layer_of(name): bid for name, (bid, _) in have.items()}
             for layer in [*layers, "dem"]:
@@ -146,6 +148,9 @@ def load_sample(
             frame = _read(gpkg, kind, layer)
             if layer == "parcels":
                 frame = frame.drop(columns=["area_m2"])  # the store computes areas itself
+                # GeoPackage nulls come back as floats; keep household attributes typed in attrs.
+                frame["household_members"] = frame["household_members"].astype("Int64")
+                frame["settled_in_town"] = frame["settled_in_town"].astype("boolean")
             extent: BaseGeometry | None = (
                 coverage.get(kind) if layer.startswith("constraints:") else None
             )

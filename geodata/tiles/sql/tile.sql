@@ -1,0 +1,49 @@
+-- One Mapbox vector tile of one collection, in one statement ending in ST_AsMVT.
+--
+-- {source} is the collection's trusted SELECT (fid, properties, geom in EPSG:4490, area_mu) with
+-- :minx..:maxy bound to the tile envelope plus margin, transformed to EPSG:4490 once per tile so
+-- the table's own GiST index answers the bbox test. A tile never drops features silently:
+-- when more than :cap features touch it, it holds instead the aggregate layer — count and area
+-- in mu per grid cell of every feature whose bounding-box centre lies in the tile — named so.
+WITH src AS NOT MATERIALIZED (
+    {source}
+),
+counted AS MATERIALIZED (
+    SELECT count(*) AS n FROM (SELECT 1 FROM src LIMIT :cap + 1) AS capped
+),
+detail AS (
+    SELECT {names},
+           ST_AsMVTGeom(ST_Transform(src.geom, 3857), ST_TileEnvelope(:z, :x, :y),
+                        :extent, :buffer, true) AS geom
+    FROM src
+    WHERE (SELECT n FROM counted) <= :cap
+),
+-- Web Mercator of each bbox centre by formula (x = R·λ, y = R·ln tan(π/4 + φ/2)): no
+-- per-feature projection call, no geometry decoding beyond the stored bounding box.
+centres AS (
+    SELECT 6378137.0 * radians((ST_XMin(b) + ST_XMax(b)) / 2) AS mx,
+           6378137.0 * ln(tan(pi() / 4 + radians((ST_YMin(b) + ST_YMax(b)) / 2) / 2)) AS my,
+           area_mu
+    FROM (SELECT Box2D(src.geom) AS b, src.area_mu FROM src) AS boxes
+    WHERE (SELECT n FROM counted) > :cap
+),
+cells AS (
+    SELECT floor((mx - :west) / :cell_m)::int AS cx,
+           floor((:north - my) / :cell_m)::int AS cy,
+           count(*) AS n,
+           sum(area_mu) AS mu
+    FROM centres
+    GROUP BY 1, 2
+),
+grid AS (
+    SELECT ST_MakeEnvelope(cx * :cell_px, cy * :cell_px,
+                           (cx + 1) * :cell_px, (cy + 1) * :cell_px) AS geom,
+           n::int AS count,
+           round(mu::numeric, 4)::float8 AS area_mu
+    FROM cells
+    WHERE cx >= 0 AND cx < :cells AND cy >= 0 AND cy < :cells
+)
+SELECT coalesce((SELECT ST_AsMVT(detail.*, :layer, :extent, 'geom', 'fid')
+                 FROM detail WHERE detail.geom IS NOT NULL), ''::bytea)
+    || coalesce((SELECT ST_AsMVT(grid.*, :aggregate_layer, :extent, 'geom')
+                 FROM grid), ''::bytea) AS tile

@@ -1,0 +1,199 @@
+"""The stored world around a place as the ConstraintContext the checks read.
+
+Constraint layers with their coverage, the stored parcels' land use (for the approval route) and
+a window of the stored DEM, all cut to the bounding box of the place plus a margin. A kind with
+no stored layer covering the box is left out, so the checks report it as missing (needs review)
+rather than as "no constraint here". Where several versions of a kind overlap, the newest
+(effective date, then id) is authoritative inside its coverage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from pyproj import CRS
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window, from_bounds
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geodata.db.tables import CONSTRAINT_KINDS, SRID
+from landmarket.eligibility import ConstraintContext
+from landmarket.errors import LandmarketError
+from landmarket.slope import Dem
+
+MARGIN_DEG = 0.002  # ~200 m: features just outside the place still matter for slivers at its edge
+DEM_MARGIN_CELLS = 3  # slope needs neighbours: a window's edge cells must lie outside the place
+Bounds = tuple[float, float, float, float]
+
+# Newest first: a newer version of a kind overrides older ones inside its own coverage.
+LAYERS_SQL = text(
+    """
+    SELECT id, kind, ST_AsBinary(ST_Intersection(coverage, box)) AS coverage
+    FROM constraint_layers, ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, :srid) AS box
+    WHERE kind = ANY(:kinds) AND coverage && box AND ST_Intersects(coverage, box)
+    ORDER BY effective_date DESC NULLS LAST, id DESC
+    """
+)
+FEATURES_SQL = text(
+    """
+    SELECT f.layer_id, f.plan_code, ST_AsBinary(f.geom) AS geom
+    FROM constraint_features f, ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, :srid) AS box
+    WHERE f.layer_id = ANY(:layers) AND f.geom && box
+    ORDER BY f.id
+    """
+)
+LAND_USE_SQL = text(
+    """
+    SELECT p.land_use_code, ST_AsBinary(p.geom) AS geom
+    FROM parcels p, ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, :srid) AS box
+    WHERE p.geom && box
+    ORDER BY p.id
+    """
+)
+# The DEM for a box: one that covers it if any, else the one overlapping it most; newest first.
+DEM_SQL = text(
+    """
+    SELECT r.path
+    FROM rasters r, ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, :srid) AS box
+    WHERE r.kind = 'dem' AND r.bounds && box AND ST_Intersects(r.bounds, box)
+    ORDER BY ST_Covers(r.bounds, box) DESC, ST_Area(ST_Intersection(r.bounds, box)) DESC,
+             r.id DESC
+    LIMIT 1
+    """
+)
+
+
+class RasterMissing(LandmarketError):
+    """A raster recorded in the database whose file is gone."""
+
+    status = 500
+    title = "栅格文件缺失 / Raster file missing"
+
+
+def search_box(where: Bounds | BaseGeometry, margin: float = MARGIN_DEG) -> Bounds:
+    """The EPSG:4490 bounds of a geometry or a (minx, miny, maxx, maxy) box, grown by margin."""
+    minx, miny, maxx, maxy = where.bounds if isinstance(where, BaseGeometry) else where
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        raise ValueError("empty place: no bounds")
+    return (minx - margin, miny - margin, maxx + margin, maxy + margin)
+
+
+def context_for(
+    session: Session,
+    where: Bounds | BaseGeometry,
+    *,
+    parcels: bool = True,
+    dem: bool = True,
+    kinds: Sequence[str] = CONSTRAINT_KINDS,
+    margin: float = MARGIN_DEG,
+) -> ConstraintContext:
+    """Constraint layers, land-use parcels and a DEM window around a place in EPSG:4490."""
+    box = search_box(where, margin)
+    pairs = constraint_layers(session, box, kinds)
+    land = land_use_parcels(session, box) if parcels else None
+    grid = dem_window(session, box) if dem else None
+    return ConstraintContext.build(**pairs, parcels=land, dem=grid)
+
+
+def _params(box: Bounds) -> dict[str, float | int]:
+    minx, miny, maxx, maxy = box
+    return {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy, "srid": SRID}
+
+
+def constraint_layers(
+    session: Session, box: Bounds, kinds: Iterable[str] = CONSTRAINT_KINDS
+) -> dict[str, tuple[gpd.GeoDataFrame, BaseGeometry]]:
+    """kind → (features with plan_code, coverage) of the stored layers meeting the box."""
+    wanted = [k for k in kinds if k in CONSTRAINT_KINDS]
+    unknown = sorted(set(kinds) - set(CONSTRAINT_KINDS))
+    if unknown:
+        raise ValueError(f"unknown constraint kinds {unknown}; known: {CONSTRAINT_KINDS}")
+    params = _params(box)
+    layers = session.execute(LAYERS_SQL, {**params, "kinds": wanted}).all()
+    if not layers:
+        return {}
+    rows = session.execute(FEATURES_SQL, {**params, "layers": [r.id for r in layers]}).all()
+    by_layer: dict[int, list] = {}
+    for row in rows:
+        by_layer.setdefault(row.layer_id, []).append(row)
+    out: dict[str, tuple[gpd.GeoDataFrame, BaseGeometry]] = {}
+    for kind in wanted:
+        mine = [r for r in layers if r.kind == kind]  # newest first
+        if mine:
+            out[kind] = _merge_versions(kind, mine, by_layer)
+    return out
+
+
+def _merge_versions(kind: str, layers: list, by_layer: dict[int, list]):
+    """One frame and coverage of a kind; each older version only where no newer one covers."""
+    frames, coverages = [], []
+    newer: BaseGeometry | None = None
+    for layer in layers:
+        coverage = shapely.from_wkb(bytes(layer.coverage))
+        feats = by_layer.get(layer.id, [])
+        geoms = np.array([shapely.from_wkb(bytes(r.geom)) for r in feats], dtype=object)
+        own = coverage
+        if newer is not None:
+            own = shapely.difference(coverage, newer)
+            if len(geoms):
+                geoms = shapely.intersection(geoms, own)
+        data = {"plan_code": [r.plan_code for r in feats]}
+        frame = gpd.GeoDataFrame(data, geometry=list(geoms), crs=SRID)
+        frames.append(frame[~frame.geometry.is_empty])
+        coverages.append(own)
+        newer = coverage if newer is None else shapely.union(newer, coverage)
+    merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=SRID)
+    if kind != "village_plan":
+        merged = merged.drop(columns="plan_code")
+    return merged, shapely.union_all(coverages)
+
+
+def land_use_parcels(session: Session, box: Bounds) -> gpd.GeoDataFrame:
+    """Stored parcels meeting the box: GB/T 21010 land_use and geometry (EPSG:4490)."""
+    rows = session.execute(LAND_USE_SQL, _params(box)).all()
+    geoms = shapely.from_wkb([bytes(r.geom) for r in rows]) if rows else []
+    return gpd.GeoDataFrame(
+        {"land_use": [r.land_use_code for r in rows]}, geometry=list(geoms), crs=SRID
+    )
+
+
+def dem_window(session: Session, box: Bounds) -> Dem | None:
+    """The stored DEM's cells over the box (plus a margin of cells); None when no DEM meets it."""
+    path = session.execute(DEM_SQL, _params(box)).scalar()
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise RasterMissing(f"数字高程模型文件不存在 / DEM file missing: {path}")
+    return read_dem_window(path, box)
+
+
+def read_dem_window(
+    path: str | Path, box: Bounds, margin_cells: int = DEM_MARGIN_CELLS, band: int = 1
+) -> Dem | None:
+    """The cells of a raster over an EPSG:4490 box, grid-aligned; None when they do not meet."""
+    with rasterio.open(path) as src:
+        if src.crs is None:
+            raise RasterMissing(f"栅格无坐标系 / raster has no CRS: {path}")
+        left, bottom, right, top = transform_bounds(
+            CRS.from_epsg(SRID), src.crs, *box, densify_pts=21
+        )
+        win = from_bounds(left, bottom, right, top, src.transform)
+        c0 = max(math.floor(win.col_off) - margin_cells, 0)
+        r0 = max(math.floor(win.row_off) - margin_cells, 0)
+        c1 = min(math.ceil(win.col_off + win.width) + margin_cells, src.width)
+        r1 = min(math.ceil(win.row_off + win.height) + margin_cells, src.height)
+        if c1 <= c0 or r1 <= r0:
+            return None
+        window = Window(c0, r0, c1 - c0, r1 - r0)
+        array = src.read(band, window=window).astype(np.float64)
+        transform = src.window_transform(window)
+        return Dem(array, transform, CRS.from_wkt(src.crs.to_wkt()), src.nodata)

@@ -24,9 +24,6 @@ ROUTER_MODULES = [
     "api.routers.health",
     "api.routers.parcels",
     "api.routers.maps",
-    "api.routers.checks",
-    "api.routers.zoning",
-    "api.routers.consolidation",
     "api.routers.listings",
     "api.routers.tiles",
 ]

@@ -24,6 +24,8 @@ ROUTER_MODULES = [
     "api.routers.health",
     "api.routers.parcels",
     "api.routers.maps",
+    "api.routers.zoning",
+    "api.routers.consolidation",
     "api.routers.listings",
     "api.routers.tiles",
 ]

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from geodata.context import context_for
 from geodata.db.tables import Parcel, Village
-from geodata.listings.constraints import context_for
 from geodata.listings.tables import Listing, ListingAttachment
 from geodata.listings.views import Viewer, listing_view, role_of, terms_of
 from geodata.store import write_audit
@@ -241,7 +241,11 @@ def publish_listing(
         disputed=disputed if isinstance(disputed, bool) else None,
     )
     publication = check_publication(
-        facts, terms, context_for(session, geometry), policy, row.dispute_free
+        facts,
+        terms,
+        context_for(session, geometry, parcels=False, dem=False),
+        policy,
+        row.dispute_free,
     )
     row.eligibility = publication.to_dict()
     row.constraints_summary = summary_text(publication.summary())

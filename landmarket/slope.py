@@ -30,6 +30,7 @@ STAT_COLUMNS = (
     "slope_mean_within",  # mean slope of the cells at or below the limit
     "slope_method",  # zonal | overlap | point | none
 )
+_ONE = float(2**32)  # burn unit of the single rasterisation pass (see _zonal_pass)
 
 
 @dataclass(eq=False)
@@ -119,9 +120,8 @@ def zonal_slope(geoms: GeoSeries, dem: Dem, limit: float) -> pd.DataFrame:
         (r0, r1, c0, c1), wt = window
         slope = dem.slope[r0:r1, c0:c1]
         pos = np.flatnonzero(present)
-        shapes = geojson_shapes(arr[pos])  # converted once, rasterised twice
-        _zonal_pass(arr, shapes, pos, slope, wt, limit, out)
-        _overlap_fallback(arr, shapes, present, slope, wt, limit, out)
+        shared = _zonal_pass(arr, geojson_shapes(arr[pos]), pos, slope, wt, limit, out)
+        _overlap_fallback(arr, shared, present, slope, wt, limit, out)
     _point_fallback(arr, present, dem, limit, out)
     return _frame(out, geoms.index)
 
@@ -208,16 +208,25 @@ def _window(arr: np.ndarray, dem: Dem) -> tuple[tuple[int, int, int, int], Affin
     return (r0, r1, c0, c1), dem.transform @ Affine.translation(c0, r0)
 
 
-def _zonal_pass(arr, shapes, pos, slope, wt, limit, out) -> None:
-    """Label cells with parcel numbers in one rasterisation; aggregate with np.bincount."""
+def _zonal_pass(arr, shapes, pos, slope, wt, limit, out) -> tuple[np.ndarray, np.ndarray]:
+    """Label cells with parcel numbers in one rasterisation; aggregate with np.bincount.
+
+    Each parcel burns 2**32 + its number, added up: a cell's value then tells how many parcels
+    hold its centre (the high part) and, when one does, which (the low part). Exact in float64.
+    Returns the (rows, cols) of the cells inside two or more parcels, left for the fallback.
+    """
     n = len(arr)
-    labels = rasterize(
-        zip(shapes, pos + 1, strict=True),
+    burnt = rasterize(
+        zip(shapes, pos + 1 + _ONE, strict=True),
         out_shape=slope.shape,
         transform=wt,
         fill=0,
-        dtype="int32",
-    ).ravel()
+        merge_alg=MergeAlg.add,
+        dtype="float64",
+    )
+    count = np.floor_divide(burnt, _ONE)
+    rows, cols = np.nonzero(count > 1)
+    labels = np.where(count == 1, burnt - _ONE, 0).astype(np.int64).ravel()
     values = slope.ravel()
     inside = labels > 0
     ok = inside & ~np.isnan(values)
@@ -231,6 +240,7 @@ def _zonal_pass(arr, shapes, pos, slope, wt, limit, out) -> None:
     vmax = np.full(n + 1, -np.inf)
     np.maximum.at(vmax, ids, vals)
     _store(out, np.arange(n), cells, missing, total, vmax[1:], n_steep, within_sum, "zonal")
+    return rows, cols
 
 
 def _store(out, idx, cells, missing, total, vmax, n_steep, within_sum, method) -> None:
@@ -256,17 +266,9 @@ def _store(out, idx, cells, missing, total, vmax, n_steep, within_sum, method) -
     out["slope_method"][idx] = method
 
 
-def _overlap_fallback(arr, shapes, present, slope, wt, limit, out) -> None:
+def _overlap_fallback(arr, shared, present, slope, wt, limit, out) -> None:
     """Cells inside two or more parcels: those parcels are recomputed one by one by masking."""
-    counts = rasterize(
-        ((shape, 1) for shape in shapes),
-        out_shape=slope.shape,
-        transform=wt,
-        fill=0,
-        merge_alg=MergeAlg.add,
-        dtype="int32",
-    )
-    rows, cols = np.nonzero(counts > 1)
+    rows, cols = shared
     if len(rows) == 0:
         return
     xs, ys = wt @ (cols + 0.5, rows + 0.5)

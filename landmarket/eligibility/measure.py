@@ -10,6 +10,7 @@ import shapely
 from landmarket.areas import to_gk, zones_of
 from landmarket.eligibility.context import ConstraintContext, Projected
 from landmarket.landuse import GBT21010, LandClass
+from landmarket.overlay import WHOLE, Overlaps, overlaps
 from landmarket.policy import Policy
 from landmarket.slope import STAT_COLUMNS, zonal_slope
 from landmarket.units import round_area
@@ -43,13 +44,14 @@ def measure(
         geoms = np.asarray(to_gk(geoms_all.iloc[pos], int(zone)).values)
         area = shapely.area(geoms)
         cols["area_m2"][pos] = area
+        seen: dict[str, Overlaps] = {}  # overlaps per layer in this zone, measured once
         if LINES in needs or LANDUSE in needs:
             for name in THREE_LINES:
-                _lines(context, name, int(zone), geoms, area, pos, cols)
+                _lines(context, name, int(zone), geoms, area, pos, cols, seen)
         if PLAN in needs:
             _plan(context, policy, int(zone), geoms, area, pos, cols)
         if LANDUSE in needs:
-            _landuse(context, int(zone), geoms, pos, cols)
+            _landuse(context, int(zone), geoms, pos, cols, seen)
     facts = pd.DataFrame(
         {k: round_area(v) if k.endswith("_m2") else v for k, v in cols.items()},
         index=parcels.index,
@@ -67,13 +69,9 @@ def measure(
     return facts
 
 
-def _pairs(geoms: np.ndarray, layer: Projected) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Intersecting (parcel, feature) pairs from the layer's tree, and their intersections."""
-    if len(layer.geoms) == 0 or len(geoms) == 0:
-        empty = np.zeros(0, dtype=int)
-        return empty, empty, np.zeros(0, dtype=object)
-    i, j = layer.frame.sindex.query(geoms, predicate="intersects")
-    return i, j, shapely.intersection(geoms[i], layer.geoms[j])
+def _overlaps(geoms: np.ndarray, layer: Projected) -> Overlaps:
+    """Pairs (parcel, feature) of the layer with an intersection of positive area."""
+    return overlaps(geoms, layer.geoms, layer.frame.sindex)
 
 
 def _sum(i: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
@@ -93,13 +91,13 @@ def _uncovered(geoms: np.ndarray, area: np.ndarray, layer: Projected | None) -> 
     return out
 
 
-def _lines(context, name, zone, geoms, area, pos, cols) -> None:
+def _lines(context, name, zone, geoms, area, pos, cols, seen) -> None:
     layer = context.layer(name)
     proj = layer.in_zone(zone) if layer is not None else None
     cols[f"{name}_uncovered_m2"][pos] = _uncovered(geoms, area, proj)
     if proj is not None:
-        i, _, inter = _pairs(geoms, proj)
-        cols[f"{name}_overlap_m2"][pos] = _sum(i, shapely.area(inter), len(geoms))
+        seen[name] = _overlaps(geoms, proj)
+        cols[f"{name}_overlap_m2"][pos] = seen[name].per_geometry(len(geoms))
 
 
 def _plan(context, policy, zone, geoms, area, pos, cols) -> None:
@@ -108,41 +106,48 @@ def _plan(context, policy, zone, geoms, area, pos, cols) -> None:
     cols["village_plan_uncovered_m2"][pos] = _uncovered(geoms, area, proj)
     if proj is None:
         return
-    i, j, inter = _pairs(geoms, proj)
-    pieces = shapely.area(inter)
-    codes = proj.frame["plan_code"].astype("string").to_numpy(dtype=object, na_value=None)[j]
+    ov = _overlaps(geoms, proj)
+    i, pieces = ov.i, ov.area
+    codes = proj.frame["plan_code"].astype("string").to_numpy(dtype=object, na_value=None)[ov.j]
     operational = np.isin(codes, list(policy.value("market_entry.operational_plan_codes")))
-    cols["plan_operational_m2"][pos] = _sum(i, np.where(operational, pieces, 0.0), len(geoms))
+    cols["plan_operational_m2"][pos] = ov.per_geometry(len(geoms), np.where(operational, pieces, 0))
     if len(i):
         order = np.lexsort((-pieces, i))  # largest piece first within each parcel
         first = order[np.r_[True, i[order][1:] != i[order][:-1]]]
         cols["plan_code_main"][pos[i[first]]] = codes[first]
 
 
-def _landuse(context, zone, geoms, pos, cols) -> None:
+def _landuse(context, zone, geoms, pos, cols, seen) -> None:
     """Land-use parcels and PBF under each parcel: covered, arable outside PBF, agricultural."""
     n = len(geoms)
     pbf = context.pbf.in_zone(zone) if context.pbf is not None else None
     pbf_area = np.zeros(n)
     if pbf is not None:
-        ip, _, inter = _pairs(geoms, pbf)
-        pbf_area = _sum(ip, shapely.area(inter), n)
+        if "pbf" not in seen:
+            seen["pbf"] = _overlaps(geoms, pbf)
+        pbf_area = seen["pbf"].per_geometry(n)
     if context.parcels is None:
         cols["lu_covered_m2"][pos] = pbf_area
         return
     land = context.parcels.in_zone(zone)
-    i, j, pieces = _pairs(geoms, land)
-    codes = land.frame["land_use"].astype("string").to_numpy(dtype=object, na_value="")[j]
+    ov = _overlaps(geoms, land)
+    i = ov.i
+    codes = land.frame["land_use"].astype("string").to_numpy(dtype=object, na_value="")[ov.j]
     classes = pd.Series(codes, dtype=object).map(_CLASS).fillna("").to_numpy(dtype=object)
     known = classes != ""
     arable = np.char.startswith(codes.astype(str), "01") & known
     agri = classes == LandClass.agricultural.value
-    piece_area = np.where(known, shapely.area(pieces), 0.0)
+    piece_area = np.where(known, ov.area, 0.0)
     in_pbf = np.zeros(len(i))
     if pbf is not None and len(i):
-        k, _, inter = _pairs(pieces, pbf)
-        in_pbf = _sum(k, shapely.area(inter), len(i)) * known
-    cols["lu_covered_m2"][pos] = _sum(i, piece_area, n) + pbf_area - _sum(i, in_pbf, n)
+        # A piece that is the whole parcel lies on PBF exactly as the parcel does.
+        whole = ov.kind == WHOLE
+        in_pbf[whole] = pbf_area[i[whole]]
+        part = np.flatnonzero(~whole)
+        if len(part):
+            in_pbf[part] = _overlaps(ov.pieces[part], pbf).per_geometry(len(part))
+        in_pbf *= known
+    cols["lu_covered_m2"][pos] = ov.per_geometry(n, piece_area) + pbf_area - _sum(i, in_pbf, n)
     cols["lu_arable_m2"][pos] = _sum(i, np.where(arable, piece_area - in_pbf, 0.0), n)
     cols["lu_agri_m2"][pos] = _sum(i, np.where(agri, piece_area, 0.0), n)
 

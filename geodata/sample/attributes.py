@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 import shapely
@@ -12,7 +9,6 @@ from shapely import STRtree
 from shapely.geometry import LineString, Polygon
 
 from geodata.sample.features import PARK_ACROSS, PARK_ALONG, strike_box
-from geodata.sample.placing import polygonal
 from geodata.sample.spec import (
     COUNTY_CODE,
     TOWNSHIP_CODE,
@@ -22,10 +18,7 @@ from geodata.sample.spec import (
     village_code,
 )
 from landmarket.codes import parse_parcel_code
-from landmarket.landuse import GBT21010, PLANNING_CODES, is_arable
-
-if TYPE_CHECKING:
-    from geodata.sample.township import Township
+from landmarket.landuse import GBT21010, is_arable
 
 PARCEL_COLUMNS = [
     "parcel_code",
@@ -172,9 +165,7 @@ def _households(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return frame
 
 
-def pbf_awkward_cases(
-    pbf: list[Polygon], frame: pd.DataFrame
-) -> tuple[list[Polygon], dict[str, list[str]]]:
+def pbf_awkward_cases(pbf: list[Polygon], frame: pd.DataFrame) -> list[Polygon]:
     """PBF drawn over part of one collective plot (illegal occupation) and a 1 m² sliver over another."""
     plots = frame[(frame["role"] == "scattered_plot") & (frame["land_use_code"] == "0601")]
     over, sliver = plots.index[0], plots.index[1]
@@ -187,7 +178,7 @@ def pbf_awkward_cases(
     strip = shapely.intersection(edge.buffer(0.1, cap_style="flat"), g2)
     frame.loc[over, "role"] = "pbf_overlap"
     frame.loc[sliver, "role"] = "pbf_sliver"
-    return pbf + [shapely.intersection(cut, g), strip], {}
+    return pbf + [shapely.intersection(cut, g), strip]
 
 
 def designated_zones(frame: pd.DataFrame, grid: Grid) -> list[tuple[Polygon, str]]:
@@ -220,62 +211,6 @@ def designated_zones(frame: pd.DataFrame, grid: Grid) -> list[tuple[Polygon, str
     homes = frame[frame["kind"].isin(["homestead", "ancillary"])]
     by_code["0703"] = list(shapely.buffer(homes["geometry"].to_numpy(), 12.0))
     return [(shapely.union_all(geoms), code) for code, geoms in by_code.items() if geoms]
-
-
-def assemble(
-    t: Township, villages: list[Polygon], pbf: list[Polygon], red: list[Polygon], udb: Polygon
-) -> Township:
-    """Shape the output frames (geometry still in EPSG:4544) and collect the notable parcels."""
-    vt = pd.DataFrame(
-        {
-            "code": [village_code(v[0]) for v in VILLAGES],
-            "name": [v[1] for v in VILLAGES],
-            "township": TOWNSHIP_NAME,
-            "county_code": COUNTY_CODE,
-            "geometry": villages,
-        }
-    )
-    pbf_rows = []
-    for k, v in enumerate(villages):
-        for p in pbf:
-            piece = shapely.intersection(p, v)
-            if piece.area > 0.5:
-                pbf_rows.append((vt["code"][k], f"{VILLAGES[k][1]}永久基本农田", piece))
-    pbf_frame = _snapped(pd.DataFrame(pbf_rows, columns=["village_code", "name", "geometry"]))
-    red_frame = _snapped(pd.DataFrame({"name": "东山水源涵养生态保护红线", "geometry": red}))
-    udb_frame = _snapped(
-        pd.DataFrame({"name": [f"{TOWNSHIP_NAME}城镇开发边界"], "geometry": [udb]})
-    )
-    plan = t.village_plan
-    plan["village_code"] = [vt["code"][k] for k in plan["village_index"]]
-    plan["plan_name"] = [PLANNING_CODES[c][0] for c in plan["plan_code"]]
-    plan = _snapped(plan[["village_code", "plan_code", "plan_name", "geometry"]])
-    coverage = pd.DataFrame(
-        {
-            "layer": ["pbf", "redline", "udb", "village_plan"],
-            "geometry": [t.boundary, t.boundary, t.boundary, shapely.difference(t.boundary, udb)],
-        }
-    )
-    parcels = t.parcels
-    notable = notable_parcels(parcels, udb)
-    return dataclasses.replace(
-        t,
-        villages=vt,
-        parcels=parcels[PARCEL_COLUMNS].copy(),
-        pbf=pbf_frame,
-        redline=red_frame,
-        udb=udb_frame,
-        village_plan=plan.reset_index(drop=True),
-        coverage=coverage,
-        notable=notable,
-    )
-
-
-def _snapped(frame: pd.DataFrame) -> pd.DataFrame:
-    """Geometries on a 1 mm grid and polygonal only, so they stay valid in EPSG:4490."""
-    geoms = shapely.set_precision(frame["geometry"].to_numpy(), 0.001)
-    frame = frame.assign(geometry=[polygonal(g) for g in geoms])
-    return frame[~shapely.is_empty(frame["geometry"].to_numpy())].reset_index(drop=True)
 
 
 def notable_parcels(parcels: pd.DataFrame, udb: Polygon) -> dict[str, list[str]]:

@@ -11,9 +11,9 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from geodata.sample.frames import Township
 from geodata.sample.spec import GEOGRAPHIC_EPSG, METRIC_EPSG
 from geodata.sample.terrain import write_dem
-from geodata.sample.township import Township
 from geodata.sample.txt_samples import write_samples
 
 GPKG_NAME = "township.gpkg"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import shapely
@@ -12,6 +10,7 @@ from shapely.geometry import LineString, Polygon
 from geodata.sample import attributes, constraints, features, network, parcels, settlement
 from geodata.sample.boundaries import township_boundary, villages
 from geodata.sample.features import Features
+from geodata.sample.frames import Township, assemble
 from geodata.sample.noise import fractal_noise
 from geodata.sample.placing import resolve_overlaps
 from geodata.sample.spec import DEFAULT_SEED, VILLAGES, Grid, sample_grid
@@ -19,23 +18,6 @@ from geodata.sample.terrain import slope_degrees, strike_coords, synthesize_dem,
 
 REDLINE_ABOVE = 590.0  # metres: the crest of the high ridge is ecological red line
 FOREST_ABOVE = 560.0
-
-
-@dataclass
-class Township:
-    """Everything generated for the sample, in EPSG:4544 metres (frames carry a geometry column)."""
-
-    grid: Grid
-    dem: np.ndarray
-    boundary: Polygon
-    villages: pd.DataFrame
-    parcels: pd.DataFrame
-    pbf: pd.DataFrame
-    redline: pd.DataFrame
-    udb: pd.DataFrame
-    village_plan: pd.DataFrame
-    coverage: pd.DataFrame
-    notable: dict[str, list[str]]
 
 
 def _rng(seed: int, stage: int) -> np.random.Generator:
@@ -112,6 +94,7 @@ def build_township(seed: int = DEFAULT_SEED) -> Township:
     xs, ys = grid.cell_xy()
     along, _ = strike_coords(*np.meshgrid(xs, ys), grid)
     relief = dem - valley_floor(along)
+    terrain = (grid, dem, slope, relief)
 
     boundary = township_boundary(grid, _rng(seed, 2))
     river_all = network.river_line(grid)
@@ -119,6 +102,43 @@ def build_township(seed: int = DEFAULT_SEED) -> Township:
     park = features.strike_box(grid, features.PARK_ALONG, features.PARK_ACROSS)
     vill = _claim(vill, park.buffer(30.0))
 
+    feats, udb = _built_features(seed, terrain, boundary, vill, park, river_all)
+    built = feats.frame()
+    built["geometry"] = resolve_overlaps(built["geometry"].to_numpy())
+    seeds = parcels.seed_points(boundary, grid, slope, relief, _rng(seed, 15))
+    built["geometry"], pieces, _, vill = parcels.partition(
+        boundary, vill, built["geometry"].to_numpy(), seeds
+    )
+    allp = pd.concat([built, _farm(seed, terrain, pieces)], ignore_index=True)
+    allp["village_index"] = attributes.village_of(allp["geometry"].to_numpy(), vill)
+    allp["slope_mean"], allp["elevation_mean"] = parcels.zonal_means(
+        allp["geometry"].to_numpy(), grid, slope, dem
+    )
+    allp = attributes.finish_parcels(allp, vill, _rng(seed, 17))
+
+    excluded = shapely.union(udb, park.buffer(15.0))
+    pbf = attributes.pbf_awkward_cases(
+        constraints.pbf_patches(allp, excluded, _rng(seed, 18)), allp
+    )
+    forest = allp["land_use_code"].isin(["0301", "0302", "0305"])
+    red = constraints.redline_polygons(
+        dem, grid, boundary, REDLINE_ABOVE, allp.loc[~forest, "geometry"].tolist()
+    )
+    plan = constraints.village_plan(vill, allp, udb, attributes.designated_zones(allp, grid))
+    return assemble(grid, dem, boundary, vill, allp, plan, pbf, red, udb)
+
+
+def _built_features(
+    seed: int,
+    terrain: tuple[Grid, np.ndarray, np.ndarray, np.ndarray],
+    boundary: Polygon,
+    vill: list[Polygon],
+    park: Polygon,
+    river_all: LineString,
+) -> tuple[Features, Polygon]:
+    """River, roads, seat, park, collective plots, homesteads and ponds, placed without overlaps."""
+    grid, dem, slope, relief = terrain
+    xs, ys = grid.cell_xy()
     river = shapely.intersection(
         river_all.buffer(network.RIVER_HALF_WIDTH, cap_style="flat"), boundary
     )
@@ -134,6 +154,7 @@ def build_township(seed: int = DEFAULT_SEED) -> Township:
     features.add_seat(feats, grid, _rng(seed, 4), feats.geoms, vill)
     seat = features.seat_area(grid)
 
+    # Rural roads lead to hamlet sites on the valley margins and to three steep hillsides.
     targets = road_targets(grid, slope, relief, boundary, [seat, park], _rng(seed, 5), 34)
     steep_rows, steep_cols = np.nonzero((slope > 28) & (dem < REDLINE_ABOVE - 60))
     pick = _rng(seed, 6).choice(len(steep_rows), 3, replace=False)
@@ -157,103 +178,40 @@ def build_township(seed: int = DEFAULT_SEED) -> Township:
         for g in shapely.get_parts(shapely.difference(county_line, udb.buffer(60.0)))
         if isinstance(g, LineString)
     ]
+    county_half = [network.COUNTY_ROAD_HALF_WIDTH] * len(county_parts)
+    rural_half = [network.RURAL_ROAD_HALF_WIDTH] * len(lines)
     settlement.add_roadside_plots(
-        feats,
-        county_parts,
-        [network.COUNTY_ROAD_HALF_WIDTH] * len(county_parts),
-        feats.geoms,
-        outside,
-        _rng(seed, 9),
-        n=2,
-        uses=("0501",),
-        max_area=2600.0,
-        kind="commercial",
-        role="",
-    )
-    half = [network.RURAL_ROAD_HALF_WIDTH] * len(lines)
+        feats, county_parts, county_half, feats.geoms, outside, _rng(seed, 9),
+        n=2, uses=("0501",), max_area=2600.0, kind="commercial", role="",
+    )  # fmt: skip
     settlement.add_roadside_plots(
-        feats,
-        lines,
-        half,
-        feats.geoms,
-        outside,
-        _rng(seed, 10),
-        n=16,
-        uses=("0601", "0604", "0501", "1201"),
-        max_area=1950.0,
-        kind="scattered",
+        feats, lines, rural_half, feats.geoms, outside, _rng(seed, 10),
+        n=16, uses=("0601", "0604", "0501", "1201"), max_area=1950.0, kind="scattered",
         role="scattered_plot",
-    )
-    settlement.add_homesteads(feats, lines, half, feats.geoms, vill, _rng(seed, 11))
+    )  # fmt: skip
+    settlement.add_homesteads(feats, lines, rural_half, feats.geoms, vill, _rng(seed, 11))
     settlement.add_homesteads(
-        feats,
-        county_parts,
-        [network.COUNTY_ROAD_HALF_WIDTH] * len(county_parts),
-        feats.geoms,
-        outside,
-        _rng(seed, 12),
-        spacing=500.0,
+        feats, county_parts, county_half, feats.geoms, outside, _rng(seed, 12), spacing=500.0
     )
     settlement.add_steep_homesteads(
         feats, grid, slope, dem, boundary, REDLINE_ABOVE - 60.0, feats.geoms, vill, _rng(seed, 13)
     )
     features.add_ponds(feats, grid, slope, boundary, feats.geoms, vill, _rng(seed, 14))
+    return feats, udb
 
-    built = feats.frame()
-    built["geometry"] = resolve_overlaps(built["geometry"].to_numpy())
-    seeds = parcels.seed_points(boundary, grid, slope, relief, _rng(seed, 15))
-    built_geoms, pieces, owner, vill = parcels.partition(
-        boundary, vill, built["geometry"].to_numpy(), seeds
-    )
-    built["geometry"] = built_geoms
+
+def _farm(
+    seed: int, terrain: tuple[Grid, np.ndarray, np.ndarray, np.ndarray], pieces: np.ndarray
+) -> pd.DataFrame:
+    """Farm and forest parcels: land use from mean slope, relief and elevation under each piece."""
+    grid, dem, slope, relief = terrain
     s_mean, z_mean, h_mean = parcels.zonal_means(pieces, grid, slope, dem, relief)
-    rng16 = _rng(seed, 16)
-    u_field = fractal_noise(rng16, dem.shape, (45.0, 15.0), (1.0, 0.5)) + rng16.normal(
-        0, 0.15, dem.shape
-    )
-    v_field = fractal_noise(rng16, dem.shape, (30.0, 10.0), (1.0, 0.5)) + rng16.normal(
-        0, 0.15, dem.shape
-    )
+    rng = _rng(seed, 16)
+    u_field = fractal_noise(rng, dem.shape, (45.0, 15.0), (1.0, 0.5))
+    u_field += rng.normal(0, 0.15, dem.shape)
+    v_field = fractal_noise(rng, dem.shape, (30.0, 10.0), (1.0, 0.5))
+    v_field += rng.normal(0, 0.15, dem.shape)
     u = parcels.correlated_uniform(pieces, grid, u_field)
     v = parcels.correlated_uniform(pieces, grid, v_field)
-    farm = pd.DataFrame(
-        {
-            "geometry": pieces,
-            "kind": "farm",
-            "land_use_code": parcels.classify(s_mean, h_mean, z_mean, FOREST_ABOVE, u, v),
-        }
-    )
-    allp = pd.concat([built, farm], ignore_index=True)
-    allp["village_index"] = attributes.village_of(allp["geometry"].to_numpy(), vill)
-    allp["slope_mean"], allp["elevation_mean"] = parcels.zonal_means(
-        allp["geometry"].to_numpy(), grid, slope, dem
-    )
-    allp = attributes.finish_parcels(allp, vill, _rng(seed, 17))
-
-    pbf_geoms = constraints.pbf_patches(allp, shapely.union(udb, park.buffer(15.0)), _rng(seed, 18))
-    pbf_geoms, notable_pbf = attributes.pbf_awkward_cases(pbf_geoms, allp)
-    non_forest = allp.loc[
-        ~allp["land_use_code"].isin(["0301", "0302", "0305"]), "geometry"
-    ].tolist()
-    red = constraints.redline_polygons(dem, grid, boundary, REDLINE_ABOVE, non_forest)
-    designated = attributes.designated_zones(allp, grid)
-    plan = constraints.village_plan(vill, allp, udb, designated)
-    return attributes.assemble(
-        Township(
-            grid=grid,
-            dem=dem,
-            boundary=boundary,
-            villages=None,
-            parcels=allp,
-            pbf=None,
-            redline=None,
-            udb=None,
-            village_plan=plan,
-            coverage=None,
-            notable=notable_pbf,
-        ),
-        vill,
-        pbf_geoms,
-        red,
-        udb,
-    )
+    uses = parcels.classify(s_mean, h_mean, z_mean, FOREST_ABOVE, u, v)
+    return pd.DataFrame({"geometry": pieces, "kind": "farm", "land_use_code": uses})

@@ -24,6 +24,7 @@ ROUTER_MODULES = [
     "api.routers.health",
     "api.routers.parcels",
     "api.routers.maps",
+    "api.routers.checks",
     "api.routers.zoning",
     "api.routers.consolidation",
     "api.routers.listings",

@@ -1,7 +1,7 @@
 """A small committed world for the check, screening and bureau-map tests: its own database.
 
 One village of 1.2 km × 1 km in GK zone 35 with the four constraint layers (surveyed over its
-western 1 km only), a DEM rising at 3° west of x = 600 m and at 35° east of it, stored parcels
+western 1 km only), a DEM rising at 3° except at 35° between x = 600 and 1000 m, stored parcels
 chosen to be eligible, ineligible or in need of review for each check, and one user per role.
 Use from a test module with
 
@@ -36,7 +36,7 @@ E0, N0 = 571_000.0, 3_291_000.0
 VILLAGE, OTHER_VILLAGE = "500111970001", "500111970002"
 AFTER_PLAN = "2026-01-01"  # the Action Plan's delegation is in force (from 2025-11-23)
 BEFORE_PLAN = "2025-11-01"
-SLOPE_BREAK_X, FLAT_DEG, STEEP_DEG = 600.0, 3.0, 35.0
+SLOPE_BREAK_X, STEEP_UNTIL_X, FLAT_DEG, STEEP_DEG = 600.0, 1000.0, 3.0, 35.0
 
 
 def gk(x: float, y: float, w: float, h: float) -> shapely.Polygon:
@@ -97,12 +97,13 @@ def parcel_frame() -> gpd.GeoDataFrame:
 
 
 def slope_dem() -> Dem:
-    """5 m DEM over the village and a margin: 3° eastwards rise, 35° east of the break."""
+    """5 m DEM over the village and a margin: 3° eastwards rise, 35° between x = 600 and 1000 m."""
     cell, x0, y0, w, h = 5.0, -100.0, -100.0, 1400.0, 1200.0
     cols, rows = int(w / cell), int(h / cell)
     xs = x0 + cell * (np.arange(cols) + 0.5)
-    flat, steep = np.tan(np.radians(FLAT_DEG)), np.tan(np.radians(STEEP_DEG))
-    z = np.where(xs < SLOPE_BREAK_X, xs * flat, SLOPE_BREAK_X * flat + (xs - SLOPE_BREAK_X) * steep)
+    steep = np.clip(xs, SLOPE_BREAK_X, STEEP_UNTIL_X) - SLOPE_BREAK_X
+    flat = xs - steep
+    z = flat * np.tan(np.radians(FLAT_DEG)) + steep * np.tan(np.radians(STEEP_DEG))
     transform = Affine(cell, 0.0, E0 + x0, 0.0, -cell, N0 + y0 + h)
     return Dem(np.tile(300.0 + z, (rows, 1)), transform, GK, -9999.0)
 

@@ -15,6 +15,7 @@ app = typer.Typer(
 
 # Each module exposes register(app: typer.Typer) -> None.
 COMMAND_MODULES = [
+    "cli.consolidation",
     "cli.convert",
     "cli.db",
     "cli.imports",
@@ -22,6 +23,7 @@ COMMAND_MODULES = [
     "cli.sample",
     "cli.serve",
     "cli.users",
+    "cli.zoning",
 ]
 
 for _name in COMMAND_MODULES:

@@ -25,9 +25,7 @@ def township_boundary(grid: Grid, rng: np.random.Generator) -> Polygon:
     return Polygon(np.round(ring, 3))
 
 
-def villages(
-    township: Polygon, n_villages: int, rng: np.random.Generator, river_line: np.ndarray
-) -> list[Polygon]:
+def villages(township: Polygon, n_villages: int, rng: np.random.Generator) -> list[Polygon]:
     """Village polygons tiling the township: fine Voronoi cells grouped by noisy nearest seed.
 
     Village 0 takes the middle of the valley (it will hold the township seat); the others ring it.

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import LineString, Polygon
 
 from geodata.sample.spec import Grid
-from geodata.sample.terrain import from_strike, river_offset, strike_coords
+from geodata.sample.terrain import from_strike, river_offset
 
 RIVER_HALF_WIDTH = 11.0
 COUNTY_ROAD_HALF_WIDTH = 4.5
@@ -129,8 +129,3 @@ def road_polygon(lines: list[LineString], half_width: float) -> shapely.Geometry
     return shapely.union_all(
         shapely.buffer(lines, half_width, cap_style="flat", join_style="round")
     )
-
-
-def along_across(points: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Strike coordinates of points (helper for placing features relative to the river)."""
-    return strike_coords(points[:, 0], points[:, 1], grid)

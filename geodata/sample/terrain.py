@@ -41,13 +41,6 @@ def river_offset(along: np.ndarray) -> np.ndarray:
     return -600.0 + 260.0 * np.sin(along / 900.0 + 0.7) + 110.0 * np.sin(along / 370.0)
 
 
-def river_axis(grid: Grid, step: float = 20.0) -> np.ndarray:
-    """The river centre line as an (n, 2) array of metric coordinates, SSW to NNE."""
-    half = grid.cols * grid.cell / 2 * 1.45
-    along = np.arange(-half, half + step, step)
-    return np.column_stack(from_strike(along, river_offset(along), grid))
-
-
 def valley_floor(along: np.ndarray) -> np.ndarray:
     """Elevation of the valley floor (m) at an along-strike position; it falls gently to the SSW."""
     return 330.0 - 0.004 * np.asarray(along)

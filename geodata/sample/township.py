@@ -98,7 +98,7 @@ def build_township(seed: int = DEFAULT_SEED) -> Township:
 
     boundary = township_boundary(grid, _rng(seed, 2))
     river_all = network.river_line(grid)
-    vill = villages(boundary, len(VILLAGES), _rng(seed, 3), np.asarray(river_all.coords))
+    vill = villages(boundary, len(VILLAGES), _rng(seed, 3))
     park = features.strike_box(grid, features.PARK_ALONG, features.PARK_ACROSS)
     vill = _claim(vill, park.buffer(30.0))
 

@@ -15,7 +15,7 @@ from landmarket.eligibility import AUTHORITY_NAMES
 from landmarket.units import m2_to_mu
 from maps.assets import FAVICON, LocalMap
 from maps.basemap import add_basemap
-from maps.consolidation_panel import panel_html
+from maps.consolidation_panel import PANEL_WIDTH_PX, panel_html
 from maps.js import js_literal, script_safe
 from maps.legend import Legend
 from maps.parcels import DEFAULT_CENTER, POPUP_CSS, RawScript
@@ -167,7 +167,7 @@ def plan_legend(records: PlanRecords) -> Legend:
     entries += [
         (AUTHORITY_COLOURS[a], f"建新地块 / destination: {AUTHORITY_NAMES[a]}") for a in authorities
     ]
-    return Legend("整治方案 / Consolidation plan", entries)
+    return Legend("整治方案 / Consolidation plan", entries, position="bottomleft")
 
 
 def consolidation_map(
@@ -187,7 +187,11 @@ def consolidation_map(
     geoms = [r["geometry"] for r in [*records.origins, *records.destinations]]
     if geoms:
         minx, miny, maxx, maxy = shapely.total_bounds(np.asarray(geoms, dtype=object))
-        fmap.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
+        fmap.fit_bounds(  # keep the plots clear of the side panel on the right
+            [[float(miny), float(minx)], [float(maxy), float(maxx)]],
+            padding_top_left=(20, 20),
+            padding_bottom_right=(PANEL_WIDTH_PX + 30, 20),
+        )
     plan_legend(records).add_to(fmap)
     root.html.add_child(folium.Element(panel_html(records.summary, records.meta)), name="lm_panel")
     return fmap

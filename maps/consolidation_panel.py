@@ -5,21 +5,22 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-PANEL_CSS = """
+PANEL_WIDTH_PX = 360
+PANEL_CSS = f"""
 <style>
-.lm-panel { position: fixed; top: 10px; right: 10px; z-index: 1000; width: 360px;
+.lm-panel {{ position: fixed; top: 10px; right: 10px; z-index: 1000; width: {PANEL_WIDTH_PX}px;
   max-height: calc(100vh - 40px); overflow-y: auto; background: rgba(255,255,255,0.95);
   border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,0.4); padding: 8px 11px;
-  font: 12px/1.45 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
-.lm-panel h3 { margin: 0 0 4px; font-size: 14px; }
-.lm-panel h4 { margin: 8px 0 3px; font-size: 12.5px; }
-.lm-panel table { border-collapse: collapse; width: 100%; }
-.lm-panel th, .lm-panel td { text-align: left; padding: 1px 4px 1px 0; vertical-align: top; }
-.lm-panel td.num { text-align: right; white-space: nowrap; }
-.lm-panel .lm-ok { color: #1a7f37; font-weight: 600; }
-.lm-panel .lm-bad { color: #b42318; font-weight: 600; }
-.lm-panel .lm-chosen { background: #fff3cd; }
-.lm-panel .lm-meta { color: #444; }
+  font: 12px/1.45 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }}
+.lm-panel h3 {{ margin: 0 0 4px; font-size: 14px; }}
+.lm-panel h4 {{ margin: 8px 0 3px; font-size: 12.5px; }}
+.lm-panel table {{ border-collapse: collapse; width: 100%; }}
+.lm-panel th, .lm-panel td {{ text-align: left; padding: 1px 4px 1px 0; vertical-align: top; }}
+.lm-panel td.num {{ text-align: right; white-space: nowrap; }}
+.lm-panel .lm-ok {{ color: #1a7f37; font-weight: 600; }}
+.lm-panel .lm-bad {{ color: #b42318; font-weight: 600; }}
+.lm-panel .lm-chosen {{ background: #fff3cd; }}
+.lm-panel .lm-meta {{ color: #444; }}
 </style>
 """
 BALANCE_ROWS = (
@@ -156,4 +157,4 @@ def panel_html(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     )
 
 
-__all__ = ["balance_html", "counts_html", "panel_html", "tradeoff_html"]
+__all__ = ["PANEL_WIDTH_PX", "balance_html", "counts_html", "panel_html", "tradeoff_html"]

@@ -25,6 +25,7 @@ ROUTER_MODULES = [
     "api.routers.parcels",
     "api.routers.maps",
     "api.routers.checks",
+    "api.routers.screenings",
     "api.routers.zoning",
     "api.routers.consolidation",
     "api.routers.listings",

@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
+from affine import Affine
 from pyproj import CRS
 from rasterio.warp import transform_bounds
-from rasterio.windows import Window, from_bounds
+from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -186,14 +187,14 @@ def read_dem_window(
         left, bottom, right, top = transform_bounds(
             CRS.from_epsg(SRID), src.crs, *box, densify_pts=21
         )
-        win = from_bounds(left, bottom, right, top, src.transform)
-        c0 = max(math.floor(win.col_off) - margin_cells, 0)
-        r0 = max(math.floor(win.row_off) - margin_cells, 0)
-        c1 = min(math.ceil(win.col_off + win.width) + margin_cells, src.width)
-        r1 = min(math.ceil(win.row_off + win.height) + margin_cells, src.height)
+        inverse = ~src.transform
+        cols, rows = zip(*(inverse @ xy for xy in ((left, top), (right, bottom))), strict=True)
+        c0 = max(math.floor(min(cols)) - margin_cells, 0)
+        r0 = max(math.floor(min(rows)) - margin_cells, 0)
+        c1 = min(math.ceil(max(cols)) + margin_cells, src.width)
+        r1 = min(math.ceil(max(rows)) + margin_cells, src.height)
         if c1 <= c0 or r1 <= r0:
             return None
-        window = Window(c0, r0, c1 - c0, r1 - r0)
-        array = src.read(band, window=window).astype(np.float64)
-        transform = src.window_transform(window)
+        array = src.read(band, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float64)
+        transform = src.transform @ Affine.translation(c0, r0)
         return Dem(array, transform, CRS.from_wkt(src.crs.to_wkt()), src.nodata)

@@ -15,6 +15,7 @@ from shapely.geometry import shape
 from sqlalchemy import create_engine, pool, text
 
 from api.app import create_app
+from geodata.db.migrate import current_revision, downgrade, upgrade
 from geodata.formats import read_layer
 from geodata.settings import Settings
 from landmarket.areas import areas_m2
@@ -273,3 +274,17 @@ def test_geojson_of_the_plots_is_valid(draft):
     geoms = [shape(f["geometry"]) for f in draft["destinations"]["features"]]
     assert all(g.is_valid and not g.is_empty for g in geoms)
     assert io.StringIO(json.dumps(draft)).read()  # the whole body is plain JSON
+
+
+def test_migration_0004_goes_down_and_up(make_database):
+    url = make_database()
+    upgrade(url, "0004_consolidation_plans")
+    assert current_revision(url) == "0004_consolidation_plans"
+    downgrade(url, "0003_listings")
+    eng = create_engine(url, poolclass=pool.NullPool)
+    with eng.connect() as conn:
+        gone = conn.execute(text("SELECT to_regclass('consolidation_plans')")).scalar()
+    eng.dispose()
+    assert gone is None and current_revision(url) == "0003_listings"
+    upgrade(url, "0004_consolidation_plans")
+    assert current_revision(url) == "0004_consolidation_plans"

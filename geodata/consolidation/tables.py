@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geodata.db.tables import SRID, Base
+from geodata.db.tables import GEOMETRY_INDEXES, SRID, Base
 
 STATUSES = ("draft", "submitted", "approved")
 MODES = ("max_plot", "contiguous")
@@ -101,6 +101,8 @@ class ConsolidationPlanPlot(Base):
         Index("ix_consolidation_plan_plots_geom", "geom", postgresql_using="gist"),
     )
 
+
+GEOMETRY_INDEXES["consolidation_plan_plots"] = "geom"
 
 __all__ = [
     "INPUTS",

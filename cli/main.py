@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "cli.imports",
     "cli.policy",
     "cli.sample",
+    "cli.screen",
     "cli.serve",
     "cli.users",
     "cli.zoning",

@@ -1,0 +1,143 @@
+"""`landmarket screen`: file-only and database runs, report files that parse, refusals."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli import main as cli_main
+from cli.screen import register
+from geodata.rasters import write_dem
+from geodata.settings import get_settings
+from tests.checks_world import (
+    AFTER_PLAN,
+    COVERAGE,
+    LAYERS,
+    VILLAGE,
+    ChecksWorld,
+    frame,
+    gk,
+    parcel_frame,
+    slope_dem,
+)
+
+pytest_plugins = ["tests.checks_world"]
+
+runner = CliRunner()
+app = typer.Typer()
+register(app)
+app.command("noop")(lambda: None)  # keep `screen` a subcommand, as in the real CLI
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """The checks world as files: parcels GeoJSON, constraints GeoPackage with coverage, DEM."""
+    root = tmp_path_factory.mktemp("screen_files")
+    parcels = root / "parcels.geojson"
+    parcel_frame().to_file(parcels, driver="GeoJSON")
+    gpkg = root / "constraints.gpkg"
+    for kind, boxes in LAYERS.items():
+        rows = [{"plan_code": c, "geometry": gk(x, y, w, h)} for x, y, w, h, c in boxes]
+        frame(rows).to_file(gpkg, layer=kind, driver="GPKG")
+    x0, y0, x1, y1 = COVERAGE
+    frame([{"layer": None, "geometry": gk(x0, y0, x1 - x0, y1 - y0)}]).to_file(
+        gpkg, layer="coverage", driver="GPKG"
+    )
+    return {
+        "parcels": parcels,
+        "constraints": gpkg,
+        "dem": write_dem(root / "dem.tif", slope_dem()),
+    }
+
+
+def run(*args: str) -> object:
+    return runner.invoke(app, ["screen", *args], catch_exceptions=False)
+
+
+def read_outputs(out: Path) -> tuple[gpd.GeoDataFrame, list[dict], str]:
+    assert {p.name for p in out.iterdir()} == {"screening.gpkg", "screening.csv", "summary.html"}
+    layers = [name for name, _ in pyogrio.list_layers(out / "screening.gpkg")]
+    assert layers == ["screening"]
+    with open(out / "screening.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return (
+        gpd.read_file(out / "screening.gpkg"),
+        rows,
+        (out / "summary.html").read_text("utf-8"),
+    )
+
+
+def test_file_only_screen(files, tmp_path) -> None:
+    out = tmp_path / "report"
+    result = run(
+        "--parcels", str(files["parcels"]), "--constraints", str(files["constraints"]),
+        "--dem", str(files["dem"]), "--out", str(out), "--on", AFTER_PLAN,
+        "--checks", "reclamation,ticket-landing,approval_route", "--chunk", "3",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "3/3" in result.output  # 7 parcels in chunks of 3
+    layer, rows, html = read_outputs(out)
+    assert len(layer) == len(rows) == 7
+    assert list(layer["parcel_code"]) == list(parcel_frame()["parcel_code"])  # input order kept
+    verdicts = {r["parcel_code"]: r["reclamation.verdict"] for r in rows}
+    codes = parcel_frame().set_index("parcel_code")
+    flat = codes.index[codes["land_use_code"].eq("0702")][0]
+    assert verdicts[flat] == "eligible"
+    assert "approval_route.authority" in layer.columns
+    assert layer.crs.to_epsg() == 4490 and (layer.geometry.area > 0).all()
+    n_eligible = sum(v == "eligible" for v in verdicts.values())
+    assert f'<td class="n">{n_eligible}</td>' in html and "符合 / eligible" in html
+    assert html.count('class="parcel"') == 7 * 3 and "<script" not in html
+
+
+def test_database_screen_agrees_with_files(checks_world: ChecksWorld, files, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANDMARKET_DATABASE_URL", checks_world.url)
+    get_settings.cache_clear()
+    try:
+        db_out, file_out = tmp_path / "db", tmp_path / "files"
+        common = ["--on", AFTER_PLAN, "--full", "--checks", "reclamation,market_entry"]
+        result = run("--parcels", "db", "--village", VILLAGE, "--out", str(db_out), *common)
+        assert result.exit_code == 0, result.output
+        result = run(
+            "--parcels", str(files["parcels"]), "--constraints", str(files["constraints"]),
+            "--dem", str(files["dem"]), "--out", str(file_out), *common,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        bad = run("--parcels", "db", "--bbox", "106,29,105", "--out", str(tmp_path / "x"))
+        assert bad.exit_code == 1 and "bbox" in bad.output
+    finally:
+        get_settings.cache_clear()
+    db_layer, db_rows, _ = read_outputs(db_out)
+    _, file_rows, _ = read_outputs(file_out)
+    assert len(db_rows) == 7
+    by_code = {r["parcel_code"]: r for r in file_rows}
+    for row in db_rows:
+        other = by_code[row["parcel_code"]]
+        for col in ("reclamation.verdict", "market_entry.verdict", "reclamation.slope"):
+            assert row[col] == other[col], (row["parcel_code"], col)
+
+
+def test_refusals(files, tmp_path) -> None:
+    no_coverage = tmp_path / "nocov.gpkg"
+    frame([{"geometry": gk(0, 0, 10, 10)}]).to_file(no_coverage, layer="pbf", driver="GPKG")
+    result = run(
+        "--parcels", str(files["parcels"]), "--constraints", str(no_coverage),
+        "--out", str(tmp_path / "a"),
+    )  # fmt: skip
+    assert result.exit_code == 1 and "coverage" in result.output
+    result = run(
+        "--parcels", str(no_coverage), "--constraints", str(files["constraints"]),
+        "--out", str(tmp_path / "b"), "--checks", "rivers",
+    )  # fmt: skip
+    assert result.exit_code == 1 and "rivers" in result.output
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_registered_in_the_cli() -> None:
+    assert "cli.screen" in cli_main.COMMAND_MODULES

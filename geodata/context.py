@@ -167,14 +167,20 @@ def land_use_parcels(session: Session, box: Bounds) -> gpd.GeoDataFrame:
     )
 
 
-def dem_window(session: Session, box: Bounds) -> Dem | None:
-    """The stored DEM's cells over the box (plus a margin of cells); None when no DEM meets it."""
+def dem_path(session: Session, box: Bounds) -> Path | None:
+    """The file of the stored DEM for the box; None when no DEM meets it."""
     path = session.execute(DEM_SQL, _params(box)).scalar()
     if path is None:
         return None
     if not Path(path).is_file():
         raise RasterMissing(f"数字高程模型文件不存在 / DEM file missing: {path}")
-    return read_dem_window(path, box)
+    return Path(path)
+
+
+def dem_window(session: Session, box: Bounds) -> Dem | None:
+    """The stored DEM's cells over the box (plus a margin of cells); None when no DEM meets it."""
+    path = dem_path(session, box)
+    return read_dem_window(path, box) if path is not None else None
 
 
 def read_dem_window(

@@ -26,6 +26,7 @@ ROUTER_MODULES = [
     "api.routers.maps",
     "api.routers.checks",
     "api.routers.screenings",
+    "api.routers.bureau",
     "api.routers.zoning",
     "api.routers.consolidation",
     "api.routers.listings",

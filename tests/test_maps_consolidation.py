@@ -72,10 +72,14 @@ def click_plot(browser, plot_id: str) -> str:
     ActionChains(browser).move_to_element_with_offset(
         mapel, int(x - width / 2), int(y - height / 2)
     ).click().perform()
-    popup = WebDriverWait(browser, 10).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
-    )
-    text = popup.text
+    # .text is empty while Leaflet fades the popup in: wait until it shows the plot
+    text = WebDriverWait(browser, 10).until(
+        lambda d: next(
+            (e.text for e in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
+             if plot_id in e.text),
+            None,
+        )
+    )  # fmt: skip
     browser.execute_script(
         "const el = document.querySelector('.folium-map'); window[el.id].closePopup();"
     )

@@ -99,9 +99,10 @@ def page(
     settings: SettingsDep,
     user: CurrentUser,
     plan: Annotated[int | None, Query(description="方案编号 / plan id")] = None,
+    on: OnQuery = None,
 ) -> str:
-    """A plan on the map (the given one, else the latest visible, else the sample village's)."""
+    """A plan on the map: the given one, else the latest visible, else the sample's (policy `on`)."""
     viewer = svc.viewer_for(user)
     row = get_plan(session, plan, viewer) if plan is not None else latest_plan(session, viewer)
-    records = stored_records(session, row) if row else svc.sample_records(settings)
+    records = stored_records(session, row) if row else svc.sample_records(settings, on)
     return render_consolidation_page(records, settings.basemap, settings.tianditu_token)

@@ -1,16 +1,19 @@
-"""A village's consolidation inputs from PostGIS: its plots, constraint layers, land use and DEM."""
+"""A village's consolidation inputs from PostGIS: its plots, plus the shared stored context.
+
+The constraint layers (newest version authoritative where versions overlap), the land use of the
+stored parcels and the DEM window come from geodata.context, as for every other check.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geodata.rasters import read_dem
+from geodata.context import context_for, dem_path, search_box
 from landmarket.areas import CGCS2000
 from landmarket.eligibility.context import ConstraintContext
 from landmarket.errors import InvalidInput, NotFound, RecordProblem
@@ -29,40 +32,6 @@ _PLOTS_SQL = text(
     WHERE village_code = :village AND ownership = 'collective'
       AND (substring(parcel_code FROM 13 FOR 2) = ANY(:features) OR land_use_code = ANY(:codes))
     ORDER BY parcel_code
-    """
-)
-_LAND_USE_SQL = text(
-    """
-    SELECT p.land_use_code, ST_AsBinary(p.geom) AS wkb
-    FROM parcels p, villages v
-    WHERE v.code = :village AND ST_Intersects(p.geom, v.boundary)
-    ORDER BY p.id
-    """
-)
-# Newest layer first: where two versions overlap, the context keeps the earlier feature.
-_FEATURES_SQL = text(
-    """
-    SELECT f.plan_code, ST_AsBinary(f.geom) AS wkb, l.id AS layer_id
-    FROM constraint_features f
-    JOIN constraint_layers l ON l.id = f.layer_id
-    JOIN villages v ON v.code = :village
-    WHERE f.kind = :kind AND ST_Intersects(l.coverage, v.boundary)
-      AND ST_Intersects(f.geom, v.boundary)
-    ORDER BY l.id DESC, f.id
-    """
-)
-_COVERAGE_SQL = text(
-    """
-    SELECT ST_AsBinary(ST_Union(l.coverage))
-    FROM constraint_layers l JOIN villages v ON v.code = :village
-    WHERE l.kind = :kind AND ST_Intersects(l.coverage, v.boundary)
-    """
-)
-_DEM_SQL = text(
-    """
-    SELECT r.path FROM rasters r JOIN villages v ON v.code = :village
-    WHERE r.kind = 'dem' AND ST_Intersects(r.bounds, v.boundary)
-    ORDER BY r.id DESC LIMIT 1
     """
 )
 
@@ -117,23 +86,6 @@ def village_plots(session: Session, village_code: str) -> gpd.GeoDataFrame:
     return frame.dropna(axis=1, how="all")
 
 
-def constraint_layer(
-    session: Session, village_code: str, kind: str
-) -> tuple[gpd.GeoDataFrame, shapely.Geometry] | None:
-    """One constraint kind around the village and the area its layers cover (None: not loaded)."""
-    cov = session.execute(_COVERAGE_SQL, {"village": village_code, "kind": kind}).scalar()
-    if cov is None:
-        return None
-    rows = [
-        dict(r) for r in session.execute(_FEATURES_SQL, {"village": village_code, "kind": kind})
-        .mappings()
-    ]  # fmt: skip
-    for r in rows:
-        r.pop("layer_id")
-    frame = _frame(rows, ["plan_code"])
-    return frame, shapely.from_wkb(bytes(cov))
-
-
 def load_village_inputs(
     session: Session, village_code: str, *, with_plots: bool = True
 ) -> VillageInputs:
@@ -150,35 +102,25 @@ def load_village_inputs(
                 )
             ]
         )
-    layers = {kind: constraint_layer(session, village_code, kind) for kind in LAYER_KINDS}
-    land = [dict(r) for r in session.execute(_LAND_USE_SQL, {"village": village_code}).mappings()]
-    land_use = _frame(land, ["land_use_code"]).rename(columns={"land_use_code": "land_use"})
+    context = context_for(session, boundary)
+    counts = {k: len(context.layer(k).frame) for k in LAYER_KINDS if context.layer(k) is not None}
     notes = [
         f"未入库的约束图层 / constraint layer not loaded: {kind}"
-        for kind, pair in layers.items()
-        if pair is None
+        for kind in LAYER_KINDS
+        if kind not in counts
     ]
-    dem_path = session.execute(_DEM_SQL, {"village": village_code}).scalar()
-    dem = None
-    if dem_path is not None and Path(dem_path).exists():
-        dem = read_dem(dem_path)
-    elif dem_path is not None:
-        notes.append(f"DEM 文件缺失 / DEM file missing: {dem_path}")
-        dem_path = None
-    context = ConstraintContext.build(
-        **{k: v for k, v in layers.items() if v is not None},
-        parcels=land_use if len(land_use) else None,
-        dem=dem,
+    dem_file = dem_path(session, search_box(boundary))
+    if context.dem is None:
+        notes.append("未入库 DEM, 坡度取自地块属性 / no DEM stored: slopes from plot attributes")
+    return VillageInputs(
+        village_code, plots, context, boundary, counts, str(dem_file) if dem_file else None, notes
     )
-    counts = {k: len(v[0]) for k, v in layers.items() if v is not None}
-    return VillageInputs(village_code, plots, context, boundary, counts, dem_path, notes)
 
 
 __all__ = [
     "LAYER_KINDS",
     "PLOT_FEATURES",
     "VillageInputs",
-    "constraint_layer",
     "load_village_inputs",
     "village_boundary",
     "village_plots",

@@ -1,0 +1,134 @@
+"""The feature collections OGC clients read: listings, parcels, three zones three lines, villages.
+
+Each is a trusted SQL description: the table expression, the feature id, the geometry and the
+properties each role may read. Household data (parcel names, attributes, source files) is only
+in the personal properties, for the bureau and the parcel's own collective.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from api.queries.parcels import PERSONAL_COLUMNS, PUBLIC_COLUMNS
+
+
+@dataclass(frozen=True)
+class OgcCollection:
+    """One collection: SQL pieces and metadata."""
+
+    id: str
+    title: str
+    description: str
+    table: str  # FROM … (aliases allowed)
+    where: str  # fixed conditions ('TRUE' for none)
+    fid: str  # feature id expression (also the single-item key)
+    fid_type: type
+    geom: str  # geometry expression in EPSG:4490
+    properties: dict[str, str]  # name → SQL expression, for everyone
+    personal: dict[str, str] = field(default_factory=dict)  # bureau and own collective only
+    village: str | None = None  # village code expression deciding who is "own collective"
+    order: str = ""
+    huge: bool = False  # count with the planner's estimate beyond a cap
+
+
+def _constraint(kind: str, title: str) -> OgcCollection:
+    return OgcCollection(
+        id=kind,
+        title=title,
+        description=f"{title} — 已入库图斑(各版本) / stored polygons (all versions)",
+        table="constraint_features f JOIN constraint_layers cl ON cl.id = f.layer_id",
+        where=f"f.kind = '{kind}'",
+        fid="f.id",
+        fid_type=int,
+        geom="f.geom",
+        properties={
+            "name": "f.name",
+            "plan_code": "f.plan_code",
+            "layer": "cl.name",
+            "layer_version": "cl.version",
+            "effective_date": "cl.effective_date::text",
+        },
+        order="f.id",
+    )
+
+
+_PARCEL_EXPR = {c: f"p.{c}" for c in PUBLIC_COLUMNS} | {
+    "area_m2": "p.area_m2::float8",
+    "area_mu": "p.area_mu::float8",
+    "registered_area_m2": "p.registered_area_m2::float8",
+    "village_name": "v.name",
+}
+
+COLLECTIONS: dict[str, OgcCollection] = {
+    c.id: c
+    for c in (
+        OgcCollection(
+            id="listings",
+            title="在市挂牌 / Listings on the market",
+            description="村集体挂牌的集体经营性建设用地和闲置农房(已发布、洽谈中) / "
+            "published collective land and idle farmhouses on offer",
+            table="listings l JOIN parcels p ON p.id = l.parcel_id "
+            "LEFT JOIN villages v ON v.code = l.village_code",
+            where="l.state IN ('published', 'under_offer')",
+            fid="l.id",
+            fid_type=int,
+            geom="p.geom",
+            properties={
+                "parcel_code": "l.parcel_code",
+                "state": "l.state",
+                "asset_kind": "l.asset_kind",
+                "method": "l.method",
+                "supply_mode": "l.supply_mode",
+                "intended_uses": "array_to_string(l.intended_uses, ',')",
+                "term_years": "l.term_years",
+                "area_mu": "l.area_mu::float8",
+                "area_m2": "l.area_m2::float8",
+                "reserve_price_total": "l.reserve_price_total::float8",
+                "price_per_mu": "l.price_per_mu::float8",
+                "village_code": "l.village_code",
+                "village_name": "v.name",
+                "county_code": "l.county_code",
+                "constraints": "l.constraints_summary",
+                "published_at": "l.published_at::text",
+            },
+            order="l.id",
+        ),
+        OgcCollection(
+            id="parcels",
+            title="宗地 / Parcels",
+            description="宗地; 权利人等个人信息仅向区县局和本村集体提供 / parcels; personal "
+            "attributes only for the bureau and the parcel's own collective",
+            table="parcels p LEFT JOIN villages v ON v.code = p.village_code",
+            where="TRUE",
+            fid="p.parcel_code",
+            fid_type=str,
+            geom="p.geom",
+            properties=_PARCEL_EXPR,
+            personal={c: f"p.{c}" for c in PERSONAL_COLUMNS},
+            village="p.village_code",
+            order="p.parcel_code",
+            huge=True,
+        ),
+        _constraint("pbf", "永久基本农田 / Permanent basic farmland"),
+        _constraint("redline", "生态保护红线 / Ecological red line"),
+        _constraint("udb", "城镇开发边界 / Urban development boundary"),
+        OgcCollection(
+            id="villages",
+            title="村界 / Village boundaries",
+            description="村集体经济组织界线 / boundaries of village collectives",
+            table="villages v",
+            where="TRUE",
+            fid="v.code",
+            fid_type=str,
+            geom="v.boundary",
+            properties={
+                "code": "v.code",
+                "name": "v.name",
+                "township": "v.township",
+                "county_code": "v.county_code",
+                "area_m2": "v.area_m2::float8",
+            },
+            order="v.code",
+        ),
+    )
+}

@@ -31,6 +31,7 @@ ROUTER_MODULES = [
     "api.routers.consolidation",
     "api.routers.listings",
     "api.routers.tiles",
+    "api.routers.ogc",
 ]
 
 

@@ -16,6 +16,7 @@ app = typer.Typer(
 # Each module exposes register(app: typer.Typer) -> None.
 COMMAND_MODULES = [
     "cli.consolidation",
+    "cli.check",
     "cli.convert",
     "cli.db",
     "cli.imports",

@@ -1,8 +1,10 @@
-"""`landmarket screen`: file-only and database runs, report files that parse, refusals."""
+"""`landmarket screen` and `landmarket check`: file-only and database runs, reports, refusals."""
 
 from __future__ import annotations
 
 import csv
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,6 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from cli import main as cli_main
+from cli.check import check_app
 from cli.screen import register
 from geodata.rasters import write_dem
 from geodata.settings import get_settings
@@ -141,3 +144,64 @@ def test_refusals(files, tmp_path) -> None:
 
 def test_registered_in_the_cli() -> None:
     assert "cli.screen" in cli_main.COMMAND_MODULES
+
+
+# --- landmarket check ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db_env(checks_world: ChecksWorld, monkeypatch) -> Iterator[ChecksWorld]:
+    monkeypatch.setenv("LANDMARKET_DATABASE_URL", checks_world.url)
+    get_settings.cache_clear()
+    yield checks_world
+    get_settings.cache_clear()
+
+
+def check(*args: str) -> object:
+    return runner.invoke(check_app, list(args), catch_exceptions=False)
+
+
+def test_check_stored_parcel_and_files(db_env, files, tmp_path) -> None:
+    res = check(
+        "reclamation", "--parcel-code", db_env.codes["home_flat"], "--on", AFTER_PLAN, "--json"
+    )
+    assert res.exit_code == 0, res.output
+    verdict = json.loads(res.output)
+    assert verdict["verdict"] == "eligible" and verdict["reclaimable"]["m2"] == 600.0
+    res = check("reclamation", "--parcel-code", db_env.codes["home_steep"])
+    assert res.exit_code == 0 and "不符合 / ineligible" in res.output
+    assert "reclamation.slope" in res.output
+    res = check(
+        "market-entry", "--file", str(files["parcels"]), "--constraints", str(files["constraints"]),
+        "--prop", "consent_ratio=0.7", "--prop", "intended_use=industrial", "--json",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    verdicts = json.loads(res.output)
+    assert len(verdicts) == 7
+    assert {r["rule_id"]: r["value"] for r in verdicts[0]["rules"]}["market_entry.consent"] == 0.7
+
+
+def test_check_approval_route(db_env, tmp_path) -> None:
+    for (w, h), authority in (((100, 100), "district_county"), ((100, 100.01), "municipal")):
+        path = tmp_path / f"plot_{h}.geojson"
+        frame([{"geometry": gk(310, 410, w, h)}]).to_file(path, driver="GeoJSON")
+        res = check(
+            "approval-route", "--project-level", "township", "--plots", str(path),
+            "--on", AFTER_PLAN, "--json",
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.output)["authority"] == authority
+
+
+def test_check_refusals(db_env, files) -> None:
+    res = check(
+        "reclamation", "--parcel-code", db_env.codes["home_flat"], "--file", str(files["parcels"])
+    )
+    assert res.exit_code == 2
+    res = check("reclamation", "--parcel-code", "500111970001JC09999")
+    assert res.exit_code == 1 and "no parcel" in res.output
+    res = check(
+        "reclamation", "--parcel-code", db_env.codes["home_flat"], "--prop", "land_use=0601"
+    )
+    assert res.exit_code == 1 and "land_use" in res.output
+    assert "cli.check" in cli_main.COMMAND_MODULES

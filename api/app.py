@@ -31,6 +31,9 @@ ROUTER_MODULES = [
     "api.routers.consolidation",
     "api.routers.listings",
     "api.routers.tiles",
+    "api.routers.withdrawals",
+    "api.routers.tickets",
+    "api.routers.exchange",
     "api.routers.ogc",
 ]
 

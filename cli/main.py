@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "cli.sample",
     "cli.screen",
     "cli.serve",
+    "cli.tickets",
     "cli.users",
     "cli.zoning",
 ]

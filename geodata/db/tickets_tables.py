@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geodata.db.tables import SRID, Base
+from geodata.db.tables import GEOMETRY_INDEXES, SRID, Base
 
 ACCOUNTS = ("issued", "held", "landed", "retired")
 OP_KINDS = ("issue", "transfer", "split", "merge", "land", "retire", "reversal")
@@ -119,6 +119,7 @@ class Withdrawal(Base):
             unique=True,
             postgresql_where=text("verdict <> 'ineligible'"),
         ),
+        Index("ix_withdrawals_geom", "geom", postgresql_using="gist"),
     )
 
 
@@ -153,6 +154,8 @@ class ProjectPlot(Base):
     household_m2: Mapped[Decimal] = mapped_column(_area())
     collective_only_m2: Mapped[Decimal] = mapped_column(_area())
     geom: Mapped[WKBElement] = mapped_column(_geom())
+
+    __table_args__ = (Index("ix_project_plots_geom", "geom", postgresql_using="gist"),)
 
 
 class Acceptance(Base):
@@ -192,6 +195,7 @@ class AcceptancePlot(Base):
         CheckConstraint("slope_grade BETWEEN 1 AND 5", name="slope_grade"),
         CheckConstraint("accepted_m2 = household_m2 + collective_only_m2", name="parts"),
         CheckConstraint("accepted_m2 = 0 OR geom IS NOT NULL", name="geometry"),
+        Index("ix_acceptance_plots_geom", "geom", postgresql_using="gist"),
     )
 
 
@@ -372,4 +376,10 @@ class Landing(Base):
     __table_args__ = (
         CheckConstraint(_in("use", USES), name="use"),
         CheckConstraint("area_m2 > 0", name="area"),
+        Index("ix_landings_geom", "geom", postgresql_using="gist"),
     )
+
+
+GEOMETRY_INDEXES.update(
+    {"withdrawals": "geom", "project_plots": "geom", "acceptance_plots": "geom", "landings": "geom"}
+)

@@ -1,28 +1,33 @@
-"""Batch screening of stored or file parcels: chunked runs, report files, background jobs."""
+"""Batch screening of stored or file parcels: chunked runs, report files, background jobs.
 
-from geodata.screening.inputs import check_inputs, stored_parcels
-from geodata.screening.reports import MEDIA_TYPES, REPORT_FILES
-from geodata.screening.runner import (
-    DEFAULT_CHUNK,
-    ScreenResult,
-    parse_checks,
-    run_screen,
-    screen_chunks,
-)
-from geodata.screening.sources import db_contexts, file_context, file_contexts, needs_of
+Names are loaded on first use: geodata.db.tables imports geodata.screening.tables to register
+the job table, and an eager import of the runner here would import geodata.context back.
+"""
 
-__all__ = [
-    "DEFAULT_CHUNK",
-    "MEDIA_TYPES",
-    "REPORT_FILES",
-    "ScreenResult",
-    "check_inputs",
-    "db_contexts",
-    "file_context",
-    "file_contexts",
-    "needs_of",
-    "parse_checks",
-    "run_screen",
-    "screen_chunks",
-    "stored_parcels",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "check_inputs": "inputs",
+    "stored_parcels": "inputs",
+    "MEDIA_TYPES": "reports",
+    "REPORT_FILES": "reports",
+    "DEFAULT_CHUNK": "runner",
+    "ScreenResult": "runner",
+    "parse_checks": "runner",
+    "run_screen": "runner",
+    "screen_chunks": "runner",
+    "db_contexts": "sources",
+    "file_context": "sources",
+    "file_contexts": "sources",
+    "needs_of": "sources",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

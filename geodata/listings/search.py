@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import Session
 
 from geodata.db.tables import SRID, Parcel, Village
@@ -166,3 +166,15 @@ def village_parcels(session: Session, village_code: str) -> dict[str, Any]:
             {"type": "Feature", "geometry": json.loads(m["geometry"]), "properties": props}
         )
     return {"type": "FeatureCollection", "village_code": village_code, "features": features}
+
+
+BOUNDS_SQL = text(
+    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(p.geom) AS e "
+    "FROM listings l JOIN parcels p ON p.id = l.parcel_id WHERE l.state = ANY(:states)) AS x"
+)
+
+
+def market_bounds(session: Session) -> list[float] | None:
+    """[west, south, east, north] of the plots on the market (None when there are none)."""
+    box = session.execute(BOUNDS_SQL, {"states": list(MARKET_STATES)}).first()
+    return None if box is None or box[0] is None else [float(v) for v in box]

@@ -35,6 +35,7 @@ ROUTER_MODULES = [
     "api.routers.tickets",
     "api.routers.exchange",
     "api.routers.ogc",
+    "api.routers.market_maps",
 ]
 
 

@@ -6,12 +6,15 @@ import csv
 import io
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from geodata.db.engine import session_scope
+from geodata.screening.tables import ScreeningJob
 from geodata.settings import Settings
 from tests.checks_world import AFTER_PLAN, VILLAGE, ChecksWorld
 
@@ -128,3 +131,16 @@ def test_failed_job_records_its_error(checks_world, tmp_path) -> None:
         assert set(job["links"]) == {"self"}
         missing = client.get(f"/api/v1/screenings/{job['id']}/files/summary.html", headers=bureau)
         assert missing.status_code == 404
+
+
+def test_job_of_a_dead_process_goes_stale(client, checks_world) -> None:
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    with session_scope(checks_world.url) as session:
+        session.add(
+            ScreeningJob(
+                id="0" * 32, state="running", checks=["reclamation"], scope={"all": True},
+                requested_by="user:1:bureau", created_at=long_ago, updated_at=long_ago,
+            )
+        )  # fmt: skip
+    job = client.get(f"/api/v1/screenings/{'0' * 32}", headers=checks_world.auth("bureau")).json()
+    assert job["state"] == "failed" and "interrupted" in job["error"]["title"]

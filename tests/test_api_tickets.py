@@ -228,3 +228,30 @@ def test_acceptance_and_auction_refusals_name_the_field(sample_world, sample_cli
     assert r.status_code == 404
     # the ticket stays held and unlisted after the refusals
     assert c.get(f"{V1}/tickets/{cert}").json()["status"] == "held"
+
+
+def test_ascending_auction_shows_the_lead_but_not_the_bidders(sample_world, sample_client):
+    w, c = sample_world, sample_client
+    cert = w.ticket()
+    bureau = w.auth("bureau")
+    assert c.get(f"{V1}/statements/{cert}", headers=bureau).status_code == 409  # not sold yet
+    closes = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    body = {"cert": cert, "reserve_per_mu": 150000, "mode": "ascending", "closes_at": closes}
+    auction = c.post(f"{V1}/auctions", json=body | {"min_increment": 2000}, headers=bureau).json()
+    bid = f"{V1}/auctions/{auction['id']}/bids"
+    assert c.post(bid, json={"price_per_mu": 150000}, headers=w.auth("investor")).status_code == 201
+    low = c.post(bid, json={"price_per_mu": 151000}, headers=w.auth("investor2"))
+    assert low.status_code == 409 and "152000" in low.json()["detail"]  # lead + step
+    assert (
+        c.post(bid, json={"price_per_mu": 152000}, headers=w.auth("investor2")).status_code == 201
+    )
+    public = c.get(f"{V1}/auctions/{auction['id']}").json()
+    assert not public["bids_sealed"] and public["bid_count"] == 2
+    assert [b["price_per_mu"] for b in public["bids"]] == ["150000.00", "152000.00"]
+    assert {b["bidder_id"] for b in public["bids"]} == {None}
+    mine = c.get(f"{V1}/auctions/{auction['id']}", headers=w.auth("investor2")).json()
+    assert [b["own"] for b in mine["bids"]] == [False, True]
+    listed = c.get(f"{V1}/tickets/{cert}").json()
+    assert listed["status"] == "listed"  # frozen until the close
+    split = c.post(f"{V1}/tickets/{cert}/splits", json={"area_m2": "1"}, headers=bureau)
+    assert split.status_code == 409

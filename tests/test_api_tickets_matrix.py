@@ -89,7 +89,7 @@ def matrix(sample_world: SampleWorld) -> State:
     state.pair = [state.ticket(), state.ticket()]
     state.shared = state.ticket()
     state.household = w.household(OWN).body()
-    state.destination = code, farmland = w.destination(Decimal(400))
+    state.destination = code, farmland = w.destination(Decimal(150))
     bureau = w.actors["bureau"]
     state.landing = land_checked(w.url, bureau, held, farmland, code, "operational", load_policy(TODAY)).landing_id  # fmt: skip
     return state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ import shapely
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import HTMLResponse
 from shapely.geometry import shape
+from sqlalchemy.orm import Session
 
 from api.auth import Principal, Role
 from api.deps import BureauUser, CurrentUser, SessionDep, SettingsDep, WriterUser, require_role
@@ -30,9 +32,10 @@ GEOJSON = {200: {"content": {"application/geo+json": {}}}}
 Member = Annotated[Principal, Depends(require_role(Role.bureau, Role.collective, Role.investor))]
 Status = Annotated[str | None, Query(pattern="^[a-z]+$", description="状态 / status, e.g. held")]
 Kind = Annotated[str | None, Query(pattern="^(issue|split|merge)$")]
+View = Callable[[Session, str, bool], dict[str, Any]]  # ticket_card or lineage
 
 
-def _personal(session, user: Principal, cert: str, view) -> dict[str, Any]:
+def _personal(session: Session, user: Principal, cert: str, view: View) -> dict[str, Any]:
     """A ticket view with household ids only where the caller may see them."""
     personal = user.role in (Role.bureau, Role.collective)
     out = view(session, cert, personal)

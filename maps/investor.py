@@ -103,7 +103,7 @@ SCRIPT = """
   });
   var query = '';
   function plotStyle(p) {
-    return {fill: true, fillColor: cfg.modeColours[p.supply_mode] || '#777', fillOpacity: 0.75,
+    return {fill: true, fillColor: cfg.modeColours[p.supply_mode] || '#777', fillOpacity: 0.75, radius: 5,
             color: '#222', weight: 1.2, opacity: 1};
   }
   function cellStyle(p) {

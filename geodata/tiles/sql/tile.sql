@@ -11,10 +11,16 @@ WITH src AS NOT MATERIALIZED (
 counted AS MATERIALIZED (
     SELECT count(*) AS n FROM (SELECT 1 FROM src LIMIT :cap + 1) AS capped
 ),
+-- A feature too small to keep an area at this zoom (it collapses on the 4096 grid) is drawn as
+-- a point on its surface rather than dropped.
 detail AS (
     SELECT {names},
-           ST_AsMVTGeom(ST_Transform(src.geom, 3857), ST_TileEnvelope(:z, :x, :y),
-                        :extent, :buffer, true) AS geom
+           coalesce(
+               ST_AsMVTGeom(ST_Transform(src.geom, 3857), ST_TileEnvelope(:z, :x, :y),
+                            :extent, :buffer, true),
+               ST_AsMVTGeom(ST_Transform(ST_PointOnSurface(src.geom), 3857),
+                            ST_TileEnvelope(:z, :x, :y), :extent, :buffer, true)
+           ) AS geom
     FROM src
     WHERE (SELECT n FROM counted) <= :cap
 ),

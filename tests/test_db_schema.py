@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, inspect, pool, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geodata.db.migrate import alembic_config, current_revision, downgrade, head_revision, upgrade
-from geodata.db.tables import GEOMETRY_INDEXES, Base
+from geodata.db.schema import GEOMETRY_INDEXES, Base
 from geodata.store.audit import write_audit
 
 TABLES = {t.name for t in Base.metadata.sorted_tables}

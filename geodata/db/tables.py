@@ -245,8 +245,3 @@ GEOMETRY_INDEXES = {
     "constraint_features": "geom",
     "rasters": "bounds",
 }
-
-from geodata.db import tickets_tables  # noqa: E402, F401  (registers the land ticket tables, 0002)
-from geodata.listings import tables as listings_tables  # noqa: E402, F401  (registers the listing tables, 0003)
-from geodata.consolidation import tables as consolidation_tables  # noqa: E402, F401  (registers the consolidation plan tables, 0004)
-from geodata.screening import tables as screening_tables  # noqa: E402, F401  (registers the screening job table, 0005)

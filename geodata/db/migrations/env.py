@@ -6,7 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from geodata.db.tables import Base
+from geodata.db.schema import Base
 from geodata.settings import get_settings
 
 config = context.config

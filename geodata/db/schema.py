@@ -1,0 +1,21 @@
+"""The whole schema: importing this module registers every table on ``Base.metadata``.
+
+Alembic's env.py and the schema tests import it; each domain keeps its tables in its own module.
+"""
+
+from __future__ import annotations
+
+from geodata.consolidation import tables as consolidation_tables  # 0004
+from geodata.db import tickets_tables  # 0002, 0006
+from geodata.db.tables import GEOMETRY_INDEXES, Base
+from geodata.listings import tables as listings_tables  # 0003
+from geodata.screening import tables as screening_tables  # 0005
+
+__all__ = [
+    "GEOMETRY_INDEXES",
+    "Base",
+    "consolidation_tables",
+    "listings_tables",
+    "screening_tables",
+    "tickets_tables",
+]

@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     tile_max_features: int = Field(
         default=4000, description="Most features a vector tile draws before it aggregates honestly."
     )
-    tile_max_age: int = Field(default=60, description="Cache-Control max-age of static tile layers (s).")
+    tile_max_age: int = Field(
+        default=60, description="Cache-Control max-age of static tile layers (s)."
+    )
 
     @property
     def embedded_port(self) -> int:

@@ -10,6 +10,7 @@ really cross are intersected. Areas agree with intersecting every pair to far be
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -42,22 +43,34 @@ class Overlaps:
         return np.bincount(self.i, weights=self.area if weights is None else weights, minlength=n)
 
 
-def overlaps(geoms: np.ndarray, features: np.ndarray, tree: shapely.STRtree) -> Overlaps:
-    """Every pair of geoms[i] and features[j] (indexed by tree) whose intersection has area."""
+def overlaps(
+    geoms: np.ndarray,
+    features: np.ndarray,
+    tree: Any = None,
+    *,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    above: float | None = None,
+) -> Overlaps:
+    """Every pair of geoms[i] and features[j] whose intersection has area.
+
+    Candidate pairs come from `tree` (anything whose query(geoms) returns envelope hits, such
+    as a shapely STRtree or a GeoDataFrame's sindex) or are given as `pairs`. With `above`,
+    pairs whose area provably cannot exceed it may be left out without being intersected.
+    """
     if len(geoms) == 0 or len(features) == 0:
         return _empty()
-    i, j = tree.query(geoms)
+    i, j = tree.query(geoms) if pairs is None else pairs
     if len(i) == 0:
         return _empty()
     order = np.lexsort((j, i))
     i, j = i[order], j[order]
     kind = np.zeros(len(i), dtype=np.int8)
     small_g = _small(geoms)
-    small_f = _small(features)
+    small_f = small_g if features is geoms else _small(features)
     fast = small_g[i] & small_f[j]
     if fast.any():
         idx = np.flatnonzero(fast)
-        kind[idx] = _classify_small(geoms, features, i[idx], j[idx])
+        kind[idx] = _classify_small(geoms, features, i[idx], j[idx], small_g, small_f, above)
     slow = np.flatnonzero(~fast)
     if len(slow):
         kind[slow] = _classify_prepared(geoms, features, i[slow], j[slow])
@@ -71,6 +84,9 @@ def overlaps(geoms: np.ndarray, features: np.ndarray, tree: shapely.STRtree) -> 
     if len(part):
         pieces[part] = shapely.intersection(geoms[i[part]], features[j[part]])
         area[part] = shapely.area(pieces[part])
+    keep = area > 0
+    if not keep.all():
+        i, j, area, kind, pieces = i[keep], j[keep], area[keep], kind[keep], pieces[keep]
     return Overlaps(i, j, area, kind, pieces)
 
 
@@ -110,6 +126,8 @@ def padded_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     counts = np.bincount(owner, minlength=len(geoms))
     k = int(counts.max()) if len(counts) else 0
+    if _kernels is not None:
+        return _kernels.pad(coords, counts, k), counts
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     out = np.empty((len(geoms), k, 2))
     if len(coords):
@@ -118,25 +136,33 @@ def padded_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, counts
 
 
-def _classify_small(geoms, features, i, j) -> np.ndarray:
+def _classify_small(geoms, features, i, j, small_g, small_f, above=None) -> np.ndarray:
     """Kinds of pairs of small simple polygons: equal rings WHOLE, pairs with a separating edge
-    0; the exact predicate path decides the rest."""
+    0 (and, given `above`, pairs whose area is bounded by it), the rest PART (intersected; a
+    zero area drops the pair later)."""
     if _kernels is None:
         return _classify_prepared(geoms, features, i, j)
-    gi, inv_g = np.unique(i, return_inverse=True)
-    fj, inv_f = np.unique(j, return_inverse=True)
-    ring_g, count_g = padded_rings(geoms[gi])
-    ring_f, count_f = padded_rings(features[fj])
-    sign_g, support_g = _kernels.supporting(ring_g, count_g, _REL)
-    sign_f, support_f = _kernels.supporting(ring_f, count_f, _REL)
-    kind = _kernels.kinds(
-        ring_g, count_g, sign_g, support_g, ring_f, count_f, sign_f, support_f,
-        inv_g.astype(np.int64), inv_f.astype(np.int64), _REL, WHOLE,
-    )  # fmt: skip
-    todo = np.flatnonzero(kind < 0)
-    if len(todo):
-        kind[todo] = _classify_prepared(geoms, features, i[todo], j[todo])
+    ring_g, count_g, sign_g, support_g = _rings(geoms[small_g])
+    rows_g = np.cumsum(small_g) - 1
+    if features is geoms:
+        ring_f, count_f, sign_f, support_f, rows_f = ring_g, count_g, sign_g, support_g, rows_g
+    else:
+        ring_f, count_f, sign_f, support_f = _rings(features[small_f])
+        rows_f = np.cumsum(small_f) - 1
+    args = (ring_g, count_g, sign_g, support_g, ring_f, count_f, sign_f, support_f)
+    kind = _kernels.kinds(*args, rows_g[i], rows_f[j], _REL, WHOLE)
+    open_ = np.flatnonzero(kind < 0)
+    kind[open_] = PART
+    if above is not None and len(open_):
+        bound = _kernels.bounds(*args, rows_g[i[open_]], rows_f[j[open_]], _REL)
+        kind[open_[bound <= above]] = 0
     return kind
+
+
+def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ring, count = padded_rings(geoms)
+    sign, support = _kernels.supporting(ring, count, _REL)
+    return ring, count, sign, support
 
 
 try:  # compiled separating-edge test; without numba the exact predicates do all the work

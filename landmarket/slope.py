@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -11,7 +14,7 @@ import pandas as pd
 import shapely
 from affine import Affine
 from geopandas import GeoSeries
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from rasterio.enums import MergeAlg
 from rasterio.features import geometry_mask, rasterize
 
@@ -30,6 +33,7 @@ STAT_COLUMNS = (
     "slope_mean_within",  # mean slope of the cells at or below the limit
     "slope_method",  # zonal | overlap | point | none
 )
+_MARGIN = 2  # cells around a window
 _ONE = float(2**32)  # burn unit of the single rasterisation pass (see _zonal_pass)
 
 
@@ -42,6 +46,7 @@ class Dem:
     crs: Any
     nodata: float | None = None
     _crs: CRS = field(init=False, repr=False)
+    _footprint: shapely.Polygon | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if np.ndim(self.array) != 2:
@@ -66,7 +71,9 @@ class Dem:
 
     @property
     def footprint(self) -> shapely.Polygon:
-        """The grid's extent as a polygon in the DEM's CRS."""
+        """The grid's extent as a polygon in the DEM's CRS (a window keeps its parent's)."""
+        if self._footprint is not None:
+            return self._footprint
         rows, cols = self.shape
         x0, y0 = self.transform @ (0, 0)
         x1, y1 = self.transform @ (cols, rows)
@@ -76,6 +83,33 @@ class Dem:
     def slope(self) -> np.ndarray:
         """Slope in degrees per cell; NaN where the cell or a neighbour used is nodata."""
         return slope_degrees(self.array, self.transform, self._crs, self.nodata)
+
+    def window(self, bounds: tuple[float, float, float, float], bounds_crs: Any = 4490) -> Dem:
+        """The cells under bounds (plus a margin), carrying the parent's slope and footprint.
+
+        Slope is taken from the whole grid, not recomputed at the window's edges, so statistics
+        over a window equal those over the whole DEM.
+        """
+        xmin, ymin, xmax, ymax = bounds
+        if not self._crs.equals(CRS.from_user_input(bounds_crs)):
+            transformer = Transformer.from_crs(bounds_crs, self._crs, always_xy=True)
+            xmin, ymin, xmax, ymax = transformer.transform_bounds(xmin, ymin, xmax, ymax, 21)
+        inv = ~self.transform
+        cols, rows = zip(*(inv @ (x, y) for x in (xmin, xmax) for y in (ymin, ymax)), strict=True)
+        nrows, ncols = self.shape
+        r0 = min(max(int(np.floor(min(rows))) - _MARGIN, 0), nrows)
+        c0 = min(max(int(np.floor(min(cols))) - _MARGIN, 0), ncols)
+        r1 = max(min(int(np.ceil(max(rows))) + _MARGIN, nrows), r0)
+        c1 = max(min(int(np.ceil(max(cols))) + _MARGIN, ncols), c0)
+        sub = Dem(
+            self.array[r0:r1, c0:c1],
+            self.transform @ Affine.translation(c0, r0),
+            self.crs,
+            self.nodata,
+        )
+        sub.__dict__["slope"] = self.slope[r0:r1, c0:c1]
+        sub._footprint = self.footprint
+        return sub
 
 
 def slope_degrees(
@@ -120,7 +154,8 @@ def zonal_slope(geoms: GeoSeries, dem: Dem, limit: float) -> pd.DataFrame:
         (r0, r1, c0, c1), wt = window
         slope = dem.slope[r0:r1, c0:c1]
         pos = np.flatnonzero(present)
-        shared = _zonal_pass(arr, geojson_shapes(arr[pos]), pos, slope, wt, limit, out)
+        with _gc_paused():  # many small lists: collections would walk every live geometry
+            shared = _zonal_pass(arr, geojson_shapes(arr[pos]), pos, slope, wt, limit, out)
         _overlap_fallback(arr, shared, present, slope, wt, limit, out)
     _point_fallback(arr, present, dem, limit, out)
     return _frame(out, geoms.index)
@@ -134,7 +169,21 @@ def slope_grade(mean_slope: np.ndarray, grades: list[float]) -> np.ndarray:
 
 
 def geojson_shapes(arr: np.ndarray) -> list[dict[str, Any]]:
-    """GeoJSON-like polygon mappings for rasterio, built from shapely's ragged arrays (fast path)."""
+    """GeoJSON-like polygon mappings for rasterio, built from shapely's ragged arrays (fast path).
+
+    Coordinates go as Python lists: rasterio reads those several times faster than arrays.
+    """
+    simple = (shapely.get_type_id(arr) == shapely.GeometryType.POLYGON) & (
+        shapely.get_num_interior_rings(arr) == 0
+    )
+    if len(arr) and simple.all():
+        coords, owner = shapely.get_coordinates(arr, return_index=True)
+        ends = np.searchsorted(owner, np.arange(len(arr)), side="right").tolist()
+        flat = coords.tolist()
+        return [
+            {"type": "Polygon", "coordinates": [flat[a:b]]}
+            for a, b in zip([0, *ends[:-1]], ends, strict=True)
+        ]
     try:
         kind, coords, offsets = shapely.to_ragged_array(arr)
     except ValueError:  # collections and other mixtures: shapely's own conversion
@@ -161,6 +210,18 @@ def geojson_shapes(arr: np.ndarray) -> list[dict[str, Any]]:
             for a, b in zip(geoms[:-1], geoms[1:], strict=True)
         ]
     return [geom.__geo_interface__ for geom in arr]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while building short-lived containers."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _empty(n: int) -> dict[str, np.ndarray]:
@@ -299,12 +360,17 @@ def _overlap_fallback(arr, shared, present, slope, wt, limit, out) -> None:
             [i],
             [len(ok)],
             [int(np.isnan(vals).sum())],
-            [ok.sum()],
+            [_running_sum(ok)],
             [ok.max() if len(ok) else np.nan],
             [steep.sum()],
-            [ok[~steep].sum()],
+            [_running_sum(ok[~steep])],
             "overlap",
         )
+
+
+def _running_sum(values: np.ndarray) -> float:
+    """Left-to-right sum, as np.bincount adds up the zonal pass: the same cells give the same bits."""
+    return float(np.bincount(np.zeros(len(values), dtype=np.intp), values, minlength=1)[0])
 
 
 def _point_fallback(arr, present, dem: Dem, limit, out) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -11,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landmarket.areas import CGCS2000, gk_epsg
 from landmarket.errors import InvalidInput, RecordProblem
+from landmarket.overlay import overlaps
 from landmarket.slope import Dem
 
 LAYER_NAMES = {
@@ -31,6 +34,15 @@ class Projected:
     geoms: np.ndarray
     frame: gpd.GeoDataFrame
     coverage: BaseGeometry | None
+
+    @cached_property
+    def parts(self) -> tuple[np.ndarray, np.ndarray, shapely.STRtree] | None:
+        """Multipart features split into their polygons (parts, owning feature, tree over the
+        parts), or None when every feature is single-part: smaller envelopes, fewer candidates."""
+        if not (shapely.get_num_geometries(self.geoms) > 1).any():
+            return None
+        parts, owner = shapely.get_parts(self.geoms, return_index=True)
+        return parts, owner, shapely.STRtree(parts)
 
 
 @dataclass
@@ -68,6 +80,18 @@ class ConstraintLayer:
             frame.sindex  # noqa: B018  build the tree once per zone
             self._zones[zone] = Projected(np.asarray(frame.geometry.values), frame, coverage)
         return self._zones[zone]
+
+    def subset(self, bounds: tuple[float, float, float, float]) -> ConstraintLayer:
+        """The features whose envelope meets bounds (EPSG:4490), in their order, same coverage.
+
+        Already normalised, so not normalised again: every parcel inside bounds meets exactly
+        the features it meets in the whole layer, and measures the same.
+        """
+        idx = np.sort(self.frame.sindex.query(shapely.box(*bounds)))
+        sub = copy.copy(self)
+        sub.frame = self.frame.iloc[idx].reset_index(drop=True)
+        sub._zones = {}
+        return sub
 
 
 @dataclass
@@ -110,6 +134,15 @@ class ConstraintContext:
         """A layer by name (pbf, redline, udb, village_plan, parcels)."""
         return getattr(self, name)
 
+    def subset(self, bounds: tuple[float, float, float, float]) -> ConstraintContext:
+        """What parcels inside bounds (EPSG:4490) read: layer features by envelope, a DEM window."""
+        layers = {}
+        for name in ("pbf", "redline", "udb", "village_plan", "parcels"):
+            layer = self.layer(name)
+            layers[name] = layer.subset(bounds) if layer is not None else None
+        dem = self.dem.window(bounds) if self.dem is not None else None
+        return ConstraintContext(**layers, dem=dem)
+
 
 def _require(frame: gpd.GeoDataFrame, column: str, layer: str) -> None:
     if column not in frame.columns:
@@ -141,14 +174,11 @@ def _first_wins(geoms: np.ndarray) -> np.ndarray:
     """Where features overlap, the earlier keeps the shared area (only overlapping ones touched)."""
     if len(geoms) < 2:
         return geoms
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
+    left, right = shapely.STRtree(geoms).query(geoms)
     later = left > right  # pairs (later feature, earlier feature)
-    left, right = left[later], right[later]
-    if len(left) == 0:
-        return geoms
-    shared = shapely.area(shapely.intersection(geoms[left], geoms[right])) > _OVERLAP_DEG2
-    left, right = left[shared], right[shared]
+    found = overlaps(geoms, geoms, pairs=(left[later], right[later]), above=_OVERLAP_DEG2)
+    shared = found.area > _OVERLAP_DEG2
+    left, right = found.i[shared], found.j[shared]
     if len(left) == 0:
         return geoms
     out = geoms.copy()

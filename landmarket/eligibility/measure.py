@@ -70,8 +70,23 @@ def measure(
 
 
 def _overlaps(geoms: np.ndarray, layer: Projected) -> Overlaps:
-    """Pairs (parcel, feature) of the layer with an intersection of positive area."""
-    return overlaps(geoms, layer.geoms, layer.frame.sindex)
+    """Pairs (parcel, feature) with an intersection of positive area; a multipart feature is
+    met part by part, so a pair may repeat (once per part)."""
+    if layer.parts is None:
+        return overlaps(geoms, layer.geoms, layer.frame.sindex)
+    parts, owner, tree = layer.parts
+    found = overlaps(geoms, parts, tree)
+    found.j = owner[found.j]
+    return found
+
+
+def _per_feature(found: Overlaps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(parcel, feature, area) with the parts of one feature summed."""
+    i, j = found.i, found.j
+    if len(i) == 0:
+        return i, j, found.area
+    first = np.r_[True, (i[1:] != i[:-1]) | (j[1:] != j[:-1])]
+    return i[first], j[first], np.bincount(np.cumsum(first) - 1, weights=found.area)
 
 
 def _sum(i: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
@@ -106,11 +121,10 @@ def _plan(context, policy, zone, geoms, area, pos, cols) -> None:
     cols["village_plan_uncovered_m2"][pos] = _uncovered(geoms, area, proj)
     if proj is None:
         return
-    ov = _overlaps(geoms, proj)
-    i, pieces = ov.i, ov.area
-    codes = proj.frame["plan_code"].astype("string").to_numpy(dtype=object, na_value=None)[ov.j]
+    i, j, pieces = _per_feature(_overlaps(geoms, proj))
+    codes = proj.frame["plan_code"].astype("string").to_numpy(dtype=object, na_value=None)[j]
     operational = np.isin(codes, list(policy.value("market_entry.operational_plan_codes")))
-    cols["plan_operational_m2"][pos] = ov.per_geometry(len(geoms), np.where(operational, pieces, 0))
+    cols["plan_operational_m2"][pos] = _sum(i, np.where(operational, pieces, 0.0), len(geoms))
     if len(i):
         order = np.lexsort((-pieces, i))  # largest piece first within each parcel
         first = order[np.r_[True, i[order][1:] != i[order][:-1]]]

@@ -1,0 +1,134 @@
+"""Constraint contexts cut to a chunk's envelope: from a built context, or from raw layers.
+
+A `LayerSource` holds the layers as given and builds (normalises) only the features a chunk
+can need, inside the worker that screens it, so a district's layers are never normalised as a
+whole in one process. The result equals building the whole context and cutting it: a feature's
+normalised shape depends only on the earlier features that overlap it, and those all meet its
+envelope, which the cut takes in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from landmarket.areas import CGCS2000
+from landmarket.eligibility import ConstraintContext
+from landmarket.slope import Dem
+
+Bounds = tuple[float, float, float, float]
+Layer = tuple[gpd.GeoDataFrame, BaseGeometry | None]
+LAYERS = ("pbf", "redline", "udb", "village_plan")
+
+
+@runtime_checkable
+class ContextSource(Protocol):
+    """Anything that gives the constraint context parcels inside bounds (EPSG:4490) need."""
+
+    def for_bounds(self, bounds: Bounds) -> ConstraintContext:
+        """The context subset for parcels inside bounds."""
+        ...
+
+
+@dataclass
+class BuiltSource:
+    """A built context, cut by envelope (ConstraintContext.subset)."""
+
+    context: ConstraintContext
+
+    def __post_init__(self) -> None:
+        _warm(self.context.dem)
+        for name in (*LAYERS, "parcels"):
+            layer = self.context.layer(name)
+            if layer is not None:
+                layer.frame.sindex  # noqa: B018  one tree, built before any fork
+
+    def for_bounds(self, bounds: Bounds) -> ConstraintContext:
+        """The built context's features and DEM window under bounds."""
+        return self.context.subset(bounds)
+
+
+class LayerSource:
+    """Raw layers (frame, coverage) plus land-use parcels and a DEM, built per chunk."""
+
+    def __init__(
+        self,
+        *,
+        pbf: Layer | None = None,
+        redline: Layer | None = None,
+        udb: Layer | None = None,
+        village_plan: Layer | None = None,
+        parcels: gpd.GeoDataFrame | None = None,
+        dem: Dem | None = None,
+    ) -> None:
+        given = {"pbf": pbf, "redline": redline, "udb": udb, "village_plan": village_plan}
+        self.layers = {
+            name: (_in_4490(pair[0]), pair[1]) for name, pair in given.items() if pair is not None
+        }
+        self.parcels = _in_4490(parcels) if parcels is not None else None
+        self.dem = dem
+        # Refuse a bad layer (no CRS, missing columns) now, as ConstraintContext.build would.
+        self._build({k: (f.iloc[:0], c) for k, (f, c) in self.layers.items()}, _head(parcels))
+        for frame in self._frames():
+            frame.sindex  # noqa: B018  one tree per layer, built before any fork
+        _warm(dem)
+
+    def for_bounds(self, bounds: Bounds) -> ConstraintContext:
+        """Build the features parcels inside bounds can meet, then cut by envelope."""
+        pairs = {name: (_around(frame, bounds), cov) for name, (frame, cov) in self.layers.items()}
+        land = _around(self.parcels, bounds) if self.parcels is not None else None
+        built = self._build(pairs, land).subset(bounds)
+        return replace(built, dem=self.dem.window(bounds) if self.dem is not None else None)
+
+    @staticmethod
+    def _build(pairs: dict[str, Layer], land: gpd.GeoDataFrame | None) -> ConstraintContext:
+        return ConstraintContext.build(**pairs, parcels=land)
+
+    def _frames(self) -> list[gpd.GeoDataFrame]:
+        frames = [frame for frame, _ in self.layers.values()]
+        return frames + ([self.parcels] if self.parcels is not None else [])
+
+
+def source_of(context: ConstraintContext | ContextSource) -> ContextSource:
+    """A source for a built context (cut by envelope) or the source itself."""
+    if isinstance(context, ConstraintContext):
+        return BuiltSource(context)
+    if isinstance(context, ContextSource):
+        return context
+    raise TypeError(f"not a ConstraintContext or context source: {type(context).__name__}")
+
+
+def _around(frame: gpd.GeoDataFrame, bounds: Bounds) -> gpd.GeoDataFrame:
+    """Features meeting bounds, widened to every feature that meets their envelopes (so each
+    selected feature comes with all the earlier features that may overlap it)."""
+    hit = frame.sindex.query(shapely.box(*bounds))
+    if len(hit) == 0:
+        return frame.iloc[:0]
+    env = shapely.total_bounds(np.asarray(frame.geometry.values)[hit])
+    wide = (min(env[0], bounds[0]), min(env[1], bounds[1]), max(env[2], bounds[2]))
+    wide += (max(env[3], bounds[3]),)
+    return frame.iloc[np.sort(frame.sindex.query(shapely.box(*wide)))]
+
+
+def _in_4490(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if frame.crs is not None and frame.crs.to_epsg() != CGCS2000:
+        return frame.to_crs(CGCS2000)
+    return frame
+
+
+def _head(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    return frame.iloc[:0] if frame is not None else None
+
+
+def _warm(dem: Dem | None) -> None:
+    """Compute the slope once, before workers fork, so each inherits it."""
+    if dem is not None:
+        dem.slope  # noqa: B018
+
+
+__all__ = ["BuiltSource", "ContextSource", "LayerSource", "source_of"]

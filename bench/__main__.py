@@ -1,0 +1,28 @@
+"""`python -m bench NAME [options]`: run one benchmark (screen, ledger, tiles)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# Benchmark name → module exposing main(argv).
+BENCHES = {
+    "screen": "bench.screen",
+    "ledger": "bench.ledger",
+    "tiles": "bench.tiles",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to the named benchmark's main()."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in BENCHES:
+        names = ", ".join(sorted(BENCHES))
+        print(f"usage: python -m bench {{{names}}} [options]  (-h after a name for its options)")
+        return 2
+    module = importlib.import_module(BENCHES[argv[0]])
+    return int(module.main(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,224 @@
+"""Screening throughput: our partitioned screen vs one PostGIS statement vs naive geopandas.overlay.
+
+    .venv/bin/python -m bench screen                      # 10k, 100k and 1M parcels
+    .venv/bin/python -m bench screen --quick              # 10k only (CI smoke)
+    .venv/bin/python -m bench screen --sizes 100000 --no-overlay
+
+Districts come from the synthetic generator (parcels, PBF, red line, UDB, village plan, coverage,
+DEM) and are cached under var/bench/districts/. Each method runs in its own process (its peak
+memory is its own) on the same machine in the same run:
+
+(a) ours: LayerSource + screen_partitioned over all cores, all four checks (site-only, as
+    `landmarket screen` runs), slope from the DEM included; timed from loaded frames to the
+    report frame, layer normalisation included;
+(b) PostGIS: the district loaded with COPY into a throwaway database (load timed apart), then
+    one CREATE TABLE … AS SELECT (bench/screen_sql.py) — without slope;
+(c) geopandas.overlay per layer plus groupby (bench/screen_overlay.py) — without slope; for
+    sizes over --overlay-cap it runs on a compact sample of that many parcels.
+
+Figures go to var/bench/screen-<time>.json (and screen-latest.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.common import (
+    console,
+    isolated,
+    load_average,
+    machine,
+    table,
+    timed,
+    write_json,
+)
+from bench.district import compact_sample, ensure_district, load_district
+from landmarket.policy import load_policy
+
+SIZES = (10_000, 100_000, 1_000_000)
+CHECKS = ("market_entry", "reclamation", "ticket_landing", "approval_route")
+COMPARED = ("pbf_m2", "udb_m2", "redline_m2", "plan_operational_m2")
+
+
+def run_ours(folder, workers: int | None, chunk_size: int) -> dict[str, Any]:
+    """Load the district, then time LayerSource + screen_partitioned."""
+    from landmarket.partition import screen_partitioned
+    from landmarket.sources import LayerSource
+
+    with timed() as load:
+        district = load_district(folder)
+    policy = load_policy()
+    with timed() as t:
+        source = LayerSource(**district.layers, parcels=district.land, dem=district.dem)
+        report = screen_partitioned(
+            district.parcels,
+            source,
+            CHECKS,
+            policy=policy,
+            site_only=True,
+            workers=workers,
+            chunk_size=chunk_size,
+        )
+    return {
+        "load_s": load.wall,
+        "seconds": t.wall,
+        "cpu_main_s": t.cpu,
+        "cpu_workers_s": t.cpu_children,
+        "rows": len(report),
+        "result": _ours_columns(report),
+    }
+
+
+def _ours_columns(report: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "area_m2": report["area_m2"].to_numpy(),
+        "pbf_m2": report["approval_route.pbf_overlap_m2"].to_numpy(),
+        "redline_m2": report["market_entry.redline_overlap"].to_numpy(),
+        "udb_m2": report["reclamation.udb_overlap_m2"].to_numpy(),
+        "plan_operational_m2": (report["area_m2"] - report["market_entry.village_plan"]).to_numpy(),
+        "market_entry": report["market_entry.verdict"].to_numpy(dtype=object),
+        "reclamation": report["reclamation.verdict"].to_numpy(dtype=object),
+        "ticket_landing": report["ticket_landing.verdict"].to_numpy(dtype=object),
+        "authority": report["approval_route.authority"].to_numpy(dtype=object),
+        "slope_involved": (report["reclamation.failed"] + ";" + report["reclamation.needs_review"])
+        .str.contains("reclamation.slope|reclamation.reclaimable_area|reclamation.steep")
+        .to_numpy(dtype=bool),
+    }
+
+
+def run_sql(folder, keep: bool) -> dict[str, Any]:
+    """Load the district, COPY it into PostGIS, time the one statement."""
+    from bench.screen_sql import run_postgis
+
+    return run_postgis(load_district(folder), load_policy(), keep=keep)
+
+
+def run_naive(folder, cap: int) -> dict[str, Any]:
+    """Load the district, time the overlay pipeline (on a compact sample above cap)."""
+    from bench.screen_overlay import run_overlay
+
+    district = load_district(folder)
+    parcels = compact_sample(district.parcels, cap)
+    with timed() as t, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # overlay's dropped lines and points
+        facts = run_overlay(district, parcels, load_policy())
+    return {
+        "seconds": t.wall,
+        "rows": len(facts),
+        "sampled": len(parcels) < len(district.parcels),
+        "positions": district.parcels.index.get_indexer(parcels.index),
+        "result": {c: facts[c].to_numpy() for c in (*COMPARED, *CHECKS[:3], "authority")},
+    }
+
+
+def agreement(ours: dict[str, Any], other: dict[str, Any], positions=None) -> dict[str, float]:
+    """Share (%) of parcels where another method's facts (within 0.05 m²) and verdicts equal ours.
+
+    Reclamation is compared only where our verdict involves no slope rule (the others have none).
+    """
+    pick = slice(None) if positions is None else positions
+    out = {}
+    for col in (*COMPARED, "market_entry", "ticket_landing", "authority", "reclamation"):
+        mine = np.asarray(ours[col], dtype=object)[pick]
+        theirs = np.asarray(other[col], dtype=object)
+        if col in COMPARED:
+            same = np.abs(mine.astype(float) - theirs.astype(float)) <= 0.05
+        else:
+            same = np.array([a == b for a, b in zip(mine, theirs, strict=True)], dtype=bool)
+        if col == "reclamation":
+            same = same[~np.asarray(ours["slope_involved"])[pick]]
+        out[col] = round(100.0 * float(np.mean(same)), 3) if len(same) else 100.0
+    return out
+
+
+def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
+    """All methods on one district size."""
+    folder = ensure_district(n)
+    row: dict[str, Any] = {"parcels": n, "load_before": load_average()}
+    chunk = args.chunk_size or int(min(max(n // 8, 2_000), 20_000))
+    console.print(f"[bold]{n:,} 宗地 / parcels[/bold] — ours ({args.workers or 'all'} workers)…")
+    ours = isolated(run_ours, folder, args.workers, chunk)
+    row["ours"] = {k: v for k, v in ours.result.items() if k != "result"} | {
+        "peak_mb": ours.peak_mb
+    }
+    if not args.no_sql:
+        console.print("  PostGIS (COPY, then one statement)…")
+        sql = isolated(run_sql, folder, args.keep_db)
+        row["postgis"] = {k: v for k, v in sql.result.items() if k != "result"}
+        row["postgis"]["client_peak_mb"] = sql.peak_mb
+        row["postgis"]["agreement_pct"] = agreement(ours.result["result"], sql.result["result"])
+    if not args.no_overlay:
+        console.print(f"  geopandas.overlay (cap {args.overlay_cap:,})…")
+        naive = isolated(run_naive, folder, args.overlay_cap)
+        pos = naive.result.pop("positions")
+        result = naive.result.pop("result")
+        row["overlay"] = naive.result | {"peak_mb": naive.peak_mb}
+        row["overlay"]["agreement_pct"] = agreement(ours.result["result"], result, pos)
+    row["load_after"] = load_average()
+    return row
+
+
+def report(rows: list[dict[str, Any]]) -> None:
+    """The figures table and the ratios."""
+    lines = []
+    for r in rows:
+        n, o = r["parcels"], r["ours"]
+        rate = n / o["seconds"]
+        mem = f"{o['peak_mb']['self']:,.0f} + {o['peak_mb']['largest_child']:,.0f}/worker"
+        lines.append([f"{n:,}", "ours (partitioned)", o["seconds"], rate, "", mem, "with slope"])
+        if "postgis" in r:
+            s = r["postgis"]
+            srate = n / s["query_s"]
+            lines.append(
+                [f"{n:,}", "PostGIS one statement", s["query_s"], srate, rate / srate,
+                 f"backend {s['backend_peak_mb']}", f"no slope; load {s['load_s']:.0f} s"]
+            )  # fmt: skip
+        if "overlay" in r:
+            v = r["overlay"]
+            vrate = v["rows"] / v["seconds"]
+            note = f"no slope; sample of {v['rows']:,}" if v["sampled"] else "no slope"
+            lines.append(
+                [f"{n:,}", "geopandas.overlay", v["seconds"], vrate, rate / vrate,
+                 f"{v['peak_mb']['self']:,.0f}", note]
+            )  # fmt: skip
+    table(
+        "筛查吞吐量 / screening throughput",
+        ["parcels", "method", "seconds", "parcels/s", "ours ×", "peak MB", "notes"],
+        lines,
+    )
+    for r in rows:
+        for key in ("postgis", "overlay"):
+            if key in r:
+                pct = ", ".join(f"{k} {v}%" for k, v in r[key]["agreement_pct"].items())
+                console.print(f"  {r['parcels']:,} {key} agrees with ours: {pct}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m bench screen`."""
+    ap = argparse.ArgumentParser(prog="bench screen", description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
+    ap.add_argument("--quick", action="store_true", help="10k parcels only (CI smoke)")
+    ap.add_argument("--no-sql", action="store_true", help="skip the PostGIS statement")
+    ap.add_argument("--no-overlay", action="store_true", help="skip geopandas.overlay")
+    ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    ap.add_argument("--chunk-size", type=int, default=None, help="default: n/8, 2k–20k")
+    ap.add_argument("--overlay-cap", type=int, default=100_000, help="sample overlay above this")
+    ap.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
+    args = ap.parse_args(argv)
+    sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    started = datetime.now().isoformat(timespec="seconds")
+    rows = [bench_size(n, args) for n in sizes]
+    report(rows)
+    path = write_json("screen", {"started": started, "machine": machine(), "sizes": rows})
+    console.print(f"figures: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

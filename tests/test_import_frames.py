@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
+from geodata.db.engine import get_engine
+from geodata.db.migrate import upgrade
 from geodata.db.tables import AuditEntry, ConstraintFeature, ConstraintLayer, ImportBatch, Parcel
 from geodata.store import import_frame
 from geodata.store import importer as importer_mod
@@ -174,13 +177,17 @@ def test_constraint_layer_defaults_its_coverage_to_the_villages(
     assert report.warnings == ["1 个要素超出调查范围 / 1 feature(s) extend beyond the coverage"]
 
 
-def test_constraint_layer_without_coverage_or_villages_is_refused(session, make_frame, gk_rect):
-    session.execute(text("TRUNCATE villages CASCADE"))  # rolled back with the test
+def test_constraint_layer_without_coverage_or_villages_is_refused(
+    make_database, make_frame, gk_rect
+):
+    url = make_database()  # a database with no villages at all
+    upgrade(url)
     frame = make_frame([{"geometry": gk_rect()}])
-    with pytest.raises(InvalidInput, match="no --coverage given") as caught:
-        import_frame(session, frame, "constraints:redline", source_name="redline.geojson")
-    assert caught.value.problems[0].field == "coverage"
-    assert _count(session, ConstraintLayer) == 0
+    with Session(get_engine(url)) as session:
+        with pytest.raises(InvalidInput, match="no --coverage given") as caught:
+            import_frame(session, frame, "constraints:redline", source_name="redline.geojson")
+        assert caught.value.problems[0].field == "coverage"
+        assert _count(session, ConstraintLayer) == 0
 
 
 def test_explicit_coverage_and_village_plan_codes(session, make_frame, gk_rect):

@@ -42,17 +42,29 @@ def load(
     force: bool = typer.Option(
         False, "--force", help="即使未变化也重新载入 / replace the sample even if unchanged."
     ),
+    history: bool = typer.Option(
+        True,
+        "--history/--no-history",
+        help="同时生成地票交易与挂牌示例 / also seed the ticket history and market listings.",
+    ),
 ) -> None:
     """把示例乡镇载入数据库（可重复执行）/ load the sample into the database; safe to repeat."""
     from geodata.sample.load import load_sample
+    from geodata.tickets.sample_history import seed_ticket_history
 
     try:
         summary = load_sample(sample_dir=directory, force=force)
+        for layer, rows in summary.items():
+            err.print(f"{layer}: {rows}")
+        if history:
+            tickets = seed_ticket_history()
+            err.print(
+                f"地票示例 / ticket history: {tickets.withdrawals} 宗退出 / withdrawals, "
+                f"{tickets.tickets} 张地票 / tickets, {tickets.landings} 次落地 / landings"
+            )
     except LandmarketError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
-    for layer, rows in summary.items():
-        err.print(f"{layer}: {rows}")
 
 
 def generate(

@@ -50,7 +50,7 @@ def tile(
         if coll.live
         else f"public, max-age={settings.tile_max_age}"
     )
-    with request.app.state.engine.connect() as conn:
+    with tiles.tile_engine(request.app.state.database_url).connect() as conn:
         version = tiles.tile_version(conn, coll.name)
         tag = tiles.etag(coll.name, version, z, x, y, _filters(coll, request), cap)
         headers = {"ETag": tag, "Cache-Control": cache}

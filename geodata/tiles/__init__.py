@@ -7,6 +7,7 @@ from geodata.tiles.render import (
     collection,
     etag,
     render_tile,
+    tile_engine,
     tile_version,
     tilejson,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "etag",
     "listing_filters",
     "render_tile",
+    "tile_engine",
     "tile_version",
     "tilejson",
 ]

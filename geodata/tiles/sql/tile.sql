@@ -5,7 +5,10 @@
 -- the table's own GiST index answers the bbox test. A tile never drops features silently:
 -- when more than :cap features touch it, it holds instead the aggregate layer — count and area
 -- in mu per grid cell of every feature whose bounding-box centre lies in the tile — named so.
-WITH src AS NOT MATERIALIZED (
+WITH tile AS MATERIALIZED (  -- computed once, also when the statement is planned generically
+    SELECT ST_TileEnvelope(:z, :x, :y) AS env
+),
+src AS NOT MATERIALIZED (
     {source}
 ),
 counted AS MATERIALIZED (
@@ -16,12 +19,11 @@ counted AS MATERIALIZED (
 detail AS (
     SELECT {names},
            coalesce(
-               ST_AsMVTGeom(ST_Transform(src.geom, 3857), ST_TileEnvelope(:z, :x, :y),
-                            :extent, :buffer, true),
-               ST_AsMVTGeom(ST_Transform(ST_PointOnSurface(src.geom), 3857),
-                            ST_TileEnvelope(:z, :x, :y), :extent, :buffer, true)
+               ST_AsMVTGeom(ST_Transform(src.geom, 3857), tile.env, :extent, :buffer, true),
+               ST_AsMVTGeom(ST_Transform(ST_PointOnSurface(src.geom), 3857), tile.env,
+                            :extent, :buffer, true)
            ) AS geom
-    FROM src
+    FROM src, tile
     WHERE (SELECT n FROM counted) <= :cap
 ),
 -- Web Mercator of each bbox centre by formula (x = R·λ, y = R·ln tan(π/4 + φ/2)): no
@@ -49,7 +51,9 @@ grid AS (
     FROM cells
     WHERE cx >= 0 AND cx < :cells AND cy >= 0 AND cy < :cells
 )
+-- ST_AsMVT skips rows whose geometry is NULL (outside the tile and its buffer); filtering them
+-- here instead would make the planner compute ST_AsMVTGeom twice per row.
 SELECT coalesce((SELECT ST_AsMVT(detail.*, :layer, :extent, 'geom', 'fid')
-                 FROM detail WHERE detail.geom IS NOT NULL), ''::bytea)
+                 FROM detail), ''::bytea)
     || coalesce((SELECT ST_AsMVT(grid.*, :aggregate_layer, :extent, 'geom')
                  FROM grid), ''::bytea) AS tile

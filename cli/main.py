@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "cli.convert",
     "cli.db",
     "cli.imports",
+    "cli.listings",
     "cli.policy",
     "cli.sample",
     "cli.screen",

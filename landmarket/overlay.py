@@ -17,6 +17,7 @@ import shapely
 
 # Simple polygons with at most this many coordinates go through the vectorised test.
 SMALL_COORDS = 16
+LARGE_COORDS = 5_000  # larger features: GEOS's indexed prepared predicates do better
 _REL = 1e-9  # a vertex must lie this far (relative) off an edge line to count as "outside"
 
 WHOLE, PART = 1, 2  # kinds of a pair: the geometry lies wholly in the feature; a real overlay
@@ -73,7 +74,7 @@ def overlaps(
         kind[idx] = _classify_small(geoms, features, i[idx], j[idx], small_g, small_f, above)
     slow = np.flatnonzero(~fast)
     if len(slow):
-        kind[slow] = _classify_prepared(geoms, features, i[slow], j[slow])
+        kind[slow] = _classify_large(geoms, features, i[slow], j[slow], small_g)
     keep = kind > 0
     i, j, kind = i[keep], j[keep], kind[keep]
     area = np.zeros(len(i))
@@ -121,6 +122,35 @@ def _classify_prepared(geoms, features, i, j) -> np.ndarray:
     return kind
 
 
+def _classify_large(geoms, features, i, j, small_g) -> np.ndarray:
+    """Kinds of pairs against large features: small convex parcels against single polygons of
+    moderate size in compiled code; the rest, and whatever it leaves open, by GEOS."""
+    kind = np.full(len(i), -1, dtype=np.int8)
+    fj, inv_f = np.unique(j, return_inverse=True)
+    feats = features[fj]
+    simple = (shapely.get_type_id(feats) == shapely.GeometryType.POLYGON) & (
+        shapely.get_num_coordinates(feats) <= LARGE_COORDS
+    )
+    use = small_g[i] & simple[inv_f]
+    if _big is not None and use.any():
+        at = np.flatnonzero(use)
+        gi, inv_g = np.unique(i[at], return_inverse=True)
+        ring, count, sign, support = _rings(geoms[gi])
+        real = np.arange(support.shape[1])[None, :] < (count[:, None] - 1)
+        convex = (sign != 0) & (support | ~real).all(axis=1)
+        rows_f = np.cumsum(simple) - 1
+        _, coords, (ring_off, poly_off) = shapely.to_ragged_array(feats[simple])
+        xs, ys = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
+        kind[at] = _big.kinds(
+            ring, count, convex, xs, ys, ring_off, poly_off,
+            inv_g.astype(np.int64), rows_f[inv_f[at]], _REL, WHOLE, PART,
+        )  # fmt: skip
+    todo = np.flatnonzero(kind < 0)
+    if len(todo):
+        kind[todo] = _classify_prepared(geoms, features, i[todo], j[todo])
+    return kind
+
+
 def padded_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Shell coordinates (n, k, 2) padded by repeating the closing vertex, and vertex counts."""
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
@@ -165,7 +195,8 @@ def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return ring, count, sign, support
 
 
-try:  # compiled separating-edge test; without numba the exact predicates do all the work
+try:  # compiled tests; without numba the exact GEOS predicates do all the work
+    from landmarket import _overlay_big as _big
     from landmarket import _overlay_kernels as _kernels
 except ImportError:  # pragma: no cover - numba is a dependency
-    _kernels = None
+    _big = _kernels = None

@@ -1,4 +1,4 @@
-"""Compiled pair kinds of a small convex polygon g against a large polygon P (with holes).
+"""Compiled pair kinds of a polygon g (no holes) against a large polygon P (holes allowed).
 
 The prepared-geometry predicates GEOS offers (intersects, covers, touches) cost microseconds a
 pair against large features; this loop decides most pairs from vertex locations and edge
@@ -7,11 +7,11 @@ that comes that close to the other boundary (other than at a bitwise-shared vert
 pair undecided (-1) for the exact GEOS path. Decided kinds: 0 (interiors disjoint), WHOLE (g in
 P), PART (the interiors cross).
 
-Why the decisions hold, g convex and valid, P valid: with no proper edge crossing, no vertex of
+Why the decisions hold, g and P valid: with no proper edge crossing, no vertex of
 P inside g or near its boundary, no vertex of g near P's boundary, and no edge of P running as a
 chord between two vertices of g, P's boundary does not meet g's interior, which therefore lies
 wholly inside P or wholly outside; one vertex of g clearly inside (or outside) P — or, when all
-are shared vertices, g's vertex centroid — tells which. Any proper crossing, any vertex of one
+are shared vertices and g is convex, g's vertex centroid — tells which. Any proper crossing, any vertex of one
 clearly inside the other, or a chord through g means the interiors cross.
 """
 
@@ -59,15 +59,17 @@ def _orient(ax, ay, bx, by, cx, cy, rel):
 
 
 @njit(cache=True, nogil=True)
-def _pair(g, ng, gxs, gys, gstart, xs, ys, starts, r0, r1, rel, whole, part):
-    """Kind of one pair (see the module docstring)."""
-    gx0, gy0, gx1, gy1 = g[0, 0], g[0, 1], g[0, 0], g[0, 1]
-    for v in range(ng - 1):
-        gx0, gx1 = min(gx0, g[v, 0]), max(gx1, g[v, 0])
-        gy0, gy1 = min(gy0, g[v, 1]), max(gy1, g[v, 1])
+def _pair(gx, gy, gs, gr, convex, xs, ys, starts, r0, r1, rel, whole, part):
+    """Kind of one pair: g the ring gr of (gx, gy, gs), P the rings r0..r1-1 of (xs, ys, starts)."""
+    a0, a1 = gs[gr], gs[gr + 1]
+    ng = a1 - a0
+    gx0, gx1, gy0, gy1 = gx[a0], gx[a0], gy[a0], gy[a0]
+    for v in range(a0, a1):
+        gx0, gx1 = min(gx0, gx[v]), max(gx1, gx[v])
+        gy0, gy1 = min(gy0, gy[v]), max(gy1, gy[v])
     n_in, n_out = 0, 0
-    for v in range(ng - 1):
-        state = _locate(g[v, 0], g[v, 1], xs, ys, starts, r0, r1, rel)
+    for v in range(a0, a1 - 1):
+        state = _locate(gx[v], gy[v], xs, ys, starts, r0, r1, rel)
         if state == UNSURE:
             return -1
         n_in += state == IN
@@ -79,28 +81,28 @@ def _pair(g, ng, gxs, gys, gstart, xs, ys, starts, r0, r1, rel, whole, part):
             x0, y0, x1, y1 = xs[k], ys[k], xs[k + 1], ys[k + 1]
             if max(x0, x1) < gx0 or min(x0, x1) > gx1 or max(y0, y1) < gy0 or min(y0, y1) > gy1:
                 continue
-            s0 = _locate(x0, y0, gxs, gys, gstart, 0, 1, rel)
+            s0 = _locate(x0, y0, gx, gy, gs, gr, gr + 1, rel)
             if s0 == IN:
                 return part
             if s0 == UNSURE:
                 return -1
             end0, end1 = -1, -1
-            for v in range(ng - 1):
-                if g[v, 0] == x0 and g[v, 1] == y0:
-                    end0 = v
-                if g[v, 0] == x1 and g[v, 1] == y1:
-                    end1 = v
+            for v in range(a0, a1 - 1):
+                if gx[v] == x0 and gy[v] == y0:
+                    end0 = v - a0
+                if gx[v] == x1 and gy[v] == y1:
+                    end1 = v - a0
             if end0 >= 0 and end1 >= 0:  # an edge of P between two vertices of g
                 if abs(end0 - end1) == 1 or abs(end0 - end1) == ng - 2:
                     continue  # a shared edge
-                mid = _locate((x0 + x1) / 2, (y0 + y1) / 2, gxs, gys, gstart, 0, 1, rel)
+                mid = _locate((x0 + x1) / 2, (y0 + y1) / 2, gx, gy, gs, gr, gr + 1, rel)
                 if mid == IN:
                     return part
                 if mid == UNSURE:
                     return -1
                 continue
-            for v in range(ng - 1):
-                ax, ay, bx, by = g[v, 0], g[v, 1], g[v + 1, 0], g[v + 1, 1]
+            for v in range(a0, a1 - 1):
+                ax, ay, bx, by = gx[v], gy[v], gx[v + 1], gy[v + 1]
                 shared = (ax == x0 and ay == y0) or (ax == x1 and ay == y1)
                 shared = shared or (bx == x0 and by == y0) or (bx == x1 and by == y1)
                 if shared:
@@ -121,10 +123,12 @@ def _pair(g, ng, gxs, gys, gstart, xs, ys, starts, r0, r1, rel, whole, part):
         return whole
     if n_out:
         return 0
+    if not convex:  # every vertex shared: only a convex g has its vertex centroid inside
+        return -1
     cx, cy = 0.0, 0.0
-    for v in range(ng - 1):
-        cx += g[v, 0]
-        cy += g[v, 1]
+    for v in range(a0, a1 - 1):
+        cx += gx[v]
+        cy += gy[v]
     state = _locate(cx / (ng - 1), cy / (ng - 1), xs, ys, starts, r0, r1, rel)
     if state == IN:
         return whole
@@ -134,20 +138,51 @@ def _pair(g, ng, gxs, gys, gstart, xs, ys, starts, r0, r1, rel, whole, part):
 
 
 @njit(cache=True, nogil=True)
-def kinds(ring_g, count_g, convex_g, xs, ys, starts, poly_rings, pg, pf, rel, whole, part):
-    """Per pair (g = ring_g[pg], P = polygon pf of the ragged arrays): 0, whole, part or -1."""
+def convex_rings(xs, ys, starts, rel):
+    """Per ring: every vertex clearly inside of (or on) every edge's line, no repeated points."""
+    n = len(starts) - 1
+    out = np.zeros(n, dtype=np.bool_)
+    for r in range(n):
+        s0, s1 = starts[r], starts[r + 1]
+        twice = 0.0
+        for k in range(s0, s1 - 1):
+            twice += xs[k] * ys[k + 1] - xs[k + 1] * ys[k]
+        if twice == 0.0 or s1 - s0 < 4:
+            continue
+        sign = 1 if twice > 0 else -1
+        ok = True
+        for k in range(s0, s1 - 1):
+            x0, y0, x1, y1 = xs[k], ys[k], xs[k + 1], ys[k + 1]
+            if x0 == x1 and y0 == y1:
+                ok = False
+                break
+            for v in range(s0, s1 - 1):
+                if (xs[v] == x0 and ys[v] == y0) or (xs[v] == x1 and ys[v] == y1):
+                    continue
+                if _orient(x0, y0, x1, y1, xs[v], ys[v], rel) != sign:
+                    ok = False
+                    break
+            if not ok:
+                break
+        out[r] = ok
+    return out
+
+
+@njit(cache=True, nogil=True)
+def kinds(gx, gy, gs, gpoly, convex, xs, ys, starts, poly_rings, pg, pf, rel, whole, part):
+    """Per pair (polygon pg of the g arrays, polygon pf of the P arrays): 0, whole, part or -1.
+
+    g must be a polygon without holes; pairs where it has holes are left open.
+    """
     n = len(pg)
     out = np.full(n, -1, dtype=np.int8)
-    gstart = np.zeros(2, dtype=np.int64)
     for p in range(n):
         a, b = pg[p], pf[p]
-        if not convex_g[a]:
+        if gpoly[a + 1] - gpoly[a] != 1:
             continue
-        ng = count_g[a]
-        gstart[1] = ng
-        g = ring_g[a]
+        gr = gpoly[a]
         out[p] = _pair(
-            g, ng, g[:, 0], g[:, 1], gstart, xs, ys, starts, poly_rings[b], poly_rings[b + 1],
+            gx, gy, gs, gr, convex[gr], xs, ys, starts, poly_rings[b], poly_rings[b + 1],
             rel, whole, part,
         )  # fmt: skip
     return out

@@ -123,32 +123,45 @@ def _classify_prepared(geoms, features, i, j) -> np.ndarray:
 
 
 def _classify_large(geoms, features, i, j, small_g) -> np.ndarray:
-    """Kinds of pairs against large features: small convex parcels against single polygons of
-    moderate size in compiled code; the rest, and whatever it leaves open, by GEOS."""
+    """Kinds of pairs with a large side: polygons of moderate size (g without holes) in compiled
+    code; the rest, and whatever it leaves open, by GEOS's prepared predicates."""
     kind = np.full(len(i), -1, dtype=np.int8)
-    fj, inv_f = np.unique(j, return_inverse=True)
-    feats = features[fj]
-    simple = (shapely.get_type_id(feats) == shapely.GeometryType.POLYGON) & (
-        shapely.get_num_coordinates(feats) <= LARGE_COORDS
-    )
-    use = small_g[i] & simple[inv_f]
-    if _big is not None and use.any():
-        at = np.flatnonzero(use)
-        gi, inv_g = np.unique(i[at], return_inverse=True)
-        ring, count, sign, support = _rings(geoms[gi])
-        real = np.arange(support.shape[1])[None, :] < (count[:, None] - 1)
-        convex = (sign != 0) & (support | ~real).all(axis=1)
-        rows_f = np.cumsum(simple) - 1
-        _, coords, (ring_off, poly_off) = shapely.to_ragged_array(feats[simple])
-        xs, ys = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
-        kind[at] = _big.kinds(
-            ring, count, convex, xs, ys, ring_off, poly_off,
-            inv_g.astype(np.int64), rows_f[inv_f[at]], _REL, WHOLE, PART,
-        )  # fmt: skip
+    if _big is not None:
+        gi, inv_g = np.unique(i, return_inverse=True)
+        fj, inv_f = np.unique(j, return_inverse=True)
+        ok_g = _moderate(geoms[gi]) & (shapely.get_num_interior_rings(geoms[gi]) == 0)
+        ok_f = _moderate(features[fj])
+        use = ok_g[inv_g] & ok_f[inv_f]
+        if use.any():
+            at = np.flatnonzero(use)
+            gx, gy, gs, gpoly = _ragged(geoms[gi[ok_g]])
+            xs, ys, starts, poly = _ragged(features[fj[ok_f]])
+            convex = _big.convex_rings(gx, gy, gs, _REL)
+            rows_g, rows_f = np.cumsum(ok_g) - 1, np.cumsum(ok_f) - 1
+            kind[at] = _big.kinds(
+                gx, gy, gs, gpoly, convex, xs, ys, starts, poly,
+                rows_g[inv_g[at]], rows_f[inv_f[at]], _REL, WHOLE, PART,
+            )  # fmt: skip
     todo = np.flatnonzero(kind < 0)
     if len(todo):
         kind[todo] = _classify_prepared(geoms, features, i[todo], j[todo])
     return kind
+
+
+def _moderate(geoms: np.ndarray) -> np.ndarray:
+    """Single polygons small enough for the compiled pair test."""
+    return (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) & (
+        shapely.get_num_coordinates(geoms) <= LARGE_COORDS
+    )
+
+
+def _ragged(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """x, y, ring offsets and polygon offsets (in rings) of single polygons."""
+    if len(polygons) == 0:
+        zero = np.zeros(1, dtype=np.int64)
+        return np.zeros(0), np.zeros(0), zero, zero
+    _, coords, (rings, polys) = shapely.to_ragged_array(polygons)
+    return np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1]), rings, polys
 
 
 def padded_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

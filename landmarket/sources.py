@@ -1,7 +1,7 @@
 """Constraint contexts cut to a chunk's envelope: from a built context, or from raw layers.
 
-A `LayerSource` holds the layers as given and builds (normalises) only the features a chunk
-can need, inside the worker that screens it, so a district's layers are never normalised as a
+A `LayerSource` builds (normalises) the land-use parcels only where a chunk needs them, inside
+the worker that screens it, so a district's million land-use parcels are never normalised as a
 whole in one process. The result equals building the whole context and cutting it: a feature's
 normalised shape depends only on the earlier features that overlap it, and those all meet its
 envelope, which the cut takes in.
@@ -54,7 +54,12 @@ class BuiltSource:
 
 
 class LayerSource:
-    """Raw layers (frame, coverage) plus land-use parcels and a DEM, built per chunk."""
+    """Constraint layers (frame, coverage), land-use parcels and a DEM for chunked screening.
+
+    The constraint layers (thousands of features) are built once, before any worker starts;
+    the land-use parcels — as many as the parcels screened — are built per chunk, inside the
+    worker that screens it.
+    """
 
     def __init__(
         self,
@@ -67,31 +72,23 @@ class LayerSource:
         dem: Dem | None = None,
     ) -> None:
         given = {"pbf": pbf, "redline": redline, "udb": udb, "village_plan": village_plan}
-        self.layers = {
-            name: (_in_4490(pair[0]), pair[1]) for name, pair in given.items() if pair is not None
-        }
+        self.context = ConstraintContext.build(
+            **{name: pair for name, pair in given.items() if pair is not None},
+            parcels=_head(parcels),  # refuses a land-use frame without CRS or land_use now
+            dem=dem,
+        )
         self.parcels = _in_4490(parcels) if parcels is not None else None
-        self.dem = dem
-        # Refuse a bad layer (no CRS, missing columns) now, as ConstraintContext.build would.
-        self._build({k: (f.iloc[:0], c) for k, (f, c) in self.layers.items()}, _head(parcels))
-        for frame in self._frames():
-            frame.sindex  # noqa: B018  one tree per layer, built before any fork
-        _warm(dem)
+        self._built = BuiltSource(self.context)
+        if self.parcels is not None:
+            self.parcels.sindex  # noqa: B018  one tree, built before any fork
 
     def for_bounds(self, bounds: Bounds) -> ConstraintContext:
-        """Build the features parcels inside bounds can meet, then cut by envelope."""
-        pairs = {name: (_around(frame, bounds), cov) for name, (frame, cov) in self.layers.items()}
-        land = _around(self.parcels, bounds) if self.parcels is not None else None
-        built = self._build(pairs, land).subset(bounds)
-        return replace(built, dem=self.dem.window(bounds) if self.dem is not None else None)
-
-    @staticmethod
-    def _build(pairs: dict[str, Layer], land: gpd.GeoDataFrame | None) -> ConstraintContext:
-        return ConstraintContext.build(**pairs, parcels=land)
-
-    def _frames(self) -> list[gpd.GeoDataFrame]:
-        frames = [frame for frame, _ in self.layers.values()]
-        return frames + ([self.parcels] if self.parcels is not None else [])
+        """The built layers and DEM window under bounds, land-use parcels built for them."""
+        subset = self._built.for_bounds(bounds)
+        if self.parcels is None:
+            return replace(subset, parcels=None)
+        land = ConstraintContext.build(parcels=_around(self.parcels, bounds)).parcels
+        return replace(subset, parcels=land.subset(bounds))
 
 
 def source_of(context: ConstraintContext | ContextSource) -> ContextSource:

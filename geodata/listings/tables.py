@@ -1,8 +1,11 @@
-"""Listing tables: listings, attachments, expressions of interest, saved searches, tile versions.
+"""Listing tables: listings, attachments, expressions of interest, saved searches; tile support.
 
 A listing points at a parcel and copies its area when created; its geometry is the parcel's.
 tile_versions holds one counter per tile collection; statement triggers (migration 0003) bump it
 whenever listings, parcels, villages or constraint features change, and tile ETags carry it.
+parcel_cells counts parcels per web-mercator quadtree cell of level 18 (by the centre of each
+parcel's bounding box), kept exact by statement triggers (migration 0007), so a low-zoom tile
+aggregates a few thousand cells instead of reading a hundred thousand parcels.
 """
 
 from __future__ import annotations
@@ -147,6 +150,17 @@ class SavedSearch(Base):
     name: Mapped[str] = mapped_column(Text)
     criteria: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}", default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ParcelCell(Base):
+    """Parcels whose bounding-box centre lies in one level-18 quadtree cell: count and area."""
+
+    __tablename__ = "parcel_cells"
+
+    cx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cy: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+    area_mu: Mapped[float] = mapped_column(Numeric(18, 4, asdecimal=False))
 
 
 class TileVersion(Base):

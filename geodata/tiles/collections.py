@@ -7,7 +7,7 @@ data (parcel names, attributes) never enters a tile: tiles are public and cached
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from landmarket.listings import ListingQuery
@@ -29,7 +29,7 @@ class TileCollection:
     live: bool = False  # changes often: revalidate every time (listings)
     filterable: bool = False
     description: str = ""
-    extra_fields: dict[str, str] = field(default_factory=dict)
+    cells_table: str | None = None  # stored quadtree cells to aggregate from at low zooms
 
     @property
     def aggregate_layer(self) -> str:
@@ -109,6 +109,7 @@ COLLECTIONS: dict[str, TileCollection] = {
                 "village_code": "String",
             },  # fmt: skip
             minzoom=10,
+            cells_table="parcel_cells",
             description="宗地公开属性(不含权利人) / public parcel attributes (no right holders)",
         ),
         TileCollection(

@@ -20,7 +20,17 @@ SQL_DIR = Path(__file__).with_name("sql")
 EXTENT = 4096  # MVT coordinate units per tile side
 BUFFER = 64  # units drawn beyond the edge so strokes do not break at tile seams
 MARGIN = BUFFER / EXTENT
-GRID_CELLS = 32  # aggregate cells per tile side (8 screen pixels at 256 px per tile)
+GRID_LEVELS = 5  # aggregate cells per tile side: 2^5 = 32 (8 screen pixels at 256 px per tile)
+GRID_CELLS = 2**GRID_LEVELS
+STORED_LEVEL = 18  # quadtree level of the cells stored in parcel_cells
+STORED = """SELECT (c.cx >> :shift)::bigint - :x0 AS cx, (c.cy >> :shift)::bigint - :y0 AS cy,
+           c.n::bigint AS n, c.area_mu::float8 AS area_mu
+    FROM {table} c
+    WHERE :use_stored AND (SELECT n FROM counted) > :cap
+      AND c.cx >= :bx0 AND c.cx < :bx1 AND c.cy >= :by0 AND c.cy < :by1"""
+NO_STORED = (
+    "SELECT 0::bigint AS cx, 0::bigint AS cy, 0::bigint AS n, 0::float8 AS area_mu WHERE false"
+)
 MAX_TILE_BYTES = 500_000
 HALF_WORLD = 20037508.342789244  # Web Mercator half circumference in metres
 
@@ -97,7 +107,9 @@ def _lonlat_box(z: int, x: int, y: int, margin: float) -> tuple[float, float, fl
 def tile_sql(coll: TileCollection, filters: str = "") -> str:
     """The one statement that renders a tile of this collection."""
     source = coll.source.replace("{filters}", filters)
-    return _template().replace("{source}", source).replace("{names}", coll.names())
+    stored = STORED.replace("{table}", coll.cells_table) if coll.cells_table else NO_STORED
+    sql = _template().replace("{source}", source).replace("{names}", coll.names())
+    return sql.replace("{stored}", stored)
 
 
 def render_tile(
@@ -113,14 +125,20 @@ def render_tile(
     """Render one tile: every feature, or the aggregate grid when more than cap touch it."""
     check_tile(z, x, y)
     filters, params = listing_filters(query) if (query and coll.filterable) else ("", {})
-    west, south, east, north = tile_bounds(z, x, y)
     minx, miny, maxx, maxy = _lonlat_box(z, x, y, MARGIN)
+    level = z + GRID_LEVELS
+    use_stored = bool(coll.cells_table) and level <= STORED_LEVEL and not filters
+    shift = max(0, STORED_LEVEL - level)
     params |= {
         "z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER,
         "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
         "layer": coll.name, "aggregate_layer": coll.aggregate_layer,
-        "west": west, "north": north, "cells": GRID_CELLS,
-        "cell_m": (east - west) / GRID_CELLS, "cell_px": EXTENT // GRID_CELLS,
+        "cells": GRID_CELLS, "cell_px": EXTENT // GRID_CELLS, "scale": float(2**level),
+        "x0": x * GRID_CELLS, "y0": y * GRID_CELLS, "use_stored": use_stored, "shift": shift,
+        "bx0": x << (STORED_LEVEL - z) if use_stored else 0,
+        "bx1": (x + 1) << (STORED_LEVEL - z) if use_stored else 0,
+        "by0": y << (STORED_LEVEL - z) if use_stored else 0,
+        "by1": (y + 1) << (STORED_LEVEL - z) if use_stored else 0,
     }  # fmt: skip
     sql = text(tile_sql(coll, filters))
     data = bytes(conn.execute(sql, {**params, "cap": cap}).scalar_one())

@@ -26,22 +26,29 @@ detail AS (
     FROM src, tile
     WHERE (SELECT n FROM counted) <= :cap
 ),
--- Web Mercator of each bbox centre by formula (x = R·λ, y = R·ln tan(π/4 + φ/2)): no
--- per-feature projection call, no geometry decoding beyond the stored bounding box.
+-- Each feature counts in the aggregate cell (level z + 5 of the web-mercator quadtree) holding
+-- the centre of its bounding box: u, w in [0, 1) by formula, no projection call, no geometry
+-- decoding beyond the stored box. Scaling by a power of two is exact in floating point, so the
+-- cell agrees with the level-18 cells stored in parcel_cells (migration 0007) at every zoom.
 centres AS (
-    SELECT 6378137.0 * radians((ST_XMin(b) + ST_XMax(b)) / 2) AS mx,
-           6378137.0 * ln(tan(pi() / 4 + radians((ST_YMin(b) + ST_YMax(b)) / 2) / 2)) AS my,
-           area_mu
-    FROM (SELECT Box2D(src.geom) AS b, src.area_mu FROM src) AS boxes
-    WHERE (SELECT n FROM counted) > :cap
+    SELECT floor(u * :scale)::bigint - :x0 AS cx, floor(w * :scale)::bigint - :y0 AS cy, area_mu
+    FROM (
+        SELECT ((ST_XMin(b) + ST_XMax(b)) / 2 + 180) / 360 AS u,
+               (1 - ln(tan(radians((ST_YMin(b) + ST_YMax(b)) / 2))
+                       + 1 / cos(radians((ST_YMin(b) + ST_YMax(b)) / 2))) / pi()) / 2 AS w,
+               area_mu
+        FROM (SELECT Box2D(src.geom) AS b, src.area_mu FROM src) AS boxes
+        WHERE (SELECT n FROM counted) > :cap AND NOT :use_stored
+    ) AS uw
+),
+-- At low zooms a collection with stored cells (parcels) sums those instead of its rows.
+stored AS (
+    {stored}
 ),
 cells AS (
-    SELECT floor((mx - :west) / :cell_m)::int AS cx,
-           floor((:north - my) / :cell_m)::int AS cy,
-           count(*) AS n,
-           sum(area_mu) AS mu
-    FROM centres
-    GROUP BY 1, 2
+    SELECT cx, cy, count(*) AS n, sum(area_mu) AS mu FROM centres GROUP BY 1, 2
+    UNION ALL
+    SELECT cx, cy, sum(n) AS n, sum(area_mu) AS mu FROM stored GROUP BY 1, 2
 ),
 grid AS (
     SELECT ST_MakeEnvelope(cx * :cell_px, cy * :cell_px,
@@ -49,7 +56,7 @@ grid AS (
            n::int AS count,
            round(mu::numeric, 4)::float8 AS area_mu
     FROM cells
-    WHERE cx >= 0 AND cx < :cells AND cy >= 0 AND cy < :cells
+    WHERE cx >= 0 AND cx < :cells AND cy >= 0 AND cy < :cells AND n > 0
 )
 -- ST_AsMVT skips rows whose geometry is NULL (outside the tile and its buffer); filtering them
 -- here instead would make the planner compute ST_AsMVTGeom twice per row.

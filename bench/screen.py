@@ -9,8 +9,8 @@ DEM) and are cached under var/bench/districts/. Each method runs in its own proc
 memory is its own) on the same machine in the same run:
 
 (a) ours: LayerSource + screen_partitioned over all cores, all four checks (site-only, as
-    `landmarket screen` runs), slope from the DEM included; timed from loaded frames to the
-    report frame, layer normalisation included;
+    `landmarket screen` runs), slope from the DEM included; timed from loaded frames (the
+    columns the checks read) to the report frame, layer normalisation included;
 (b) PostGIS: the district loaded with COPY into a throwaway database (load timed apart), then
     one CREATE TABLE … AS SELECT (bench/screen_sql.py) — without slope;
 (c) geopandas.overlay per layer plus groupby (bench/screen_overlay.py) — without slope; for
@@ -46,18 +46,27 @@ CHECKS = ("market_entry", "reclamation", "ticket_landing", "approval_route")
 COMPARED = ("pbf_m2", "udb_m2", "redline_m2", "plan_operational_m2")
 
 
-def run_ours(folder, workers: int | None, chunk_size: int) -> dict[str, Any]:
+def screened(parcels: pd.DataFrame) -> pd.DataFrame:
+    """The parcels with the columns the checks read (the rest is payload none of them uses)."""
+    from landmarket.eligibility.inputs import FLAG_COLUMNS, NUMBER_COLUMNS, TEXT_COLUMNS
+
+    keep = [c for c in (*TEXT_COLUMNS, *NUMBER_COLUMNS, *FLAG_COLUMNS) if c in parcels.columns]
+    return parcels[[*keep, parcels.geometry.name]]
+
+
+def run_ours(folder, workers: int | None, chunk_size: int | None) -> dict[str, Any]:
     """Load the district, then time LayerSource + screen_partitioned."""
     from landmarket.partition import screen_partitioned
     from landmarket.sources import LayerSource
 
     with timed() as load:
         district = load_district(folder)
+        parcels = screened(district.parcels)
     policy = load_policy()
     with timed() as t:
         source = LayerSource(**district.layers, parcels=district.land, dem=district.dem)
         report = screen_partitioned(
-            district.parcels,
+            parcels,
             source,
             CHECKS,
             policy=policy,
@@ -141,9 +150,8 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     """All methods on one district size."""
     folder = ensure_district(n)
     row: dict[str, Any] = {"parcels": n, "load_before": load_average()}
-    chunk = args.chunk_size or int(min(max(n // 8, 2_000), 20_000))
     console.print(f"[bold]{n:,} 宗地 / parcels[/bold] — ours ({args.workers or 'all'} workers)…")
-    ours = isolated(run_ours, folder, args.workers, chunk)
+    ours = isolated(run_ours, folder, args.workers, args.chunk_size)
     row["ours"] = {k: v for k, v in ours.result.items() if k != "result"} | {
         "peak_mb": ours.peak_mb
     }
@@ -207,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-sql", action="store_true", help="skip the PostGIS statement")
     ap.add_argument("--no-overlay", action="store_true", help="skip geopandas.overlay")
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    ap.add_argument("--chunk-size", type=int, default=None, help="default: n/8, 2k–20k")
+    ap.add_argument("--chunk-size", type=int, default=None, help="default: chunk_size_for()")
     ap.add_argument("--overlay-cap", type=int, default=100_000, help="sample overlay above this")
     ap.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
     args = ap.parse_args(argv)

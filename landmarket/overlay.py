@@ -9,6 +9,8 @@ really cross are intersected. Areas agree with intersecting every pair to far be
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,8 @@ import shapely
 # Simple polygons with at most this many coordinates go through the vectorised test.
 SMALL_COORDS = 16
 LARGE_COORDS = 5_000  # larger features: GEOS's indexed prepared predicates do better
+THREADS = os.cpu_count() or 1  # for large batches of GEOS predicates (1 inside pool workers)
+_THREAD_MIN = 20_000
 _REL = 1e-9  # a vertex must lie this far (relative) off an edge line to count as "outside"
 
 WHOLE, PART = 1, 2  # kinds of a pair: the geometry lies wholly in the feature; a real overlay
@@ -106,7 +110,19 @@ def _small(geoms: np.ndarray) -> np.ndarray:
 
 
 def _classify_prepared(geoms, features, i, j) -> np.ndarray:
-    """Kinds by exact predicates with the feature prepared: 0 no area, WHOLE, or PART."""
+    """Kinds by exact predicates with the feature prepared: 0 no area, WHOLE, or PART.
+
+    Large batches run in THREADS threads (GEOS releases the GIL).
+    """
+    if THREADS > 1 and len(i) >= _THREAD_MIN:
+        cut = np.array_split(np.arange(len(i)), THREADS)
+        with ThreadPoolExecutor(THREADS) as pool:
+            done = pool.map(lambda s: _prepared_kinds(geoms, features, i[s], j[s]), cut)
+        return np.concatenate(list(done))
+    return _prepared_kinds(geoms, features, i, j)
+
+
+def _prepared_kinds(geoms, features, i, j) -> np.ndarray:
     feats = features[j]
     shapely.prepare(feats)
     kind = np.zeros(len(i), dtype=np.int8)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landmarket import overlay
 from landmarket.areas import CGCS2000
 from landmarket.eligibility import ConstraintContext
 from landmarket.eligibility.check import resolve_policy
@@ -36,7 +37,8 @@ from landmarket.policy import Policy
 from landmarket.screening import DEFAULT_CHECKS, screen
 from landmarket.sources import ContextSource, LayerSource, source_of
 
-CHUNK_SIZE = 20_000  # parcels per chunk: large enough to amortise, small enough to balance
+CHUNKS_PER_WORKER = 5  # enough to balance the workers
+CHUNK_MIN, CHUNK_MAX = 5_000, 100_000  # per-chunk overheads vs. worker memory (~2.5 GB at max)
 HILBERT_LEVEL = 16
 Bounds = tuple[float, float, float, float]
 Progress = Callable[[int], None]  # called with the number of parcels just finished
@@ -58,7 +60,12 @@ def screen_chunk(
     return screen(chunk, context, checks, on, policy=policy, site_only=site_only)
 
 
-def chunks(parcels: gpd.GeoDataFrame, size: int = CHUNK_SIZE) -> list[np.ndarray]:
+def chunk_size_for(n: int, workers: int) -> int:
+    """Parcels per chunk: a few chunks per worker, within CHUNK_MIN..CHUNK_MAX."""
+    return int(np.clip(np.ceil(n / (CHUNKS_PER_WORKER * workers)), CHUNK_MIN, CHUNK_MAX))
+
+
+def chunks(parcels: gpd.GeoDataFrame, size: int = CHUNK_MAX) -> list[np.ndarray]:
     """Row positions of the parcels cut into spatially coherent chunks (Hilbert order)."""
     n = len(parcels)
     if n == 0:
@@ -90,20 +97,21 @@ def screen_partitioned(
     policy: Policy | None = None,
     site_only: bool = False,
     workers: int | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """`screen` over chunks in worker processes: the same rows, columns and index order.
 
     context is a built ConstraintContext, or a source (LayerSource) whose layers are cut and
-    normalised per chunk inside the workers. workers=1 screens the chunks in this process.
+    normalised per chunk inside the workers. workers=1 screens the chunks in this process;
+    chunk_size defaults to chunk_size_for(len(parcels), workers).
     """
     policy = resolve_policy(on, policy)
     source = source_of(context)
-    parts = chunks(parcels, chunk_size)
     workers = max(1, workers or os.cpu_count() or 1)
-    index = shapely.STRtree(np.asarray(parcels.geometry.values))
-    job = (parcels, source, parts, tuple(checks), policy, site_only, index)
+    parts = chunks(parcels, chunk_size or chunk_size_for(len(parcels), workers))
+    bounds = shapely.bounds(np.asarray(parcels.geometry.values))  # for the halos
+    job = (parcels, source, parts, tuple(checks), policy, site_only, bounds)
     try:
         if workers == 1 or len(parts) <= 1:
             results = []
@@ -146,14 +154,20 @@ def _with_halo(job: tuple[Any, ...], k: int) -> tuple[gpd.GeoDataFrame, int]:
     screening the halo alongside lets a chunk see those partners across its boundary. Halo
     rows are dropped from the result. Returns the frame and the number of own rows.
     """
-    parcels, parts, index = job[0], job[2], job[6]
+    parcels, parts, bounds = job[0], job[2], job[6]
     own = parts[k]
-    geoms = np.asarray(parcels.geometry.values)
-    near = np.unique(index.query(geoms[own])[1])
-    inside = np.zeros(len(parcels), dtype=bool)
-    inside[own] = True
-    halo = near[~inside[near]]
-    return parcels.iloc[np.concatenate([own, halo])], len(own)
+    mine = bounds[own]
+    with np.errstate(invalid="ignore"):
+        x0, y0 = np.nanmin(mine[:, 0]), np.nanmin(mine[:, 1])
+        x1, y1 = np.nanmax(mine[:, 2]), np.nanmax(mine[:, 3])
+        near = (bounds[:, 0] <= x1) & (bounds[:, 2] >= x0) & (bounds[:, 1] <= y1)
+        near &= bounds[:, 3] >= y0
+    near[own] = False
+    cand = np.flatnonzero(near)
+    if len(cand):
+        boxes = shapely.STRtree(shapely.box(*bounds[cand].T))
+        cand = cand[np.unique(boxes.query(shapely.box(*mine[~np.isnan(mine[:, 0])].T))[1])]
+    return parcels.iloc[np.concatenate([own, cand])], len(own)
 
 
 def _run_shared(token: int, k: int) -> pd.DataFrame:
@@ -191,8 +205,9 @@ def _in_pool(job: tuple[Any, ...], workers: int, progress: Progress | None) -> l
 
 
 def _worker_init() -> None:
-    """Inherited objects never need collecting: keep the collector off them (gc.freeze)."""
+    """Inherited objects never need collecting (gc.freeze); the pool already fills the cores."""
     gc.freeze()
+    overlay.THREADS = 1
 
 
 def _send(pool: ProcessPoolExecutor, job: tuple[Any, ...], k: int) -> Future:
@@ -214,7 +229,7 @@ def _tick(progress: Progress | None, n: int) -> None:
 
 
 __all__ = [
-    "CHUNK_SIZE",
+    "chunk_size_for",
     "ContextSource",
     "LayerSource",
     "chunk_bounds",

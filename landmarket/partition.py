@@ -40,6 +40,7 @@ from landmarket.sources import ContextSource, LayerSource, source_of
 CHUNKS_PER_WORKER = 5  # enough to balance the workers
 CHUNK_MIN, CHUNK_MAX = 5_000, 100_000  # per-chunk overheads vs. worker memory (~2.5 GB at max)
 HILBERT_LEVEL = 16
+RUNS_SPREAD = 2.0  # runs of the input order are used when no more than this much less compact
 Bounds = tuple[float, float, float, float]
 Progress = Callable[[int], None]  # called with the number of parcels just finished
 
@@ -66,19 +67,38 @@ def chunk_size_for(n: int, workers: int) -> int:
 
 
 def chunks(parcels: gpd.GeoDataFrame, size: int = CHUNK_MAX) -> list[np.ndarray]:
-    """Row positions of the parcels cut into spatially coherent chunks (Hilbert order)."""
+    """Row positions of the parcels cut into spatially coherent chunks.
+
+    Chunks follow the Hilbert curve, unless runs of the input order are about as compact (an
+    input already stored in spatial order): then they are runs, and the results need no
+    reordering.
+    """
     n = len(parcels)
     if n == 0:
         return []
+    count = max(1, int(np.ceil(n / max(int(size), 1))))
     geoms = parcels.geometry
     ok = ~(geoms.isna() | geoms.is_empty).to_numpy()
     key = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)  # no geometry: the last chunk
     if ok.any():
         valid = geoms[ok]
         key[ok] = valid.hilbert_distance(total_bounds=valid.total_bounds, level=HILBERT_LEVEL)
-    order = np.argsort(key, kind="stable")
-    count = max(1, int(np.ceil(n / max(int(size), 1))))
-    return [np.sort(part) for part in np.array_split(order, count)]
+    hilbert = [np.sort(part) for part in np.array_split(np.argsort(key, kind="stable"), count)]
+    runs = np.array_split(np.arange(n), count)
+    if ok.all() and count > 1:
+        bounds = shapely.bounds(np.asarray(geoms.values))
+        if _spread(bounds, runs) <= RUNS_SPREAD * _spread(bounds, hilbert):
+            return runs
+    return hilbert
+
+
+def _spread(bounds: np.ndarray, parts: list[np.ndarray]) -> float:
+    """Sum of the chunks' envelope half-perimeters (what their halos and contexts grow with)."""
+    total = 0.0
+    for part in parts:
+        b = bounds[part]
+        total += b[:, 2].max() - b[:, 0].min() + b[:, 3].max() - b[:, 1].min()
+    return float(total)
 
 
 def chunk_bounds(chunk: gpd.GeoDataFrame) -> Bounds:
@@ -126,7 +146,10 @@ def screen_partitioned(
     if not results:
         return screen(parcels, ConstraintContext(), checks, policy=policy, site_only=site_only)
     out = _concat(results)
-    return out.iloc[np.argsort(np.concatenate(parts), kind="stable")]
+    position = np.concatenate(parts)
+    if (np.diff(position) > 0).all():  # chunks were runs of the input: already in order
+        return out
+    return out.iloc[np.argsort(position, kind="stable")]
 
 
 def _concat(results: list[pd.DataFrame]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ envelope, which the cut takes in.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
@@ -72,15 +73,16 @@ class LayerSource:
         dem: Dem | None = None,
     ) -> None:
         given = {"pbf": pbf, "redline": redline, "udb": udb, "village_plan": village_plan}
-        self.context = ConstraintContext.build(
-            **{name: pair for name, pair in given.items() if pair is not None},
-            parcels=_head(parcels),  # refuses a land-use frame without CRS or land_use now
-            dem=dem,
-        )
         self.parcels = _in_4490(parcels) if parcels is not None else None
+        with ThreadPoolExecutor(1) as pool:  # GEOS and numpy release the GIL
+            side = pool.submit(_prepare, self.parcels, dem)  # trees and slope before any fork
+            self.context = ConstraintContext.build(
+                **{name: pair for name, pair in given.items() if pair is not None},
+                parcels=_head(parcels),  # refuses a land-use frame without CRS or land_use now
+                dem=dem,
+            )
+            side.result()
         self._built = BuiltSource(self.context)
-        if self.parcels is not None:
-            self.parcels.sindex  # noqa: B018  one tree, built before any fork
 
     def for_bounds(self, bounds: Bounds) -> ConstraintContext:
         """The built layers and DEM window under bounds, land-use parcels built for them."""
@@ -116,6 +118,12 @@ def _in_4490(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if frame.crs is not None and frame.crs.to_epsg() != CGCS2000:
         return frame.to_crs(CGCS2000)
     return frame
+
+
+def _prepare(parcels: gpd.GeoDataFrame | None, dem: Dem | None) -> None:
+    if parcels is not None:
+        parcels.sindex  # noqa: B018
+    _warm(dem)
 
 
 def _head(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:

@@ -84,6 +84,17 @@ def test_partitioned_equals_one_screen_in_processes(district, whole):
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
 
+def test_shuffled_input_goes_by_the_hilbert_curve_and_comes_back_in_order(district, whole):
+    parcels, layers, land, dem = district
+    context, expected = whole
+    shuffled = parcels.sample(frac=1.0, random_state=7)
+    parts = chunks(shuffled, 500)
+    assert not all((np.diff(p) == 1).all() for p in parts)  # not runs of the input
+    assert [len(p) for p in chunks(parcels, 500)] == [len(p) for p in parts]
+    got = screen_partitioned(shuffled, context, policy=POLICY, chunk_size=500, workers=2)
+    pd.testing.assert_frame_equal(got, expected.loc[shuffled.index], check_exact=True)
+
+
 def test_layer_source_builds_per_chunk_and_equals_the_whole_context(district, whole):
     parcels, layers, land, dem = district
     source = LayerSource(**layers, parcels=land, dem=dem)

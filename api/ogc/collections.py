@@ -28,7 +28,8 @@ class OgcCollection:
     personal: dict[str, str] = field(default_factory=dict)  # bureau and own collective only
     village: str | None = None  # village code expression deciding who is "own collective"
     order: str = ""
-    huge: bool = False  # count with the planner's estimate beyond a cap
+    huge: bool = False  # count with the planner's estimate beyond a cap, extent from statistics
+    estimated_extent: tuple[str, str] = ("", "")  # (table, geometry column) for ST_EstimatedExtent
 
 
 def _constraint(kind: str, title: str) -> OgcCollection:
@@ -108,6 +109,7 @@ COLLECTIONS: dict[str, OgcCollection] = {
             village="p.village_code",
             order="p.parcel_code",
             huge=True,
+            estimated_extent=("parcels", "geom"),
         ),
         _constraint("pbf", "永久基本农田 / Permanent basic farmland"),
         _constraint("redline", "生态保护红线 / Ecological red line"),

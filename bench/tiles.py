@@ -179,15 +179,21 @@ def _fetch(client: httpx.Client, url: str) -> tuple[float, int, str, int]:
     )
 
 
-def measure(label: str, z: int, urls: list[str], requests: int, concurrency: int) -> Result:
-    """Warm once over the distinct tiles; time `requests` fetches one at a time (latency), then
-    `requests` more from `concurrency` clients at once (throughput)."""
+def measure(
+    label: str, z: int, urls: list[str], requests: int, concurrency: int, budget: float
+) -> Result:
+    """Warm once over the distinct tiles; time up to `requests` fetches one at a time (latency;
+    stopping after `budget` seconds, with at least 10), then as many again from `concurrency`
+    clients at once (throughput)."""
     result = Result(label, z)
     plan = [urls[i % len(urls)] for i in range(requests)]
-    with httpx.Client(timeout=120) as client:
+    with httpx.Client(timeout=300) as client:
         for u in urls:
             client.get(u)
-        for u in plan:
+        started = time.perf_counter()
+        for n, u in enumerate(plan):
+            if n >= 10 and time.perf_counter() - started > budget:
+                break
             ms, size, layer, status = _fetch(client, u)
             if status != 200:
                 result.errors += 1
@@ -195,7 +201,8 @@ def measure(label: str, z: int, urls: list[str], requests: int, concurrency: int
             result.latencies.append(ms)
             result.sizes.append(size)
             result.content = layer or result.content
-    clients = [httpx.Client(timeout=120) for _ in range(concurrency)]
+    plan = plan[: len(result.latencies) + result.errors]
+    clients = [httpx.Client(timeout=300) for _ in range(concurrency)]
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         done = list(
@@ -210,7 +217,7 @@ def measure(label: str, z: int, urls: list[str], requests: int, concurrency: int
 
 def features_in(url: str) -> str:
     """What one tile holds: feature counts per layer."""
-    layers = mapbox_vector_tile.decode(httpx.get(url, timeout=120).content)
+    layers = mapbox_vector_tile.decode(httpx.get(url, timeout=300).content)
     return (
         ", ".join(f"{name} {len(layer['features'])}" for name, layer in layers.items()) or "empty"
     )
@@ -260,6 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--requests", type=int, default=200, help="timed requests per server and zoom")
     ap.add_argument("--concurrency", type=int, default=4, help="clients in the throughput pass")
     ap.add_argument("--tiles", type=int, default=40, help="distinct tiles per zoom")
+    ap.add_argument("--budget", type=float, default=60.0, help="seconds per latency pass at most")
     ap.add_argument("--no-tipg", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the throwaway database")
     ap.add_argument("--seed", type=int, default=7)
@@ -319,7 +327,7 @@ def main(argv: list[str] | None = None) -> None:
                     continue  # below z10 no tile in the district reaches the cap
                 urls = [make(z, x, y) for x, y in tiles[z]]
                 print(f"z{z} {label}: {len(urls)} tiles, {args.requests} requests …", flush=True)
-                res = measure(label, z, urls, args.requests, args.concurrency)
+                res = measure(label, z, urls, args.requests, args.concurrency, args.budget)
                 contents[(label, z)] = features_in(urls[0])
                 results.append(res)
         report(results, contents)

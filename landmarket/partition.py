@@ -158,11 +158,11 @@ def _taken(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
 
     def take(col: int) -> pd.Series:
         column = frame.iloc[:, col]
-        return pd.Series(column.array.take(order), index=index, dtype=column.dtype, copy=False)
+        return pd.Series(column.array.take(order), index=index, dtype=column.dtype)
 
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         columns = list(pool.map(take, range(frame.shape[1])))
-    return pd.concat(columns, axis=1, keys=frame.columns, copy=False)
+    return pd.concat(columns, axis=1, keys=frame.columns)
 
 
 def _concat(results: list[pd.DataFrame]) -> pd.DataFrame:

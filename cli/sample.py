@@ -49,6 +49,8 @@ def load(
     ),
 ) -> None:
     """把示例乡镇载入数据库（可重复执行）/ load the sample into the database; safe to repeat."""
+    from geodata.db.engine import session_scope
+    from geodata.listings import seed_sample_listings
     from geodata.sample.load import load_sample
     from geodata.tickets.sample_history import seed_ticket_history
 
@@ -62,6 +64,13 @@ def load(
                 f"地票示例 / ticket history: {tickets.withdrawals} 宗退出 / withdrawals, "
                 f"{tickets.tickets} 张地票 / tickets, {tickets.landings} 次落地 / landings"
             )
+            with session_scope() as session:
+                listings = seed_sample_listings(session)
+            if not listings.unchanged:
+                err.print(
+                    f"挂牌示例 / listings: {len(listings.published)} 已发布 / published, "
+                    f"{len(listings.drafts)} 草稿 / drafts"
+                )
     except LandmarketError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc

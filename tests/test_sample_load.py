@@ -92,3 +92,42 @@ def test_sample_loads_completely_and_idempotently(
     assert counts(session) == {**loaded, "import_batches": loaded["import_batches"]}
     sources = session.scalars(select(ImportBatch.source_name)).all()
     assert len(sources) == len(set(sources)) == 7
+
+
+def test_sample_load_command_seeds_a_living_market(make_database, monkeypatch, tmp_path):
+    """What `make demo` runs: the township, its ticket history and its listings; twice is once."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from geodata.db.engine import get_engine
+    from geodata.db.migrate import upgrade
+    from geodata.settings import get_settings
+
+    url = make_database()
+    upgrade(url)
+    monkeypatch.setenv("LANDMARKET_DATABASE_URL", url)
+    monkeypatch.setenv("LANDMARKET_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        first = runner.invoke(app, ["sample", "load"])
+        assert first.exit_code == 0, first.output
+        with Session(get_engine(url)) as session:
+            seeded = {
+                table: session.scalar(text(f"SELECT count(*) FROM {table}"))
+                for table in ("parcels", "withdrawals", "tickets", "landings", "listings")
+            }
+            published = session.scalar(
+                text("SELECT count(*) FROM listings WHERE state = 'published'")
+            )
+        assert seeded["parcels"] > 4000
+        assert seeded["withdrawals"] >= 24 and seeded["tickets"] >= 1 and seeded["landings"] >= 1
+        assert published >= 10
+        again = runner.invoke(app, ["sample", "load"])
+        assert again.exit_code == 0, again.output
+        with Session(get_engine(url)) as session:
+            assert seeded == {
+                table: session.scalar(text(f"SELECT count(*) FROM {table}")) for table in seeded
+            }
+    finally:
+        get_settings.cache_clear()

@@ -37,7 +37,7 @@ from landmarket.policy import Policy
 from landmarket.screening import DEFAULT_CHECKS, screen
 from landmarket.sources import ContextSource, LayerSource, source_of
 
-CHUNKS_PER_WORKER = 5  # enough to balance the workers
+CHUNKS_PER_WORKER = 2  # balance vs. per-chunk overheads (halo, context subset, pandas)
 CHUNK_MIN, CHUNK_MAX = 5_000, 100_000  # per-chunk overheads vs. worker memory (~2.5 GB at max)
 HILBERT_LEVEL = 16
 RUNS_SPREAD = 1.1  # runs of the input order are used when about as compact

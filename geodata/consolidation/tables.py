@@ -94,6 +94,8 @@ class ConsolidationPlanPlot(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False)
     )
+    # destinations: the parcel the plot became when the plan was approved (parcels.parcel_code)
+    parcel_code: Mapped[str | None] = mapped_column(String(19), unique=True)
 
     __table_args__ = (
         CheckConstraint(_in("kind", PLOT_KINDS), name="kind"),

@@ -31,6 +31,7 @@ _PLOTS_SQL = text(
     FROM parcels
     WHERE village_code = :village AND ownership = 'collective'
       AND (substring(parcel_code FROM 13 FOR 2) = ANY(:features) OR land_use_code = ANY(:codes))
+      AND NOT attrs ? 'consolidation_plan'  -- an approved plan's new parcels are not moved again
     ORDER BY parcel_code
     """
 )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, Role
 from geodata.consolidation.export import PlanRecords, plan_records, snap_plan
 from geodata.consolidation.inputs import load_village_inputs
+from geodata.consolidation.parcels import register_destinations
 from geodata.consolidation.repository import (
     Viewer,
     advance_plan,
@@ -34,6 +35,7 @@ from landmarket.eligibility.context import ConstraintContext
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.policy import policy_from_settings
 
+LISTINGS = "/api/v1/listings"
 SAMPLE_VILLAGE = "500111101001"  # the code the sample village's parcel codes carry
 
 
@@ -182,6 +184,8 @@ def advance(session: Session, user: Principal, plan_id: int, to: str) -> dict[st
     if user.role is not Role.bureau:
         user.require_village(row.village_code)
     row = advance_plan(session, plan_id, to, actor=user.actor, viewer=viewer)
+    if to == "approved":
+        register_destinations(session, row.id, user.actor)  # same transaction: all or nothing
     session.commit()
     return plan_body(session, row)
 
@@ -205,12 +209,27 @@ def feature_collection(records: list[dict[str, Any]]) -> dict[str, Any]:
 def plan_body(session: Session, row: ConsolidationPlanRecord) -> dict[str, Any]:
     """One stored plan: bookkeeping, summary, plots as GeoJSON and the audit history."""
     records = stored_records(session, row)
+    destinations = feature_collection(records.destinations)
+    for feature in destinations["features"]:
+        code = feature["properties"].get("parcel_code")
+        feature["properties"]["links"] = [listing_link(code)] if code else []
     return {
         **records.summary,
         **records.meta,
         "origins": feature_collection(records.origins),
-        "destinations": feature_collection(records.destinations),
+        "destinations": destinations,
         "history": plan_history(session, row.id),
+    }
+
+
+def listing_link(parcel_code: str) -> dict[str, Any]:
+    """How the village's collective drafts a listing of a parcel the plan created."""
+    return {
+        "rel": "create-listing",
+        "title": "挂牌此宗地(草稿) / draft a listing of this parcel",
+        "href": LISTINGS,
+        "method": "POST",
+        "body": {"parcel_code": parcel_code},
     }
 
 
@@ -253,6 +272,7 @@ __all__ = [
     "create_plan",
     "feature_collection",
     "geojson_frame",
+    "listing_link",
     "plan_body",
     "plan_listing",
     "sample_records",

@@ -189,16 +189,18 @@ def stored_records(session: Session, row: ConsolidationPlanRecord) -> PlanRecord
             ConsolidationPlanPlot.area_m2,
             ConsolidationPlanPlot.attrs,
             func.ST_AsBinary(ConsolidationPlanPlot.geom),
+            ConsolidationPlanPlot.parcel_code,
         )
         .where(ConsolidationPlanPlot.plan_id == row.id)
         .order_by(ConsolidationPlanPlot.id)
     ).all()
     groups: dict[str, list[dict[str, Any]]] = {"origin": [], "destination": []}
-    for kind, area, attrs, wkb in plots:
+    for kind, area, attrs, wkb, parcel_code in plots:
         geom = shapely.from_wkb(bytes(wkb))
         if len(shapely.get_parts(geom)) == 1:
             geom = shapely.get_parts(geom)[0]
-        groups[kind].append({**attrs, "area_m2": float(area), "geometry": geom})
+        made = {"parcel_code": parcel_code} if kind == "destination" else {}
+        groups[kind].append({**attrs, **made, "area_m2": float(area), "geometry": geom})
     return PlanRecords(
         groups["origin"], groups["destination"], dict(row.result), row.gk_zone, plan_meta(row)
     )

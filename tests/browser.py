@@ -32,7 +32,9 @@ import uvicorn
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from api.app import create_app
@@ -134,6 +136,16 @@ def load_page(
     report = PageReport(url)
     drain_logs(driver, report, platform)
     return report
+
+
+def open_popup(driver: WebDriver, timeout: float = 10) -> WebElement:
+    """The open Leaflet popup's content, once its text has rendered (not the empty first frame)."""
+    return WebDriverWait(driver, timeout).until(
+        lambda d: next(
+            (p for p in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content") if p.text),
+            False,
+        )
+    )
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:

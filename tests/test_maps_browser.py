@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests import browser as harness
 from tests.api_fixtures import World, build_world, pcode
-from tests.browser import PageReport, drain_logs, load_page, screenshot
+from tests.browser import PageReport, drain_logs, load_page, open_popup, screenshot
 
 pytest_plugins = ["tests.browser"]
 pytestmark = pytest.mark.browser
@@ -67,9 +67,7 @@ def test_parcels_page_in_chromium(browser, maps_server, maps_world):
     ActionChains(browser).move_to_element_with_offset(
         mapel, int(x - width / 2), int(y - height / 2)
     ).click().perform()
-    popup = WebDriverWait(browser, 10).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
-    )
+    popup = open_popup(browser)
     assert code in popup.text
     assert "水田 / paddy" in popup.text and "测试甲村" in popup.text
     assert "6666.67 m²" in popup.text and "10.0000 亩 / mu" in popup.text

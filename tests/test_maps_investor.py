@@ -8,7 +8,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser import load_page, screenshot
+from tests.browser import load_page, open_popup, screenshot
 from tests.listings_world import A7, A10, B4, HOUSEHOLD, MarketWorld, build_market
 
 pytest_plugins = ["tests.browser"]
@@ -85,9 +85,7 @@ def test_investor_page_draws_tiles_filters_and_pops_up(browser, server, world):
     ActionChains(browser).move_to_element_with_offset(
         mapel, int(x - width / 2), int(y - height / 2)
     ).click().perform()
-    popup = WebDriverWait(browser, 10).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
-    )
+    popup = open_popup(browser)
     text = popup.text
     assert A7 in text and "30 亩 / mu" in text and "120,000 元 / yuan" in text
     assert "工业 / industrial" in text and "50 年 / years" in text and "出让 / transfer" in text

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from geodata.db.engine import session_scope
 from geodata.tickets import lineage
 from maps.assets import external_asset_urls, missing_local_assets
 from maps.tickets import arrowhead, genealogy, render_ticket_page
-from tests.browser import load_page, screenshot
+from tests.browser import load_page, open_popup, screenshot
 
 pytest_plugins = ["tests.browser", "tests.tickets_sample_world"]
 pytestmark = pytest.mark.browser
@@ -72,9 +71,7 @@ def test_genealogy_page_in_chromium(browser, history_server, showcase):
     ActionChains(browser).move_to_element_with_offset(
         mapel, int(x - width / 2), int(y - height / 2)
     ).click().perform()
-    popup = WebDriverWait(browser, 10).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
-    )
+    popup = open_popup(browser)
     area = landing["properties"]["area"]
     assert landing["properties"]["parcel_code"] in popup.text
     assert f"{area['m2']} m²" in popup.text and f"{area['mu']} 亩 / mu" in popup.text
@@ -92,9 +89,7 @@ def test_node_popup_shows_area_and_status(browser, history_server, showcase):
         if n.text == child["cert_code"]
     )
     node.click()
-    popup = WebDriverWait(browser, 10).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
-    )
+    popup = open_popup(browser)
     assert child["cert_no"] in popup.text and "已落地 / landed" in popup.text
     assert f"{child['issued']['mu']} 亩 / mu" in popup.text
 

@@ -31,6 +31,21 @@ from geodata.db.migrate import upgrade
 from geodata.settings import get_settings
 from landmarket.areas import gk_epsg
 
+# Fixture and helper modules that tests import: rewrite their asserts before the first import.
+pytest.register_assert_rewrite(
+    "tests.api_fixtures",
+    "tests.browser",
+    "tests.checks_world",
+    "tests.consolidation_world",
+    "tests.eligibility_helpers",
+    "tests.formats_helpers",
+    "tests.listings_world",
+    "tests.tickets_sample_support",
+    "tests.tickets_sample_world",
+    "tests.tickets_support",
+    "tests.tickets_world",
+)
+
 
 @pytest.fixture(scope="session")
 def db_server_url() -> str:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -17,6 +14,8 @@ from geopandas import GeoSeries
 from pyproj import CRS, Transformer
 from rasterio.enums import MergeAlg
 from rasterio.features import geometry_mask, rasterize
+
+from landmarket.rasterising import gc_paused, geojson_shapes
 
 # CGCS2000 ellipsoid, for metric cell sizes of a DEM in geographic coordinates.
 _A = 6378137.0
@@ -154,7 +153,7 @@ def zonal_slope(geoms: GeoSeries, dem: Dem, limit: float) -> pd.DataFrame:
         (r0, r1, c0, c1), wt = window
         slope = dem.slope[r0:r1, c0:c1]
         pos = np.flatnonzero(present)
-        with _gc_paused():  # many small lists: collections would walk every live geometry
+        with gc_paused():  # many small lists: collections would walk every live geometry
             shared = _zonal_pass(arr, geojson_shapes(arr[pos]), pos, slope, wt, limit, out)
         _overlap_fallback(arr, shared, present, slope, wt, limit, out)
     _point_fallback(arr, present, dem, limit, out)
@@ -166,62 +165,6 @@ def slope_grade(mean_slope: np.ndarray, grades: list[float]) -> np.ndarray:
     mean_slope = np.asarray(mean_slope, dtype=float)
     grade = np.searchsorted(np.asarray(grades, dtype=float), mean_slope, side="left") + 1
     return np.where(np.isnan(mean_slope), 0, grade)
-
-
-def geojson_shapes(arr: np.ndarray) -> list[dict[str, Any]]:
-    """GeoJSON-like polygon mappings for rasterio, built from shapely's ragged arrays (fast path).
-
-    Coordinates go as Python lists: rasterio reads those several times faster than arrays.
-    """
-    simple = (shapely.get_type_id(arr) == shapely.GeometryType.POLYGON) & (
-        shapely.get_num_interior_rings(arr) == 0
-    )
-    if len(arr) and simple.all():
-        coords, owner = shapely.get_coordinates(arr, return_index=True)
-        ends = np.searchsorted(owner, np.arange(len(arr)), side="right").tolist()
-        flat = coords.tolist()
-        return [
-            {"type": "Polygon", "coordinates": [flat[a:b]]}
-            for a, b in zip([0, *ends[:-1]], ends, strict=True)
-        ]
-    try:
-        kind, coords, offsets = shapely.to_ragged_array(arr)
-    except ValueError:  # collections and other mixtures: shapely's own conversion
-        return [geom.__geo_interface__ for geom in arr]
-    if kind == shapely.GeometryType.POLYGON:
-        rings, geoms = (o.tolist() for o in offsets)
-        return [
-            {
-                "type": "Polygon",
-                "coordinates": [coords[rings[r] : rings[r + 1]] for r in range(a, b)],
-            }
-            for a, b in zip(geoms[:-1], geoms[1:], strict=True)
-        ]
-    if kind == shapely.GeometryType.MULTIPOLYGON:
-        rings, polys, geoms = (o.tolist() for o in offsets)
-        return [
-            {
-                "type": "MultiPolygon",
-                "coordinates": [
-                    [coords[rings[r] : rings[r + 1]] for r in range(polys[p], polys[p + 1])]
-                    for p in range(a, b)
-                ],
-            }
-            for a, b in zip(geoms[:-1], geoms[1:], strict=True)
-        ]
-    return [geom.__geo_interface__ for geom in arr]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while building short-lived containers."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _empty(n: int) -> dict[str, np.ndarray]:

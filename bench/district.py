@@ -71,5 +71,5 @@ def compact_sample(parcels: gpd.GeoDataFrame, n: int) -> gpd.GeoDataFrame:
         return parcels
     from landmarket.partition import chunks
 
-    order = chunks(parcels, n)[len(chunks(parcels, n)) // 2]
-    return parcels.iloc[order]
+    parts = chunks(parcels, n)
+    return parcels.iloc[parts[len(parts) // 2]]

@@ -15,7 +15,8 @@ from folium.map import Layer
 from folium.raster_layers import ImageOverlay
 from folium.template import Template
 
-from geodata.screening.summary import VERDICT_COLOURS, VERDICT_LABELS
+from geodata.screening.summary import VERDICT_COLOURS as CHECK_COLOURS
+from geodata.screening.summary import VERDICT_LABELS as CHECK_LABELS
 from landmarket.eligibility import CHECKS
 from maps.assets import LocalMap
 from maps.basemap import add_basemap
@@ -26,6 +27,32 @@ from maps.slope_overlay import GRADE_COLOURS
 
 PAGE_CHECKS = ("market_entry", "reclamation", "ticket_landing")
 PAGE_TITLE = "土地核查图 / Bureau eligibility map"
+# The rule that says whether a parcel is the kind of land a check is about: a paddy field fails
+# reclamation's "rural construction land" rule, but to a bureau it is out of scope, not a refusal.
+SCOPE_RULES = {
+    "reclamation": "reclamation.rural_construction_land",
+    "market_entry": "market_entry.operational_land",
+}
+NOT_APPLICABLE = "not_applicable"
+VERDICT_COLOURS = {**CHECK_COLOURS, NOT_APPLICABLE: "#b8b8b8"}
+VERDICT_LABELS = {
+    **CHECK_LABELS,
+    NOT_APPLICABLE: "不适用（非本项用地）/ not applicable (other land)",
+}
+
+
+def mark_out_of_scope(frame: gpd.GeoDataFrame, check: str) -> gpd.GeoDataFrame:
+    """Parcels failing the check's scope rule get the verdict not_applicable (reasons kept)."""
+    scope = SCOPE_RULES.get(check)
+    if scope is None or not len(frame):
+        return frame
+    out = [
+        any(r["rule_id"] == scope and r["status"] == "fail" for r in reasons)
+        for reasons in frame["reasons"]
+    ]
+    return frame.assign(verdict=np.where(out, NOT_APPLICABLE, frame["verdict"].to_numpy()))
+
+
 # kind → (bilingual name, outline colour, fill colour, fill opacity, dash pattern)
 LAYER_STYLES = {
     "pbf": ("永久基本农田 / permanent basic farmland", "#b8860b", "#ffd700", 0.30, None),
@@ -201,6 +228,7 @@ def bureau_map(
         folium.FeatureGroup(name=SLOPE_NAME + " (无数据 / no DEM)", show=False).add_to(fmap)
     for kind in LAYER_STYLES:
         constraint_group(kind, layers.get(kind)).add_to(fmap)
+    frame = mark_out_of_scope(frame, check)
     VerdictLayer(frame, f"{CHECKS[check].title}").add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     if len(frame):

@@ -71,6 +71,8 @@ def test_reclamation_page(browser, server, checks_world) -> None:
     assert sum("lm-eligible" in c for c in classes) >= 1
     assert sum("lm-ineligible" in c for c in classes) >= 1
     assert sum("lm-needs_review" in c for c in classes) >= 1
+    # farmland is outside reclamation's scope: grey, not a red refusal
+    assert sum("lm-not_applicable" in c for c in classes) == 3  # pbf_farm, udb_farm, arable
     assert browser.find_elements(By.CSS_SELECTOR, "img.leaflet-image-layer")  # the slope overlay
     labels = overlay_labels(browser)
     for name, *_ in LAYER_STYLES.values():

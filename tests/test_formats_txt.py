@@ -231,7 +231,8 @@ def test_round_trip_property_mm_coordinates_and_area(tmp_path_factory, e, n, w, 
     write_layer(src, path, zone=35)
     back = read_layer(path).frame
     assert max_shift_m(src.geometry, back.geometry) < 0.001
-    assert abs(areas_m2(back.geometry)[0] - areas_m2(src.geometry)[0]) <= 0.01
+    # areas are reported to 0.01 m²: sub-millimetre noise may move the rounded value one step
+    assert abs(areas_m2(back.geometry)[0] - areas_m2(src.geometry)[0]) <= 0.01 + 1e-9
 
 
 def test_unknown_sections_short_headers_and_explicit_encoding(tmp_path: Path) -> None:

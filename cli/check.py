@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from api.auth import Principal, Role
 from api.services.checks import stored_frame
-from cli.screen import fail, parse_date
+from cli.common import fail, parse_date
 from geodata.context import context_for
 from geodata.db.engine import SessionLocal, get_engine
 from geodata.rasters import read_dem

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cli.zoning import fail, parse_date
+from cli.common import fail, parse_date
 from geodata.consolidation.export import plan_records, snap_plan, write_plan_files
 from geodata.consolidation.inputs import load_village_inputs
 from geodata.consolidation.repository import save_plan

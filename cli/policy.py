@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from cli.common import parse_date
 from geodata.settings import get_settings
 from landmarket.errors import LandmarketError
 from landmarket.policy import Policy, policy_from_settings
 
 err = Console(stderr=True, soft_wrap=True)
 policy_app = typer.Typer(help="政策参数 / policy parameters in force.", no_args_is_help=True)
-
-
-def _date(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError as exc:
-        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD: {text}") from exc
 
 
 @policy_app.command("show")
@@ -38,7 +29,7 @@ def show(
 ) -> None:
     """显示某日生效的政策参数 / print the policy in force on a date."""
     try:
-        policy = policy_from_settings(get_settings(), _date(on))
+        policy = policy_from_settings(get_settings(), parse_date(on))
     except LandmarketError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from exc

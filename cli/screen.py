@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.queries.parcels import parse_bbox
+from cli.common import err, fail, parse_date
 from geodata.db.engine import SessionLocal, get_engine
 from geodata.rasters import read_dem
 from geodata.screening import (
@@ -26,34 +25,10 @@ from geodata.screening import (
 from geodata.screening.inputs import read_parcels
 from geodata.screening.summary import VERDICT_LABELS
 from geodata.settings import get_settings
-from landmarket.errors import InvalidInput, LandmarketError
+from landmarket.errors import LandmarketError
 from landmarket.policy import policy_from_settings
 
 out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def parse_date(text: str | None) -> date | None:
-    """YYYY-MM-DD or None; a bad date is a usage error."""
-    if text is None:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError as exc:
-        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD: {text}") from exc
-
-
-def fail(exc: LandmarketError) -> typer.Exit:
-    """Print a platform error (every record of an InvalidInput) and return the exit to raise."""
-    err.print(f"[red]{escape(exc.title)}[/red]")
-    if isinstance(exc, InvalidInput):
-        if exc.source:
-            err.print(escape(exc.source))
-        for problem in exc.problems:
-            err.print(f"  - {escape(str(problem))}")
-    else:
-        err.print(escape(str(exc)))
-    return typer.Exit(1)
 
 
 def screen_command(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.services import zoning as svc
+from cli.common import err, fail, parse_date
 from geodata.settings import get_settings
-from landmarket.errors import InvalidInput, LandmarketError
+from landmarket.errors import LandmarketError
 from landmarket.policy import Policy, policy_from_settings
 
 out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True)
 zoning_app = typer.Typer(
     help="混合产业用地与M0: 合规审查、出让底价 / mixed industrial and M0 land: checks, prices.",
     no_args_is_help=True,
@@ -34,32 +33,6 @@ OnOpt = typer.Option(
     None, "--on", help="政策日期 YYYY-MM-DD(默认今天) / policy date, default today"
 )
 JsonOpt = typer.Option(False, "--json", help="输出 JSON / print JSON")
-
-
-def parse_date(text: str | None) -> date | None:
-    """A YYYY-MM-DD option value."""
-    if text is None:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError as exc:
-        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD: {text}") from exc
-
-
-def fail(exc: Exception) -> typer.Exit:
-    """Print an error (each problem of invalid input on its own line) and exit 1."""
-    if isinstance(exc, ValidationError):
-        err.print("[red]输入数据有误 / Invalid input data[/red]")
-        for e in exc.errors():
-            where = ".".join(str(p) for p in e["loc"]) or "body"
-            err.print(f"  - {escape(where)}: {escape(e['msg'])}")
-    elif isinstance(exc, InvalidInput):
-        err.print(f"[red]{exc.title}[/red]")
-        for problem in exc.problems:
-            err.print(f"  - {escape(str(problem))}")
-    else:
-        err.print(f"[red]{getattr(exc, 'title', '错误 / error')}[/red]: {escape(str(exc))}")
-    return typer.Exit(1)
 
 
 def load(path: Path, model: type[BaseModel], on: str | None) -> tuple[Any, Policy]:

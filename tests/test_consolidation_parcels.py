@@ -268,7 +268,7 @@ def test_the_collective_drafts_a_listing_but_cannot_publish_unregistered(client,
 
 def test_migration_0008_goes_down_and_up(make_database):
     url = make_database()
-    upgrade(url)
+    upgrade(url, "0008_plan_parcels")
     assert current_revision(url) == "0008_plan_parcels"
     column = (
         "SELECT count(*) FROM information_schema.columns "
@@ -278,7 +278,7 @@ def test_migration_0008_goes_down_and_up(make_database):
     downgrade(url, "0007_parcel_cells")
     with eng.connect() as conn:
         assert conn.execute(text(column)).scalar() == 0
-    upgrade(url)
+    upgrade(url, "0008_plan_parcels")
     with eng.connect() as conn:
         assert conn.execute(text(column)).scalar() == 1
     eng.dispose()

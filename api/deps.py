@@ -9,10 +9,11 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from api.auth import Principal, Role, parse_authorization, principal_for_token
+from api.auth import parse_authorization, principal_for_token
 from api.errors import Unauthorized
 from geodata.db.engine import SessionLocal
 from geodata.settings import Settings
+from landmarket.access import Principal, Role
 from landmarket.errors import Forbidden
 
 # Declared for OpenAPI (the Authorize button in /docs); the header itself is parsed below so a

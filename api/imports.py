@@ -12,9 +12,9 @@ from fastapi import UploadFile
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.auth import Principal, Role
 from geodata.formats import EXTENSIONS
 from geodata.store import import_layer
+from landmarket.access import Principal, Role
 from landmarket.errors import Forbidden, InvalidInput, RecordProblem
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024

@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from api.auth import Principal, Role
 from api.services.checks import stored_frame
 from cli.common import fail, parse_date
 from geodata.context import context_for
@@ -22,6 +21,7 @@ from geodata.screening import file_context, needs_of
 from geodata.screening.inputs import read_parcels
 from geodata.screening.summary import VERDICT_LABELS
 from geodata.settings import get_settings
+from landmarket.access import Principal, Role
 from landmarket.eligibility import Verdict, approval_route, check_parcel
 from landmarket.eligibility.measure import LANDUSE, SLOPE
 from landmarket.errors import InvalidInput, LandmarketError, RecordProblem

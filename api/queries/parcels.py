@@ -15,9 +15,9 @@ import shapely
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
-from api.auth import Principal
 from geodata.db.tables import SRID, Parcel, Village
 from landmarket import landuse
+from landmarket.access import Principal
 from landmarket.codes import CodeError, parse_parcel_code
 from landmarket.errors import InvalidInput, NotFound, RecordProblem
 from landmarket.units import m2_to_ha

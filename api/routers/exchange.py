@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 
-from api.auth import Principal, Role
 from api.deps import BureauUser, CurrentUser, SessionDep, SettingsDep, require_role
 from api.errors import problem_responses
 from api.paging import PageDep
 from api.schemas.tickets import AuctionIn, BidIn
 from geodata.tickets import close_auction, list_auction, place_bid, queries
 from geodata.tickets import market_views as market
+from landmarket.access import Principal, Role
 from landmarket.policy import policy_from_settings
 from landmarket.tickets import TicketTerms
 

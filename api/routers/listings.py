@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
-from api.auth import Principal, Role
 from api.deps import CurrentUser, SessionDep, SettingsDep, require_role
 from api.listings.schemas import (
     InterestIn,
@@ -19,6 +18,7 @@ from api.listings.schemas import (
 )
 from api.paging import PageDep, feature_collection
 from geodata.listings import attachments, interests, repository, search
+from landmarket.access import Principal, Role
 from landmarket.errors import Forbidden
 from landmarket.listings import ListingQuery, State
 from landmarket.policy import policy_from_settings

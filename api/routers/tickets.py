@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
-from api.auth import Principal, Role
 from api.deps import BureauUser, CurrentUser, SessionDep, SettingsDep, WriterUser, require_role
 from api.errors import problem_responses
 from api.paging import PageDep, feature_collection
@@ -20,6 +19,7 @@ from api.schemas.tickets import CERT, LandingIn, MergeIn, SplitIn
 from geodata.tickets import lineage, merge, queries, split, statements_for, ticket_card
 from geodata.tickets import market_views as market
 from geodata.tickets.checks import land_checked
+from landmarket.access import Principal, Role
 from landmarket.errors import Forbidden
 from landmarket.policy import policy_from_settings
 from landmarket.tickets import TicketTerms

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
-from api.auth import Principal, Role
 from api.deps import BureauUser, CurrentUser, SessionDep, SettingsDep, WriterUser
 from api.errors import problem_responses
 from api.paging import PageDep, feature_collection
 from api.schemas.tickets import AcceptanceIn, ProjectIn, WithdrawalIn
 from geodata.tickets import PlotInspection, accept, create_project, queries, ticket_card
 from geodata.tickets.checks import file_checked_withdrawal
+from landmarket.access import Principal, Role
 from landmarket.policy import policy_from_settings
 from landmarket.tickets import TicketTerms, area_view
 

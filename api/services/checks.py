@@ -16,12 +16,12 @@ import shapely
 from pyproj import CRS
 from sqlalchemy.orm import Session
 
-from api.auth import Principal
 from api.schemas.checks import ApprovalRouteRequest, CheckRequest, ParcelFeature
 from geodata.context import context_for
 from geodata.crs import SWAPPED_MESSAGE, check_supported, parse_crs
 from geodata.screening import needs_of, stored_parcels
 from geodata.settings import Settings
+from landmarket.access import Principal
 from landmarket.codes import CodeError, parse_parcel_code
 from landmarket.eligibility import approval_route, check_parcel
 from landmarket.eligibility.inputs import parcels_frame

@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
-from api.auth import Principal, Role
 from geodata.consolidation.export import PlanRecords, plan_records, snap_plan
 from geodata.consolidation.inputs import load_village_inputs
 from geodata.consolidation.parcels import register_destinations
@@ -28,6 +27,7 @@ from geodata.consolidation.repository import (
 )
 from geodata.consolidation.tables import ConsolidationPlanRecord
 from geodata.settings import Settings
+from landmarket.access import Principal, Role
 from landmarket.areas import CGCS2000
 from landmarket.consolidation import ConsolidationPlan, plan_consolidation
 from landmarket.consolidation.sample import sample_village

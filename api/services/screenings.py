@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from api.auth import Principal
 from api.schemas.checks import ScreeningRequest
 from geodata.screening import MEDIA_TYPES, REPORT_FILES
 from geodata.screening.jobs import get_job, list_jobs, report_file, scope_of, start_job
 from geodata.screening.tables import ScreeningJob
 from geodata.settings import Settings
+from landmarket.access import Principal
 
 PREFIX = "/api/v1/screenings"
 

@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from landmarket.access import Role
+
 SRID = 4490
 LAYERS = (
     "parcels",
@@ -40,9 +42,10 @@ LAYERS = (
     "constraints:village_plan",
     "dem",
 )
+
 CONSTRAINT_KINDS = ("pbf", "redline", "udb", "village_plan")
 OWNERSHIPS = ("state", "collective", "undetermined")
-ROLES = ("bureau", "collective", "investor")
+ROLES = tuple(role.value for role in Role if role is not Role.public)  # roles an account may hold
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
-from api.queries.parcels import ParcelFilter, parse_bbox
 from geodata.db.tables import OWNERSHIPS
+from geodata.services.parcels import ParcelFilter, parse_bbox
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from api.services.checks import stored_frame
 from cli.common import fail, parse_date
 from geodata.context import context_for
 from geodata.db.engine import SessionLocal, get_engine
@@ -20,6 +19,7 @@ from geodata.rasters import read_dem
 from geodata.screening import file_context, needs_of
 from geodata.screening.inputs import read_parcels
 from geodata.screening.summary import VERDICT_LABELS
+from geodata.services.checks import stored_frame
 from geodata.settings import get_settings
 from landmarket.access import Principal, Role
 from landmarket.eligibility import Verdict, approval_route, check_parcel

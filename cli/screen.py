@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.queries.parcels import parse_bbox
 from cli.common import err, fail, parse_date
 from geodata.db.engine import SessionLocal, get_engine
 from geodata.rasters import read_dem
@@ -24,6 +23,7 @@ from geodata.screening import (
 )
 from geodata.screening.inputs import read_parcels
 from geodata.screening.summary import VERDICT_LABELS
+from geodata.services.parcels import parse_bbox
 from geodata.settings import get_settings
 from landmarket.errors import LandmarketError
 from landmarket.policy import policy_from_settings

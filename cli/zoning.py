@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.services import zoning as svc
 from cli.common import err, fail, parse_date
+from geodata.services import zoning as svc
 from geodata.settings import get_settings
 from landmarket.errors import LandmarketError
 from landmarket.policy import Policy, policy_from_settings

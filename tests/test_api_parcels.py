@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import shape
 
-from api.queries import parcels as queries
+from geodata.services import parcels as queries
 from landmarket.areas import area_m2
 from tests.api_fixtures import GK_ZONE35, VILLAGE_A, VILLAGE_B, gk_box, pcode
 

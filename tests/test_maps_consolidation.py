@@ -10,8 +10,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from api.services.consolidation import sample_records
 from geodata.db.migrate import upgrade
+from geodata.services.consolidation import sample_records
 from geodata.settings import Settings
 from maps.consolidation import AUTHORITY_COLOURS, ROLE_COLOURS
 from tests.browser import load_page, screenshot

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from api.queries.parcels import PERSONAL_COLUMNS, PUBLIC_COLUMNS
+from geodata.services.parcels import PERSONAL_COLUMNS, PUBLIC_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,9 @@ from fastapi import APIRouter, Body, Query
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.errors import problem_responses
-from api.schemas.checks import (
-    ApprovalRouteOut,
-    ApprovalRouteRequest,
-    CheckRequest,
-    VerdictOut,
-)
-from api.services.checks import run_check, run_route
+from api.schemas.checks import ApprovalRouteOut, VerdictOut
+from geodata.services.check_models import ApprovalRouteRequest, CheckRequest
+from geodata.services.checks import run_check, run_route
 
 router = APIRouter(prefix="/api/v1/checks", tags=["checks"], responses=problem_responses(404))
 CrsQuery = Annotated[

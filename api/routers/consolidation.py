@@ -14,9 +14,9 @@ from starlette.background import BackgroundTask
 
 from api.deps import BureauUser, CurrentUser, SessionDep, SettingsDep, WriterUser
 from api.errors import problem_responses
-from api.services import consolidation as svc
 from geodata.consolidation.export import write_gpkg, write_txt
 from geodata.consolidation.repository import get_plan, latest_plan, list_plans, stored_records
+from geodata.services import consolidation as svc
 from maps.consolidation import render_consolidation_page
 
 OnQuery = Annotated[

@@ -9,15 +9,16 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from fastapi.responses import FileResponse
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, require_role
-from api.listings.schemas import (
+from api.paging import PageDep, feature_collection
+from api.schemas.listings import (
     InterestIn,
     ListingIn,
     ListingPatch,
     ListingQueryDep,
     SavedSearchIn,
 )
-from api.paging import PageDep, feature_collection
 from geodata.listings import attachments, interests, repository, search
+from geodata.uploads import upload_folder, upload_root
 from landmarket.access import Principal, Role
 from landmarket.errors import Forbidden
 from landmarket.listings import ListingQuery, State
@@ -183,19 +184,20 @@ def attach(
     title: Annotated[str | None, Form(max_length=200)] = None,
 ) -> dict:  # fmt: skip
     """Store a photo (public) or document (owner and bureau only) under var/attachments."""
-    data = file.file.read(settings.attachment_max_bytes + 1)
     root = settings.var_dir / "attachments"
     name = title or file.filename or "file"
-    out = attachments.add_attachment(
-        session,
-        root,
-        listing_id,
-        name,
-        data,
-        user,
-        settings.attachment_max_bytes,
-        file.content_type,
-    )
+    with upload_folder(upload_root(settings)) as staging:
+        out = attachments.add_attachment(
+            session,
+            root,
+            listing_id,
+            name,
+            file.file,
+            user,
+            settings.attachment_max_bytes,
+            file.content_type,
+            staging,
+        )
     session.commit()
     return out
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from api.app import TITLE, map_pages
 from api.deps import SessionDep, SettingsDep
-from api.queries.parcels import map_frame
+from geodata.services.parcels import map_frame
 from maps.assets import FAVICON
 from maps.parcels import render_parcels_page
 

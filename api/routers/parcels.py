@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 
-from api.deps import CurrentUser, SessionDep, WriterUser
+from api.deps import CurrentUser, SessionDep, SettingsDep, WriterUser
 from api.errors import problem_responses
 from api.imports import import_parcels_upload
 from api.paging import PageDep, ParcelFilterDep, feature_collection
-from api.queries.parcels import count_parcels, get_parcel, search_parcels
+from geodata.services.parcels import count_parcels, get_parcel, search_parcels
 
 router = APIRouter(
     prefix="/api/v1/parcels", tags=["parcels"], responses=problem_responses(401, 404)
@@ -43,9 +43,10 @@ def one_parcel(parcel_code: str, session: SessionDep, user: CurrentUser) -> dict
 def import_parcels(
     session: SessionDep,
     user: WriterUser,
+    settings: SettingsDep,
     file: Annotated[list[UploadFile], File(description="GeoPackage/GeoJSON/电子报盘 txt/.zip")],
     village_code: Annotated[str | None, Form(pattern=r"^\d{12}$")] = None,
     zone: Annotated[int | None, Form(ge=35, le=37, description="txt 缺带号时 / GK zone")] = None,
 ) -> dict[str, Any]:
     """Import a parcel file all-or-nothing; a collective may import only its own village."""
-    return import_parcels_upload(session, file, user, village_code, zone)
+    return import_parcels_upload(session, file, user, village_code, zone, settings)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from api.deps import SettingsDep
-from api.listings.schemas import ListingQueryDep
+from api.schemas.listings import ListingQueryDep
 from geodata import tiles
 
 router = APIRouter(tags=["tiles"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, SettingsDep
 from api.errors import problem_responses
-from api.services import zoning as svc
+from geodata.services import zoning as svc
 from landmarket.policy import policy_from_settings
 
 OnQuery = Annotated[

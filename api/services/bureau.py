@@ -7,10 +7,10 @@ from datetime import date
 import geopandas as gpd
 from sqlalchemy.orm import Session
 
-from api.queries.parcels import ParcelFilter, count_parcels, parse_bbox
 from geodata.context import context_for, dem_path, dem_window, search_box
 from geodata.screening import needs_of, stored_parcels
 from geodata.screening.details import verdict_details
+from geodata.services.parcels import ParcelFilter, count_parcels, parse_bbox
 from geodata.settings import Settings
 from landmarket.eligibility.measure import LANDUSE, SLOPE
 from landmarket.errors import InvalidInput, NotFound, RecordProblem

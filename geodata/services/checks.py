@@ -16,10 +16,10 @@ import shapely
 from pyproj import CRS
 from sqlalchemy.orm import Session
 
-from api.schemas.checks import ApprovalRouteRequest, CheckRequest, ParcelFeature
 from geodata.context import context_for
 from geodata.crs import SWAPPED_MESSAGE, check_supported, parse_crs
 from geodata.screening import needs_of, stored_parcels
+from geodata.services.check_models import ApprovalRouteRequest, CheckRequest, ParcelFeature
 from geodata.settings import Settings
 from landmarket.access import Principal
 from landmarket.codes import CodeError, parse_parcel_code

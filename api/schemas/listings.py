@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.queries.parcels import parse_bbox
+from geodata.services.parcels import parse_bbox
 from landmarket.listings import AssetKind, ListingQuery, ListingTerms, Method, SupplyMode
 
 

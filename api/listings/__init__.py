@@ -1,1 +1,0 @@
-"""Edge pieces of the listings API: request schemas and query parameters."""

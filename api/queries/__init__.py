@@ -1,1 +1,0 @@
-"""Read-side SQL used by the API and map routers."""

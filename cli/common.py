@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -26,6 +25,8 @@ def parse_date(text: str | None) -> date | None:
 
 def fail(exc: Exception) -> typer.Exit:
     """Print an error (each problem of invalid input on its own line); return the exit to raise."""
+    from pydantic import ValidationError
+
     if isinstance(exc, ValidationError):
         err.print("[red]输入数据有误 / Invalid input data[/red]")
         for e in exc.errors():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -11,15 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.common import fail, parse_date
-from geodata.consolidation.export import plan_records, snap_plan, write_plan_files
-from geodata.consolidation.inputs import load_village_inputs
-from geodata.consolidation.repository import save_plan
-from geodata.db.engine import get_engine, session_scope
-from geodata.settings import get_settings
-from landmarket.consolidation import plan_consolidation
-from landmarket.errors import LandmarketError
-from landmarket.policy import Policy, load_policy
-from landmarket.units import m2_to_mu
+
+if TYPE_CHECKING:
+    from landmarket.policy import Policy
 
 out = Console(soft_wrap=True, highlight=False)
 consolidation_app = typer.Typer(
@@ -30,6 +24,10 @@ LIMIT_KEY = "approval.delegation_max_plot_area"
 
 def _policy(on: str | None, max_plot_mu: float | None) -> Policy:
     """The policy in force; a smaller plot limit than the delegation's cuts plots smaller."""
+    from geodata.settings import get_settings
+    from landmarket.policy import load_policy
+    from landmarket.units import m2_to_mu
+
     settings = get_settings()
     overrides: dict[str, Any] = {"three_lines.sliver_tolerance": settings.sliver_tolerance_m2}
     policy = load_policy(parse_date(on), policy_dir=settings.policy_dir, overrides=overrides)
@@ -110,6 +108,13 @@ def plan(
     save: bool = typer.Option(False, "--save", help="同时入库为草案 / also store it as a draft"),
 ) -> None:
     """编制整治方案并写出 GeoPackage、电子报盘 txt 与 JSON / plan a stored village's consolidation."""
+    from geodata.consolidation.export import plan_records, snap_plan, write_plan_files
+    from geodata.consolidation.inputs import load_village_inputs
+    from geodata.consolidation.repository import save_plan
+    from geodata.db.engine import get_engine, session_scope
+    from landmarket.consolidation import plan_consolidation
+    from landmarket.errors import LandmarketError
+
     if contiguous and max_plot_mu is not None:
         raise typer.BadParameter(
             "--max-plot-mu 与 --contiguous 只能选一 / choose one", param_hint="--contiguous"

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
-
-from geodata.crs import zone_epsg
-from geodata.formats import FORMAT_NAMES, format_of, read_layer, write_layer
-from geodata.formats.txt_write import choose_zone
-from landmarket.areas import areas_m2
-from landmarket.errors import InvalidInput, LandmarketError
-from landmarket.units import area_summary
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -39,6 +31,15 @@ def convert_command(
     ),
 ) -> None:
     """格式转换（坐标保留到毫米）/ convert a parcel file between formats, keeping millimetres."""
+    import numpy as np
+
+    from geodata.crs import zone_epsg
+    from geodata.formats import FORMAT_NAMES, format_of, read_layer, write_layer
+    from geodata.formats.txt_write import choose_zone
+    from landmarket.areas import areas_m2
+    from landmarket.errors import InvalidInput, LandmarketError
+    from landmarket.units import area_summary
+
     if src.resolve() == dst.resolve():
         raise typer.BadParameter("输入与输出相同 / input and output are the same file")
     try:

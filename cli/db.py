@@ -5,10 +5,6 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from geodata.cluster import ClusterError, create_database, embedded_cluster
-from geodata.db.migrate import current_revision, head_revision, prepare_database
-from geodata.settings import get_settings
-
 err = Console(stderr=True, soft_wrap=True)
 db_app = typer.Typer(
     help="数据库：内置 PostGIS 集群与迁移 / database: embedded PostGIS cluster and migrations.",
@@ -24,6 +20,10 @@ def _fail(exc: Exception) -> None:
 @db_app.command("up")
 def up() -> None:
     """启动数据库并迁移到最新 / start the embedded cluster (or use the configured URL), migrate."""
+    from geodata.cluster import ClusterError, create_database, embedded_cluster
+    from geodata.db.migrate import prepare_database
+    from geodata.settings import get_settings
+
     settings = get_settings()
     try:
         if settings.database_url is None:
@@ -44,6 +44,10 @@ def up() -> None:
 @db_app.command("migrate")
 def migrate() -> None:
     """把迁移应用到配置的数据库 / apply migrations to the configured database."""
+    from geodata.cluster import ClusterError
+    from geodata.db.migrate import prepare_database
+    from geodata.settings import get_settings
+
     url = get_settings().effective_database_url
     try:
         _, revision = prepare_database(url)
@@ -56,6 +60,9 @@ def migrate() -> None:
 @db_app.command("down")
 def down() -> None:
     """停止内置集群 / stop the embedded cluster."""
+    from geodata.cluster import ClusterError, embedded_cluster
+    from geodata.settings import get_settings
+
     settings = get_settings()
     if settings.database_url is not None:
         err.print("使用外部数据库，无需停止 / using LANDMARKET_DATABASE_URL; nothing to stop")
@@ -71,12 +78,18 @@ def down() -> None:
 @db_app.command("url")
 def url() -> None:
     """输出数据库 URL / print the database URL alone on stdout."""
+    from geodata.settings import get_settings
+
     typer.echo(get_settings().effective_database_url)
 
 
 @db_app.command("status")
 def status() -> None:
     """数据库状态 / where the database is, whether it runs, its schema revision."""
+    from geodata.cluster import embedded_cluster
+    from geodata.db.migrate import current_revision, head_revision
+    from geodata.settings import get_settings
+
     settings = get_settings()
     if settings.database_url is None:
         cluster = embedded_cluster(settings)

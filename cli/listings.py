@@ -6,12 +6,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from geodata.db.engine import session_scope
-from geodata.listings import remove_sample_listings, seed_sample_listings
-from geodata.listings.search import search_listings
-from landmarket.errors import LandmarketError
-from landmarket.listings import ListingQuery, State
-
 err = Console(stderr=True, soft_wrap=True)
 listings_app = typer.Typer(help="土地挂牌 / land listings.", no_args_is_help=True)
 
@@ -25,6 +19,10 @@ def seed(
     ),
 ) -> None:
     """在已载入的示例乡镇上挂牌 / list plots of the loaded sample township (repeat: no-op)."""
+    from geodata.db.engine import session_scope
+    from geodata.listings import remove_sample_listings, seed_sample_listings
+    from landmarket.errors import LandmarketError
+
     try:
         with session_scope() as session:
             if replace:
@@ -45,6 +43,10 @@ def list_(
     limit: int = typer.Option(100, "--limit", min=1),
 ) -> None:
     """列出挂牌 / list listings (public fields only)."""
+    from geodata.db.engine import session_scope
+    from geodata.listings.search import search_listings
+    from landmarket.listings import ListingQuery, State
+
     bad = [s for s in state if s not in State.__members__]
     if bad:
         err.print(

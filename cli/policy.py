@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from cli.common import parse_date
-from geodata.settings import get_settings
-from landmarket.errors import LandmarketError
-from landmarket.policy import Policy, policy_from_settings
+
+if TYPE_CHECKING:
+    from landmarket.policy import Policy
 
 err = Console(stderr=True, soft_wrap=True)
 policy_app = typer.Typer(help="政策参数 / policy parameters in force.", no_args_is_help=True)
@@ -28,6 +29,10 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
     """显示某日生效的政策参数 / print the policy in force on a date."""
+    from geodata.settings import get_settings
+    from landmarket.errors import LandmarketError
+    from landmarket.policy import policy_from_settings
+
     try:
         policy = policy_from_settings(get_settings(), parse_date(on))
     except LandmarketError as exc:

@@ -8,10 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from geodata.sample.spec import DEFAULT_SEED
-from landmarket.errors import LandmarketError
-
 err = Console(stderr=True, soft_wrap=True)
+SEED_HELP = "随机种子（默认为示例种子）/ random seed (default: the sample's seed)."
 sample_app = typer.Typer(
     help="示例乡镇：生成与入库 / the sample township: build it, load it.",
     no_args_is_help=True,
@@ -21,13 +19,13 @@ sample_app = typer.Typer(
 @sample_app.command("build")
 def build(
     out: Path = typer.Option(Path("sample_parcels"), "--out", help="输出目录 / output directory."),
-    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="随机种子 / random seed."),
+    seed: int | None = typer.Option(None, "--seed", help=SEED_HELP),
 ) -> None:
     """生成示例乡镇（确定性）/ generate the sample township deterministically from a seed."""
-    from geodata.sample import build_sample
+    from geodata.sample import DEFAULT_SEED, build_sample
 
     started = time.perf_counter()
-    paths = build_sample(out, seed)
+    paths = build_sample(out, DEFAULT_SEED if seed is None else seed)
     for key, value in paths.items():
         for path in value if isinstance(value, list) else [value]:
             err.print(f"{key}: {path}")
@@ -53,6 +51,7 @@ def load(
     from geodata.listings import seed_sample_listings
     from geodata.sample.load import load_sample
     from geodata.tickets.sample_history import seed_ticket_history
+    from landmarket.errors import LandmarketError
 
     try:
         summary = load_sample(sample_dir=directory, force=force)
@@ -79,13 +78,16 @@ def load(
 def generate(
     parcels: int = typer.Option(..., "--parcels", min=1, help="宗地数 / number of parcels."),
     out: Path = typer.Option(..., "--out", help="输出目录 / output directory."),
-    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="随机种子 / random seed."),
+    seed: int | None = typer.Option(None, "--seed", help=SEED_HELP),
 ) -> None:
     """生成任意规模的合成区县（基准测试用）/ generate a synthetic district of N parcels for benchmarks."""
+    from geodata.sample.spec import DEFAULT_SEED
     from geodata.sample.synthetic import generate_district
 
     started = time.perf_counter()
-    result = generate_district(parcels, out, seed=seed, progress=err)
+    result = generate_district(
+        parcels, out, seed=DEFAULT_SEED if seed is None else seed, progress=err
+    )
     for key, path in result.paths.items():
         err.print(f"{key}: {path}")
     err.print(

@@ -11,22 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.common import err, fail, parse_date
-from geodata.db.engine import SessionLocal, get_engine
-from geodata.rasters import read_dem
-from geodata.screening import (
-    DEFAULT_CHUNK,
-    db_contexts,
-    file_contexts,
-    parse_checks,
-    run_screen,
-    stored_parcels,
-)
-from geodata.screening.inputs import read_parcels
-from geodata.screening.summary import VERDICT_LABELS
-from geodata.services.parcels import parse_bbox
-from geodata.settings import get_settings
-from landmarket.errors import LandmarketError
-from landmarket.policy import policy_from_settings
 
 out = Console(soft_wrap=True)
 
@@ -61,9 +45,27 @@ def screen_command(
     dem: Path | None = typer.Option(
         None, "--dem", exists=True, dir_okay=False, help="DEM GeoTIFF, 代替数据库 / instead of db"
     ),
-    chunk: int = typer.Option(DEFAULT_CHUNK, "--chunk", min=1, help="每块宗地数 / parcels/chunk"),
+    chunk: int | None = typer.Option(
+        None, "--chunk", min=1, help="每块宗地数 / parcels per chunk (default: the runner's)"
+    ),
 ) -> None:
     """批量筛查宗地 / screen many parcels and write GeoPackage, CSV and an HTML summary."""
+    from geodata.db.engine import SessionLocal, get_engine
+    from geodata.rasters import read_dem
+    from geodata.screening import (
+        DEFAULT_CHUNK,
+        db_contexts,
+        file_contexts,
+        parse_checks,
+        run_screen,
+        stored_parcels,
+    )
+    from geodata.screening.inputs import read_parcels
+    from geodata.services.parcels import parse_bbox
+    from geodata.settings import get_settings
+    from landmarket.errors import LandmarketError
+    from landmarket.policy import policy_from_settings
+
     settings = get_settings()
     try:
         policy = policy_from_settings(settings, parse_date(on))
@@ -89,7 +91,7 @@ def screen_command(
                 task = bar.add_task("筛查 / screening", total=None)
                 result = run_screen(
                     frame, contexts, out_dir, policy, checks=names, site_only=site_only,
-                    chunk_size=chunk, source=source,
+                    chunk_size=chunk or DEFAULT_CHUNK, source=source,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )  # fmt: skip
     except LandmarketError as exc:
@@ -123,6 +125,8 @@ def _progress() -> Progress:
 
 
 def _print_summary(summary: dict, paths: dict[str, Path]) -> None:
+    from geodata.screening.summary import VERDICT_LABELS
+
     table = Table(
         title=f"{summary['parcels']} 宗 / parcels, {summary['area_mu']:,.4f} 亩 / mu — "
         f"政策 / policy {summary['policy_version']} ({summary['on']})"

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
-from sqlalchemy import text
 
-from geodata.db.engine import session_scope
-from landmarket.errors import LandmarketError
-from landmarket.tickets import LedgerInvariantError
+if TYPE_CHECKING:
+    from landmarket.errors import LandmarketError
 
 err = Console(stderr=True, soft_wrap=True)
 WIDE = max(Console().width, 160)  # tables and the lineage tree are not cut at 80 columns
@@ -48,7 +46,11 @@ def show(
     ),
 ) -> None:
     """显示地票卡片 / a ticket's card: area, holder, status, origin plots, lineage."""
+    from sqlalchemy import text
+
+    from geodata.db.engine import session_scope
     from geodata.tickets import lineage, ticket_card
+    from landmarket.errors import LandmarketError
 
     try:
         with session_scope() as session:
@@ -130,7 +132,9 @@ def lineage_cmd(
     personal: bool = typer.Option(False, "--personal", help="含农户编号 / with household ids"),
 ) -> None:
     """导出地票谱系 GeoJSON / write a ticket's lineage (origin plots, landings) as GeoJSON."""
+    from geodata.db.engine import session_scope
     from geodata.tickets import lineage
+    from landmarket.errors import LandmarketError
 
     try:
         with session_scope() as session:
@@ -152,6 +156,7 @@ def list_cmd(
     limit: int = typer.Option(200, "--limit", min=1),
 ) -> None:
     """列出地票 / list tickets with area, balance, status and holder."""
+    from geodata.db.engine import session_scope
     from geodata.tickets.queries import tickets
 
     with session_scope() as session:
@@ -170,7 +175,9 @@ def list_cmd(
 @tickets_app.command("check-ledger")
 def check_ledger_cmd() -> None:
     """核对台账不变量 / verify issued = held + landed + retired per lineage (exit 1 if broken)."""
+    from geodata.db.engine import session_scope
     from geodata.tickets import check_ledger
+    from landmarket.tickets import LedgerInvariantError
 
     with session_scope() as session:
         try:
@@ -190,6 +197,7 @@ def check_ledger_cmd() -> None:
 def seed_sample() -> None:
     """为示例乡镇写入地票历史(可重复执行) / seed the sample township's ticket history once."""
     from geodata.tickets.sample_history import seed_ticket_history
+    from landmarket.errors import LandmarketError
 
     try:
         summary = seed_ticket_history()

@@ -6,10 +6,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from geodata.db.engine import session_scope
-from geodata.users import create_user, list_users
-from landmarket.errors import LandmarketError
-
 err = Console(stderr=True, soft_wrap=True)
 users_app = typer.Typer(help="用户与令牌 / users and bearer tokens.", no_args_is_help=True)
 
@@ -23,6 +19,10 @@ def add(
     name: str | None = typer.Option(None, "--name", help="名称 / display name"),
 ) -> None:
     """新建用户并只在标准输出打印令牌 / create a user; prints the new token alone on stdout."""
+    from geodata.db.engine import session_scope
+    from geodata.users import create_user
+    from landmarket.errors import LandmarketError
+
     try:
         with session_scope() as session:
             user, token = create_user(session, role, village, name, actor="cli")
@@ -39,6 +39,9 @@ def add(
 @users_app.command("list")
 def list_() -> None:
     """列出用户 / list users (never their tokens)."""
+    from geodata.db.engine import session_scope
+    from geodata.users import list_users
+
     with session_scope() as session:
         users = list_users(session)
         table = Table("id", "role", "village", "name", "active", "created")

@@ -6,7 +6,10 @@ Alembic's env.py and the schema tests import it; each domain keeps its tables in
 from __future__ import annotations
 
 from geodata.consolidation import tables as consolidation_tables  # 0004
-from geodata.db import tickets_tables  # 0002, 0006
+from geodata.db import (
+    tickets_tables,  # 0002, 0006
+    trading_tables,  # 0012
+)
 from geodata.db.tables import GEOMETRY_INDEXES, Base
 from geodata.listings import tables as listings_tables  # 0003
 from geodata.screening import tables as screening_tables  # 0005
@@ -18,4 +21,5 @@ __all__ = [
     "listings_tables",
     "screening_tables",
     "tickets_tables",
+    "trading_tables",
 ]

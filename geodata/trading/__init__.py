@@ -1,0 +1,1 @@
+"""Trading on PostGIS: rights, announcements, bidder registrations, bids, deals, mortgages."""

@@ -1,0 +1,1 @@
+"""Trading collective operational construction land: announcements, bids, deals, rights, mortgages."""

@@ -1,0 +1,107 @@
+"""The trading tests' world: a village with collective operational plots, users, helpers.
+
+The fixtures that build it live in tests/trading_world.py (a plugin: ``pytest_plugins``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+from shapely.geometry import box
+from sqlalchemy import Engine
+
+from geodata.tickets import Actor
+from landmarket.codes import make_parcel_code
+from landmarket.errors import Conflict
+
+GK35 = 4544
+E0, N0 = 575_000.0, 3_295_000.0
+VILLAGE = "500111980001"
+OTHER_VILLAGE = "500111980002"
+PLOTS = 80  # 100 m × 100 m collective industrial plots (0601): exactly 15 mu each
+
+
+def plot(n: int, village: str = VILLAGE) -> str:
+    """Parcel code of plot n of a village (JB, collective construction land)."""
+    return make_parcel_code("500111", 980, 1 if village == VILLAGE else 2, "JB", 100 + n)
+
+
+def frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The villages and parcels frames (EPSG:4490) of the world."""
+    villages = gpd.GeoDataFrame(
+        [
+            {
+                "code": c,
+                "name": f"交易村{i}",
+                "township": "交易镇",
+                "geometry": _box(i * 3000, 0, 3000, 3000),
+            }
+            for i, c in enumerate((VILLAGE, OTHER_VILLAGE))
+        ],
+        geometry="geometry",
+        crs=GK35,
+    ).to_crs(4490)
+    rows = []
+    for i, village in enumerate((VILLAGE, OTHER_VILLAGE)):
+        for n in range(PLOTS if village == VILLAGE else 4):
+            x, y = i * 3000 + 10 + (n % 20) * 110, 10 + (n // 20) * 110
+            rows.append(
+                {
+                    "parcel_code": plot(n, village),
+                    "land_use_code": "0601",
+                    "village_code": village,
+                    "geometry": _box(x, y, 100, 100),
+                }
+            )
+    parcels = gpd.GeoDataFrame(rows, geometry="geometry", crs=GK35).to_crs(4490)
+    return villages, parcels
+
+
+def _box(x: float, y: float, w: float, h: float):
+    return box(E0 + x, N0 + y, E0 + x + w, N0 + y + h)
+
+
+@dataclass
+class World:
+    """What the trading test database holds."""
+
+    url: str
+    bureau: Actor
+    collective: Actor
+    other_collective: Actor
+    investors: list[Actor]
+    engine: Engine
+    _plots: Iterator[int] = field(default_factory=lambda: itertools.count(0))
+
+    def next_plot(self) -> str:
+        """A plot no earlier test used."""
+        n = next(self._plots)
+        assert n < PLOTS, "the trading world ran out of plots"
+        return plot(n)
+
+
+def race(clients: int, work: Callable[[int], object]) -> list[str]:
+    """Run work(i) in threads released together; 'ok', 'conflict' or the error per client."""
+    barrier = threading.Barrier(clients)
+    results: list[str] = [""] * clients
+
+    def client(i: int) -> None:
+        barrier.wait()
+        try:
+            work(i)
+            results[i] = "ok"
+        except Conflict:
+            results[i] = "conflict"
+        except Exception as exc:  # any other failure is a bug the test must show
+            results[i] = f"{type(exc).__name__}: {exc}"
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    return results

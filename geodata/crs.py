@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from geopandas import GeoSeries
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from geodata.datum_shift import DatumShift, apply_shift
 from landmarket.areas import CGCS2000, gk_epsg, gk_zone_of_epsg
 from landmarket.errors import InvalidInput, RecordProblem
 
@@ -93,17 +96,59 @@ def classify(bounds: np.ndarray) -> np.ndarray:
     return np.select(conditions, kinds, default=UNKNOWN).astype(object)
 
 
-def check_supported(crs: CRS, source: str | None = None) -> None:
-    """Reject CRSs on datums other than CGCS2000/WGS84 (Xi'an 80, Beijing 54 need 7 parameters)."""
+def is_supported(crs: CRS) -> bool:
+    """True for CRSs on the CGCS2000 or WGS84 ellipsoid (a = 6378137 m)."""
     ell = crs.ellipsoid
     ok = ell is not None and abs(ell.semi_major_metre - 6378137.0) < 1e-3
-    ok = ok and any(abs(ell.inverse_flattening - f) < 1e-6 for f in _ACCEPTED_FLATTENING)
-    if not ok:
-        msg = (
-            f"坐标系 {crs.name} 不受支持，请先转换到 2000 国家大地坐标系 / CRS {crs.name} is not "
-            "supported; convert to CGCS2000 (EPSG:4490) first"
-        )
-        _fail([RecordProblem("crs", msg, "crs")], source)
+    return ok and any(abs(ell.inverse_flattening - f) < 1e-6 for f in _ACCEPTED_FLATTENING)
+
+
+def check_supported(crs: CRS, source: str | None = None) -> None:
+    """Reject CRSs on datums other than CGCS2000/WGS84 (Xi'an 80, Beijing 54 need 7 parameters)."""
+    if is_supported(crs):
+        return
+    datum = crs.datum.name if crs.datum is not None else "?"
+    old = any(w in f"{crs.name} {datum}".lower() for w in ("xian", "xi'an", "beijing", "1954"))
+    what = "西安 1980 / 北京 1954 等旧坐标系" if old else "非 CGCS2000/WGS84 椭球的坐标系"
+    msg = (
+        f"坐标系 {crs.name}（{datum}）为{what}，到 2000 国家大地坐标系没有通用的转换参数：请用 "
+        "--towgs84 dx,dy,dz,rx,ry,rz,ds 给出本地七参数（或三参数），或用 --transform 给出 PROJ "
+        "转换管道，或先转换到 CGCS2000 / CRS "
+        f"{crs.name} (datum {datum}) is not on CGCS2000/WGS84 and has no general transformation "
+        "to CGCS2000 (EPSG:4490): give the local parameters with --towgs84 dx,dy,dz,rx,ry,rz,ds "
+        "(or dx,dy,dz), a PROJ pipeline with --transform, or convert the file first"
+    )
+    _fail([RecordProblem("crs", msg, "crs")], source)
+
+
+# ArcGIS names its CGCS2000 Gauss-Krüger systems in .prj files (ESRI WKT) like these.
+_ESRI_GK = re.compile(
+    r"^CGCS_?2000_(?P<three>3_Degree_)?GK_(?:Zone_(?P<zone>\d+)|CM_(?P<cm>\d+)E)$", re.I
+)
+
+
+def esri_gk_epsg(name: str) -> int | None:
+    """EPSG code of an ArcGIS CGCS2000 GK name ('CGCS2000_GK_Zone_18', '..._3_Degree_GK_CM_108E')."""
+    m = _ESRI_GK.match(name.strip())
+    if m is None:
+        return None
+    three = m["three"] is not None
+    if m["zone"] is not None:
+        zone, prefixed = int(m["zone"]), True
+    else:
+        cm = int(m["cm"])
+        zone, prefixed = (cm // 3 if three else (cm + 3) // 6), False
+    if (three and not 25 <= zone <= 45) or (not three and not 13 <= zone <= 23):
+        return None
+    return zone_epsg(zone, prefixed)
+
+
+def gk_of(crs: CRS) -> tuple[int, bool] | None:
+    """(zone, prefixed) of a declared CGCS2000 GK CRS, by EPSG code or by its ArcGIS name."""
+    gk = zone_of_epsg(crs.to_epsg(min_confidence=70))
+    if gk is None and is_supported(crs):
+        gk = zone_of_epsg(esri_gk_epsg(crs.name))
+    return gk
 
 
 def parse_crs(value: object, source: str | None = None) -> CRS:
@@ -205,8 +250,13 @@ def to_cgcs2000(
     zone: int | None = None,
     source: str | None = None,
     labels: list[str] | None = None,
+    shift: DatumShift | None = None,
 ) -> tuple[GeoSeries, list[str]]:
     """Geometries in EPSG:4490 (x = lon) from a declared or detected CRS; swapped axes rejected."""
+    if shift is not None and (shift.pipeline or not is_supported(CRS(geoms.crs or CGCS2000))):
+        geoms, shifted = apply_shift(geoms, shift, source)
+        out, notes = to_cgcs2000(geoms, zone, source, labels)
+        return out, shifted + notes
     if geoms.crs is None:
         zones, prefixed, notes = detect_zones(geoms, zone, source, labels)
         return gk_to_cgcs2000(geoms, zones, prefixed), notes
@@ -230,7 +280,7 @@ def to_cgcs2000(
             return geoms, []
         note = f"由 {crs.name} 视同 CGCS2000 转换 / {crs.name} taken as CGCS2000 (sub-metre)"
         return geoms.to_crs(CGCS2000), [note]
-    gk = zone_of_epsg(crs.to_epsg(min_confidence=70))
+    gk = gk_of(crs)
     if gk is None:  # another projected CRS on an accepted datum (e.g. UTM): trust it
         return geoms.to_crs(CGCS2000), [f"由 {crs.name} 转换 / transformed from {crs.name}"]
     problems = _swap_problems(kinds, labels)

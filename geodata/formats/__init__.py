@@ -1,16 +1,19 @@
-"""Parcel files in and out: GeoPackage, GeoJSON, Shapefile and the 电子报盘 coordinate txt."""
+"""Parcel files in and out: GeoPackage, GeoJSON, Shapefile, File Geodatabase, zips of them, 电子报盘 txt."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geopandas import GeoDataFrame
 
 from geodata.crs import to_cgcs2000
+from geodata.datum_shift import DatumShift
+from geodata.formats.sources import Source, open_source
 from geodata.formats.txt import read_txt
 from geodata.formats.txt_write import write_txt
-from geodata.formats.vector import read_vector, write_vector
+from geodata.formats.vector import iter_source, read_source, write_vector
 from landmarket.errors import InvalidInput, RecordProblem
 
 # Extension -> format name; --to accepts the names and their aliases.
@@ -20,15 +23,22 @@ EXTENSIONS = {
     ".json": "geojson",
     ".shp": "shp",
     ".txt": "txt",
+    ".gdb": "gdb",
+    ".zip": "zip",
 }
 ALIASES = {"gpkg": "gpkg", "geopackage": "gpkg", "geojson": "geojson", "json": "geojson",
-           "shp": "shp", "shapefile": "shp", "txt": "txt", "baopan": "txt"}  # fmt: skip
+           "shp": "shp", "shapefile": "shp", "txt": "txt", "baopan": "txt",
+           "gdb": "gdb", "filegdb": "gdb", "openfilegdb": "gdb"}  # fmt: skip
 FORMAT_NAMES = {
     "gpkg": "GeoPackage",
     "geojson": "GeoJSON",
     "shp": "Shapefile",
     "txt": "电子报盘 txt",
+    "gdb": "File Geodatabase",
+    "zip": "zip",
 }
+READ_ONLY = ("zip",)
+BATCH_SIZE = 50_000  # features per streamed batch of a bulk import
 
 
 @dataclass
@@ -44,35 +54,77 @@ def format_of(path: str | Path, to: str | None = None) -> str:
     key = (to or "").strip().lower()
     if key:
         if key not in ALIASES:
-            msg = f"不支持的格式 {to!r}（可用 gpkg、geojson、shp、txt）/ unsupported format {to!r}"
+            msg = f"不支持的格式 {to!r}（可用 gpkg、geojson、shp、gdb、txt）/ unsupported format {to!r}"
             raise InvalidInput([RecordProblem("--to", msg, "format")])
         return ALIASES[key]
+    if str(path).lower().endswith(".gdb.zip"):
+        return "zip"
     ext = Path(path).suffix.lower()
     if ext not in EXTENSIONS:
         msg = (
             f"无法从扩展名“{ext}”判断格式，请用 --to 指定 / cannot tell the format from the "
-            f"extension {ext!r}; use .gpkg, .geojson, .json, .shp or .txt, or --to"
+            f"extension {ext!r}; use .gpkg, .geojson, .json, .shp, .gdb, .zip or .txt, or --to"
         )
         raise InvalidInput([RecordProblem(str(path), msg, "format")])
     return EXTENSIONS[ext]
 
 
 def read_layer(
-    path: str | Path, zone: int | None = None, encoding: str | None = None
+    path: str | Path,
+    zone: int | None = None,
+    encoding: str | None = None,
+    source_layer: str | None = None,
+    shift: DatumShift | None = None,
 ) -> ReadResult:
     """Read a parcel file into EPSG:4490 (x = longitude), keeping its attributes as columns."""
-    path = Path(path)
-    if not path.exists():
-        msg = "文件不存在 / file not found"
-        raise InvalidInput([RecordProblem(str(path), msg, "path")], source=str(path))
+    path = _existing(path)
     fmt = format_of(path)
     if fmt == "txt":
         frame, warnings = read_txt(path, zone=zone, encoding=encoding)
         return ReadResult(frame, warnings)
-    raw, warnings = read_vector(path, fmt, encoding=encoding)
-    geoms, notes = to_cgcs2000(raw.geometry, zone=zone, source=str(path))
+    src = open_source(path, fmt, source_layer, encoding)
+    raw = read_source(src)
+    geoms, notes = to_cgcs2000(raw.geometry, zone=zone, source=src.name, shift=shift)
     frame = raw.set_geometry(geoms.values, crs=geoms.crs)
-    return ReadResult(frame, warnings + notes)
+    return ReadResult(frame, list(src.warnings) + notes)
+
+
+def iter_layer(
+    path: str | Path,
+    zone: int | None = None,
+    encoding: str | None = None,
+    source_layer: str | None = None,
+    shift: DatumShift | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> tuple[Source | None, Iterator[ReadResult]]:
+    """A file in batches of EPSG:4490 features (txt files come whole, as one batch)."""
+    path = _existing(path)
+    fmt = format_of(path)
+    if fmt == "txt":
+        return None, iter([read_layer(path, zone, encoding)])
+    src = open_source(path, fmt, source_layer, encoding)
+
+    def batches() -> Iterator[ReadResult]:
+        offset = 0
+        for raw in iter_source(src, batch_size):
+            labels = [f"feature {offset + i + 1}" for i in range(len(raw))]
+            geoms, notes = to_cgcs2000(
+                raw.geometry, zone=zone, source=src.name, labels=labels, shift=shift
+            )
+            frame = raw.set_geometry(geoms.values, crs=geoms.crs)
+            frame.index = range(offset, offset + len(frame))
+            offset += len(frame)
+            yield ReadResult(frame, notes)
+
+    return src, batches()
+
+
+def _existing(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        msg = "文件不存在 / file not found"
+        raise InvalidInput([RecordProblem(str(path), msg, "path")], source=str(path))
+    return path
 
 
 def write_layer(
@@ -80,10 +132,13 @@ def write_layer(
 ) -> None:
     """Write a layer as the format --to names or the extension says; zone applies to txt only."""
     fmt = format_of(path, to)
+    if fmt in READ_ONLY:
+        msg = f"不能写出 {fmt} / cannot write {fmt}: choose gpkg, geojson, shp, gdb or txt"
+        raise InvalidInput([RecordProblem("--to", msg, "format")])
     if fmt == "txt":
         write_txt(frame, path, zone=zone)
     else:
         write_vector(frame, path, fmt)
 
 
-__all__ = ["FORMAT_NAMES", "ReadResult", "format_of", "read_layer", "write_layer"]
+__all__ = ["FORMAT_NAMES", "ReadResult", "format_of", "iter_layer", "read_layer", "write_layer"]

@@ -1,18 +1,22 @@
-"""GeoPackage, GeoJSON and Shapefile through pyogrio (GDAL), whole frames at a time."""
+"""GeoPackage, GeoJSON, Shapefile and File Geodatabase through pyogrio (GDAL), whole or in batches."""
 
 from __future__ import annotations
 
-import struct
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pyogrio
+import shapely
 from geopandas import GeoDataFrame
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from geodata.formats.sources import Source, open_source
 from landmarket.areas import CGCS2000
 from landmarket.errors import InvalidInput, RecordProblem
 
-DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "shp": "ESRI Shapefile"}
+DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "shp": "ESRI Shapefile", "gdb": "OpenFileGDB"}
 GEOJSON_PRECISION = 12  # decimals; GDAL trims "0000000x" digit runs as noise at 10
 # DBF field names hold 10 bytes: our long column names travel under these short ones.
 SHP_ALIASES = {
@@ -26,55 +30,57 @@ DROPPED_ON_WRITE = ("source_line",)  # line numbers of a source txt mean nothing
 
 
 def read_vector(
-    path: str | Path, fmt: str, encoding: str | None = None
+    path: str | Path, fmt: str, encoding: str | None = None, layer: str | None = None
 ) -> tuple[GeoDataFrame, list[str]]:
-    """Features of the first layer with the CRS the file declares (None if it declares none)."""
-    path = Path(path)
-    warnings: list[str] = []
-    if fmt == "shp" and encoding is None:
-        encoding, note = _shapefile_encoding(path)
-        if note:
-            warnings.append(note)
+    """Features of one layer (--source-layer, else the first) with the CRS the file declares."""
+    src = open_source(path, fmt, layer, encoding)
+    return read_source(src), list(src.warnings)
+
+
+def read_source(src: Source, skip: int = 0, max_features: int | None = None) -> GeoDataFrame:
+    """Features [skip, skip + max_features) of an opened source, short DBF names made long."""
     try:
-        layers = pyogrio.list_layers(path)
-        frame = pyogrio.read_dataframe(path, layer=layers[0][0], encoding=encoding)
-    except (DataSourceError, DataLayerError, IndexError) as exc:
+        frame = pyogrio.read_dataframe(
+            src.gdal_path,
+            layer=src.layer,
+            encoding=src.encoding,
+            skip_features=skip,
+            max_features=max_features,
+            use_arrow=True,
+        )
+    except (DataSourceError, DataLayerError) as exc:
         msg = f"无法读取文件 / cannot read the file: {exc}"
-        raise InvalidInput([RecordProblem("file", msg)], source=str(path)) from exc
-    if len(layers) > 1:
-        warnings.append(
-            f"文件含 {len(layers)} 个图层，只读取第一个“{layers[0][0]}” / the file has "
-            f"{len(layers)} layers; only the first, {layers[0][0]!r}, is read"
-        )
-    if fmt == "shp":
-        back = {short: long for long, short in SHP_ALIASES.items()}
-        frame = frame.rename(
-            columns={c: back[c] for c in frame.columns if c in back and back[c] not in frame}
-        )
-    return frame, warnings
+        raise InvalidInput([RecordProblem("file", msg)], source=src.name) from exc
+    return _long_names(frame, src.fmt)
 
 
-def _shapefile_encoding(path: Path) -> tuple[str | None, str | None]:
-    """Encoding of a shapefile's DBF: None lets GDAL honour .cpg/LDID, else UTF-8 or GB18030."""
-    if path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists():
-        return None, None
-    dbf = path.with_suffix(".dbf")
-    if not dbf.exists():
-        return None, None
-    data = dbf.read_bytes()
-    if len(data) < 32 or data[29] != 0:  # the language driver id names a code page
-        return None, None
-    header_len = struct.unpack("<H", data[8:10])[0]
-    records = data[header_len:].rstrip(b"\x1a")
+def iter_source(src: Source, batch_size: int) -> Iterator[GeoDataFrame]:
+    """The layer in batches of batch_size features, streamed (never the whole layer at once)."""
     try:
-        records.decode("utf-8")
-        return "UTF-8", None
-    except UnicodeDecodeError:
-        note = (
-            "Shapefile 无 .cpg，属性按 GB18030 解码 / the shapefile has no .cpg; attributes "
-            "are not UTF-8 and were decoded as GB18030"
-        )
-        return "GB18030", note
+        with pyogrio.open_arrow(
+            src.gdal_path, layer=src.layer, encoding=src.encoding, batch_size=batch_size,
+            use_pyarrow=True,
+        ) as (meta, reader):  # fmt: skip
+            geometry = meta["geometry_name"] or "wkb_geometry"
+            crs = meta["crs"]
+            for batch in reader:
+                table = pa.Table.from_batches([batch])
+                wkb = table.column(geometry).to_numpy(zero_copy_only=False)
+                attrs = table.drop_columns([geometry]).to_pandas()
+                frame = GeoDataFrame(attrs, geometry=shapely.from_wkb(wkb), crs=crs)
+                yield _long_names(frame, src.fmt)
+    except (DataSourceError, DataLayerError) as exc:
+        msg = f"无法读取文件 / cannot read the file: {exc}"
+        raise InvalidInput([RecordProblem("file", msg)], source=src.name) from exc
+
+
+def _long_names(frame: GeoDataFrame, fmt: str) -> GeoDataFrame:
+    if fmt != "shp":
+        return frame
+    back = {short: long for long, short in SHP_ALIASES.items()}
+    return frame.rename(
+        columns={c: back[c] for c in frame.columns if c in back and back[c] not in frame}
+    )
 
 
 def write_vector(frame: GeoDataFrame, path: str | Path, fmt: str) -> None:
@@ -106,6 +112,9 @@ def write_vector(frame: GeoDataFrame, path: str | Path, fmt: str) -> None:
 
 def _remove_existing(path: Path, fmt: str) -> None:
     """Replace, never append to, an existing output file."""
+    if fmt == "gdb":
+        shutil.rmtree(path, ignore_errors=True)
+        return
     targets = [path.with_suffix(s) for s in _SHP_SIDECARS] if fmt == "shp" else [path]
     for target in targets:
         target.unlink(missing_ok=True)

@@ -5,12 +5,15 @@ either share only an edge (area 0) or hold the parcel wholly inside one feature 
 area). Those are classified cheaply first — exact prepared predicates for large features, a
 vectorised separating-edge test for small simple polygons — and only the pairs whose interiors
 really cross are intersected. Areas agree with intersecting every pair to far below 0.01 m².
+
+Thread safety: GEOS prepared geometries are not thread-safe (preparing, and the indexes a
+prepared geometry builds lazily on first query, mutate it). This module starts no threads and
+never prepares a geometry it was given: it prepares private copies owned by the call, so callers
+may share their geometries between threads. Parallelism belongs to the caller, in processes.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +23,6 @@ import shapely
 # Simple polygons with at most this many coordinates go through the vectorised test.
 SMALL_COORDS = 16
 LARGE_COORDS = 5_000  # larger features: GEOS's indexed prepared predicates do better
-THREADS = os.cpu_count() or 1  # for large batches of GEOS predicates (1 inside pool workers)
-_THREAD_MIN = 20_000
 _REL = 1e-9  # a vertex must lie this far (relative) off an edge line to count as "outside"
 
 WHOLE, PART = 1, 2  # kinds of a pair: the geometry lies wholly in the feature; a real overlay
@@ -112,19 +113,12 @@ def _small(geoms: np.ndarray) -> np.ndarray:
 def _classify_prepared(geoms, features, i, j) -> np.ndarray:
     """Kinds by exact predicates with the feature prepared: 0 no area, WHOLE, or PART.
 
-    Large batches run in THREADS threads (GEOS releases the GIL).
+    The features are prepared as private copies (one per distinct feature), never in place:
+    the caller's geometries may be in use by other threads.
     """
-    if THREADS > 1 and len(i) >= _THREAD_MIN:
-        cut = np.array_split(np.arange(len(i)), THREADS)
-        with ThreadPoolExecutor(THREADS) as pool:
-            done = pool.map(lambda s: _prepared_kinds(geoms, features, i[s], j[s]), cut)
-        return np.concatenate(list(done))
-    return _prepared_kinds(geoms, features, i, j)
-
-
-def _prepared_kinds(geoms, features, i, j) -> np.ndarray:
-    feats = features[j]
-    shapely.prepare(feats)
+    if len(i) == 0:
+        return np.zeros(0, dtype=np.int8)
+    feats = _private_prepared(features, j)
     kind = np.zeros(len(i), dtype=np.int8)
     hit = np.flatnonzero(shapely.intersects(feats, geoms[i]))
     if len(hit) == 0:
@@ -136,6 +130,14 @@ def _prepared_kinds(geoms, features, i, j) -> np.ndarray:
         touch = shapely.touches(feats[rest], geoms[i[rest]])
         kind[rest[~touch]] = PART
     return kind
+
+
+def _private_prepared(features: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """features[j] as prepared copies owned by this call (each distinct feature copied once)."""
+    distinct, back = np.unique(j, return_inverse=True)
+    own = shapely.from_wkb(shapely.to_wkb(features[distinct], include_srid=True))
+    shapely.prepare(own)
+    return own[back]
 
 
 def _classify_large(geoms, features, i, j, small_g) -> np.ndarray:

@@ -18,7 +18,7 @@ import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landmarket import overlay
 from landmarket.areas import CGCS2000
 from landmarket.eligibility import ConstraintContext
 from landmarket.eligibility.check import resolve_policy
@@ -153,16 +152,8 @@ def screen_partitioned(
 
 
 def _taken(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
-    """frame.iloc[order], column by column in threads (the takes release the GIL)."""
-    index = frame.index.take(order)
-
-    def take(col: int) -> pd.Series:
-        column = frame.iloc[:, col]
-        return pd.Series(column.array.take(order), index=index, dtype=column.dtype)
-
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        columns = list(pool.map(take, range(frame.shape[1])))
-    return pd.concat(columns, axis=1, keys=frame.columns)
+    """frame.iloc[order] (no threads: this core starts none)."""
+    return frame.iloc[order]
 
 
 def _concat(results: list[pd.DataFrame]) -> pd.DataFrame:
@@ -241,9 +232,8 @@ def _in_pool(job: tuple[Any, ...], workers: int, progress: Progress | None) -> l
 
 
 def _worker_init() -> None:
-    """Inherited objects never need collecting (gc.freeze); the pool already fills the cores."""
+    """Inherited objects never need collecting (gc.freeze)."""
     gc.freeze()
-    overlay.THREADS = 1
 
 
 def _send(pool: ProcessPoolExecutor, job: tuple[Any, ...], k: int) -> Future:

@@ -186,7 +186,8 @@ def _frame(out: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
 
 def _outside_share(arr: np.ndarray, present: np.ndarray, footprint: shapely.Polygon) -> np.ndarray:
     share = np.where(present, 1.0, 0.0)
-    shapely.prepare(footprint)
+    footprint = shapely.from_wkb(shapely.to_wkb(footprint))  # prepared privately: the DEM's
+    shapely.prepare(footprint)  # footprint is shared (subsets, threads); GEOS prepared isn't safe
     covered = np.zeros(len(arr), dtype=bool)
     covered[present] = shapely.covers(footprint, arr[present])
     share[covered] = 0.0

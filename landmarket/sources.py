@@ -9,7 +9,6 @@ envelope, which the cut takes in.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
@@ -74,14 +73,12 @@ class LayerSource:
     ) -> None:
         given = {"pbf": pbf, "redline": redline, "udb": udb, "village_plan": village_plan}
         self.parcels = _in_4490(parcels) if parcels is not None else None
-        with ThreadPoolExecutor(1) as pool:  # GEOS and numpy release the GIL
-            side = pool.submit(_prepare, self.parcels, dem)  # trees and slope before any fork
-            self.context = ConstraintContext.build(
-                **{name: pair for name, pair in given.items() if pair is not None},
-                parcels=_head(parcels),  # refuses a land-use frame without CRS or land_use now
-                dem=dem,
-            )
-            side.result()
+        _prepare(self.parcels, dem)  # trees and slope before any fork (no threads: GEOS)
+        self.context = ConstraintContext.build(
+            **{name: pair for name, pair in given.items() if pair is not None},
+            parcels=_head(parcels),  # refuses a land-use frame without CRS or land_use now
+            dem=dem,
+        )
         self._built = BuiltSource(self.context)
 
     def for_bounds(self, bounds: Bounds) -> ConstraintContext:

@@ -5,27 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyogrio
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from cli.common import fail, parse_date
-from geodata.context import context_for
-from geodata.db.engine import SessionLocal, get_engine
-from geodata.rasters import read_dem
-from geodata.screening import file_context, needs_of
-from geodata.screening.inputs import read_parcels
-from geodata.screening.summary import VERDICT_LABELS
-from geodata.services.checks import stored_frame
-from geodata.settings import get_settings
-from landmarket.access import Principal, Role
-from landmarket.eligibility import Verdict, approval_route, check_parcel
-from landmarket.eligibility.measure import LANDUSE, SLOPE
-from landmarket.errors import InvalidInput, LandmarketError, RecordProblem
-from landmarket.policy import policy_from_settings
+
+if TYPE_CHECKING:
+    from landmarket.eligibility import Verdict
 
 out = Console(soft_wrap=True, highlight=False)
 check_app = typer.Typer(
@@ -52,6 +41,8 @@ MARKS = {"pass": "[green]✓[/green]", "fail": "[red]✗[/red]", "needs_review":
 
 
 def _print(verdict: Verdict, label: str) -> None:
+    from geodata.screening.summary import VERDICT_LABELS
+
     verdict_text = VERDICT_LABELS.get(verdict.verdict, verdict.verdict)
     out.print(
         f"[bold]{escape(label)}[/bold]: {escape(verdict.title)} → [bold]{verdict_text}[/bold]  "
@@ -93,6 +84,19 @@ def _run_parcel_check(
         raise typer.BadParameter(
             "须给出 --parcel-code 或 --file 之一 / give --parcel-code or --file"
         )
+    from geodata.context import context_for
+    from geodata.db.engine import SessionLocal, get_engine
+    from geodata.rasters import read_dem
+    from geodata.screening import file_context, needs_of
+    from geodata.screening.inputs import read_parcels
+    from geodata.services.checks import stored_frame
+    from geodata.settings import get_settings
+    from landmarket.access import Principal, Role
+    from landmarket.eligibility import check_parcel
+    from landmarket.eligibility.measure import LANDUSE, SLOPE
+    from landmarket.errors import LandmarketError
+    from landmarket.policy import policy_from_settings
+
     try:
         policy = policy_from_settings(get_settings(), parse_date(on))
         facts = _props(props)
@@ -174,6 +178,16 @@ def approval_route_command(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
     """农用地转用审批层级 / which government approves the project's farmland conversion."""
+    from geodata.context import context_for
+    from geodata.db.engine import SessionLocal, get_engine
+    from geodata.screening import file_context
+    from geodata.screening.inputs import read_parcels
+    from geodata.settings import get_settings
+    from landmarket.eligibility import approval_route
+    from landmarket.eligibility.measure import LANDUSE
+    from landmarket.errors import InvalidInput, LandmarketError, RecordProblem
+    from landmarket.policy import policy_from_settings
+
     project = {"level": project_level, "category": project_category}
     try:
         policy = policy_from_settings(get_settings(), parse_date(on))
@@ -204,6 +218,8 @@ def approval_route_command(
 
 
 def _has_parcels(gpkg: Path) -> bool:
+    import pyogrio
+
     return "parcels" in {str(name) for name, _ in pyogrio.list_layers(gpkg)}
 
 

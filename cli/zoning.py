@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from cli.common import err, fail, parse_date
-from geodata.services import zoning as svc
-from geodata.settings import get_settings
 from landmarket.errors import LandmarketError
-from landmarket.policy import Policy, policy_from_settings
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from landmarket.policy import Policy
 
 out = Console(soft_wrap=True, highlight=False)
 zoning_app = typer.Typer(
@@ -37,6 +38,11 @@ JsonOpt = typer.Option(False, "--json", help="输出 JSON / print JSON")
 
 def load(path: Path, model: type[BaseModel], on: str | None) -> tuple[Any, Policy]:
     """The file's body as the API's request model, and the policy in force."""
+    from pydantic import ValidationError
+
+    from geodata.settings import get_settings
+    from landmarket.policy import policy_from_settings
+
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
         return model.model_validate(data), policy_from_settings(get_settings(), parse_date(on))
@@ -56,6 +62,8 @@ def _factor_line(f: dict[str, Any]) -> str:
 @zoning_app.command("check")
 def check(proposal: Path = FileArg, on: str | None = OnOpt, as_json: bool = JsonOpt) -> None:
     """用地方案合规审查 / check a mixed industrial or M0 proposal against the policy."""
+    from geodata.services import zoning as svc
+
     body, policy = load(proposal, svc.ProposalBody, on)
     try:
         verdict = svc.check(body, policy)
@@ -87,6 +95,8 @@ def price(
     as_json: bool = JsonOpt,
 ) -> None:
     """出让底价(按建筑面积加权) / reserve price of a mixed or M0 parcel, every factor shown."""
+    from geodata.services import zoning as svc
+
     body, policy = load(proposal, svc.ProposalBody, on)
     try:
         d = svc.price(body, policy, grade)
@@ -123,6 +133,8 @@ def price(
 @standard_app.command("evaluate")
 def evaluate(file: Path = FileArg, on: str | None = OnOpt, as_json: bool = JsonOpt) -> None:
     """标准地评价: 实际值对照出让指标 / evaluate a parcel's actual results against its indicators."""
+    from geodata.services import zoning as svc
+
     body, policy = load(file, svc.StandardLandBody, on)
     try:
         d = svc.evaluate(body, policy)

@@ -25,10 +25,12 @@ def principal_for_token(session: Session, token: str | None) -> Principal:
         return PUBLIC
     user = authenticate(session, token)
     if user is None:
-        raise Unauthorized("令牌无效或已停用 / invalid or revoked token")
-    return Principal(
+        raise Unauthorized("令牌无效、已过期或已撤销 / invalid, expired or revoked token")
+    principal = Principal(
         role=Role(user.role),
         village_code=user.village_code,
         user_id=user.id,
         name=getattr(user, "name", None),
     )
+    session.commit()  # the token's last_used_at (refreshed at most once a minute)
+    return principal

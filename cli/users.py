@@ -1,13 +1,32 @@
-"""`landmarket users ...`: create users and list them."""
+"""`landmarket users ...`: create users, list them, issue and revoke API tokens."""
 
 from __future__ import annotations
+
+import sys
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 err = Console(stderr=True, soft_wrap=True)
-users_app = typer.Typer(help="用户与令牌 / users and bearer tokens.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="用户、密码与令牌 / users, passwords and bearer tokens.", no_args_is_help=True
+)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[red]{exc}[/red]")
+    return typer.Exit(1)
+
+
+def _read_password() -> str:
+    """The first line of standard input, without its line ending."""
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        err.print("[red]标准输入中没有密码 / no password on standard input[/red]")
+        raise typer.Exit(1)
+    return password
 
 
 @users_app.command("add")
@@ -17,38 +36,130 @@ def add(
         None, "--village", help="村代码（集体用户必填）/ village code"
     ),
     name: str | None = typer.Option(None, "--name", help="名称 / display name"),
+    username: str | None = typer.Option(
+        None, "--username", help="登录名（浏览器登录）/ sign-in name for the browser"
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="从标准输入第一行读取密码 / read the password from stdin"
+    ),
+    token: bool = typer.Option(
+        False, "--token", help="同时打印 API 令牌 / also print an API bearer token"
+    ),
 ) -> None:
-    """新建用户并只在标准输出打印令牌 / create a user; prints the new token alone on stdout."""
+    """新建用户 / create a user; with no --username (or with --token) prints its API token."""
     from geodata.db.engine import session_scope
     from geodata.users import create_user
     from landmarket.errors import LandmarketError
 
+    if password_stdin and not username:
+        err.print("[red]--password-stdin 需要 --username / needs --username[/red]")
+        raise typer.Exit(1)
+    password = _read_password() if password_stdin else None
+    want_token = token or username is None
     try:
         with session_scope() as session:
-            user, token = create_user(session, role, village, name, actor="cli")
+            user, secret = create_user(
+                session, role, village, name, actor="cli",
+                username=username, password=password, token=want_token,
+            )  # fmt: skip
             user_id = user.id
     except LandmarketError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
-    err.print(
-        f"已创建用户 / created user {user_id} ({role}); 令牌只显示一次 / the token is shown once"
-    )
-    typer.echo(token)
+        raise _fail(exc) from exc
+    err.print(f"已创建用户 / created user {user_id} ({role})")
+    if secret is not None:
+        err.print("令牌只显示一次 / the token is shown once")
+        typer.echo(secret)
+
+
+@users_app.command("token")
+def token_(
+    user_id: int = typer.Argument(..., help="用户编号 / user id"),
+    days: int | None = typer.Option(
+        None, "--days", min=1, help="有效天数（默认设置 token_ttl_days）/ days valid"
+    ),
+) -> None:
+    """为用户签发新令牌 / issue a new API token for a user; prints it alone on stdout."""
+    from geodata.accounts.tokens import issue_token
+    from geodata.db.engine import session_scope
+    from geodata.settings import get_settings
+    from geodata.users import get_user
+    from landmarket.errors import LandmarketError
+
+    try:
+        with session_scope() as session:
+            user = get_user(session, user_id)
+            row, secret = issue_token(
+                session, user, days or get_settings().token_ttl_days, actor="cli"
+            )
+            expires = row.expires_at.isoformat(timespec="seconds")
+            token_id = row.id
+    except LandmarketError as exc:
+        raise _fail(exc) from exc
+    err.print(f"令牌 / token {token_id} 有效至 / valid until {expires}")
+    typer.echo(secret)
+
+
+@users_app.command("revoke")
+def revoke(
+    token_id: int | None = typer.Option(None, "--token-id", help="撤销一个令牌 / one token"),
+    user_id: int | None = typer.Option(
+        None, "--user", help="撤销该用户全部令牌 / every token of a user"
+    ),
+) -> None:
+    """撤销 API 令牌 / revoke an API token (--token-id) or all of a user's (--user)."""
+    from geodata.accounts.tokens import revoke_token, revoke_user_tokens
+    from geodata.db.engine import session_scope
+    from landmarket.errors import LandmarketError
+
+    if (token_id is None) == (user_id is None):
+        err.print("[red]请指定 --token-id 或 --user 之一 / give --token-id or --user[/red]")
+        raise typer.Exit(2)
+    try:
+        with session_scope() as session:
+            if token_id is not None:
+                ids = [revoke_token(session, token_id, actor="cli").id]
+            else:
+                assert user_id is not None
+                ids = revoke_user_tokens(session, user_id, actor="cli")
+    except LandmarketError as exc:
+        raise _fail(exc) from exc
+    err.print(f"已撤销 / revoked: {', '.join(map(str, ids)) or '-'}")
 
 
 @users_app.command("list")
 def list_() -> None:
-    """列出用户 / list users (never their tokens)."""
+    """列出用户 / list users (never their passwords or tokens)."""
     from geodata.db.engine import session_scope
     from geodata.users import list_users
 
     with session_scope() as session:
         users = list_users(session)
-        table = Table("id", "role", "village", "name", "active", "created")
+        table = Table("id", "role", "village", "name", "username", "active", "created")
         for u in users:
             table.add_row(
-                str(u.id), u.role, u.village_code or "", u.name or "", "yes" if u.active else "no",
-                u.created_at.isoformat(timespec="seconds"),
+                str(u.id), u.role, u.village_code or "", u.name or "", u.username or "",
+                "yes" if u.active else "no", u.created_at.isoformat(timespec="seconds"),
+            )  # fmt: skip
+    Console().print(table)
+
+
+@users_app.command("tokens")
+def tokens(
+    user_id: int | None = typer.Option(None, "--user", help="只列该用户 / one user only"),
+) -> None:
+    """列出令牌 / list API tokens: expiry, revocation, last use (never the tokens)."""
+    from geodata.accounts.tokens import tokens_of
+    from geodata.db.engine import session_scope
+
+    def when(value) -> str:
+        return value.isoformat(timespec="seconds") if value else ""
+
+    with session_scope() as session:
+        table = Table("id", "user", "created", "expires", "revoked", "last used")
+        for t in tokens_of(session, user_id):
+            table.add_row(
+                str(t.id), str(t.user_id), when(t.created_at), when(t.expires_at),
+                when(t.revoked_at), when(t.last_used_at),
             )  # fmt: skip
     Console().print(table)
 

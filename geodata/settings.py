@@ -52,6 +52,23 @@ class Settings(BaseSettings):
         default=None, description="Overrides the policy's sliver overlap tolerance when set."
     )
     attachment_max_bytes: int = Field(default=10_000_000, description="Largest listing attachment.")
+    token_ttl_days: int = Field(
+        default=90, ge=1, description="Days a new API bearer token stays valid (`users token`)."
+    )
+    session_idle_minutes: int = Field(
+        default=120, ge=1, description="A browser session ends after this long without a request."
+    )
+    session_max_hours: int = Field(
+        default=12,
+        ge=1,
+        description="A browser session ends this long after sign-in, however busy.",
+    )
+    sign_in_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins per username and address before a pause."
+    )
+    sign_in_window_minutes: int = Field(
+        default=15, ge=1, description="Window over which failed sign-ins count, and the pause."
+    )
     tile_max_features: int = Field(
         default=4000, description="Most features a vector tile draws before it aggregates honestly."
     )

@@ -1,25 +1,49 @@
-"""Platform users and their bearer tokens (only the token's SHA-256 is stored)."""
+"""Platform users: create, list, deactivate, reset passwords; tokens live in geodata.accounts."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geodata.accounts.passwords import check_password_rules, hash_password, verify_password
+from geodata.accounts.sessions import end_user_sessions
+from geodata.accounts.signin import normalise_username
+from geodata.accounts.tokens import authenticate_token, hash_token, issue_token, now_utc
 from geodata.db.tables import ROLES, User, Village
+from geodata.settings import get_settings
 from geodata.store.audit import write_audit
-from landmarket.errors import InvalidInput, NotFound, RecordProblem
+from landmarket.errors import Conflict, InvalidInput, NotFound, RecordProblem
 
-
-def hash_token(token: str) -> str:
-    """SHA-256 hex digest of a token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+__all__ = [
+    "authenticate",
+    "change_password",
+    "create_user",
+    "deactivate_user",
+    "hash_token",
+    "list_users",
+    "reactivate_user",
+    "reset_password",
+]
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 
 def _invalid(problem: str, field: str) -> InvalidInput:
     return InvalidInput(problems=[RecordProblem("user", problem, field)])
+
+
+def _check_username(session: Session, username: str) -> str:
+    name = normalise_username(username)
+    if not USERNAME.match(name):
+        raise _invalid(
+            "用户名须为 3–64 位小写字母、数字、点、横线或下划线 / a username is 3–64 of a-z, 0-9, "
+            "'.', '-', '_'",
+            "username",
+        )
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Conflict(f"用户名 {name} 已被使用 / username {name} is taken")
+    return name
 
 
 def create_user(
@@ -28,8 +52,16 @@ def create_user(
     village_code: str | None = None,
     name: str | None = None,
     actor: str = "system",
-) -> tuple[User, str]:
-    """Create a user and return it with its new token (shown once, never stored)."""
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    token: bool = True,
+    ttl_days: int | None = None,
+) -> tuple[User, str | None]:
+    """Create a user (with a username and password if given); returns it and its new API token.
+
+    The token (None when token=False) is shown once and only its digest is stored.
+    """
     if role not in ROLES:
         raise _invalid(f"角色无效 / unknown role {role!r} ({', '.join(ROLES)})", "role")
     if role == "collective" and not village_code:
@@ -39,41 +71,95 @@ def create_user(
         and session.scalar(select(Village.id).where(Village.code == village_code)) is None
     ):
         raise NotFound(f"村 {village_code} 不存在 / village {village_code} is not loaded")
-    token = secrets.token_urlsafe(32)
-    user = User(name=name, role=role, village_code=village_code, token_hash=hash_token(token))
+    if password is not None and username is None:
+        raise _invalid("设置密码须同时指定用户名 / a password needs a username", "username")
+    login = _check_username(session, username) if username is not None else None
+    if password is not None:
+        check_password_rules(password, login)
+    user = User(
+        name=name,
+        role=role,
+        village_code=village_code,
+        username=login,
+        password_hash=hash_password(password) if password is not None else None,
+        password_changed_at=now_utc() if password is not None else None,
+    )
     session.add(user)
     session.flush()
     write_audit(
-        session,
-        actor,
-        "create",
-        "users",
-        user.id,
-        {"role": role, "village_code": village_code, "name": name},
-    )
-    return user, token
+        session, actor, "create", "users", user.id,
+        {"role": role, "village_code": village_code, "name": name, "username": login},
+    )  # fmt: skip
+    secret = None
+    if token:
+        days = ttl_days if ttl_days is not None else get_settings().token_ttl_days
+        secret = issue_token(session, user, days, actor=actor)[1]
+    return user, secret
 
 
 def authenticate(session: Session, token: str | None) -> User | None:
-    """The active user holding token, else None."""
-    if not token:
-        return None
-    return session.scalar(
-        select(User).where(User.token_hash == hash_token(token), User.active.is_(True))
-    )
+    """The active user holding a live (unexpired, unrevoked) API token, else None."""
+    return authenticate_token(session, token)
 
 
-def list_users(session: Session) -> list[User]:
-    """Every user, oldest first."""
-    return list(session.scalars(select(User).order_by(User.id)))
+def list_users(session: Session, role: str | None = None) -> list[User]:
+    """Every user (of one role, if given), oldest first."""
+    query = select(User).order_by(User.id)
+    if role is not None:
+        query = query.where(User.role == role)
+    return list(session.scalars(query))
 
 
-def deactivate_user(session: Session, user_id: int, actor: str = "system") -> User:
-    """Switch a user off (their token stops working); the row stays for the audit trail."""
+def get_user(session: Session, user_id: int) -> User:
+    """One user by id (NotFound otherwise)."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"用户 {user_id} 不存在 / user {user_id} not found")
+    return user
+
+
+def deactivate_user(session: Session, user_id: int, actor: str = "system") -> User:
+    """Switch a user off (tokens and sessions stop working); the row stays for the audit trail."""
+    user = get_user(session, user_id)
     user.active = False
+    end_user_sessions(session, user.id)
     write_audit(session, actor, "deactivate", "users", user.id, {})
     session.flush()
     return user
+
+
+def reactivate_user(session: Session, user_id: int, actor: str = "system") -> User:
+    """Switch a deactivated user back on (their unexpired tokens work again)."""
+    user = get_user(session, user_id)
+    user.active = True
+    write_audit(session, actor, "reactivate", "users", user.id, {})
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, user_id: int, password: str, actor: str = "system") -> User:
+    """Set a new password (by staff); every browser session of the user ends."""
+    user = get_user(session, user_id)
+    if user.username is None:
+        raise _invalid("该用户没有用户名 / this user has no username", "username")
+    check_password_rules(password, user.username)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now_utc()
+    end_user_sessions(session, user.id)
+    write_audit(session, actor, "reset_password", "users", user.id, {})
+    session.flush()
+    return user
+
+
+def change_password(
+    session: Session, user: User, current: str, new: str, keep_session: int | None = None
+) -> None:
+    """A user changes their own password; other sessions of theirs end."""
+    if not verify_password(user.password_hash, current):
+        raise _invalid("当前密码不正确 / the current password is wrong", "current_password")
+    check_password_rules(new, user.username)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = now_utc()
+    end_user_sessions(session, user.id, keep=keep_session)
+    write_audit(session, f"user:{user.id}:{user.role}", "change_password", "users", user.id, {})
+    session.flush()

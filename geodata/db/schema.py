@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from geodata.consolidation import tables as consolidation_tables  # 0004
 from geodata.db import (
+    accounts_tables,  # 0010
     tickets_tables,  # 0002, 0006
     trading_tables,  # 0012
 )
@@ -17,6 +18,7 @@ from geodata.screening import tables as screening_tables  # 0005
 __all__ = [
     "GEOMETRY_INDEXES",
     "Base",
+    "accounts_tables",
     "consolidation_tables",
     "listings_tables",
     "screening_tables",

@@ -205,7 +205,7 @@ class Raster(Base):
 
 
 class User(Base):
-    """A platform user; only the SHA-256 of the bearer token is stored."""
+    """A platform user: an optional username + argon2 password; API tokens are in api_tokens."""
 
     __tablename__ = "users"
 
@@ -213,7 +213,9 @@ class User(Base):
     name: Mapped[str | None] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(16))
     village_code: Mapped[str | None] = mapped_column(ForeignKey("villages.code"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str | None] = mapped_column(Text, unique=True)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
 

@@ -37,6 +37,13 @@ RIGHT_TYPE = {
 }
 FIXTURE_TYPE = {"F": "building", "L": "forest", "Q": "other", "W": "none"}
 
+COLLECTIVE = "J"  # ownership letter of collective land, the first letter of 宗地特征码
+# Patterns, written once: Python and JSON-schema regexes, and the POSIX form for SQL CHECKs.
+PARCEL_CODE_PATTERN = r"^\d{12}[A-Z]{2}\d{5}$"
+PARCEL_CODE_SQL_PATTERN = "^[0-9]{12}[A-Z]{2}[0-9]{5}$"
+VILLAGE_CODE_PATTERN = r"^\d{12}$"  # county (6) + 地籍区 (3) + 地籍子区 (3): a village
+VILLAGE_CODE_SQL_PATTERN = "^[0-9]{12}$"
+
 _PARCEL_RE = re.compile(r"^(\d{6})(\d{3})(\d{3})([A-Z]{2})(\d{5})$")
 _UNIT_RE = re.compile(r"^(.{19})([A-Z])(\d{8})$")
 
@@ -89,6 +96,21 @@ def parse_parcel_code(code: str) -> ParcelCode:
         right_type=RIGHT_TYPE[feature[1]],
         sequence=int(seq),
     )
+
+
+def is_collective(code: str | None) -> bool:
+    """Collectively owned: a parcel code or feature code whose ownership letter is J."""
+    if not isinstance(code, str):
+        return False
+    code = code.strip()
+    if len(code) == 19:
+        return code[12] == COLLECTIVE
+    return len(code) == 2 and code[0] == COLLECTIVE
+
+
+def village_of(parcel_code: str) -> str:
+    """The village code (first 12 characters) of a parcel code."""
+    return parcel_code.strip()[:12]
 
 
 def parse_unit_code(code: str) -> tuple[ParcelCode, str, str]:

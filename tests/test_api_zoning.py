@@ -220,7 +220,7 @@ def test_supply_plans_schedule_and_limits(api_client):
         "/api/v1/zoning/supply-plans", json={**body, "mode": "flexible_term_transfer",
                                              "term_years": 51}
     )  # fmt: skip
-    assert over.status_code == 422 and "supply.total_term" in {f for f, _ in errors_of(over)}
+    assert over.status_code == 422 and "supply.flexible_term" in {f for f, _ in errors_of(over)}
     bad = api_client.post("/api/v1/zoning/supply-plans", json={**body, "mode": "rent"})
     assert bad.status_code == 422 and ("mode", "supply") in errors_of(bad)
 

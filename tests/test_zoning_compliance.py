@@ -112,10 +112,11 @@ def test_industrial_profile_limits(policy):
     verdict = check_proposal(industrial(), policy)
     s = statuses(verdict)
     assert verdict.to_dict()["profile"] == "industrial"
-    # office + supporting = 4500 / 30000 = 15 % exactly; land 7 % exactly; density 30 %; green 20 %.
+    # Land 7 % exactly; density 30 %; green 20 %; no commercial floor area. The 15 % office and
+    # living floor share is a standard-land listing's condition, not a rule of industrial land.
     assert s == {
         "zoning.far": "info",  # no FAR limit for industrial land in the policy data
-        "zoning.supporting_floor_share": "pass",
+        "zoning.commercial_floor_share": "pass",
         "zoning.supporting_land_share": "pass",
         "zoning.green_ratio": "pass",
         "zoning.building_density": "pass",
@@ -131,6 +132,34 @@ def test_industrial_profile_limits(policy):
         .status
         == "needs_review"
     )
+
+
+def test_commercial_floor_on_industrial_land_is_capped(policy):
+    cap = policy["zoning.industrial.commercial_floor_share_max"]
+    assert cap.value == 15 and "国土资规〔2015〕5号" in cap.source and cap.provisional
+    ninety = industrial(floor_area_m2={"industrial": 3000, "commercial": 27000})
+    rule = check_proposal(ninety, policy).rule("zoning.commercial_floor_share")
+    assert rule.status == "fail" and rule.value == 0.9 and rule.threshold["max"] == 0.15
+    assert check_proposal(ninety, policy).verdict == "ineligible"
+    # Exactly 15 % passes, one m² more fails.
+    at = industrial(floor_area_m2={"industrial": 25500, "commercial": 4500})
+    assert check_proposal(at, policy).rule("zoning.commercial_floor_share").status == "pass"
+    above = industrial(floor_area_m2={"industrial": 25499, "commercial": 4501})
+    assert check_proposal(above, policy).rule("zoning.commercial_floor_share").status == "fail"
+    # Commercial floor area on M0 land counts in the supporting share instead.
+    assert "zoning.commercial_floor_share" not in statuses(check_proposal(m0(), policy))
+
+
+def test_zoning_titles_follow_the_policy(policy):
+    rule = check_proposal(industrial(), policy).rule("zoning.commercial_floor_share")
+    assert rule.title == "商业建筑面积占比不超过15% / commercial floor-area share at most 15 %"
+    bureau = load_policy(ON, overrides={"zoning.industrial.commercial_floor_share_max": 25})
+    ninety = industrial(floor_area_m2={"industrial": 22000, "commercial": 8000})
+    rule = check_proposal(ninety, bureau).rule("zoning.commercial_floor_share")
+    assert "25%" in rule.title and "25 %" in rule.title and "15" not in rule.title
+    assert rule.status == "fail"  # 26.7 % > 25 %
+    m0_rule = check_proposal(m0(), bureau).rule("zoning.supporting_floor_share")
+    assert m0_rule.title.startswith("配套设施建筑面积占比不超过30%")
 
 
 def test_mixed_use_term_rules(policy):

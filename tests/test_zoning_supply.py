@@ -31,9 +31,24 @@ def test_flexible_term_transfer_is_one_lump_sum_by_term_factor(policy):
     assert d["rules"][0]["status"] == "pass" and d["rules"][0]["threshold"] == 50
 
 
-def test_full_term_transfer_costs_the_full_price(policy):
-    d = supply_plan("flexible_term_transfer", PRICE, policy, term_years=50).to_dict()
-    assert d["total_nominal_yuan"] == PRICE
+def test_flexible_term_means_below_the_maximum(policy):
+    # 49 years is a flexible term; 50 (the industrial maximum) is an ordinary transfer.
+    d = supply_plan("flexible_term_transfer", PRICE, policy, term_years=49).to_dict()
+    assert d["rules"][0]["rule_id"] == "supply.flexible_term"
+    assert d["total_nominal_yuan"] < PRICE
+    with pytest.raises(InvalidInput) as err:
+        supply_plan("flexible_term_transfer", PRICE, policy, term_years=50)
+    assert err.value.problems[0].field == "supply.flexible_term"
+    assert term_factor(50, 50, 0.06) == pytest.approx(1.0)
+
+
+def test_lease_title_follows_the_policy(policy):
+    lease = supply_plan("long_term_lease", PRICE, policy).rules[0]
+    assert lease.title == "租赁期不超过20年 / lease period at most 20 years"
+    ltt = supply_plan("lease_then_transfer", PRICE, policy, lease_years=5).rules[0]
+    assert ltt.title == "租赁期不超过5年 / lease period at most 5 years"
+    bureau = load_policy(policy.on, overrides={"supply.long_term_lease.max_years": 15})
+    assert "15年" in supply_plan("long_term_lease", PRICE, bureau).rules[0].title
 
 
 def test_long_term_lease_pays_yearly_and_is_worth_the_same_term_transfer(policy):
@@ -60,7 +75,7 @@ def test_lease_then_transfer_schedule(policy):
     [
         ("long_term_lease", {"term_years": 21}, "supply.lease_term"),
         ("lease_then_transfer", {"lease_years": 6}, "supply.lease_term"),
-        ("flexible_term_transfer", {"term_years": 51}, "supply.total_term"),
+        ("flexible_term_transfer", {"term_years": 51}, "supply.flexible_term"),
         ("flexible_term_transfer", {}, "term_years"),
         ("auction", {}, "mode"),
     ],
@@ -74,7 +89,8 @@ def test_limits_are_errors(policy, mode, kwargs, field):
 def test_limits_themselves_pass(policy):
     assert supply_plan("long_term_lease", PRICE, policy, term_years=20).term_years == 20
     assert supply_plan("lease_then_transfer", PRICE, policy, lease_years=5).lease_years == 5
+    # A flexible term stops one year short of the maximum (law reading: "below the maximum").
     commercial = supply_plan(
-        "flexible_term_transfer", PRICE, policy, term_years=40, use="commercial"
+        "flexible_term_transfer", PRICE, policy, term_years=39, use="commercial"
     )
-    assert commercial.max_term_years == 40 and commercial.total_nominal == pytest.approx(PRICE)
+    assert commercial.max_term_years == 40 and commercial.total_nominal < PRICE

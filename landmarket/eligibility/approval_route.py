@@ -73,7 +73,8 @@ class _AreaLimit(Rule):
 class ArableArea(_AreaLimit):
     id = "approval.arable_area"
     check = CHECK
-    title = "永久基本农田以外耕地不超过35公顷 / arable land outside PBF at most 35 ha"
+    title = "永久基本农田以外耕地不超过{limit} / arable land outside PBF at most {limit}"
+    title_params = {"limit": "approval.state_council_arable_area"}
     column, param_key = "arable_m2", "approval.state_council_arable_area"
     texts = {
         "pass": "耕地 {value} m² ≤ {threshold} m² / arable {value} m² ≤ {threshold} m²",
@@ -86,7 +87,8 @@ class ArableArea(_AreaLimit):
 class OtherArea(_AreaLimit):
     id = "approval.other_area"
     check = CHECK
-    title = "其他土地不超过70公顷 / other land at most 70 ha"
+    title = "其他土地不超过{limit} / other land at most {limit}"
+    title_params = {"limit": "approval.state_council_other_area"}
     column, param_key = "other_m2", "approval.state_council_other_area"
     texts = {
         "pass": "其他土地 {value} m² ≤ {threshold} m² / other land {value} m² ≤ {threshold} m²",
@@ -146,7 +148,8 @@ class DelegationLevel(Rule):
 class DelegationPlotSize(Rule):
     id = "approval.delegation_plot_size"
     check = CHECK
-    title = "单个地块不超过15亩 / every single plot at most 15 mu"
+    title = "单个地块不超过{limit} / every single plot at most {limit}"
+    title_params = {"limit": "approval.delegation_max_plot_area"}
     source = MEASURE6
     texts = {
         "pass": "最大单块 {value} m² ≤ {threshold} m² / largest plot {value} m² ≤ {threshold} m²",

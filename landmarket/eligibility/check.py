@@ -72,7 +72,7 @@ class CheckRun:
     def verdict_at(self, i: int) -> Verdict:
         """The full Verdict of parcel i."""
         row = self.facts.iloc[i]
-        results = tuple(r.result(self.outcomes[r.id], i, row, self.policy) for r in self.rules)
+        results = tuple(r.result_at(self.outcomes[r.id], i, row, self.policy) for r in self.rules)
         flat = self.extras.iloc[i].to_dict() if len(self.extras.columns) else {}
         extra = self.check.nest(flat, self.policy) if self.check.nest is not None else flat
         return Verdict(

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landmarket.codes import COLLECTIVE, PARCEL_CODE_PATTERN
 from landmarket.eligibility.check import Check, register_check
 from landmarket.eligibility.measure import LINES, PLAN
 from landmarket.eligibility.rules import (
@@ -27,7 +28,6 @@ from landmarket.units import round_area
 
 CHECK = "market_entry"
 ART63 = "土地管理法(2019) 第六十三条 / Land Administration Law 2019 art. 63"
-_CODE_RE = r"^\d{12}[A-Z]{2}\d{5}$"
 _CONSENT_EPS = 1e-9  # a ratio given as a float: 0.6666666667 is two thirds
 COMMODITY_HOUSING = "commodity_housing"
 
@@ -50,10 +50,11 @@ class CollectiveOwnership(Rule):
 
     def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
         codes = _text(facts, "parcel_code")
-        valid = codes.str.fullmatch(_CODE_RE).fillna(False).to_numpy(dtype=bool)
+        valid = codes.str.fullmatch(PARCEL_CODE_PATTERN).fillna(False).to_numpy(dtype=bool)
         feature = codes.str[12:14].where(valid)
-        status = select(len(facts), [(~valid, REVIEW), (feature.str[0] != "J", FAIL)])
-        return Outcome(status, feature.to_numpy(dtype=object, na_value=None), "J*", "code")
+        status = select(len(facts), [(~valid, REVIEW), (feature.str[0] != COLLECTIVE, FAIL)])
+        value = feature.to_numpy(dtype=object, na_value=None)
+        return Outcome(status, value, f"{COLLECTIVE}*", "code")
 
 
 @register
@@ -255,12 +256,12 @@ class Term(Rule):
         status = select(len(facts), [(missing, REVIEW), (term > limits, FAIL)])
         return Outcome(status, term, limits, "year", None)
 
-    def result(self, outcome: Outcome, i: int, row, policy: Policy):
+    def result_at(self, outcome: Outcome, i: int, row, policy: Policy):
         """Threshold and source of the parcel's own use."""
         use = row.get("intended_use")
         param = policy.get(f"market_entry.max_term.{use}") if isinstance(use, str) else None
         single = Outcome(outcome.status, outcome.value, outcome.threshold[i], "year", param)
-        return super().result(single, i, row, policy)
+        return super().result_at(single, i, row, policy)
 
 
 @register

@@ -94,7 +94,8 @@ def _dem_text(row: Any) -> str:
 class Slope(Rule):
     id = "reclamation.slope"
     check = CHECK
-    title = "平均坡度不超过25° / mean slope at most 25°"
+    title = "平均坡度不超过{limit} / mean slope at most {limit}"
+    title_params = {"limit": "reclamation.slope_limit"}
     source = "中华人民共和国水土保持法 第二十条 / Water and Soil Conservation Law art. 20"
     texts = {
         "pass": "平均坡度 {value}° ≤ {threshold}° (最大 {slope_max}°) / "
@@ -118,7 +119,8 @@ class Slope(Rule):
 class SteepPart(Rule):
     id = "reclamation.steep_part"
     check = CHECK
-    title = "坡度大于25°部分不可复垦 / part steeper than 25° not reclaimable"
+    title = "坡度大于{limit}部分不可复垦 / part steeper than {limit} not reclaimable"
+    title_params = {"limit": "reclamation.slope_limit"}
     source = "中华人民共和国水土保持法 第二十条 / Water and Soil Conservation Law art. 20"
     texts = {
         "pass": "无坡度大于 {threshold}° 的部分 / no part steeper than {threshold}°",
@@ -141,8 +143,9 @@ class AncillaryCap(Rule):
     id = "reclamation.ancillary_cap"
     check = CHECK
     title = (
-        "附属设施用地不超过合法宅基地1.5倍计入 / ancillary land counted up to 1.5× the homestead"
+        "附属设施用地不超过合法宅基地{cap}计入 / ancillary land counted up to {cap} the homestead"
     )
+    title_params = {"cap": "reclamation.ancillary_cap_ratio"}
     source = TICKET_RULES
     application = True
     texts = {

@@ -1,4 +1,4 @@
-"""The rule registry: each rule an object with an id, a bilingual title, a source and evaluate()."""
+"""Vectorised eligibility rules: landmarket.rules.Rule with outcome() over a frame of parcels."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from landmarket import rules as core
 from landmarket.eligibility.context import LAYER_NAMES
-from landmarket.eligibility.verdict import FAIL, INFO, PASS, REVIEW, RuleResult
 from landmarket.policy import Param, Policy
+from landmarket.rules import FAIL, INFO, PASS, REVIEW, RuleResult
 from landmarket.units import round_area
+
+RULES, register, rules_for = core.RULES, core.register, core.rules_for  # the registry, re-exported
 
 SLIVER = "three_lines.sliver_tolerance"
 REDLINE_SOURCE = (
@@ -39,13 +42,9 @@ class Outcome:
     param: Param | None = None
 
 
-class Rule:
-    """Base of every rule; subclasses set the class attributes and implement outcome()."""
+class Rule(core.Rule):
+    """A vectorised rule: outcome() evaluates every parcel of a frame at once."""
 
-    id: ClassVar[str]
-    check: ClassVar[str]
-    title: ClassVar[str]  # "中文 / English"
-    source: ClassVar[str]  # legal basis, used when the threshold has no policy parameter
     application: ClassVar[bool] = False  # reads facts of an application (consent, use, term)
     texts: ClassVar[Mapping[str, str]] = {}  # status → bilingual detail template
 
@@ -56,9 +55,9 @@ class Rule:
     def evaluate(self, facts: Mapping[str, Any] | pd.DataFrame, policy: Policy) -> RuleResult:
         """The rule for one parcel's facts."""
         frame = facts if isinstance(facts, pd.DataFrame) else pd.DataFrame([dict(facts)])
-        return self.result(self.outcome(frame.iloc[:1], policy), 0, frame.iloc[0], policy)
+        return self.result_at(self.outcome(frame.iloc[:1], policy), 0, frame.iloc[0], policy)
 
-    def result(
+    def result_at(
         self, outcome: Outcome, i: int, row: Mapping[str, Any], policy: Policy
     ) -> RuleResult:
         """The RuleResult of parcel i from a vectorised outcome."""
@@ -67,7 +66,7 @@ class Rule:
         param = outcome.param
         return RuleResult(
             rule_id=self.id,
-            title=self.title,
+            title=self.title_for(policy),
             status=status,
             value=plain(value),
             threshold=plain(outcome.threshold),
@@ -98,25 +97,6 @@ def _source(rule_source: str, param: Param | None) -> str:
 class _Fields(dict):
     def __missing__(self, key: str) -> str:
         return f"{{{key}}}"
-
-
-RULES: dict[str, Rule] = {}
-_BY_CHECK: dict[str, list[Rule]] = {}
-
-
-def register(cls: type[Rule]) -> type[Rule]:
-    """Class decorator: add a rule to the registry, in definition order within its check."""
-    rule = cls()
-    if rule.id in RULES:
-        raise ValueError(f"rule {rule.id} registered twice")
-    RULES[rule.id] = rule
-    _BY_CHECK.setdefault(rule.check, []).append(rule)
-    return cls
-
-
-def rules_for(check: str) -> list[Rule]:
-    """The ordered rules of a check."""
-    return list(_BY_CHECK.get(check, []))
 
 
 def plain(value: Any) -> Any:

@@ -78,10 +78,10 @@ class TicketArea(Rule):
         status = select(len(facts), [(unknown, REVIEW), (farmland > ticket, FAIL)])
         return Outcome(status, farmland, ticket, "m2", None)
 
-    def result(self, outcome: Outcome, i: int, row, policy: Policy):
+    def result_at(self, outcome: Outcome, i: int, row, policy: Policy):
         """Threshold of the parcel's own ticket."""
         own = Outcome(outcome.status, outcome.value, outcome.threshold[i], "m2", None)
-        return super().result(own, i, row, policy)
+        return super().result_at(own, i, row, policy)
 
 
 @register

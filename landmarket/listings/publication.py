@@ -9,23 +9,28 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from landmarket import eligibility
-from landmarket.eligibility import (
-    ELIGIBLE,
-    FAIL,
-    INELIGIBLE,
-    NEEDS_REVIEW,
-    PASS,
-    REVIEW,
-    ConstraintContext,
-    RuleResult,
-    Verdict,
-)
+from landmarket.codes import is_collective
+from landmarket.eligibility import ConstraintContext
 from landmarket.errors import RecordProblem
 from landmarket.listings.model import AssetKind, ListingTerms
 from landmarket.policy import Policy
+from landmarket.rules import (
+    ELIGIBLE,
+    FAIL,
+    REVIEW,
+    Rule,
+    RuleResult,
+    Verdict,
+    evaluate_rules,
+    register,
+    status_of,
+    verdict_of,
+    worst_verdict,
+)
 from landmarket.units import area_summary
 
 FARMHOUSE_CHECK = "farmhouse_lease"
+MEASURE7 = "渝府发〔2025〕16号 第7条 / Action Plan measure 7"
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,7 @@ class Publication:
     @property
     def verdict(self) -> str:
         """ineligible if any verdict is; else needs_review if any is; else eligible."""
-        found = {v.verdict for v in self.verdicts}
-        for worst in (INELIGIBLE, NEEDS_REVIEW):
-            if worst in found:
-                return worst
-        return ELIGIBLE
+        return worst_verdict(v.verdict for v in self.verdicts)
 
     @property
     def publishable(self) -> bool:
@@ -142,36 +143,80 @@ def check_publication(
     return Publication(tuple(verdicts))
 
 
+@dataclass(frozen=True)
+class FarmhouseFacts:
+    """What the farmhouse rules read: the parcel and whether it is disputed (None: unknown)."""
+
+    parcel: ParcelFacts
+    disputed: bool | None
+
+
+class FarmhouseRule(Rule):
+    """A farmhouse-leasing rule: outcome() gives (ok or None when unknown, value, detail)."""
+
+    check = FARMHOUSE_CHECK
+    source = MEASURE7
+
+    def outcome(self, facts: FarmhouseFacts, policy: Policy) -> tuple[bool | None, Any, str]:
+        """Whether the parcel meets the rule, the value read and a detail text."""
+        raise NotImplementedError
+
+    def evaluate(self, facts: FarmhouseFacts, policy: Policy) -> RuleResult:
+        ok, value, detail = self.outcome(facts, policy)
+        param = policy.get("listings.farmhouse.land_use")
+        return self.result(policy, status_of(ok), value, params=[param], detail=detail)
+
+
+@register
+class OnHomestead(FarmhouseRule):
+    id = f"{FARMHOUSE_CHECK}.homestead"
+    title = "宅基地上的农房 / a farmhouse on homestead land"
+
+    def outcome(self, facts: FarmhouseFacts, policy: Policy) -> tuple[bool | None, Any, str]:
+        uses = [str(c) for c in policy.value("listings.farmhouse.land_use", [])]
+        code = facts.parcel.land_use_code
+        return code in uses, code, f"地类 / land use {code}"
+
+
+@register
+class Collective(FarmhouseRule):
+    id = f"{FARMHOUSE_CHECK}.collective"
+    title = "集体所有 / collectively owned"
+
+    def outcome(self, facts: FarmhouseFacts, policy: Policy) -> tuple[bool | None, Any, str]:
+        code = facts.parcel.parcel_code
+        return is_collective(code), code[12:14], f"宗地特征码 / feature code {code[12:14]}"
+
+
+@register
+class FarmhouseRegistered(FarmhouseRule):
+    id = f"{FARMHOUSE_CHECK}.registered"
+    title = "已登记 / registered"
+
+    def outcome(self, facts: FarmhouseFacts, policy: Policy) -> tuple[bool | None, Any, str]:
+        done = facts.parcel.registered
+        text = "登记 / registered" if done else "未登记或未知 / not registered or unknown"
+        return done, done, text
+
+
+@register
+class FarmhouseNoDispute(FarmhouseRule):
+    id = f"{FARMHOUSE_CHECK}.no_dispute"
+    title = "权属无争议 / free of dispute"
+
+    def outcome(self, facts: FarmhouseFacts, policy: Policy) -> tuple[bool | None, Any, str]:
+        disputed = facts.disputed
+        text = "争议 / disputed" if disputed else "无争议或未知 / no dispute or unknown"
+        return (None if disputed is None else not disputed), disputed, text
+
+
 def farmhouse_verdict(parcel: ParcelFacts, disputed: bool | None, policy: Policy) -> Verdict:
     """An idle farmhouse may be leased: a registered homestead of a collective, free of dispute."""
-    uses = [str(c) for c in policy.value("listings.farmhouse.land_use", [])]
-    param = policy.get("listings.farmhouse.land_use")
-    source = param.source if param else "渝府发〔2025〕16号 第7条 / Action Plan measure 7"
-    version = param.version if param else policy.version
-    collective = len(parcel.parcel_code) == 19 and parcel.parcel_code[12] == "J"
-
-    def rule(rule_id: str, title: str, ok: bool | None, value: Any, detail: str) -> RuleResult:
-        status = REVIEW if ok is None else (PASS if ok else FAIL)
-        return RuleResult(
-            f"{FARMHOUSE_CHECK}.{rule_id}", title, status, value, None, "", source, version, detail
-        )
-
-    rules = (
-        rule("homestead", "宅基地上的农房 / a farmhouse on homestead land",
-             parcel.land_use_code in uses, parcel.land_use_code, f"地类 / land use {parcel.land_use_code}"),
-        rule("collective", "集体所有 / collectively owned", collective, parcel.parcel_code[12:14],
-             f"宗地特征码 / feature code {parcel.parcel_code[12:14]}"),
-        rule("registered", "已登记 / registered", parcel.registered, parcel.registered,
-             "登记 / registered" if parcel.registered else "未登记或未知 / not registered or unknown"),
-        rule("no_dispute", "权属无争议 / free of dispute", None if disputed is None else not disputed,
-             disputed, "争议 / disputed" if disputed else "无争议或未知 / no dispute or unknown"),
-    )  # fmt: skip
-    statuses = {r.status for r in rules}
-    verdict = INELIGIBLE if FAIL in statuses else NEEDS_REVIEW if REVIEW in statuses else ELIGIBLE
+    rules = evaluate_rules(FARMHOUSE_CHECK, FarmhouseFacts(parcel, disputed), policy)
     return Verdict(
         check=FARMHOUSE_CHECK,
         title="闲置农房出租 / leasing an idle farmhouse",
-        verdict=verdict,
+        verdict=verdict_of(r.status for r in rules),
         rules=rules,
         areas=area_summary(parcel.area_m2),
         policy_version=policy.version,

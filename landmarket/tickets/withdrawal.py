@@ -11,17 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from landmarket.codes import CodeError, parse_parcel_code
-from landmarket.eligibility.verdict import (
+from landmarket.codes import CodeError, is_collective, parse_parcel_code
+from landmarket.policy import Policy
+from landmarket.rules import (
     ELIGIBLE,
-    FAIL,
     INELIGIBLE,
-    NEEDS_REVIEW,
-    PASS,
-    REVIEW,
+    Rule,
     RuleResult,
     Verdict,
+    evaluate_rules,
+    register,
+    status_of,
+    verdict_of,
+    worst_verdict,
 )
 from landmarket.tickets.proceeds import CompensationEstimate, estimate_compensation
 from landmarket.tickets.quantities import ZERO, area
@@ -100,93 +104,142 @@ class WithdrawalDecision:
     estimate: CompensationEstimate
 
 
-RULES: dict[str, tuple[str, str, str]] = {
-    # id: (title, unit, source)
-    "withdrawal.one_household_one_homestead": (
-        "一户一宅 / one household, one homestead",
-        "homestead",
-        _ART62,
-    ),
-    "withdrawal.homestead_land": (
-        "集体宅基地(JC) / collective homestead land (JC)",
-        "parcel",
-        _CODES,
-    ),
-    "withdrawal.own_village": ("本村宗地 / parcels of the filing village", "village", _TICKET),
-    "withdrawal.stable_housing": ("有稳定住所 / stable housing elsewhere", "evidence", _ART62),
-    "withdrawal.collective_consent": ("集体经济组织同意 / collective consent", "consent", _TICKET),
-    "withdrawal.reclamation": ("可复垦 / reclaimable (eligibility check)", "verdict", _TICKET),
-}
+CHECK = "homestead_withdrawal"
 
 
-def _rule(
-    rule_id: str, ok: bool | None, value, threshold, terms: TicketTerms, detail: str = ""
-) -> RuleResult:
-    title, unit, source = RULES[rule_id]
-    status = REVIEW if ok is None else PASS if ok else FAIL
-    return RuleResult(
-        rule_id, title, status, value, threshold, unit, source, terms.policy_version, detail
-    )
+@dataclass(frozen=True)
+class WithdrawalFacts:
+    """What the withdrawal rules read: the filing, the ticket terms and the plots' verdicts."""
+
+    app: WithdrawalApplication
+    terms: TicketTerms
+    reclamation: tuple[Verdict, ...] = ()
 
 
-def _one_homestead(app: WithdrawalApplication, terms: TicketTerms) -> RuleResult:
-    registered = set(app.household_homesteads)
-    ok = registered == {app.homestead.parcel_code} and app.open_withdrawals == 0
-    detail = ""
-    if app.homestead.parcel_code not in registered:
-        detail = "登记簿中该宅基地不属于本户 / the register does not list it for the household"
-    elif len(registered) > 1:
-        detail = f"本户登记 {len(registered)} 处宅基地 / the household holds {len(registered)}"
-    elif app.open_withdrawals:
-        detail = "本户已有未完结的退出申请 / the household has an open withdrawal"
-    count = len(registered) + app.open_withdrawals
-    return _rule("withdrawal.one_household_one_homestead", ok, count, 1, terms, detail)
+class WithdrawalRule(Rule):
+    """A withdrawal rule: outcome() gives (ok or None when unknown, value, threshold, detail)."""
+
+    check = CHECK
+    unit: str = ""
+
+    def outcome(self, facts: WithdrawalFacts) -> tuple[bool | None, Any, Any, str]:
+        """Whether the filing meets the rule, the value read, the threshold and a detail text."""
+        raise NotImplementedError
+
+    def evaluate(self, facts: WithdrawalFacts, policy: Policy | None) -> RuleResult:
+        ok, value, threshold, detail = self.outcome(facts)
+        version = facts.terms.policy_version
+        return self.result(
+            policy, status_of(ok), value, threshold, self.unit, detail=detail, version=version
+        )
 
 
-def _homestead_land(app: WithdrawalApplication, terms: TicketTerms) -> RuleResult:
-    bad: list[str] = []
-    seen: set[str] = set()
-    for i, parcel in enumerate(app.parcels):
-        code = parcel.parcel_code
-        if code in seen:
-            bad.append(f"{code}: 重复 / listed twice")
-            continue
-        seen.add(code)
-        try:
-            feature = parse_parcel_code(code).feature_code
-        except CodeError as exc:
-            bad.append(f"{code}: {exc}")
-            continue
-        homestead_use = parcel.land_use_code in HOMESTEAD_LAND_USE
-        if i == 0 and feature != "JC":
-            bad.append(f"{code}: 特征码 {feature} 不是集体宅基地 JC / feature {feature} is not JC")
-        elif i > 0 and not (feature == "JC" or (feature[0] == "J" and homestead_use)):
-            bad.append(f"{code}: 非集体宅基地及附属用地 / not collective homestead land")
-        if parcel.area_m2 <= 0:
-            bad.append(f"{code}: 面积为零 / zero area")
-    return _rule("withdrawal.homestead_land", not bad, bad, "JC", terms, "; ".join(bad))
+@register
+class OneHouseholdOneHomestead(WithdrawalRule):
+    id = "withdrawal.one_household_one_homestead"
+    title = "一户一宅 / one household, one homestead"
+    source, unit = _ART62, "homestead"
+
+    def outcome(self, facts: WithdrawalFacts) -> tuple[bool | None, Any, Any, str]:
+        app = facts.app
+        registered = set(app.household_homesteads)
+        ok = registered == {app.homestead.parcel_code} and app.open_withdrawals == 0
+        detail = ""
+        if app.homestead.parcel_code not in registered:
+            detail = "登记簿中该宅基地不属于本户 / the register does not list it for the household"
+        elif len(registered) > 1:
+            detail = f"本户登记 {len(registered)} 处宅基地 / the household holds {len(registered)}"
+        elif app.open_withdrawals:
+            detail = "本户已有未完结的退出申请 / the household has an open withdrawal"
+        return ok, len(registered) + app.open_withdrawals, 1, detail
 
 
-def _same_village(app: WithdrawalApplication, terms: TicketTerms) -> RuleResult:
-    other = [p.parcel_code for p in app.parcels if p.village_code != app.village_code]
-    detail = f"不属于村 {app.village_code} / not in village {app.village_code}" if other else ""
-    return _rule("withdrawal.own_village", not other, other, app.village_code, terms, detail)
+@register
+class HomesteadLand(WithdrawalRule):
+    id = "withdrawal.homestead_land"
+    title = "集体宅基地(JC) / collective homestead land (JC)"
+    source, unit = _CODES, "parcel"
+
+    def outcome(self, facts: WithdrawalFacts) -> tuple[bool | None, Any, Any, str]:
+        bad: list[str] = []
+        seen: set[str] = set()
+        for i, parcel in enumerate(facts.app.parcels):
+            code = parcel.parcel_code
+            if code in seen:
+                bad.append(f"{code}: 重复 / listed twice")
+                continue
+            seen.add(code)
+            try:
+                feature = parse_parcel_code(code).feature_code
+            except CodeError as exc:
+                bad.append(f"{code}: {exc}")
+                continue
+            homestead_use = parcel.land_use_code in HOMESTEAD_LAND_USE
+            if i == 0 and feature != "JC":
+                bad.append(
+                    f"{code}: 特征码 {feature} 不是集体宅基地 JC / feature {feature} is not JC"
+                )
+            elif i > 0 and not (feature == "JC" or (is_collective(feature) and homestead_use)):
+                bad.append(f"{code}: 非集体宅基地及附属用地 / not collective homestead land")
+            if parcel.area_m2 <= 0:
+                bad.append(f"{code}: 面积为零 / zero area")
+        return not bad, bad, "JC", "; ".join(bad)
 
 
-def _stable_housing(app: WithdrawalApplication, terms: TicketTerms) -> RuleResult:
-    ev = app.stable_housing
-    ok = ev is not None and ev.kind in EVIDENCE_KINDS and bool(ev.reference.strip())
-    detail = "" if ok else "缺少稳定住所证明 / no valid evidence of stable housing"
-    kind = None if ev is None else ev.kind
-    return _rule("withdrawal.stable_housing", ok, kind, list(EVIDENCE_KINDS), terms, detail)
+@register
+class OwnVillage(WithdrawalRule):
+    id = "withdrawal.own_village"
+    title = "本村宗地 / parcels of the filing village"
+    source, unit = _TICKET, "village"
+
+    def outcome(self, facts: WithdrawalFacts) -> tuple[bool | None, Any, Any, str]:
+        app = facts.app
+        other = [p.parcel_code for p in app.parcels if p.village_code != app.village_code]
+        detail = f"不属于村 {app.village_code} / not in village {app.village_code}" if other else ""
+        return not other, other, app.village_code, detail
 
 
-def _consent(app: WithdrawalApplication, terms: TicketTerms) -> RuleResult:
-    c = app.consent
-    ok = c is not None and c.approved and bool(c.resolution.strip())
-    detail = "" if ok else "缺少集体同意决议 / no approving resolution of the collective"
-    resolution = None if c is None else c.resolution
-    return _rule("withdrawal.collective_consent", ok, resolution, True, terms, detail)
+@register
+class StableHousing(WithdrawalRule):
+    id = "withdrawal.stable_housing"
+    title = "有稳定住所 / stable housing elsewhere"
+    source, unit = _ART62, "evidence"
+
+    def outcome(self, facts: WithdrawalFacts) -> tuple[bool | None, Any, Any, str]:
+        ev = facts.app.stable_housing
+        ok = ev is not None and ev.kind in EVIDENCE_KINDS and bool(ev.reference.strip())
+        detail = "" if ok else "缺少稳定住所证明 / no valid evidence of stable housing"
+        return ok, None if ev is None else ev.kind, list(EVIDENCE_KINDS), detail
+
+
+@register
+class CollectiveConsent(WithdrawalRule):
+    id = "withdrawal.collective_consent"
+    title = "集体经济组织同意 / collective consent"
+    source, unit = _TICKET, "consent"
+
+    def outcome(self, facts: WithdrawalFacts) -> tuple[bool | None, Any, Any, str]:
+        c = facts.app.consent
+        ok = c is not None and c.approved and bool(c.resolution.strip())
+        detail = "" if ok else "缺少集体同意决议 / no approving resolution of the collective"
+        return ok, None if c is None else c.resolution, True, detail
+
+
+@register
+class Reclaimable(WithdrawalRule):
+    id = "withdrawal.reclamation"
+    title = "可复垦 / reclaimable (eligibility check)"
+    source, unit = _TICKET, "verdict"
+
+    def outcome(self, facts: WithdrawalFacts) -> tuple[bool | None, Any, Any, str]:
+        verdicts = facts.reclamation
+        if not verdicts:
+            return None, None, ELIGIBLE, "复垦检查未运行 / reclamation check not run"
+        overall = worst_verdict(v.verdict for v in verdicts)
+        ok = {ELIGIBLE: True, INELIGIBLE: False}.get(overall)
+        detail = "; ".join(dict.fromkeys(i for v in verdicts for i in v.failed + v.review))
+        value = overall if len(verdicts) > 1 else verdicts[0].verdict
+        return ok, value, ELIGIBLE, detail
 
 
 def check_withdrawal(
@@ -196,45 +249,19 @@ def check_withdrawal(
     reclamation: Verdict | Sequence[Verdict] | None = None,
 ) -> WithdrawalDecision:
     """Run every withdrawal rule, folding in the plots' reclamation verdict(s) when given."""
-    rules = [
-        _one_homestead(app, terms),
-        _homestead_land(app, terms),
-        _same_village(app, terms),
-        _stable_housing(app, terms),
-        _consent(app, terms),
-    ]
     verdicts = [reclamation] if isinstance(reclamation, Verdict) else list(reclamation or [])
-    if not verdicts:
-        not_run = "复垦检查未运行 / reclamation check not run"
-        rules.append(_rule("withdrawal.reclamation", None, None, ELIGIBLE, terms, not_run))
-    for v in verdicts:
-        status = {ELIGIBLE: PASS, INELIGIBLE: FAIL}.get(v.verdict, REVIEW)
-        rules.append(
-            RuleResult(
-                "withdrawal.reclamation",
-                v.title,
-                status,
-                v.verdict,
-                ELIGIBLE,
-                "verdict",
-                f"eligibility check {v.check}",
-                v.policy_version,
-                "; ".join(v.failed + v.review),
-            )
-        )
+    rules = evaluate_rules(CHECK, WithdrawalFacts(app, terms, tuple(verdicts)), None)
     reclaimable = reclaimable_area(
         area(app.homestead.area_m2, app.homestead.parcel_code),
         sum((area(p.area_m2, p.parcel_code) for p in app.ancillary), ZERO),
         terms,
     )
     estimate = estimate_compensation(reclaimable, terms)
-    statuses = {r.status for r in rules}
-    outcome = INELIGIBLE if FAIL in statuses else NEEDS_REVIEW if REVIEW in statuses else ELIGIBLE
     verdict = Verdict(
-        check="homestead_withdrawal",
+        check=CHECK,
         title="宅基地有偿退出 / homestead withdrawal",
-        verdict=outcome,
-        rules=tuple(rules),
+        verdict=verdict_of(r.status for r in rules),
+        rules=rules,
         areas={
             "homestead_m2": float(reclaimable.homestead_m2),
             "ancillary_m2": float(reclaimable.ancillary_m2),

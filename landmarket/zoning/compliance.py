@@ -1,14 +1,26 @@
-"""Compliance of a mixed industrial or M0 proposal: registry rules, each reading policy data."""
+"""Compliance of a mixed industrial or M0 proposal: registered rules, each reading policy data."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import ClassVar
 
-from landmarket.eligibility.verdict import FAIL, INFO, PASS, REVIEW, RuleResult, Verdict
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.policy import Param, Policy
+from landmarket.rules import (
+    FAIL,
+    INFO,
+    PASS,
+    REVIEW,
+    Rule,
+    RuleResult,
+    Verdict,
+    evaluate_rules,
+    register,
+    rules_for,
+    verdict_of,
+)
 
 from .proposal import M0_CODE, DevelopmentProposal
 
@@ -21,6 +33,7 @@ PROFILE_KEYS: dict[str, dict[str, str | None]] = {
         "far_max": "m0.far_max",
         "supporting_uses": "zoning.m0.supporting_uses",
         "supporting_floor_share_max": "m0.supporting_floor_share_max",
+        "commercial_floor_share_max": None,  # commercial counts in M0's supporting share
         "supporting_land_share_max": None,
         "green_ratio_min": "m0.green_ratio_min",
         "green_ratio_max": "m0.green_ratio_max",
@@ -32,7 +45,10 @@ PROFILE_KEYS: dict[str, dict[str, str | None]] = {
         "far_min": "zoning.industrial.far_min",
         "far_max": "zoning.industrial.far_max",
         "supporting_uses": "zoning.industrial.supporting_uses",
-        "supporting_floor_share_max": "standard_land.office_living_floor_share_max",
+        # The 15 % office-and-living floor share is one standard-land listing's condition
+        # (landmarket.zoning.standard_land), not a rule of every industrial parcel.
+        "supporting_floor_share_max": None,
+        "commercial_floor_share_max": "zoning.industrial.commercial_floor_share_max",
         "supporting_land_share_max": "zoning.industrial.supporting_land_share_max",
         "green_ratio_min": None,
         "green_ratio_max": "zoning.industrial.green_ratio_max",
@@ -71,168 +87,157 @@ class Context:
         return float(param.value) / 100.0 if param.unit == "%" else float(param.value)
 
 
-@dataclass(frozen=True)
-class ZoningRule:
-    """One compliance rule: id, bilingual title, and the function that evaluates it."""
-
-    id: str
-    title: str
-    evaluate: Callable[[Context], RuleResult | None]  # None: the profile has no such limit
+CHECK = "zoning"
 
 
-REGISTRY: dict[str, ZoningRule] = {}
+class ZoningRule(Rule):
+    """A compliance rule over a Context; None when the proposal's profile has no such limit."""
+
+    check = CHECK
+    source = "渝规资〔2021〕710号; 国土资发〔2008〕24号"
+
+    def cite(self, ctx: Context, status, value, threshold, unit, params, detail="") -> RuleResult:
+        """A RuleResult citing the parameters it read."""
+        return self.result(ctx.policy, status, value, threshold, unit, params=params, detail=detail)
 
 
-def rule(rule_id: str, title: str):
-    """Register a zoning rule under its id."""
+class _RangeRule(ZoningRule):
+    """Pass inside [min, max] of the profile's limits (bounds included)."""
 
-    def register(
-        fn: Callable[[Context], RuleResult | None],
-    ) -> Callable[[Context], RuleResult | None]:
-        REGISTRY[rule_id] = ZoningRule(rule_id, title, fn)
-        return fn
+    low: ClassVar[str] = "-"
+    high: ClassVar[str] = "-"
+    unit: ClassVar[str] = "share"
+    what: ClassVar[str] = ""
 
-    return register
+    def value(self, ctx: Context) -> float | None:
+        """The proposal's measured value."""
+        raise NotImplementedError
 
-
-def _result(ctx, rule_id, status, value, threshold, unit, params, detail="") -> RuleResult:
-    """A RuleResult citing the parameters it read: sources, newest version, provisional flag."""
-    params = [p for p in params if p is not None]
-    return RuleResult(
-        rule_id=rule_id,
-        title=REGISTRY[rule_id].title,
-        status=status,
-        value=value,
-        threshold=threshold,
-        unit=unit,
-        source="; ".join(dict.fromkeys(p.source for p in params)) or "—",
-        policy_version=max(params, key=lambda p: (p.effective, p.version)).version
-        if params
-        else ctx.policy.version,
-        detail=detail,
-        provisional=any(p.provisional for p in params),
-    )
-
-
-def _range(
-    ctx: Context, rule_id: str, value: float | None, low: str, high: str, unit: str, what: str
-):
-    """Shared body of the min/max rules: pass inside [min, max] (bounds included)."""
-    lo, hi = ctx.limit(low), ctx.limit(high)
-    params = [ctx.param(low), ctx.param(high)]
-    keys = [k for k in (low, high) if PROFILE_KEYS[ctx.profile].get(k)]
-    if not keys:
-        return None
-    threshold = {"min": lo, "max": hi}
-    if lo is None and hi is None:
-        detail = (
-            f"政策 {ctx.policy.version} 未设定限值 / no limit set in policy {ctx.policy.version}"
-        )
-        return _result(ctx, rule_id, INFO, value, threshold, unit, params, detail)
-    if value is None:
-        detail = f"缺少{what} / {what} not given"
-        return _result(ctx, rule_id, REVIEW, None, threshold, unit, params, detail)
-    ok = (lo is None or value >= lo - _EPS) and (hi is None or value <= hi + _EPS)
-    return _result(ctx, rule_id, PASS if ok else FAIL, round(value, 6), threshold, unit, params)
+    def evaluate(self, ctx: Context, policy: Policy) -> RuleResult | None:
+        keys = [k for k in (self.low, self.high) if PROFILE_KEYS[ctx.profile].get(k)]
+        if not keys:
+            return None
+        lo, hi = ctx.limit(self.low), ctx.limit(self.high)
+        params = [ctx.param(self.low), ctx.param(self.high)]
+        threshold = {"min": lo, "max": hi}
+        value = self.value(ctx)
+        if lo is None and hi is None:
+            detail = f"政策 {policy.version} 未设定限值 / no limit set in policy {policy.version}"
+            return self.cite(ctx, INFO, value, threshold, self.unit, params, detail)
+        if value is None:
+            detail = f"缺少{self.what} / {self.what} not given"
+            return self.cite(ctx, REVIEW, None, threshold, self.unit, params, detail)
+        ok = (lo is None or value >= lo - _EPS) and (hi is None or value <= hi + _EPS)
+        status = PASS if ok else FAIL
+        return self.cite(ctx, status, round(value, 6), threshold, self.unit, params)
 
 
-@rule("zoning.far", "容积率在规定范围内 / FAR within the permitted range")
-def far_range(ctx: Context) -> RuleResult | None:
-    """FAR between the profile's minimum and maximum."""
-    return _range(
-        ctx, "zoning.far", ctx.proposal.far_value, "far_min", "far_max", "ratio", "容积率 FAR"
-    )
+@register
+class FarRange(_RangeRule):
+    id = "zoning.far"
+    title = "容积率在规定范围内 / FAR within the permitted range"
+    low, high, unit, what = "far_min", "far_max", "ratio", "容积率 FAR"
+
+    def value(self, ctx: Context) -> float | None:
+        return ctx.proposal.far_value
 
 
-@rule(
-    "zoning.supporting_floor_share",
-    "配套设施建筑面积占比不超限 / supporting floor-area share within limit",
-)
-def supporting_floor_share(ctx: Context) -> RuleResult | None:
-    """Supporting uses' share of the total floor area, at most the limit (the limit passes)."""
-    if PROFILE_KEYS[ctx.profile].get("supporting_floor_share_max") is None:
-        return None
-    uses_param = ctx.param("supporting_uses")
-    uses = list(uses_param.value) if uses_param else ["supporting"]
-    share = ctx.proposal.floor_share(uses)
-    result = _range(
-        ctx, "zoning.supporting_floor_share", share, "-", "supporting_floor_share_max", "share", ""
-    )
-    detail = f"计入用途 / uses counted: {', '.join(uses)}"
-    return replace(result, detail=(result.detail + "; " if result.detail else "") + detail)
+class _FloorShareRule(_RangeRule):
+    """A share of the total floor area taken by some uses, at most the profile's limit."""
+
+    uses_key: ClassVar[str | None] = None
+    default_uses: ClassVar[tuple[str, ...]] = ()
+
+    def uses(self, ctx: Context) -> list[str]:
+        """The uses counted, from the profile's parameter or the default."""
+        param = ctx.param(self.uses_key) if self.uses_key else None
+        return list(param.value) if param else list(self.default_uses)
+
+    def value(self, ctx: Context) -> float | None:
+        return ctx.proposal.floor_share(self.uses(ctx))
+
+    def evaluate(self, ctx: Context, policy: Policy) -> RuleResult | None:
+        result = super().evaluate(ctx, policy)
+        if result is None:
+            return None
+        detail = f"计入用途 / uses counted: {', '.join(self.uses(ctx))}"
+        return replace(result, detail=(result.detail + "; " if result.detail else "") + detail)
 
 
-@rule(
-    "zoning.supporting_land_share",
-    "配套设施用地面积占比不超限 / supporting land share within limit",
-)
-def supporting_land_share(ctx: Context) -> RuleResult | None:
-    """Land of office and living facilities over the parcel's land area, at most the limit."""
-    p = ctx.proposal
-    share = None if p.supporting_land_m2 is None else p.supporting_land_m2 / p.land_area_m2
-    return _range(
-        ctx,
-        "zoning.supporting_land_share",
-        share,
-        "-",
-        "supporting_land_share_max",
-        "share",
-        "配套设施用地面积",
-    )
+@register
+class SupportingFloorShare(_FloorShareRule):
+    id = "zoning.supporting_floor_share"
+    title = "配套设施建筑面积占比不超过{max} / supporting floor-area share at most {max}"
+    title_params = {"max": "m0.supporting_floor_share_max"}
+    high, uses_key, default_uses = "supporting_floor_share_max", "supporting_uses", ("supporting",)
 
 
-@rule("zoning.green_ratio", "绿地率在规定范围内 / green ratio within the permitted range")
-def green_ratio(ctx: Context) -> RuleResult | None:
-    """Green ratio between the profile's minimum and maximum."""
-    return _range(
-        ctx,
-        "zoning.green_ratio",
-        ctx.proposal.green_ratio,
-        "green_ratio_min",
-        "green_ratio_max",
-        "share",
-        "绿地率",
-    )
+@register
+class CommercialFloorShare(_FloorShareRule):
+    id = "zoning.commercial_floor_share"
+    title = "商业建筑面积占比不超过{max} / commercial floor-area share at most {max}"
+    title_params = {"max": "zoning.industrial.commercial_floor_share_max"}
+    high, default_uses = "commercial_floor_share_max", ("commercial",)
 
 
-@rule("zoning.building_density", "建筑系数不低于下限 / building density at least the minimum")
-def building_density(ctx: Context) -> RuleResult | None:
-    """Building density at least the profile's minimum."""
-    return _range(
-        ctx,
-        "zoning.building_density",
-        ctx.proposal.building_density,
-        "building_density_min",
-        "-",
-        "share",
-        "建筑系数",
-    )
+@register
+class SupportingLandShare(_RangeRule):
+    id = "zoning.supporting_land_share"
+    title = "配套设施用地面积占比不超过{max} / supporting land share at most {max}"
+    title_params = {"max": "zoning.industrial.supporting_land_share_max"}
+    high, what = "supporting_land_share_max", "配套设施用地面积"
+
+    def value(self, ctx: Context) -> float | None:
+        p = ctx.proposal
+        return None if p.supporting_land_m2 is None else p.supporting_land_m2 / p.land_area_m2
 
 
-@rule(
-    "zoning.approved_zone",
-    "M0仅限经批准的开发区和工业园区 / M0 only inside approved zones and parks",
-)
-def approved_zone(ctx: Context) -> RuleResult | None:
-    """The parcel lies in an approved development zone or industrial park, if required."""
-    param = ctx.param("approved_zone_required")
-    if param is None or not param.value:
-        return None
-    inside = ctx.proposal.in_approved_zone
-    return _result(
-        ctx, "zoning.approved_zone", PASS if inside else FAIL, inside, True, "flag", [param]
-    )
+@register
+class GreenRatio(_RangeRule):
+    id = "zoning.green_ratio"
+    title = "绿地率在规定范围内 / green ratio within the permitted range"
+    low, high, what = "green_ratio_min", "green_ratio_max", "绿地率"
+
+    def value(self, ctx: Context) -> float | None:
+        return ctx.proposal.green_ratio
 
 
-@rule("zoning.no_split", "不得分割转让、分割销售或抵押 / no split transfer, sale or mortgage")
-def no_split(ctx: Context) -> RuleResult | None:
-    """None of the split flags is set when the profile forbids splitting."""
-    param = ctx.param("split_allowed")
-    if param is None or param.value:
-        return None
-    p = ctx.proposal
-    flags = [k for k in ("split_transfer", "split_sale", "split_mortgage") if getattr(p, k)]
-    return _result(ctx, "zoning.no_split", FAIL if flags else PASS, flags, [], "flag", [param])
+@register
+class BuildingDensity(_RangeRule):
+    id = "zoning.building_density"
+    title = "建筑系数不低于{min} / building density at least {min}"
+    title_params = {"min": "zoning.industrial.building_density_min"}
+    low, what = "building_density_min", "建筑系数"
+
+    def value(self, ctx: Context) -> float | None:
+        return ctx.proposal.building_density
+
+
+@register
+class ApprovedZone(ZoningRule):
+    id = "zoning.approved_zone"
+    title = "M0仅限经批准的开发区和工业园区 / M0 only inside approved zones and parks"
+
+    def evaluate(self, ctx: Context, policy: Policy) -> RuleResult | None:
+        param = ctx.param("approved_zone_required")
+        if param is None or not param.value:
+            return None
+        inside = ctx.proposal.in_approved_zone
+        return self.cite(ctx, PASS if inside else FAIL, inside, True, "flag", [param])
+
+
+@register
+class NoSplit(ZoningRule):
+    id = "zoning.no_split"
+    title = "不得分割转让、分割销售或抵押 / no split transfer, sale or mortgage"
+
+    def evaluate(self, ctx: Context, policy: Policy) -> RuleResult | None:
+        param = ctx.param("split_allowed")
+        if param is None or param.value:
+            return None
+        p = ctx.proposal
+        flags = [k for k in ("split_transfer", "split_sale", "split_mortgage") if getattr(p, k)]
+        return self.cite(ctx, FAIL if flags else PASS, flags, [], "flag", [param])
 
 
 def term_by_use(proposal: DevelopmentProposal, policy: Policy) -> dict[str, dict]:
@@ -271,19 +276,26 @@ def mixed_term(proposal: DevelopmentProposal, policy: Policy) -> tuple[int, str,
     return terms[use]["years"], f"{rule_param.value}:{use}", [rule_param, *terms[use]["params"]]
 
 
-@rule("zoning.term", "出让年期不超过混合用途规则所定年期 / term within the mixed-use maximum")
-def term(ctx: Context) -> RuleResult:
-    """Requested term at most the parcel's maximum term (info when no term is requested)."""
-    years, how, params = mixed_term(ctx.proposal, ctx.policy)
-    per_use = ", ".join(
-        f"{u} {t['years']}" for u, t in term_by_use(ctx.proposal, ctx.policy).items()
-    )
-    detail = f"规则 / rule {how}; 各用途年期 / per use: {per_use}"
-    requested = ctx.proposal.requested_term_years
-    if requested is None:
-        return _result(ctx, "zoning.term", INFO, years, years, "year", params, detail)
-    status = PASS if requested <= years else FAIL
-    return _result(ctx, "zoning.term", status, requested, years, "year", params, detail)
+@register
+class TermRule(ZoningRule):
+    id = "zoning.term"
+    title = "出让年期不超过混合用途规则所定年期 / term within the mixed-use maximum"
+
+    def evaluate(self, ctx: Context, policy: Policy) -> RuleResult:
+        """Requested term at most the parcel's maximum term (info when no term is requested)."""
+        years, how, params = mixed_term(ctx.proposal, policy)
+        per_use = ", ".join(
+            f"{u} {t['years']}" for u, t in term_by_use(ctx.proposal, policy).items()
+        )
+        detail = f"规则 / rule {how}; 各用途年期 / per use: {per_use}"
+        requested = ctx.proposal.requested_term_years
+        if requested is None:
+            return self.cite(ctx, INFO, years, years, "year", params, detail)
+        status = PASS if requested <= years else FAIL
+        return self.cite(ctx, status, requested, years, "year", params, detail)
+
+
+REGISTRY: dict[str, Rule] = {r.id: r for r in rules_for(CHECK)}
 
 
 def profile_of(proposal: DevelopmentProposal, policy: Policy) -> str:
@@ -311,17 +323,14 @@ def check_proposal(
     """Every registered rule that applies to the proposal's profile, combined into a verdict."""
     profile = profile_of(proposal, policy)
     ctx = Context(proposal, profile, policy)
-    results = [r for r in (z.evaluate(ctx) for z in REGISTRY.values()) if r is not None]
-    statuses = {r.status for r in results}
-    verdict = (
-        "ineligible" if FAIL in statuses else "needs_review" if REVIEW in statuses else "eligible"
-    )
+    results = evaluate_rules(CHECK, ctx, policy)
+    verdict = verdict_of(r.status for r in results)
     years, how, _ = mixed_term(proposal, policy)
     return Verdict(
         check="zoning",
         title=f"用地方案合规审查 / zoning compliance — {PROFILE_TITLES[profile]}",
         verdict=verdict,
-        rules=tuple(results),
+        rules=results,
         areas={"land_m2": round(proposal.land_area_m2, 2), "floor_m2": proposal.total_floor_m2},
         policy_version=policy.version,
         on=on or policy.on,
@@ -342,6 +351,5 @@ __all__ = [
     "check_proposal",
     "mixed_term",
     "profile_of",
-    "rule",
     "term_by_use",
 ]

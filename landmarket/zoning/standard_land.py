@@ -4,76 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from landmarket.eligibility.verdict import FAIL, PASS, REVIEW, RuleResult
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.policy import Param, Policy
+from landmarket.rules import (
+    ELIGIBLE,
+    FAIL,
+    INELIGIBLE,
+    NEEDS_REVIEW,
+    PASS,
+    REVIEW,
+    Rule,
+    RuleResult,
+    register,
+    rules_for,
+    verdict_of,
+)
 from landmarket.units import m2_to_mu
 
 _EPS = 1e-9
+_OVERALL = {ELIGIBLE: "met", INELIGIBLE: "not_met", NEEDS_REVIEW: "incomplete"}
 
 
-@dataclass(frozen=True)
-class Indicator:
-    """One standard-land indicator: unit, whether the target is a minimum or a maximum."""
-
-    id: str
-    title: str
-    unit: str
-    direction: str  # "min": actual ≥ target; "max": actual ≤ target
-    policy_key: str | None = None  # default target in policy data, if any
-    total_key: str | None = None  # actual given as a total, divided by the land area in mu
-
-
-INDICATORS: dict[str, Indicator] = {
-    i.id: i
-    for i in (
-        Indicator(
-            "investment_per_mu",
-            "亩均固定资产投资 / fixed-asset investment per mu",
-            "yuan/mu",
-            "min",
-            "standard_land.investment_min",
-            "investment_yuan",
-        ),
-        Indicator(
-            "output_per_mu",
-            "亩均产出 / output per mu",
-            "yuan/mu/year",
-            "min",
-            "standard_land.output_min",
-            "output_yuan",
-        ),
-        Indicator(
-            "tax_per_mu",
-            "亩均税收 / tax per mu",
-            "yuan/mu/year",
-            "min",
-            "standard_land.tax_min",
-            "tax_yuan",
-        ),
-        Indicator("far", "容积率 / FAR", "ratio", "min", "standard_land.far_min"),
-        Indicator(
-            "green_ratio", "绿地率 / green ratio", "share", "max", "standard_land.green_ratio_max"
-        ),
-        Indicator(
-            "office_living_floor_share",
-            "行政办公及生活服务设施建筑面积占比 / office and living floor-area share",
-            "share",
-            "max",
-            "standard_land.office_living_floor_share_max",
-        ),
-        Indicator(
-            "office_living_land_share",
-            "行政办公及生活服务设施用地占比 / office and living land share",
-            "share",
-            "max",
-            "standard_land.office_living_land_share_max",
-        ),
-    )
-}
-_LISTING_SOURCE = "出让合同/挂牌条件 / the parcel's listing conditions"
+CHECK = "standard_land"
 
 
 @dataclass(frozen=True)
@@ -82,6 +36,116 @@ class Target:
 
     value: float
     param: Param | None = None  # None: set by the parcel's listing conditions
+
+
+@dataclass(frozen=True)
+class IndicatorFacts:
+    """What an indicator rule reads: the target, the actual results and the land area."""
+
+    target: Target
+    actual: Mapping[str, Any]
+    land_area_m2: float | None
+
+
+class Indicator(Rule):
+    """One standard-land indicator: its unit, and whether the target is a minimum or a maximum."""
+
+    check = CHECK
+    source = "渝府发〔2025〕16号 第8条(标准地) / Action Plan measure 8 (standard land)"
+    key: ClassVar[str]
+    unit: ClassVar[str]
+    direction: ClassVar[str]  # "min": actual ≥ target; "max": actual ≤ target
+    policy_key: ClassVar[str | None] = None  # default target in policy data, if any
+    total_key: ClassVar[str | None] = None  # actual given as a total, divided by the area in mu
+
+    def actual(self, facts: IndicatorFacts) -> float | None:
+        """The actual value: given directly, or a total divided by the land area in mu."""
+        actual, land = facts.actual, facts.land_area_m2
+        if actual.get(self.key) is not None:
+            return float(actual[self.key])
+        if self.total_key and actual.get(self.total_key) is not None and land:
+            return float(actual[self.total_key]) / float(m2_to_mu(land))
+        return None
+
+    def evaluate(self, facts: IndicatorFacts, policy: Policy) -> RuleResult:
+        target = facts.target
+        value = self.actual(facts)
+        if value is None:
+            status, detail = REVIEW, "缺少实际值 / actual value not given"
+        elif self.direction == "min":
+            status, detail = (PASS if value >= target.value - _EPS else FAIL), "下限 / minimum"
+        else:
+            status, detail = (PASS if value <= target.value + _EPS else FAIL), "上限 / maximum"
+        shown = None if value is None else round(value, 6)
+        source = None if target.param else _LISTING_SOURCE
+        return self.result(
+            policy,
+            status,
+            shown,
+            target.value,
+            self.unit,
+            params=[target.param],
+            detail=detail,
+            source=source,
+        )
+
+
+@register
+class InvestmentPerMu(Indicator):
+    id, key = "standard_land.investment_per_mu", "investment_per_mu"
+    title = "亩均固定资产投资 / fixed-asset investment per mu"
+    unit, direction = "yuan/mu", "min"
+    policy_key, total_key = "standard_land.investment_min", "investment_yuan"
+
+
+@register
+class OutputPerMu(Indicator):
+    id, key = "standard_land.output_per_mu", "output_per_mu"
+    title = "亩均产出 / output per mu"
+    unit, direction = "yuan/mu/year", "min"
+    policy_key, total_key = "standard_land.output_min", "output_yuan"
+
+
+@register
+class TaxPerMu(Indicator):
+    id, key = "standard_land.tax_per_mu", "tax_per_mu"
+    title = "亩均税收 / tax per mu"
+    unit, direction = "yuan/mu/year", "min"
+    policy_key, total_key = "standard_land.tax_min", "tax_yuan"
+
+
+@register
+class Far(Indicator):
+    id, key = "standard_land.far", "far"
+    title = "容积率 / FAR"
+    unit, direction, policy_key = "ratio", "min", "standard_land.far_min"
+
+
+@register
+class GreenRatio(Indicator):
+    id, key = "standard_land.green_ratio", "green_ratio"
+    title = "绿地率 / green ratio"
+    unit, direction, policy_key = "share", "max", "standard_land.green_ratio_max"
+
+
+@register
+class OfficeLivingFloorShare(Indicator):
+    id, key = "standard_land.office_living_floor_share", "office_living_floor_share"
+    title = "行政办公及生活服务设施建筑面积占比 / office and living floor-area share"
+    unit, direction = "share", "max"
+    policy_key = "standard_land.office_living_floor_share_max"
+
+
+@register
+class OfficeLivingLandShare(Indicator):
+    id, key = "standard_land.office_living_land_share", "office_living_land_share"
+    title = "行政办公及生活服务设施用地占比 / office and living land share"
+    unit, direction = "share", "max"
+    policy_key = "standard_land.office_living_land_share_max"
+
+
+INDICATORS: dict[str, Indicator] = {r.key: r for r in rules_for(CHECK) if isinstance(r, Indicator)}
+_LISTING_SOURCE = "出让合同/挂牌条件 / the parcel's listing conditions"
 
 
 @dataclass
@@ -166,8 +230,7 @@ class StandardLandEvaluation:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the shape the API returns)."""
-        statuses = {i.result.status for i in self.items}
-        overall = "not_met" if FAIL in statuses else "incomplete" if REVIEW in statuses else "met"
+        overall = _OVERALL[verdict_of(i.result.status for i in self.items)]
         return {
             "parcel": self.parcel,
             "land_area_m2": self.land_area_m2,
@@ -179,15 +242,6 @@ class StandardLandEvaluation:
             "indicators": self.indicators.to_dict(),
             "items": [i.to_dict() for i in self.items],
         }
-
-
-def _actual(ind: Indicator, actual: Mapping[str, Any], land_area_m2: float | None) -> float | None:
-    """The actual value: given directly, or a total divided by the land area in mu."""
-    if actual.get(ind.id) is not None:
-        return float(actual[ind.id])
-    if ind.total_key and actual.get(ind.total_key) is not None and land_area_m2:
-        return float(actual[ind.total_key]) / float(m2_to_mu(land_area_m2))
-    return None
 
 
 def evaluate_standard_land(
@@ -206,27 +260,9 @@ def evaluate_standard_land(
     items = []
     for key, target in indicators.targets.items():
         ind = INDICATORS[key]
-        value = _actual(ind, actual, land_area_m2)
+        result = ind.evaluate(IndicatorFacts(target, actual, land_area_m2), policy)
+        value = result.value
         ratio = None if value is None or target.value == 0 else round(value / target.value, 4)
-        if value is None:
-            status, detail = REVIEW, "缺少实际值 / actual value not given"
-        elif ind.direction == "min":
-            status, detail = (PASS if value >= target.value - _EPS else FAIL), "下限 / minimum"
-        else:
-            status, detail = (PASS if value <= target.value + _EPS else FAIL), "上限 / maximum"
-        param = target.param
-        result = RuleResult(
-            rule_id=f"standard_land.{key}",
-            title=ind.title,
-            status=status,
-            value=None if value is None else round(value, 6),
-            threshold=target.value,
-            unit=ind.unit,
-            source=param.source if param else _LISTING_SOURCE,
-            policy_version=param.version if param else policy.version,
-            detail=detail,
-            provisional=bool(param and param.provisional),
-        )
         items.append(IndicatorResult(result, ind.direction, ratio))
     return StandardLandEvaluation(parcel, land_area_m2, items, indicators, policy.version)
 

@@ -13,12 +13,12 @@ of rent followed by the transfer of the remaining N − L years are worth P_N as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
-from landmarket.eligibility.verdict import FAIL, PASS, RuleResult
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.policy import Param, Policy
+from landmarket.rules import FAIL, PASS, Rule, RuleResult, evaluate_rules, register, render
 
 from .proposal import USES
 
@@ -110,18 +110,91 @@ def annual_rent(full_term_price: float, full: int, rate: float) -> float:
     return full_term_price * rate / ((1.0 + rate) * (1.0 - (1.0 + rate) ** -full))
 
 
-def _term_rule(rule_id, title, years, limit: Param, policy) -> RuleResult:
-    return RuleResult(
-        rule_id=rule_id,
-        title=title,
-        status=PASS if years <= int(limit.value) else FAIL,
-        value=years,
-        threshold=int(limit.value),
-        unit="year",
-        source=limit.source,
-        policy_version=limit.version or policy.version,
-        provisional=limit.provisional,
-    )
+CHECK = "supply"
+
+
+def below_maximum(term: float, maximum: float) -> bool:
+    """A flexible-term transfer is a term below the maximum for the use (the maximum itself is not)."""
+    return term < maximum
+
+
+@dataclass(frozen=True)
+class SupplyFacts:
+    """What the supply-mode rules read: the mode, its years and the parameters that bound them."""
+
+    mode: str
+    term_years: int
+    lease_years: int
+    max_term: Param  # the maximum term of the use (market_entry.max_term.<category>)
+    lease_limit: Param | None  # the lease cap of the mode, when it has one
+
+
+class SupplyRule(Rule):
+    """A term limit of a supply mode; None when the mode has no such limit."""
+
+    check = CHECK
+    modes: ClassVar[tuple[str, ...]]
+
+    def limit(self, facts: SupplyFacts) -> tuple[int, Param, bool] | None:
+        """(years, parameter, strict): the bound, where it came from, and whether it is exclusive."""
+        raise NotImplementedError
+
+    def years(self, facts: SupplyFacts) -> int:
+        """The years the rule bounds."""
+        return facts.term_years
+
+    def evaluate(self, facts: SupplyFacts, policy: Policy) -> RuleResult | None:
+        if facts.mode not in self.modes:
+            return None
+        bound = self.limit(facts)
+        if bound is None:
+            return None
+        limit, param, strict = bound
+        years = self.years(facts)
+        ok = below_maximum(years, limit) if strict else years <= limit
+        return self.result(policy, PASS if ok else FAIL, years, limit, "year", params=[param])
+
+
+@register
+class LeaseTerm(SupplyRule):
+    id = "supply.lease_term"
+    title = "租赁期不超过{limit} / lease period at most {limit}"
+    title_params = {"limit": "supply.long_term_lease.max_years"}  # each mode renders its own cap
+    modes = ("long_term_lease", "lease_then_transfer")
+
+    def limit(self, facts: SupplyFacts) -> tuple[int, Param, bool] | None:
+        param = facts.lease_limit
+        return None if param is None else (int(param.value), param, False)
+
+    def years(self, facts: SupplyFacts) -> int:
+        return facts.lease_years if facts.mode == "lease_then_transfer" else facts.term_years
+
+    def evaluate(self, facts: SupplyFacts, policy: Policy) -> RuleResult | None:
+        result = super().evaluate(facts, policy)
+        if result is None or facts.lease_limit is None:
+            return result
+        title = render(self.template, {"limit": facts.lease_limit})
+        return replace(result, title=title)
+
+
+@register
+class TotalTerm(SupplyRule):
+    id = "supply.total_term"
+    title = "总年期不超过该用途最高年限 / total term within the maximum for the use"
+    modes = ("lease_then_transfer",)
+
+    def limit(self, facts: SupplyFacts) -> tuple[int, Param, bool] | None:
+        return int(facts.max_term.value), facts.max_term, False
+
+
+@register
+class FlexibleTerm(SupplyRule):
+    id = "supply.flexible_term"
+    title = "弹性年期短于该用途最高年限 / flexible term below the maximum for the use"
+    modes = ("flexible_term_transfer",)
+
+    def limit(self, facts: SupplyFacts) -> tuple[int, Param, bool] | None:
+        return int(facts.max_term.value), facts.max_term, True
 
 
 def supply_plan(
@@ -153,14 +226,13 @@ def supply_plan(
     rate = float(rate_param.value) / 100.0 if rate_param.unit == "%" else float(rate_param.value)
     full = int(max_term.value)
     factors = [category, max_term, rate_param]
-    rules = []
     payments: list[Payment] = []
     term = int(term_years) if term_years is not None else None
     if mode == "long_term_lease":
         limit = policy["supply.long_term_lease.max_years"]
         factors.append(limit)
         term = term or int(limit.value)
-        rules.append(_term_rule("supply.lease_term", "租赁年期 / lease term", term, limit, policy))
+        lease_limit = limit
         rent = annual_rent(full_term_price, full, rate)
         payments = [Payment(y, "rent", rent, 1) for y in range(1, term + 1)]
         lease, transfer = term, 0
@@ -169,8 +241,7 @@ def supply_plan(
         factors.append(limit)
         lease = int(lease_years) if lease_years is not None else int(limit.value)
         term = term or full
-        rules.append(_term_rule("supply.lease_term", "租赁期 / lease period", lease, limit, policy))
-        rules.append(_term_rule("supply.total_term", "总年期 / total term", term, max_term, policy))
+        lease_limit = limit
         transfer = term - lease
         rent = annual_rent(full_term_price, full, rate)
         payments = [Payment(y, "rent", rent, 1) for y in range(1, lease + 1)]
@@ -182,10 +253,7 @@ def supply_plan(
             raise InvalidInput(
                 [RecordProblem("supply", "弹性年期须给出年期 / term required", "term_years")]
             )
-        rules.append(
-            _term_rule("supply.total_term", "出让年期 / transfer term", term, max_term, policy)
-        )
-        lease, transfer = 0, term
+        lease, transfer, lease_limit = 0, term, None
         amount = full_term_price * term_factor(term, full, rate)
         payments = [Payment(1, "lump_sum", amount, term)]
     bad = (
@@ -197,9 +265,13 @@ def supply_plan(
         bad.append(
             RecordProblem("supply", "租赁期超出总年期 / lease longer than term", "lease_years")
         )
+    facts = SupplyFacts(mode, term, lease, max_term, lease_limit)
+    rules = list(evaluate_rules(CHECK, facts, policy))
     failed = [r for r in rules if r.status == FAIL]
     bad += [
-        RecordProblem("supply", f"{r.title}: {r.value} > {r.threshold} ({r.source})", r.rule_id)
+        RecordProblem(
+            "supply", f"{r.title}: {r.value} / {r.threshold} {r.unit} ({r.source})", r.rule_id
+        )
         for r in failed
     ]
     if bad:
@@ -220,4 +292,12 @@ def supply_plan(
     )
 
 
-__all__ = ["MODES", "Payment", "SupplyPlan", "annual_rent", "supply_plan", "term_factor"]
+__all__ = [
+    "MODES",
+    "Payment",
+    "SupplyPlan",
+    "annual_rent",
+    "below_maximum",
+    "supply_plan",
+    "term_factor",
+]

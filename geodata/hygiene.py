@@ -10,6 +10,7 @@ import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
 from geodata.crs import CHONGQING_EXTENT, LATLON, SWAPPED_MESSAGE, classify
+from geodata.fields import PARCEL_FIELDS, find_column, missing_column
 from geodata.settings import get_settings
 from landmarket.areas import CGCS2000, areas_m2
 from landmarket.codes import CHONGQING_COUNTIES, OWNERSHIP, RIGHT_TYPE, CodeError, parse_parcel_code
@@ -24,7 +25,7 @@ LAYERS = (
     "constraints:village_plan",
 )
 # Columns that may hold the 宗地代码, in order of preference; 地块编号 of a 电子报盘 file last.
-CODE_COLUMNS = ("parcel_code", "宗地代码", "ZDDM", "zddm", "parcel_no")
+CODE_COLUMNS = PARCEL_FIELDS["parcel_code"]
 REPAIR_TOLERANCE = 0.01  # a repair may change the area by at most 1 %
 _CODE_RE = re.compile(
     rf"^\d{{12}}[{''.join(OWNERSHIP)}][{''.join(RIGHT_TYPE)}]\d{{5}}$"
@@ -32,7 +33,7 @@ _CODE_RE = re.compile(
 _POLYGON, _MULTIPOLYGON = 3, 6
 
 
-def record_labels(frame: GeoDataFrame) -> list[str]:
+def record_labels(frame: GeoDataFrame, first: int = 0) -> list[str]:
     """How errors name each record: 'parcel <no> (line N)' for a txt source, else 'feature N'."""
     if "source_line" in frame.columns:
         nos = frame["parcel_no"] if "parcel_no" in frame.columns else pd.Series([None] * len(frame))
@@ -40,7 +41,7 @@ def record_labels(frame: GeoDataFrame) -> list[str]:
             f"parcel {no if isinstance(no, str) and no else f'#{i + 1}'} (line {line})"
             for i, (no, line) in enumerate(zip(nos, frame["source_line"], strict=True))
         ]
-    return [f"feature {i + 1}" for i in range(len(frame))]
+    return [f"feature {first + i + 1}" for i in range(len(frame))]
 
 
 def check_layer(
@@ -48,6 +49,7 @@ def check_layer(
     layer: str,
     source: str | None = None,
     max_vertices: int | None = None,
+    first: int = 0,
 ) -> tuple[GeoDataFrame, list[str]]:
     """Checked copy (EPSG:4490, MultiPolygon, repaired, parcel_code normalised) and repair notes."""
     if layer not in LAYERS:
@@ -59,7 +61,7 @@ def check_layer(
     limit = max_vertices if max_vertices is not None else get_settings().max_vertices
     out = frame if frame.crs.to_epsg() == CGCS2000 else frame.to_crs(CGCS2000)
     out = out.reset_index(drop=True)
-    labels = record_labels(out)
+    labels = record_labels(out, first)
     found: list[tuple[int, RecordProblem]] = []
     geoms, notes = _check_geometry(
         np.asarray(out.geometry.values, dtype=object), labels, limit, found
@@ -181,13 +183,10 @@ def _reason(reason: str) -> tuple[str, str]:
 
 def _check_codes(out: GeoDataFrame, labels, found) -> GeoDataFrame:
     """Parcel codes well formed (GB/T 37346, Chongqing county) and unique; column -> parcel_code."""
-    column = next((c for c in CODE_COLUMNS if c in out.columns), None)
+    columns = [c for c in out.columns if c != out.geometry.name]
+    column = find_column(columns, CODE_COLUMNS)
     if column is None:
-        msg = (
-            "缺少宗地代码列（parcel_code、宗地代码 或 ZDDM）/ no parcel code column "
-            "(parcel_code, 宗地代码 or ZDDM)"
-        )
-        found.append((-1, RecordProblem("file", msg, "parcel_code")))
+        found.append((-1, missing_column("parcel_code", columns)))
         return out
     raw = out[column]
     codes = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
@@ -195,7 +194,7 @@ def _check_codes(out: GeoDataFrame, labels, found) -> GeoDataFrame:
     out["parcel_code"] = codes.where(codes != "", None)
     if column not in ("parcel_code", "parcel_no"):
         out = out.drop(columns=[column])
-    field = "地块编号" if column == "parcel_no" else column
+    field = "地块编号" if column == "parcel_no" else str(column)
     fast = codes.str.match(_CODE_RE) & codes.str[:6].isin(list(CHONGQING_COUNTIES))
     for i in np.flatnonzero(~fast.to_numpy()):
         code = codes.iloc[i]

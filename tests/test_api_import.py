@@ -83,9 +83,12 @@ def test_collective_cannot_import_for_another_village(api_client, api_world):
     problem = resp.json()
     assert problem["errors"][0]["record"] == f"parcel {pcode(2, 'JD', 112)}"
     assert problem["errors"][0]["field"] == "village_code"
-    # Coded for its own village but drawn inside village C: refused as well.
+    # Labelled for its own village but coded and drawn for village C: the record contradicts
+    # itself, so the import refuses it as bad data (422) before any permission question.
     drawn = geojson_bytes([{**c_row(113), "village_code": VILLAGE_A}])
-    assert post(api_client, api_world, "collective_a", drawn).status_code == 403
+    resp = post(api_client, api_world, "collective_a", drawn)
+    assert resp.status_code == 422, resp.text
+    assert {e["field"] for e in resp.json()["errors"]} == {"village_code"}
     assert village_total(api_client, VILLAGE_C) == before
     assert village_total(api_client, VILLAGE_A) == 6
 

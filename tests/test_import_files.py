@@ -18,8 +18,9 @@ from landmarket.codes import make_parcel_code
 from landmarket.errors import Conflict, InvalidInput
 
 
-def _code(seq: int) -> str:
-    return make_parcel_code("500111", 952, 2, "JB", seq)
+def _code(seq: int, village: str = "500111952002") -> str:
+    """A JB parcel code in the village (a parcel code's first 12 digits name its village)."""
+    return make_parcel_code(village[:6], int(village[6:9]), int(village[9:]), "JB", seq)
 
 
 @pytest.fixture
@@ -32,9 +33,9 @@ def files(tmp_path, make_frame, gk_rect, unique_village_code):
     parcels = tmp_path / "parcels.geojson"
     make_frame(
         [
-            {"parcel_code": _code(1), "land_use_code": "0601", "village_code": code,
+            {"parcel_code": _code(1, code), "land_use_code": "0601", "village_code": code,
              "geometry": gk_rect(500_100, 3_300_100, 100, 66.667)},
-            {"parcel_code": _code(2), "land_use_code": "0601", "village_code": code,
+            {"parcel_code": _code(2, code), "land_use_code": "0601", "village_code": code,
              "geometry": gk_rect(500_300, 3_300_100, 50, 50)},
         ]
     ).to_file(parcels)  # fmt: skip
@@ -42,8 +43,8 @@ def files(tmp_path, make_frame, gk_rect, unique_village_code):
     bad = tmp_path / "bad.geojson"
     make_frame(
         [
-            {"parcel_code": _code(3), "land_use_code": "0601", "geometry": gk_rect(500_500)},
-            {"parcel_code": _code(4), "land_use_code": "0601", "geometry": bowtie},
+            {"parcel_code": _code(3, code), "land_use_code": "0601", "geometry": gk_rect(500_500)},
+            {"parcel_code": _code(4, code), "land_use_code": "0601", "geometry": bowtie},
         ]
     ).to_file(bad)  # fmt: skip
     return {"code": code, "villages": villages, "parcels": parcels, "bad": bad}
@@ -59,8 +60,8 @@ def test_villages_then_parcels_from_geojson(session, files):
     areas = {
         code: area for code, area in session.execute(select(Parcel.parcel_code, Parcel.area_m2))
     }
-    assert areas[_code(1)] == pytest.approx(6666.7, abs=0.01)
-    assert areas[_code(2)] == pytest.approx(2500.0, abs=0.01)
+    assert areas[_code(1, files["code"])] == pytest.approx(6666.7, abs=0.01)
+    assert areas[_code(2, files["code"])] == pytest.approx(2500.0, abs=0.01)
 
 
 def test_a_file_with_one_bad_record_changes_nothing(session, files):
@@ -127,10 +128,11 @@ def test_cli_import_commits_and_reports(db_url, files):
         assert "feature 2" in bad.stderr and "nothing written" in bad.stderr
         with session_scope(db_url) as s:
             codes = set(s.scalars(select(Parcel.parcel_code).where(Parcel.source_file != "")))
-        assert {_code(1), _code(2)} <= codes and _code(3) not in codes
+        mine = [_code(i, files["code"]) for i in (1, 2, 3)]
+        assert set(mine[:2]) <= codes and mine[2] not in codes
     finally:  # leave the session database as it was (the audit log keeps its entries)
         with session_scope(db_url) as s:
-            mine = Parcel.parcel_code.in_([_code(1), _code(2)])
+            mine = Parcel.parcel_code.in_([_code(i, files["code"]) for i in (1, 2)])
             batches = set(s.scalars(select(Parcel.batch_id).where(mine)))
             batches |= set(s.scalars(select(Village.batch_id).where(Village.code == files["code"])))
             s.execute(delete(Parcel).where(mine))

@@ -17,16 +17,29 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from geodata.datum_shift import DatumShift
 from geodata.db.engine import SessionLocal, get_engine
 from geodata.db.tables import LAYERS, SRID, ImportBatch
 from geodata.settings import get_settings
 from geodata.store import layers as loaders
 from geodata.store.audit import write_audit
+from geodata.store.parcel_stream import ParcelStream
 from geodata.store.rasters import load_dem
 from geodata.store.records import to_multipolygon
 from landmarket.errors import Conflict, InvalidInput, RecordProblem
+from landmarket.policy import load_policy
 
 Target = Session | Engine | str | None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a source file: its layer, field mapping, datum shift and batch size."""
+
+    source_layer: str | None = None
+    field_map: dict[str, str] = field(default_factory=dict)
+    shift: DatumShift | None = None
+    batch_size: int | None = None
 
 
 @dataclass
@@ -63,11 +76,15 @@ def transaction(target: Target) -> Iterator[Session]:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
+    """SHA-256 of a file's bytes (of a .gdb folder: of its files' names and bytes, in order)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for item in files:
+        if path.is_dir():
+            digest.update(str(item.relative_to(path)).encode())
+        with open(item, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -91,15 +108,23 @@ def _check_layer_name(layer: str) -> None:
 
 
 def read_checked(
-    path: Path, layer: str, zone: int | None = None
+    path: Path,
+    layer: str,
+    zone: int | None = None,
+    options: ReadOptions | None = None,
 ) -> tuple[GeoDataFrame, list[str], list[str]]:
     """Read a vector file to EPSG:4490 and run the geometry hygiene: (frame, warnings, notes)."""
+    from geodata.fields import apply_field_map, recognise_schema
     from geodata.formats import read_layer
     from geodata.hygiene import check_layer
 
-    result = read_layer(path, zone=zone)
-    frame, notes = check_layer(result.frame, layer, source=str(path))
-    return frame, [str(w) for w in result.warnings], [str(n) for n in notes]
+    options = options or ReadOptions()
+    result = read_layer(path, zone=zone, source_layer=options.source_layer, shift=options.shift)
+    raw = apply_field_map(result.frame, options.field_map, layer, path.name)
+    frame, notes = check_layer(raw, layer, source=str(path))
+    schema = recognise_schema(raw.columns)
+    warnings = [str(w) for w in result.warnings] + ([schema] if schema else [])
+    return frame, warnings, [str(n) for n in notes]
 
 
 def read_coverage(path: Path, zone: int | None = None) -> MultiPolygon:
@@ -136,18 +161,21 @@ def import_layer(
     actor: str = "system",
     meta: dict[str, Any] | None = None,
     raster_dir: Path | None = None,
+    options: ReadOptions | None = None,
 ) -> ImportReport:
     """Import one file as layer (parcels, villages, constraints:<kind>, dem); all-or-nothing."""
     path = Path(path)
     _check_layer_name(layer)
-    if not path.is_file():
+    if not path.exists() or (path.is_dir() and path.suffix.lower() != ".gdb"):
         raise InvalidInput(
             problems=[RecordProblem(str(path), "文件不存在 / file not found")], source=path.name
         )
     sha = file_sha256(path)
     if layer == "dem":
         return _import_dem(target, path, sha, actor, raster_dir)
-    frame, warnings, notes = read_checked(path, layer, zone)
+    if layer == "parcels":
+        return _import_parcels(target, path, sha, village, zone, actor, options or ReadOptions())
+    frame, warnings, notes = read_checked(path, layer, zone, options)
     if isinstance(coverage, str | Path):
         coverage = read_coverage(Path(coverage), zone)
     return import_frame(
@@ -247,6 +275,42 @@ def _finish_batch(session: Session, batch: ImportBatch, report: ImportReport, ac
     }
     payload.update(n_warnings=len(report.warnings), n_repairs=len(report.notes))
     write_audit(session, actor, "import", "import_batches", batch.id, payload)
+
+
+def _import_parcels(
+    target: Target,
+    path: Path,
+    sha: str,
+    village: str | None,
+    zone: int | None,
+    actor: str,
+    options: ReadOptions,
+) -> ImportReport:
+    """Stream a parcel file in batches through every check into one all-or-nothing batch."""
+    from geodata.formats import BATCH_SIZE, iter_layer
+
+    src, batches = iter_layer(
+        path,
+        zone=zone,
+        source_layer=options.source_layer,
+        shift=options.shift,
+        batch_size=options.batch_size or BATCH_SIZE,
+    )
+    report = ImportReport("parcels", path.name, sha, 0, 0, None, list(src.warnings) if src else [])
+    tolerance = load_policy().number("imports.village_boundary_tolerance")
+    with transaction(target) as session:
+        batch = _new_batch(session, report, actor)
+        stream = ParcelStream(
+            session, batch, village=village, tolerance_m=tolerance, field_map=options.field_map
+        )
+        for result in batches:
+            report.warnings.extend(str(w) for w in result.warnings if str(w) not in report.warnings)
+            stream.feed(result.frame)
+        report.rows, report.area_m2 = stream.finish()
+        report.warnings.extend(stream.warnings)
+        report.notes.extend(stream.notes)
+        _finish_batch(session, batch, report, actor)
+    return report
 
 
 def _import_dem(

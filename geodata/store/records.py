@@ -31,28 +31,14 @@ from geopandas import GeoDataFrame
 from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geodata.fields import FEATURE_FIELDS, PARCEL_FIELDS, VILLAGE_FIELDS, missing_column
 from geodata.hygiene import record_labels
 from landmarket.codes import CHONGQING_COUNTIES, CodeError, parse_parcel_code, parse_unit_code
 from landmarket.errors import RecordProblem
 
-PARCEL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "parcel_code": ("parcel_code", "宗地代码", "zddm", "parcel_no", "地块编号"),
-    "land_use_code": ("land_use_code", "地类编码", "dlbm"),
-    "name": ("name", "宗地名称", "地块名称", "名称"),
-    "village_code": ("village_code", "村代码", "cjdm"),
-    "registered": ("registered", "是否登记", "sfdj"),
-    "registered_area_m2": ("registered_area_m2", "登记面积", "djmj"),
-    "unit_code": ("unit_code", "不动产单元代码", "bdcdyh"),
-}
-VILLAGE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "code": ("code", "village_code", "村代码", "cjdm", "xzqdm"),
-    "name": ("name", "村名", "名称", "xzqmc"),
-    "township": ("township", "乡镇", "xzmc"),
-}
-FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "plan_code": ("plan_code", "用地用海代码", "ydyhfldm", "ghytdm"),
-    "name": ("name", "名称", "mc"),
-}
+PARCEL_COLUMNS = PARCEL_FIELDS
+VILLAGE_COLUMNS = VILLAGE_FIELDS
+FEATURE_COLUMNS = FEATURE_FIELDS
 # Columns a reader adds to locate records; not copied to attrs.
 BOOKKEEPING = {"source_line", "geometry"}
 _TRUE = {"true", "t", "1", "yes", "y", "是", "已登记"}
@@ -147,6 +133,13 @@ def as_multipolygons(geoms: Any) -> np.ndarray:
     return out
 
 
+def village_of(code: str | None) -> str | None:
+    """A 12-digit village code from a village or 19-digit 坐落/权属单位代码 (village + group)."""
+    if code and len(code) == 19 and code.isdigit():
+        return code[:12]
+    return code
+
+
 def _bool(value: Any) -> bool | None:
     value = clean(value)
     if value is None:
@@ -166,10 +159,11 @@ def map_parcels(frame: GeoDataFrame, village: str | None = None) -> Mapped:
     out = Mapped()
     cols = pick_columns(frame, PARCEL_COLUMNS)
     labels = record_labels(frame)
-    if "parcel_code" not in cols:
-        out.problems.append(
-            RecordProblem("file", "缺少宗地代码列 / no parcel code column", "parcel_code")
-        )
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    for target in ("parcel_code", "land_use_code"):
+        if target not in cols:
+            out.problems.append(missing_column(target, columns))
+    if out.problems:
         return out
     seen: dict[str, str] = {}
     skip = set(cols.values()) | BOOKKEEPING
@@ -196,7 +190,14 @@ def map_parcels(frame: GeoDataFrame, village: str | None = None) -> Mapped:
             seen[code] = label
         row["land_use_code"] = text(get.get("land_use_code"))
         if row["land_use_code"] is None:
-            out.problems.append(RecordProblem(where, "缺少地类编码 / missing", "land_use_code"))
+            out.problems.append(
+                RecordProblem(
+                    where,
+                    f"地类编码为空（列 {cols['land_use_code']}）/ empty land-use code "
+                    f"(column {cols['land_use_code']})",
+                    "land_use_code",
+                )
+            )
         row["unit_code"] = text(get.get("unit_code"))
         if row["unit_code"]:
             try:
@@ -205,7 +206,7 @@ def map_parcels(frame: GeoDataFrame, village: str | None = None) -> Mapped:
                     raise CodeError("does not start with the parcel code")
             except CodeError as exc:
                 out.problems.append(RecordProblem(where, f"单元代码无效 / {exc}", "unit_code"))
-        row["village_code"] = text(get.get("village_code")) or village
+        row["village_code"] = village_of(text(get.get("village_code"))) or village
         if row["village_code"] and not _VILLAGE_RE.match(row["village_code"]):
             out.problems.append(
                 RecordProblem(where, "村代码应为 12 位数字 / must be 12 digits", "village_code")
@@ -238,7 +239,7 @@ def map_villages(frame: GeoDataFrame) -> Mapped:
     labels = record_labels(frame)
     seen: set[str] = set()
     for i, (label, geom) in enumerate(zip(labels, frame.geometry, strict=True)):
-        code = text(frame[cols["code"]].iat[i]) if "code" in cols else None
+        code = village_of(text(frame[cols["code"]].iat[i])) if "code" in cols else None
         where = f"{label} ({code})" if code else label
         bad = len(out.problems)
         if not code or not _VILLAGE_RE.match(code):

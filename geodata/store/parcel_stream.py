@@ -1,0 +1,369 @@
+"""Parcel files streamed into PostGIS batch by batch: every check, bounded memory, all-or-nothing.
+
+Each batch is hygiene-checked (geometry, codes), mapped column by column, checked against the
+database (codes already stored, villages loaded, the village boundary the parcel code names) and
+COPYed inside the one open transaction. Problems are collected over the whole file; when there is
+any, the caller's transaction is rolled back, so nothing is written and every bad record is listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from geopandas import GeoDataFrame, GeoSeries
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geodata.db.tables import SRID, ImportBatch
+from geodata.fields import (
+    PARCEL_FIELDS,
+    apply_field_map,
+    find_column,
+    missing_column,
+    recognise_schema,
+)
+from geodata.hygiene import check_layer, record_labels
+from geodata.store.bulk import copy_columns, ewkb_column, json_column
+from geodata.store.records import BOOKKEEPING, json_safe, pick_columns, village_of
+from landmarket.areas import CGCS2000, areas_m2, to_gk, zones_of
+from landmarket.codes import OWNERSHIP, RIGHT_TYPE, CodeError, parse_unit_code
+from landmarket.errors import InvalidInput, RecordProblem
+from landmarket.units import m2_to_mu
+
+PARCEL_COPY = (
+    "parcel_code", "unit_code", "land_use_code", "ownership", "right_type", "registered",
+    "registered_area_m2", "area_m2", "area_mu", "gk_zone", "village_code", "name",
+    "source_file", "batch_id", "geom", "attrs",
+)  # fmt: skip
+_TRUE = {"true", "t", "1", "yes", "y", "是", "已登记", "1.0"}
+_FALSE = {"false", "f", "0", "no", "n", "否", "未登记", "", "0.0", "none", "nan"}
+_VILLAGE_RE = r"^\d{12}$"
+
+
+def _texts(series: pd.Series) -> np.ndarray:
+    """Cells as stripped text (integral floats without '.0'); None for blanks and NaN."""
+    values = series.to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        if v is None or v is pd.NA or (isinstance(v, float) and (v != v)):
+            out[i] = None
+        elif isinstance(v, float | np.floating) and float(v).is_integer():
+            out[i] = str(int(v))
+        else:
+            s = str(v).strip()
+            out[i] = s or None
+    return out
+
+
+class ParcelStream:
+    """Accumulates checked batches of one parcel file into one import batch."""
+
+    def __init__(
+        self,
+        session: Session,
+        batch: ImportBatch,
+        *,
+        village: str | None,
+        tolerance_m: float,
+        field_map: dict[str, str] | None = None,
+    ) -> None:
+        self.session, self.batch, self.village = session, batch, village
+        self.tolerance_m = tolerance_m
+        self.field_map = field_map or {}
+        self.source = batch.source_name
+        self.problems: list[RecordProblem] = []
+        self.notes: list[str] = []
+        self.warnings: list[str] = []
+        self.rows = 0
+        self.area = 0.0
+        self._seen = 0
+        self._boundaries: dict[str, Any] = {}  # village code -> prepared buffered boundary | None
+        self._any_village: bool | None = None
+
+    # -- per batch -----------------------------------------------------------------------
+    def feed(self, frame: GeoDataFrame) -> None:
+        """Check one batch; COPY its good rows (rolled back later if any record is bad)."""
+        first = self._seen
+        self._seen += len(frame)
+        frame = apply_field_map(frame, self.field_map, "parcels", self.source)
+        if first == 0:
+            self._first_batch(frame)
+        try:
+            checked, notes = check_layer(frame, "parcels", source=self.source, first=first)
+            self.notes.extend(notes)
+            ok = np.ones(len(checked), dtype=bool)
+        except InvalidInput as exc:
+            self.problems.extend(exc.problems)
+            return
+        cols, bad = self._map(checked, first)
+        ok &= ~bad
+        ok &= ~self._check_database(cols, first)
+        if not ok.any():
+            return
+        self._copy({k: v[ok] for k, v in cols.items()})
+
+    def _first_batch(self, frame: GeoDataFrame) -> None:
+        columns = [c for c in frame.columns if c != frame.geometry.name]
+        note = recognise_schema(columns)
+        if note:
+            self.warnings.append(note)
+        missing = [
+            missing_column(target, columns)
+            for target in ("parcel_code", "land_use_code")
+            if find_column(columns, PARCEL_FIELDS[target]) is None
+        ]
+        if missing:  # every record would fail: say it once, for the file
+            raise InvalidInput(missing, source=self.source)
+
+    def _problem(self, where: str, msg: str, field: str) -> None:
+        self.problems.append(RecordProblem(where, msg, field))
+
+    def _map(self, frame: GeoDataFrame, first: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Column arrays for COPY and a mask of rows with a problem."""
+        n = len(frame)
+        labels = record_labels(frame, first)
+        picked = pick_columns(frame, PARCEL_FIELDS)
+        codes = frame["parcel_code"].to_numpy(dtype=object)
+        where = np.array(
+            [f"{lab} ({c})" if c else lab for lab, c in zip(labels, codes, strict=True)]
+        )
+        bad = np.zeros(n, dtype=bool)
+        none = np.full(n, None, dtype=object)
+
+        def col(key: str) -> np.ndarray:
+            return _texts(frame[picked[key]]) if key in picked else none
+
+        land_use = col("land_use_code")
+        for i in np.flatnonzero(pd.isna(land_use)):
+            column = picked["land_use_code"]
+            self._problem(
+                where[i],
+                f"地类编码为空（列 {column}）/ empty land-use code (column {column})",
+                "land_use_code",
+            )
+            bad[i] = True
+        unit = col("unit_code")
+        has_unit = ~pd.isna(unit)
+        prefix_ok = np.array([u[:19] == c if u else True for u, c in zip(unit, codes, strict=True)])
+        for i in np.flatnonzero(has_unit & ~(prefix_ok & (pd.Series(unit).str.len() == 28))):
+            try:
+                unit_parcel, _, _ = parse_unit_code(unit[i])
+                if unit_parcel.code != codes[i]:
+                    raise CodeError("does not start with the parcel code")
+                continue
+            except CodeError as exc:
+                self._problem(where[i], f"单元代码无效 / {exc}", "unit_code")
+                bad[i] = True
+        villages = col("village_code")
+        villages = np.array([village_of(v) for v in villages], dtype=object)
+        if self.village:
+            villages[pd.isna(villages)] = self.village
+        vs = pd.Series(villages, dtype=object)
+        wrong = vs.notna() & ~vs.fillna("").str.match(_VILLAGE_RE)
+        for i in np.flatnonzero(wrong.to_numpy()):
+            self._problem(where[i], "村代码应为 12 位数字 / must be 12 digits", "village_code")
+            bad[i] = True
+        registered = col("registered")
+        lookup = {v: self._bool(v) for v in set(registered.tolist())}
+        reg = np.array([lookup[v] for v in registered], dtype=object)
+        for i in np.flatnonzero(pd.isna(reg)):
+            self._problem(where[i], "应为 是/否 / not a yes/no", "registered")
+            bad[i] = True
+        area_raw = col("registered_area_m2")
+        area = pd.to_numeric(pd.Series(area_raw), errors="coerce").round(2)
+        for i in np.flatnonzero((area.isna() & pd.Series(area_raw).notna()).to_numpy()):
+            self._problem(where[i], "不是数字 / not a number", "registered_area_m2")
+            bad[i] = True
+        skip = set(picked.values()) | BOOKKEEPING | {"parcel_code", frame.geometry.name}
+        extra = [c for c in frame.columns if c not in skip]
+        attrs = self._attrs(frame, extra)
+        cols = {
+            "parcel_code": codes,
+            "unit_code": unit,
+            "land_use_code": land_use,
+            "ownership": np.array([OWNERSHIP.get(c[12]) if c else None for c in codes]),
+            "right_type": np.array([RIGHT_TYPE.get(c[13]) if c else None for c in codes]),
+            "registered": reg,
+            "registered_area_m2": area.astype(object).where(area.notna(), None).to_numpy(),
+            "village_code": villages,
+            "name": col("name"),
+            "geom": frame.geometry.to_numpy(dtype=object),
+            "attrs": attrs,
+            "where": where,
+        }
+        return cols, bad
+
+    @staticmethod
+    def _bool(value: str | None) -> bool | None:
+        if value is None:
+            return False
+        low = value.lower()
+        return True if low in _TRUE else False if low in _FALSE else None
+
+    @staticmethod
+    def _attrs(frame: GeoDataFrame, extra: list) -> np.ndarray:
+        out = np.empty(len(frame), dtype=object)
+        if not extra:
+            out[:] = [{} for _ in range(len(frame))]
+            return out
+        lists = [frame[c].tolist() for c in extra]
+        names = [str(c) for c in extra]
+        for i, row in enumerate(zip(*lists, strict=True)):
+            d = {}
+            for k, v in zip(names, row, strict=True):
+                v = json_safe(v)
+                if v is not None:
+                    d[k] = v
+            out[i] = d
+        return out
+
+    # -- against the database ------------------------------------------------------------
+    def _check_database(self, cols: dict[str, np.ndarray], first: int) -> np.ndarray:
+        """Mask of rows whose code is taken, whose village is unknown or whose place disagrees."""
+        codes, where = cols["parcel_code"], cols["where"]
+        bad = np.zeros(len(codes), dtype=bool)
+        taken = dict(
+            self.session.execute(
+                text("SELECT parcel_code, batch_id FROM parcels WHERE parcel_code = ANY(:c)"),
+                {"c": [c for c in codes if c]},
+            ).all()
+        )
+        for i in np.flatnonzero([c in taken for c in codes]):
+            other = taken[codes[i]]
+            msg = (
+                "宗地代码与本文件先前记录重复 / duplicate of an earlier record in this file"
+                if other == self.batch.id
+                else f"宗地代码已在库中（批次 {other}）/ already in the database (batch {other})"
+            )
+            self._problem(where[i], msg, "parcel_code")
+            bad[i] = True
+        bad |= self._check_villages(cols)
+        return bad
+
+    def _load_boundaries(self, wanted: set[str]) -> None:
+        new = sorted(c for c in wanted if c not in self._boundaries)
+        if not new:
+            return
+        found = dict(
+            self.session.execute(
+                text("SELECT code, ST_AsBinary(boundary) FROM villages WHERE code = ANY(:c)"),
+                {"c": new},
+            ).all()
+        )
+        for code in new:
+            wkb = found.get(code)
+            self._boundaries[code] = None if wkb is None else self._buffered(bytes(wkb))
+
+    def _buffered(self, wkb: bytes) -> Any:
+        """The boundary grown by the tolerance, measured in metres in its GK zone."""
+        geom = GeoSeries([shapely.from_wkb(wkb)], crs=CGCS2000)
+        zone = int(zones_of(geom)[0])
+        grown = to_gk(geom, zone).buffer(self.tolerance_m).to_crs(CGCS2000).iloc[0]
+        shapely.prepare(grown)
+        return grown
+
+    def _check_villages(self, cols: dict[str, np.ndarray]) -> np.ndarray:
+        codes, villages, geoms, where = (
+            cols["parcel_code"], cols["village_code"], cols["geom"], cols["where"]
+        )  # fmt: skip
+        bad = np.zeros(len(codes), dtype=bool)
+        named = np.array([c[:12] if c else None for c in codes], dtype=object)
+        self._load_boundaries({v for v in villages if v} | {v for v in named if v})
+        for i in np.flatnonzero(
+            [v is not None and self._boundaries.get(v) is None for v in villages]
+        ):
+            self._problem(
+                where[i],
+                f"村 {villages[i]} 未导入 / village not loaded; import villages first",
+                "village_code",
+            )
+            bad[i] = True
+        for i in np.flatnonzero([v is not None and n is not None and v != n for v, n in zip(villages, named, strict=True)]):  # fmt: skip
+            self._problem(
+                where[i],
+                f"宗地代码指向村 {named[i]}，村代码却为 {villages[i]} / the parcel code names "
+                f"village {named[i]} but village_code is {villages[i]}",
+                "village_code",
+            )
+            bad[i] = True
+        outside: list[int] = []
+        for code in {v for v in named if v}:
+            boundary = self._boundaries.get(code)
+            rows = np.flatnonzero(named == code)
+            if boundary is None:
+                outside.extend(rows.tolist())  # the named village is not loaded: where is it?
+                continue
+            inside = shapely.covered_by(geoms[rows], boundary)
+            outside.extend(rows[~inside].tolist())
+        if outside:
+            bad |= self._report_places(np.array(sorted(outside)), named, geoms, where)
+        return bad
+
+    def _report_places(self, rows, named, geoms, where) -> np.ndarray:
+        """Problems for parcels outside the village their code names, naming where they lie."""
+        bad = np.zeros(len(named), dtype=bool)
+        if self._any_village is None:
+            self._any_village = bool(
+                self.session.scalar(text("SELECT EXISTS (SELECT 1 FROM villages)"))
+            )
+        if not self._any_village:
+            return bad
+        points = shapely.point_on_surface(geoms[rows])
+        lies = dict(
+            self.session.execute(
+                text(
+                    "SELECT t.i, min(v.code) FROM unnest(CAST(:i AS int[]), CAST(:w AS text[])) "
+                    "AS t(i, w) JOIN villages v ON ST_Intersects(v.boundary, "
+                    "ST_GeomFromEWKB(decode(t.w, 'hex'))) GROUP BY t.i"
+                ),
+                {"i": [int(r) for r in rows], "w": list(ewkb_column(points, SRID))},
+            ).all()
+        )
+        tol = f"{self.tolerance_m:g}"
+        for r in rows:
+            code, there = named[r], lies.get(int(r))
+            loaded = self._boundaries.get(code) is not None
+            if not loaded and there is None:
+                continue  # neither its village nor any other loaded village covers it
+            place = (
+                f"位于村 {there} / lies in village {there}"
+                if there
+                else "不在任何已导入村内 / lies in no loaded village"
+            )
+            self._problem(
+                where[r],
+                f"宗地代码指向村 {code}，但宗地超出该村界 {tol} m 以上，{place.split(' / ')[0]} / "
+                f"the parcel code names village {code}, but the parcel reaches more than {tol} m "
+                f"outside it and {place.split(' / ')[1]}",
+                "parcel_code",
+            )
+            bad[r] = True
+        return bad
+
+    # -- writing -------------------------------------------------------------------------
+    def _copy(self, cols: dict[str, np.ndarray]) -> None:
+        geoms = GeoSeries(cols["geom"], crs=SRID)
+        areas = areas_m2(geoms)
+        zones = zones_of(geoms)
+        n = len(areas)
+        out = {k: cols[k] for k in PARCEL_COPY if k in cols and k not in ("geom", "attrs")}
+        out.update(
+            area_m2=areas,
+            area_mu=np.round(m2_to_mu(areas), 4),
+            gk_zone=zones.astype(int),
+            source_file=np.full(n, self.source, dtype=object),
+            batch_id=np.full(n, self.batch.id),
+            geom=ewkb_column(cols["geom"]),
+            attrs=json_column(list(cols["attrs"])),
+        )
+        self.rows += copy_columns(self.session, "parcels", {k: out[k] for k in PARCEL_COPY})
+        self.area += float(areas.sum())
+
+    def finish(self) -> tuple[int, float]:
+        """(rows, total area m²) once every batch passed; else every problem, nothing kept."""
+        if self.problems:
+            raise InvalidInput(self.problems, source=self.source)
+        return self.rows, float(np.round(self.area, 2))

@@ -11,8 +11,10 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_problem_handlers, problem_responses
+from api.limits import BodyLimitMiddleware
 from geodata.db.engine import get_engine
 from geodata.settings import Settings, get_settings
+from geodata.uploads import clean_stale_uploads, upload_root
 from maps.assets import STATIC_DIR, STATIC_URL, SWAGGER_CSS, SWAGGER_FAVICON, SWAGGER_JS
 
 TITLE = "landmarket 重庆农村土地市场平台 / Chongqing rural land market platform"
@@ -57,6 +59,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.database_url = url
     app.state.engine = get_engine(url)
     install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    clean_stale_uploads(upload_root(settings))  # folders of processes that died mid-upload
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import zipfile
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -13,11 +10,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geodata.formats import EXTENSIONS
+from geodata.settings import Settings, get_settings
 from geodata.store import import_layer
+from geodata.uploads import UploadLimits, extract_zip, save_stream, upload_folder, upload_root
 from landmarket.access import Principal, Role
 from landmarket.errors import Forbidden, InvalidInput, RecordProblem
 
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 # Shapefile first: its .dbf/.shx/.prj/.cpg siblings are uploaded alongside it.
 MAIN_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".txt")
 OFFENDERS_SHOWN = 20
@@ -41,29 +39,25 @@ def _bad(record: str, problem: str, field: str = "file") -> InvalidInput:
     return InvalidInput([RecordProblem(record=record, problem=problem, field=field)])
 
 
-def save_uploads(files: list[UploadFile], folder: Path) -> Path:
-    """Write the uploaded files (or one .zip's contents) to folder; return the main data file."""
+def save_uploads(files: list[UploadFile], folder: Path, limits: UploadLimits) -> Path:
+    """Stream the uploaded files (or the members of .zip files) to folder; return the main file."""
     total = 0
-    for upload in files:
-        name = PurePath(upload.filename or "").name
-        if not name:
-            raise _bad("upload", "文件名为空 / a file has no name")
-        target = folder / name
-        with open(target, "wb") as out:
-            while chunk := upload.file.read(1 << 20):
-                total += len(chunk)
-                if total > MAX_UPLOAD_BYTES:
-                    raise _bad(name, f"文件过大 / upload over {MAX_UPLOAD_BYTES >> 20} MB")
-                out.write(chunk)
-        if target.stat().st_size == 0:
+    for i, upload in enumerate(files):
+        name = PurePath((upload.filename or "").replace("\\", "/")).name
+        if not name or name.startswith("."):
+            raise _bad("upload", "文件名为空或无效 / a file has no usable name")
+        is_zip = name.lower().endswith(".zip")
+        target = folder / (f".zip-{i}" if is_zip else name)  # members never start with "."
+        if target.exists():
+            raise _bad(name, "文件重名 / two files have the same name")
+        size = save_stream(upload.file, target, name, limits.max_bytes, total)
+        total += size
+        if size == 0:
             raise _bad(name, "文件为空 / the file is empty")
-        if target.suffix.lower() == ".zip":
-            with zipfile.ZipFile(target) as archive:
-                for member in archive.infolist():
-                    if not member.is_dir():
-                        (folder / PurePath(member.filename).name).write_bytes(archive.read(member))
+        if is_zip:
+            extract_zip(target, folder, limits, name)
             target.unlink()
-    candidates = sorted(folder.iterdir())
+    candidates = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     for suffix in MAIN_SUFFIXES:
         found = [p for p in candidates if p.suffix.lower() == suffix]
         if len(found) > 1:
@@ -101,30 +95,30 @@ def import_parcels_upload(
     user: Principal,
     village: str | None = None,
     zone: int | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Import uploaded parcels for a bureau (any village) or a collective (its own only)."""
+    settings = settings or get_settings()
     if user.role is Role.collective:
         village = village or user.village_code
         user.require_village(village)
-    folder = Path(tempfile.mkdtemp(prefix="landmarket-upload-"))
-    try:
-        path = save_uploads(files, folder)
+    with upload_folder(upload_root(settings)) as folder:
         try:
-            report = import_layer(
-                session, path, "parcels", village=village, zone=zone, actor=user.actor
-            )
-        except InvalidInput as exc:  # name the upload, never our temporary folder
-            exc.source = path.name
-            for p in exc.problems:
-                p.record = p.record.replace(f"{folder}/", "")
-                p.problem = p.problem.replace(f"{folder}/", "")
+            path = save_uploads(files, folder, UploadLimits.of(settings))
+            try:
+                report = import_layer(
+                    session, path, "parcels", village=village, zone=zone, actor=user.actor
+                )
+            except InvalidInput as exc:  # name the upload, never our temporary folder
+                exc.source = path.name
+                for p in exc.problems:
+                    p.record = p.record.replace(f"{folder}/", "")
+                    p.problem = p.problem.replace(f"{folder}/", "")
+                raise
+            if user.role is Role.collective:
+                check_own_village(session, report.batch_id, village)
+            session.commit()
+        except BaseException:
+            session.rollback()
             raise
-        if user.role is Role.collective:
-            check_own_village(session, report.batch_id, village)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     return report.as_dict()

@@ -52,6 +52,24 @@ class Settings(BaseSettings):
         default=None, description="Overrides the policy's sliver overlap tolerance when set."
     )
     attachment_max_bytes: int = Field(default=10_000_000, description="Largest listing attachment.")
+    max_request_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        description="Largest request body; a bigger Content-Length (or stream) gets 413 unread.",
+    )
+    upload_dir: Path | None = Field(
+        default=None,
+        description="Root of the per-upload folders (default var/uploads); start-up removes "
+        "folders that no live process holds, so point it at a directory used for nothing else.",
+    )
+    upload_max_unpacked_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        description="Most bytes the members of an uploaded zip unpack to.",
+    )
+    upload_max_ratio: float = Field(
+        default=200.0,
+        description="Highest compression ratio of a zip member of 1 MiB or more (zip bombs).",
+    )
+    upload_max_members: int = Field(default=1000, description="Most files in an uploaded zip.")
     token_ttl_days: int = Field(
         default=90, ge=1, description="Days a new API bearer token stays valid (`users token`)."
     )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian/Ubuntu packages, what the platform needs outside Python:
-# a PostgreSQL server with PostGIS 3, Chromium and its driver (map tests), and python3-venv.
+# a PostgreSQL server with PostGIS 3, Chromium and its driver (map tests), python3-venv and a
+# CJK font (Chinese in PDFs and screenshots).
 # Does nothing when everything is already there; uses sudo when not run as root.
 set -euo pipefail
 
@@ -18,6 +19,11 @@ fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
+# A CJK font, so Chinese renders in PDFs and browser screenshots (not as boxes).
+if ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family 2>/dev/null)" ]; } \
+  && [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
+  need+=(fonts-noto-cjk)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -1,13 +1,17 @@
 """Listing attachments on disk under var/attachments: photos (public) and PDF documents.
 
 The type is read from the file's own first bytes, not from what the client declares; a file that
-is not a JPEG, PNG, WebP or PDF, or is larger than the limit, is refused before it is stored.
+is not a JPEG, PNG, WebP or PDF, or is larger than the limit, is refused before it is stored. The
+upload is streamed in chunks to a staging folder, never held whole in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,10 +65,11 @@ def add_attachment(
     root: Path,
     listing_id: int,
     filename: str,
-    data: bytes,
+    source: BinaryIO,
     viewer: Viewer,
     max_bytes: int,
     declared_type: str | None = None,
+    staging: Path | None = None,
 ) -> dict:
     """Store a file for a live listing of the collective's own village; returns its metadata."""
     row = load(session, listing_id, lock=True)
@@ -73,41 +78,55 @@ def add_attachment(
     perm.require_action(role, viewer.village_code, row.village_code, Action.edit)
     if row.state not in (State.draft, State.published, State.under_offer):
         raise InvalidInput([RecordProblem(f"listing {listing_id}", "挂牌已关闭 / closed", "state")])
-    if len(data) > max_bytes:
-        raise TooLarge(f"{filename}: {len(data)} 字节超过上限 {max_bytes} / bytes over the limit")
-    if not data:
+    staging = staging or root
+    staging.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=staging, suffix=".part", delete=False) as tmp:
+        part = Path(tmp.name)
+    try:
+        return _store(session, root, listing_id, filename, source, part, viewer, max_bytes,
+                      declared_type)  # fmt: skip
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _store(
+    session: Session, root: Path, listing_id: int, filename: str, source: BinaryIO, part: Path,
+    viewer: Viewer, max_bytes: int, declared_type: str | None,
+) -> dict:  # fmt: skip
+    """Stream source to part (size limit, digest), check its type, move it into place, record it."""
+    digest_of = hashlib.sha256()
+    size, head = 0, b""
+    with open(part, "wb") as out:
+        while chunk := source.read(1 << 20):
+            size += len(chunk)
+            if size > max_bytes:
+                raise TooLarge(
+                    f"{filename}: 超过 {max_bytes} 字节上限 / over the limit of {max_bytes} bytes"
+                )
+            head = head or chunk[:16]
+            digest_of.update(chunk)
+            out.write(chunk)
+    if not size:
         raise InvalidInput([RecordProblem(filename, "空文件 / empty file", "file")])
-    content_type = sniff(data[:16])
-    if content_type is None:
-        raise UnsupportedMedia(
-            f"{filename}: 只接受 JPEG、PNG、WebP 照片和 PDF 文件 / only JPEG, PNG, WebP or PDF"
-        )
-    if declared_type and declared_type.split(";")[0].strip() not in (
-        content_type,
-        "application/octet-stream",
-    ):
-        raise UnsupportedMedia(
-            f"{filename}: 声明为 {declared_type}, 实为 {content_type} / declared {declared_type} "
-            f"but the file is {content_type}"
-        )
+    content_type = sniff(head)
     suffix, kind = TYPES[content_type]
-    digest = hashlib.sha256(data).hexdigest()
+    digest = digest_of.hexdigest()
     relative = Path(str(listing_id)) / f"{digest}{suffix}"
     target = root / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         tmp = target.with_suffix(target.suffix + ".part")
-        tmp.write_bytes(data)
+        shutil.move(part, tmp)  # a rename when staging shares the file system
         tmp.replace(target)  # atomic: a reader never sees half a file
     att = ListingAttachment(
         listing_id=listing_id, kind=kind, filename=Path(filename).name[:200] or "file",
-        content_type=content_type, size_bytes=len(data), sha256=digest, path=str(relative),
+        content_type=content_type, size_bytes=size, sha256=digest, path=str(relative),
         created_by=viewer.actor,
     )  # fmt: skip
     session.add(att)
     session.flush()
     write_audit(session, viewer.actor, "listing.attach", ENTITY, listing_id,
-                {"attachment": att.id, "kind": kind, "sha256": digest, "bytes": len(data)})  # fmt: skip
+                {"attachment": att.id, "kind": kind, "sha256": digest, "bytes": size})  # fmt: skip
     return attachment_view(att)
 
 

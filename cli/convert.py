@@ -13,12 +13,14 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def convert_command(
-    src: Path = typer.Argument(..., exists=True, dir_okay=False, help="输入文件 / input file"),
-    dst: Path = typer.Argument(..., dir_okay=False, help="输出文件 / output file"),
+    src: Path = typer.Argument(
+        ..., exists=True, help="输入文件（.gdb 文件夹、.zip 亦可）/ input file, .gdb folder or .zip"
+    ),
+    dst: Path = typer.Argument(..., help="输出文件（或 .gdb）/ output file (or .gdb folder)"),
     to: str | None = typer.Option(
         None,
         "--to",
-        help="输出格式 / output format: gpkg | geojson | shp | txt (default: extension)",
+        help="输出格式 / output format: gpkg | geojson | shp | gdb | txt (default: extension)",
     ),
     zone: int | None = typer.Option(
         None,
@@ -29,11 +31,21 @@ def convert_command(
     encoding: str | None = typer.Option(
         None, "--encoding", help="输入编码，如 GBK / input encoding, e.g. GBK (default: detect)"
     ),
+    source_layer: str | None = typer.Option(
+        None, "--source-layer", help="读取的图层（GeoPackage/FileGDB）/ layer to read"
+    ),
+    towgs84: str | None = typer.Option(
+        None, "--towgs84", help="西安80/北京54 的七参数 dx,dy,dz,rx,ry,rz,ds / Helmert parameters"
+    ),
+    transform: str | None = typer.Option(
+        None, "--transform", help="PROJ 转换管道（输出 CGCS2000 经纬度）/ PROJ pipeline to lon/lat"
+    ),
 ) -> None:
     """格式转换（坐标保留到毫米）/ convert a parcel file between formats, keeping millimetres."""
     import numpy as np
 
     from geodata.crs import zone_epsg
+    from geodata.datum_shift import parse_shift
     from geodata.formats import FORMAT_NAMES, format_of, read_layer, write_layer
     from geodata.formats.txt_write import choose_zone
     from landmarket.areas import areas_m2
@@ -44,7 +56,8 @@ def convert_command(
         raise typer.BadParameter("输入与输出相同 / input and output are the same file")
     try:
         fmt_in, fmt_out = format_of(src), format_of(dst, to)
-        result = read_layer(src, zone=zone, encoding=encoding)
+        shift = parse_shift(towgs84, transform)
+        result = read_layer(src, zone, encoding, source_layer=source_layer, shift=shift)
         write_zone = zone
         if fmt_out == "txt" and zone is None and len(result.frame):
             write_zone = choose_zone(result.frame)

@@ -18,7 +18,9 @@ LAYERS_HELP = (
 
 
 def import_command(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="要导入的文件 / file"),
+    file: Path = typer.Argument(
+        ..., exists=True, help="要导入的文件（.gdb 文件夹、.zip 亦可）/ file, .gdb folder or .zip"
+    ),
     layer: str = typer.Option(..., "--layer", help=LAYERS_HELP),
     village: str | None = typer.Option(None, "--village", help="村代码 / village code"),
     coverage: Path | None = typer.Option(
@@ -34,18 +36,38 @@ def import_command(
     version: str | None = typer.Option(None, "--version", help="约束图层版本 / layer version"),
     effective: str | None = typer.Option(None, "--effective", help="生效日期 YYYY-MM-DD"),
     source: str | None = typer.Option(None, "--source", help="来源或文号 / source reference"),
+    source_layer: str | None = typer.Option(
+        None, "--source-layer", help="读取的图层（GeoPackage/FileGDB）/ layer to read"
+    ),
+    field_map: list[str] = typer.Option(
+        [], "--map", help="字段映射 目标=源列，可重复 / map a field: target=source (repeatable)"
+    ),
+    towgs84: str | None = typer.Option(
+        None, "--towgs84", help="西安80/北京54 的七参数 dx,dy,dz,rx,ry,rz,ds / Helmert parameters"
+    ),
+    transform: str | None = typer.Option(
+        None, "--transform", help="PROJ 转换管道（输出 CGCS2000 经纬度）/ PROJ pipeline to lon/lat"
+    ),
 ) -> None:
     """导入图层（全部成功或全部不写入）/ import a layer into PostGIS (all-or-nothing)."""
+    from geodata.datum_shift import parse_shift
     from geodata.db.engine import get_engine
+    from geodata.fields import parse_field_map
     from geodata.store import import_layer
+    from geodata.store.importer import ReadOptions
     from landmarket.errors import InvalidInput, LandmarketError
     from landmarket.units import area_summary
 
     meta = {"name": name, "version": version, "effective_date": effective, "source": source}
     try:
+        options = ReadOptions(
+            source_layer=source_layer,
+            field_map=parse_field_map(field_map),
+            shift=parse_shift(towgs84, transform),
+        )
         report = import_layer(
             get_engine(), file, layer, village=village, coverage=coverage, zone=zone,
-            actor="cli", meta=meta,
+            actor="cli", meta=meta, options=options,
         )  # fmt: skip
     except InvalidInput as exc:
         err.print(

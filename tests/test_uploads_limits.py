@@ -171,3 +171,14 @@ def test_stale_upload_folders_are_removed_and_live_ones_kept(tmp_path):
         assert live.is_dir() and fresh.is_dir()
     assert not live.exists()  # an upload folder goes with its block
     assert sorted(p.name for p in root.iterdir()) == ["just-made"]
+
+
+def test_zips_read_in_place_by_the_formats_layer_obey_the_same_limits(tmp_path):
+    from geodata.formats.sources import zip_member
+
+    archive = write(tmp_path, zero_bomb(8, name="parcels.geojson"), "bomb.zip")
+    with pytest.raises(InvalidInput) as caught:
+        zip_member(archive)
+    assert caught.value.problems[0].record == "bomb.zip/parcels.geojson"
+    ok = write(tmp_path, stored_zip({"parcels.geojson": b"{}"}), "ok.zip")
+    assert zip_member(ok) == ("geojson", "parcels.geojson")

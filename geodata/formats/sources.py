@@ -13,6 +13,8 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from geodata.settings import get_settings
+from geodata.uploads import UploadLimits, check_zip_directory
 from landmarket.errors import InvalidInput, RecordProblem
 
 # Datasets a zip may hold, in order of preference (a .gdb is a folder inside the zip).
@@ -45,9 +47,14 @@ def zip_member(path: Path) -> tuple[str, str]:
     """(format, path inside the zip) of the dataset a zip holds; refuse none or several."""
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [i.filename for i in archive.infolist()]
+            infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise _bad(path.name, f"不是有效的 zip / not a valid zip: {exc}", path.name) from exc
+    # GDAL streams members, but a bomb would still unpack without end: the same limits as uploads.
+    check_zip_directory(
+        [i for i in infos if not i.is_dir()], UploadLimits.of(get_settings()), path.name
+    )
+    names = [i.filename for i in infos]
     for suffix in ZIP_MEMBERS:
         if suffix == ".gdb":
             found = sorted(

@@ -8,7 +8,8 @@ from __future__ import annotations
 from geodata.consolidation import tables as consolidation_tables  # 0004
 from geodata.db import (
     accounts_tables,  # 0010
-    tickets_tables,  # 0002, 0006
+    tickets_tables,  # 0002, 0006, 0012 (auctions shared with land)
+    trade_tables,  # 0012
     trading_tables,  # 0012
 )
 from geodata.db.tables import GEOMETRY_INDEXES, Base
@@ -23,5 +24,6 @@ __all__ = [
     "listings_tables",
     "screening_tables",
     "tickets_tables",
+    "trade_tables",
     "trading_tables",
 ]

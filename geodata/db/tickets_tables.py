@@ -42,6 +42,7 @@ TICKET_KINDS = ("issue", "split", "merge")
 STATUSES = ("held", "listed", "landed", "merged", "split", "retired", "reversed")
 VERDICTS = ("eligible", "needs_review", "ineligible")
 MODES = ("sealed", "ascending")
+SUBJECTS = ("ticket", "land")
 USES = ("operational", "industrial", "allocated", "quota_purchase", "linkage")
 APPEND_ONLY_TABLES = (
     "withdrawals",
@@ -301,19 +302,26 @@ class TicketState(Base):
 
 
 class Auction(Base):
-    """Ticket area listed at the exchange."""
+    """A lot at the exchange: ticket area, or a land use right (subject "land", migration 0012).
+
+    One engine serves both (geodata.auctions): a land lot has no ticket and may keep its reserve
+    secret behind a public starting price.
+    """
 
     __tablename__ = "auctions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(8), server_default="ticket")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     area_m2: Mapped[Decimal] = mapped_column(_area())
     reserve_per_mu: Mapped[Decimal] = mapped_column(_money())
+    start_per_mu: Mapped[Decimal | None] = mapped_column(_money())
+    reserve_secret: Mapped[bool] = mapped_column(Boolean, server_default="false")
     min_increment: Mapped[Decimal] = mapped_column(_money())
     mode: Mapped[str] = mapped_column(String(10))
     opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     policy_version: Mapped[str] = mapped_column(Text)
     listed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     listed_at: Mapped[datetime] = _now()
@@ -321,6 +329,11 @@ class Auction(Base):
     __table_args__ = (
         CheckConstraint(_in("mode", MODES), name="mode"),
         CheckConstraint("closes_at > opens_at AND area_m2 > 0", name="window"),
+        CheckConstraint(_in("subject", SUBJECTS), name="subject"),
+        CheckConstraint(
+            "(subject = 'ticket') = (ticket_id IS NOT NULL AND seller_id IS NOT NULL)",
+            name="ticket_lot",
+        ),
     )
 
 
@@ -334,6 +347,12 @@ class Bid(Base):
     bidder_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     price_per_mu: Mapped[Decimal] = mapped_column(_money())
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    # the lead in one index probe (migration 0012): highest price, earliest among equals
+    __table_args__ = (
+        Index("ix_bids_lead", "auction_id", text("price_per_mu DESC"), "at", "id"),
+        Index("ix_bids_auction_bidder", "auction_id", "bidder_id"),
+    )
 
 
 class AuctionResult(Base):

@@ -77,7 +77,7 @@ class LandRight(Base):
     registered_on: Mapped[date] = mapped_column(Date)
     basis: Mapped[str] = mapped_column(String(12))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("land_rights.id"), index=True)
-    deal_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     registered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     registered_at: Mapped[datetime] = _now()

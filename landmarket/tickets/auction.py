@@ -1,57 +1,44 @@
-"""Exchange auctions of ticket area: a listing with a reserve ≥ the protected price, bids, close."""
+"""Exchange auctions of ticket area: a listing with a reserve ≥ the protected price, bids, close.
+
+The engine (bids, lead, close) is landmarket.auction, shared with land use right trading; this
+module adds what is particular to tickets: the reserve may not fall below the protected price.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
 
-from landmarket.errors import Conflict, InvalidInput, RecordProblem
-from landmarket.tickets.quantities import CENT, ZERO, area, money, mu_exact
+from landmarket.auction import (
+    AuctionMode,
+    AuctionResult,
+    Bid,
+    Lot,
+    check_bid,
+    check_next_bid,
+    close_auction,
+    leading_bid,
+    sale_amount,
+)
+from landmarket.errors import InvalidInput, RecordProblem
+from landmarket.tickets.quantities import ZERO, area, money
 from landmarket.tickets.terms import TicketTerms
 
-
-class AuctionMode(StrEnum):
-    """Sealed bids (one per bidder, highest wins) or ascending (each beats the last by a step)."""
-
-    SEALED = "sealed"
-    ASCENDING = "ascending"
-
-
-@dataclass(frozen=True)
-class Listing:
-    """Area of one ticket offered at the exchange."""
-
-    ticket: str
-    area_m2: Decimal
-    reserve_per_mu: Decimal
-    mode: AuctionMode
-    opens_at: datetime
-    closes_at: datetime
-    min_increment: Decimal
+__all__ = [
+    "AuctionMode",
+    "AuctionResult",
+    "Bid",
+    "Listing",
+    "Lot",
+    "check_bid",
+    "check_next_bid",
+    "close_auction",
+    "leading_bid",
+    "make_listing",
+    "sale_amount",
+]
 
 
-@dataclass(frozen=True)
-class Bid:
-    """One bid, price per mu; seq orders bids placed at the same instant."""
-
-    bidder: str
-    price_per_mu: Decimal
-    at: datetime
-    seq: int = 0
-
-
-@dataclass(frozen=True)
-class AuctionResult:
-    """The outcome: a winner at a price, or unsold."""
-
-    sold: bool
-    winner: str | None
-    price_per_mu: Decimal
-    amount: Decimal  # price × area in mu, to the fen
-    bids: int
+Listing = Lot  # a ticket auction's lot: the area of one ticket
 
 
 def make_listing(
@@ -123,55 +110,3 @@ def make_listing(
     if problems:
         raise InvalidInput(problems, source="listing")
     return Listing(ticket, size, reserve, AuctionMode(mode), opens_at, closes_at, increment)
-
-
-def leading_bid(listing: Listing, bids: Sequence[Bid]) -> Bid | None:
-    """The bid that would win now: highest price, earliest among equals."""
-    if not bids:
-        return None
-    return min(bids, key=lambda b: (-b.price_per_mu, b.at, b.seq))
-
-
-def check_bid(listing: Listing, bids: Sequence[Bid], bid: Bid) -> Bid:
-    """Validate a new bid against the listing and earlier bids; returns it normalised."""
-    record = f"bid by {bid.bidder} on {listing.ticket}"
-    price = money(bid.price_per_mu, record, "price_per_mu")
-    if not listing.opens_at <= bid.at < listing.closes_at:
-        raise Conflict(
-            f"不在竞价时间内 / {record}: auction open {listing.opens_at}–{listing.closes_at}"
-        )
-    if price < listing.reserve_per_mu:
-        raise InvalidInput(
-            [
-                RecordProblem(
-                    record, f"低于底价 {listing.reserve_per_mu} / below the reserve", "price_per_mu"
-                )
-            ]
-        )
-    if listing.mode is AuctionMode.SEALED:
-        if any(b.bidder == bid.bidder for b in bids):
-            raise Conflict(f"密封竞价每人限一次 / {record}: one sealed bid per bidder")
-    else:
-        lead = leading_bid(listing, bids)
-        if lead is not None and price < lead.price_per_mu + listing.min_increment:
-            raise Conflict(
-                f"出价须不低于 {lead.price_per_mu + listing.min_increment} 元/亩 / {record}: "
-                f"must be at least the leading {lead.price_per_mu} + step {listing.min_increment}"
-            )
-    return Bid(bid.bidder, price, bid.at, bid.seq)
-
-
-def close_auction(listing: Listing, bids: Sequence[Bid], now: datetime) -> AuctionResult:
-    """Close at or after the closing time: the leading bid wins; no bid means unsold."""
-    if now < listing.closes_at:
-        raise Conflict(f"竞价尚未截止 / auction of {listing.ticket} closes at {listing.closes_at}")
-    lead = leading_bid(listing, bids)
-    if lead is None:
-        return AuctionResult(False, None, ZERO, ZERO, 0)
-    amount = sale_amount(lead.price_per_mu, listing.area_m2)
-    return AuctionResult(True, lead.bidder, lead.price_per_mu, amount, len(bids))
-
-
-def sale_amount(price_per_mu: Decimal, area_m2: Decimal) -> Decimal:
-    """Price per mu × area, to the fen."""
-    return (price_per_mu * mu_exact(area_m2)).quantize(CENT, rounding=ROUND_HALF_UP)

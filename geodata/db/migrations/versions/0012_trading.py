@@ -21,7 +21,20 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Frozen here (not imported from the models) so this revision never changes after release.
-APPEND_ONLY_TABLES = ("land_rights", "land_right_events", "mortgages", "mortgage_events")
+APPEND_ONLY_TABLES = (
+    "land_rights",
+    "land_right_events",
+    "mortgages",
+    "mortgage_events",
+    "trade_announcements",
+    "trade_registrations",
+    "trade_decisions",
+    "deposit_events",
+    "trade_outcomes",
+    "deals",
+    "contracts",
+    "trade_certificates",
+)
 
 # Registered rights are history: corrections are new rows, never edits.
 GUARD = """
@@ -225,6 +238,357 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("kind = 'released'"),
     )
+    op.create_table(
+        "trade_announcements",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("announcement_no", sa.Text(), nullable=False),
+        sa.Column("listing_id", sa.BigInteger(), nullable=False),
+        sa.Column("parcel_id", sa.BigInteger(), nullable=False),
+        sa.Column("parcel_code", sa.String(length=19), nullable=False),
+        sa.Column("village_code", sa.String(length=12), nullable=False),
+        sa.Column("county_code", sa.String(length=6), nullable=False),
+        sa.Column("trade_method", sa.String(length=10), nullable=False),
+        sa.Column("right_method", sa.String(length=10), nullable=False),
+        sa.Column("use", sa.String(length=32), nullable=False),
+        sa.Column("term_years", sa.SmallInteger(), nullable=False),
+        sa.Column("area_m2", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("announced_on", sa.Date(), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("start_per_mu", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("reserve_per_mu", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("reserve_secret", sa.Boolean(), nullable=False),
+        sa.Column("min_increment", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("deposit", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("cost_base", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("auction_id", sa.Integer(), nullable=True),
+        sa.Column("conditions", postgresql.JSONB(astext_type=Text()), nullable=False),
+        sa.Column("periods", postgresql.JSONB(astext_type=Text()), nullable=False),
+        sa.Column("policy_version", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "(trade_method = 'agreement') = (auction_id IS NULL)",
+            name=op.f("ck_trade_announcements_engine"),
+        ),
+        sa.CheckConstraint(
+            "right_method IN ('transfer', 'lease', 'equity')",
+            name=op.f("ck_trade_announcements_right_method"),
+        ),
+        sa.CheckConstraint(
+            "trade_method IN ('agreement', 'listing', 'auction')",
+            name=op.f("ck_trade_announcements_trade_method"),
+        ),
+        sa.CheckConstraint(
+            "reserve_per_mu >= start_per_mu AND start_per_mu > 0",
+            name=op.f("ck_trade_announcements_prices"),
+        ),
+        sa.CheckConstraint("starts_at < ends_at", name=op.f("ck_trade_announcements_window")),
+        sa.ForeignKeyConstraint(
+            ["auction_id"], ["auctions.id"], name=op.f("fk_trade_announcements_auction_id_auctions")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_trade_announcements_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["listing_id"], ["listings.id"], name=op.f("fk_trade_announcements_listing_id_listings")
+        ),
+        sa.ForeignKeyConstraint(
+            ["parcel_id"], ["parcels.id"], name=op.f("fk_trade_announcements_parcel_id_parcels")
+        ),
+        sa.ForeignKeyConstraint(
+            ["village_code"],
+            ["villages.code"],
+            name=op.f("fk_trade_announcements_village_code_villages"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trade_announcements")),
+        sa.UniqueConstraint("announcement_no", name=op.f("uq_trade_announcements_announcement_no")),
+        sa.UniqueConstraint("auction_id", name=op.f("uq_trade_announcements_auction_id")),
+    )
+    op.create_index(
+        op.f("ix_trade_announcements_listing_id"),
+        "trade_announcements",
+        ["listing_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_trade_announcements_parcel_code"),
+        "trade_announcements",
+        ["parcel_code"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_trade_announcements_village_code"),
+        "trade_announcements",
+        ["village_code"],
+        unique=False,
+    )
+    op.create_table(
+        "deals",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("deal_no", sa.Text(), nullable=False),
+        sa.Column("announcement_id", sa.BigInteger(), nullable=False),
+        sa.Column("buyer_id", sa.Integer(), nullable=False),
+        sa.Column("buyer_name", sa.Text(), nullable=False),
+        sa.Column("parcel_code", sa.String(length=19), nullable=False),
+        sa.Column("village_code", sa.String(length=12), nullable=False),
+        sa.Column("county_code", sa.String(length=6), nullable=False),
+        sa.Column("trade_method", sa.String(length=10), nullable=False),
+        sa.Column("right_method", sa.String(length=10), nullable=False),
+        sa.Column("use", sa.String(length=32), nullable=False),
+        sa.Column("term_years", sa.SmallInteger(), nullable=False),
+        sa.Column("area_m2", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("price_per_mu", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("price_total", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("deposit_credited", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("location", sa.String(length=10), nullable=False),
+        sa.Column("fee_rate", sa.Numeric(precision=6, scale=4), nullable=False),
+        sa.Column("fee_base", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("fee_amount", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("net_proceeds", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("concluded_on", sa.Date(), nullable=False),
+        sa.Column("policy_version", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "trade_method IN ('agreement', 'listing', 'auction')",
+            name=op.f("ck_deals_trade_method"),
+        ),
+        sa.CheckConstraint("net_proceeds = price_total - fee_amount", name=op.f("ck_deals_net")),
+        sa.CheckConstraint("price_total > 0 AND fee_amount >= 0", name=op.f("ck_deals_amounts")),
+        sa.ForeignKeyConstraint(
+            ["announcement_id"],
+            ["trade_announcements.id"],
+            name=op.f("fk_deals_announcement_id_trade_announcements"),
+        ),
+        sa.ForeignKeyConstraint(["buyer_id"], ["users.id"], name=op.f("fk_deals_buyer_id_users")),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_deals_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["village_code"], ["villages.code"], name=op.f("fk_deals_village_code_villages")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deals")),
+        sa.UniqueConstraint("announcement_id", name=op.f("uq_deals_announcement_id")),
+        sa.UniqueConstraint("deal_no", name=op.f("uq_deals_deal_no")),
+    )
+    op.create_index(op.f("ix_deals_buyer_id"), "deals", ["buyer_id"], unique=False)
+    op.create_index(op.f("ix_deals_county_code"), "deals", ["county_code"], unique=False)
+    op.create_index(op.f("ix_deals_parcel_code"), "deals", ["parcel_code"], unique=False)
+    op.create_index(op.f("ix_deals_village_code"), "deals", ["village_code"], unique=False)
+    op.create_table(
+        "trade_outcomes",
+        sa.Column("announcement_id", sa.BigInteger(), nullable=False),
+        sa.Column("outcome", sa.String(length=10), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("decided_by", sa.Integer(), nullable=False),
+        sa.Column(
+            "decided_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "outcome IN ('sold', 'failed', 'cancelled')", name=op.f("ck_trade_outcomes_outcome")
+        ),
+        sa.ForeignKeyConstraint(
+            ["announcement_id"],
+            ["trade_announcements.id"],
+            name=op.f("fk_trade_outcomes_announcement_id_trade_announcements"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by"], ["users.id"], name=op.f("fk_trade_outcomes_decided_by_users")
+        ),
+        sa.PrimaryKeyConstraint("announcement_id", name=op.f("pk_trade_outcomes")),
+    )
+    op.create_table(
+        "trade_registrations",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("announcement_id", sa.BigInteger(), nullable=False),
+        sa.Column("investor_id", sa.Integer(), nullable=False),
+        sa.Column("bidder_name", sa.Text(), nullable=False),
+        sa.Column("deposit_amount", sa.Numeric(precision=16, scale=2), nullable=True),
+        sa.Column("deposit_receipt", sa.Text(), nullable=True),
+        sa.Column("deposit_paid_on", sa.Date(), nullable=True),
+        sa.Column(
+            "applied_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "(deposit_amount IS NULL) = (deposit_receipt IS NULL) AND (deposit_amount IS NULL) = (deposit_paid_on IS NULL)",
+            name=op.f("ck_trade_registrations_deposit"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["announcement_id"],
+            ["trade_announcements.id"],
+            name=op.f("fk_trade_registrations_announcement_id_trade_announcements"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["investor_id"], ["users.id"], name=op.f("fk_trade_registrations_investor_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trade_registrations")),
+        sa.UniqueConstraint("announcement_id", "investor_id", name="uq_trade_registrations_bidder"),
+    )
+    op.create_index(
+        op.f("ix_trade_registrations_investor_id"),
+        "trade_registrations",
+        ["investor_id"],
+        unique=False,
+    )
+    op.create_table(
+        "contracts",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("contract_no", sa.Text(), nullable=False),
+        sa.Column("deal_id", sa.BigInteger(), nullable=False),
+        sa.Column("parties", postgresql.JSONB(astext_type=Text()), nullable=False),
+        sa.Column("term_starts_on", sa.Date(), nullable=False),
+        sa.Column("term_ends_on", sa.Date(), nullable=False),
+        sa.Column("payment_schedule", postgresql.JSONB(astext_type=Text()), nullable=False),
+        sa.Column("planning_conditions", postgresql.JSONB(astext_type=Text()), nullable=False),
+        sa.Column("consent", postgresql.JSONB(astext_type=Text()), nullable=False),
+        sa.Column("investment_conditions", postgresql.JSONB(astext_type=Text()), nullable=True),
+        sa.Column("signed_on", sa.Date(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint("term_ends_on > term_starts_on", name=op.f("ck_contracts_term")),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_contracts_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(["deal_id"], ["deals.id"], name=op.f("fk_contracts_deal_id_deals")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contracts")),
+        sa.UniqueConstraint("contract_no", name=op.f("uq_contracts_contract_no")),
+        sa.UniqueConstraint("deal_id", name=op.f("uq_contracts_deal_id")),
+    )
+    op.create_table(
+        "deposit_events",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("registration_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=16, scale=2), nullable=False),
+        sa.Column("effective_on", sa.Date(), nullable=False),
+        sa.Column("recorded_by", sa.Integer(), nullable=False),
+        sa.Column(
+            "recorded_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint("kind IN ('refunded', 'credited')", name=op.f("ck_deposit_events_kind")),
+        sa.ForeignKeyConstraint(
+            ["recorded_by"], ["users.id"], name=op.f("fk_deposit_events_recorded_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["registration_id"],
+            ["trade_registrations.id"],
+            name=op.f("fk_deposit_events_registration_id_trade_registrations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deposit_events")),
+        sa.UniqueConstraint("registration_id", name=op.f("uq_deposit_events_registration_id")),
+    )
+    op.create_table(
+        "trade_decisions",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("registration_id", sa.BigInteger(), nullable=False),
+        sa.Column("qualified", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("decided_by", sa.Integer(), nullable=False),
+        sa.Column(
+            "decided_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by"], ["users.id"], name=op.f("fk_trade_decisions_decided_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["registration_id"],
+            ["trade_registrations.id"],
+            name=op.f("fk_trade_decisions_registration_id_trade_registrations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trade_decisions")),
+        sa.UniqueConstraint("registration_id", name=op.f("uq_trade_decisions_registration_id")),
+    )
+    op.create_table(
+        "trade_certificates",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("cert_no", sa.Text(), nullable=False),
+        sa.Column("deal_id", sa.BigInteger(), nullable=False),
+        sa.Column("contract_id", sa.BigInteger(), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("facts", postgresql.JSONB(astext_type=Text()), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("pdf", sa.LargeBinary(), nullable=False),
+        sa.Column("issued_by", sa.Integer(), nullable=False),
+        sa.Column(
+            "issued_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.CheckConstraint("length(sha256) = 64", name=op.f("ck_trade_certificates_sha256")),
+        sa.ForeignKeyConstraint(
+            ["contract_id"],
+            ["contracts.id"],
+            name=op.f("fk_trade_certificates_contract_id_contracts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["deal_id"], ["deals.id"], name=op.f("fk_trade_certificates_deal_id_deals")
+        ),
+        sa.ForeignKeyConstraint(
+            ["issued_by"], ["users.id"], name=op.f("fk_trade_certificates_issued_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trade_certificates")),
+        sa.UniqueConstraint("cert_no", name=op.f("uq_trade_certificates_cert_no")),
+        sa.UniqueConstraint("contract_id", name=op.f("uq_trade_certificates_contract_id")),
+        sa.UniqueConstraint("deal_id", name=op.f("uq_trade_certificates_deal_id")),
+        sa.UniqueConstraint("sha256", name=op.f("uq_trade_certificates_sha256")),
+    )
+    op.add_column(
+        "auctions",
+        sa.Column("subject", sa.String(length=8), server_default="ticket", nullable=False),
+    )
+    op.add_column(
+        "auctions", sa.Column("start_per_mu", sa.Numeric(precision=16, scale=2), nullable=True)
+    )
+    op.add_column(
+        "auctions",
+        sa.Column("reserve_secret", sa.Boolean(), server_default="false", nullable=False),
+    )
+    op.alter_column("auctions", "ticket_id", existing_type=sa.BIGINT(), nullable=True)
+    op.alter_column("auctions", "seller_id", existing_type=sa.INTEGER(), nullable=True)
+    op.create_index("ix_bids_auction_bidder", "bids", ["auction_id", "bidder_id"], unique=False)
+    op.create_index(
+        "ix_bids_lead",
+        "bids",
+        ["auction_id", sa.literal_column("price_per_mu DESC"), "at", "id"],
+        unique=False,
+    )
+    op.create_foreign_key(
+        op.f("fk_land_rights_deal_id_deals"), "land_rights", "deals", ["deal_id"], ["id"]
+    )
+    op.create_check_constraint(
+        op.f("ck_auctions_subject"), "auctions", "subject IN ('ticket', 'land')"
+    )
+    op.create_check_constraint(
+        op.f("ck_auctions_ticket_lot"),
+        "auctions",
+        "(subject = 'ticket') = (ticket_id IS NOT NULL AND seller_id IS NOT NULL)",
+    )
     op.execute(GUARD)
     for table in APPEND_ONLY_TABLES:
         op.execute(
@@ -239,6 +603,33 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_constraint(op.f("ck_auctions_ticket_lot"), "auctions", type_="check")
+    op.drop_constraint(op.f("ck_auctions_subject"), "auctions", type_="check")
+
+    op.drop_constraint(op.f("fk_land_rights_deal_id_deals"), "land_rights", type_="foreignkey")
+    op.drop_index("ix_bids_lead", table_name="bids")
+    op.drop_index("ix_bids_auction_bidder", table_name="bids")
+    op.alter_column("auctions", "seller_id", existing_type=sa.INTEGER(), nullable=False)
+    op.alter_column("auctions", "ticket_id", existing_type=sa.BIGINT(), nullable=False)
+    op.drop_column("auctions", "reserve_secret")
+    op.drop_column("auctions", "start_per_mu")
+    op.drop_column("auctions", "subject")
+    op.drop_table("trade_certificates")
+    op.drop_table("trade_decisions")
+    op.drop_table("deposit_events")
+    op.drop_table("contracts")
+    op.drop_index(op.f("ix_trade_registrations_investor_id"), table_name="trade_registrations")
+    op.drop_table("trade_registrations")
+    op.drop_table("trade_outcomes")
+    op.drop_index(op.f("ix_deals_village_code"), table_name="deals")
+    op.drop_index(op.f("ix_deals_parcel_code"), table_name="deals")
+    op.drop_index(op.f("ix_deals_county_code"), table_name="deals")
+    op.drop_index(op.f("ix_deals_buyer_id"), table_name="deals")
+    op.drop_table("deals")
+    op.drop_index(op.f("ix_trade_announcements_village_code"), table_name="trade_announcements")
+    op.drop_index(op.f("ix_trade_announcements_parcel_code"), table_name="trade_announcements")
+    op.drop_index(op.f("ix_trade_announcements_listing_id"), table_name="trade_announcements")
+    op.drop_table("trade_announcements")
 
     op.drop_index(
         "uq_mortgage_events_release",

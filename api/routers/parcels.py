@@ -8,8 +8,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile, status
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, WriterUser
 from api.errors import problem_responses
-from api.imports import import_parcels_upload
 from api.paging import PageDep, ParcelFilterDep, feature_collection
+from geodata.services.imports import import_parcels_upload
 from geodata.services.parcels import count_parcels, get_parcel, search_parcels
 
 router = APIRouter(

@@ -1,11 +1,14 @@
-"""Uploaded parcel files into the store: save, import all-or-nothing, enforce the village rule."""
+"""Uploaded parcel files into the store: save, import all-or-nothing, enforce the village rule.
+
+Shared by the API's upload endpoint and the workbench's import page; an upload is anything with
+a `filename` and a binary `file` (FastAPI's and Starlette's UploadFile both are).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path, PurePath
-from typing import Any
+from typing import IO, Any, Protocol
 
-from fastapi import UploadFile
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -33,6 +36,13 @@ OUTSIDE_VILLAGE_SQL = text(
     ORDER BY p.parcel_code
     """
 )
+
+
+class UploadFile(Protocol):
+    """One uploaded file: its client-side name and its binary stream."""
+
+    filename: str | None
+    file: IO[bytes]
 
 
 def _bad(record: str, problem: str, field: str = "file") -> InvalidInput:

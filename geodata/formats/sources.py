@@ -125,6 +125,9 @@ def open_source(
     try:
         info = pyogrio.read_info(gdal_path, layer=chosen, encoding=encoding)
     except (DataSourceError, DataLayerError) as exc:
+        prj = _prj_text(path) if fmt == "shp" else None
+        if prj:  # GDAL gives up on a .prj it cannot parse: say which CRS
+            _refuse_crs(Source(name, gdal_path, fmt, chosen), prj)
         raise _bad("file", f"无法读取图层 / cannot read layer {chosen!r}: {exc}", name) from exc
     src = Source(name, gdal_path, fmt, chosen, encoding, int(info.get("features") or 0))
     src.crs = info.get("crs")
@@ -142,13 +145,9 @@ def check_declared_crs(src: Source, path: Path) -> None:
         m = _GEOJSON_CRS.search(head)
         declared = m.group(1) if m else None
     elif src.fmt == "shp" and src.crs is None and not src.gdal_path.startswith("/vsizip/"):
-        prj = next(
-            (p for p in (path.with_suffix(".prj"), path.with_suffix(".PRJ")) if p.exists()), None
-        )
-        if prj is not None:
-            declared = prj.read_text(errors="replace").strip()[:120] or None
-            if declared:
-                _refuse_crs(src, declared)
+        declared = _prj_text(path)
+        if declared:
+            _refuse_crs(src, declared)
         return
     if declared is None:
         return
@@ -161,6 +160,14 @@ def check_declared_crs(src: Source, path: Path) -> None:
         CRS.from_user_input(src.crs), ignore_axis_order=True
     ):
         _refuse_crs(src, declared)
+
+
+def _prj_text(path: Path) -> str | None:
+    """The start of a shapefile's .prj (None when there is none or it is empty)."""
+    for prj in (path.with_suffix(".prj"), path.with_suffix(".PRJ")):
+        if prj.exists():
+            return prj.read_text(errors="replace").strip()[:120] or None
+    return None
 
 
 def _refuse_crs(src: Source, declared: str) -> None:

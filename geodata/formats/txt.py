@@ -192,12 +192,36 @@ def _geometries(parcels, meta, zone, problems, warnings) -> tuple[list[int], lis
             f"the file's 带号 {meta_zone} overrides --zone {zone}"
         )
     fallback = meta_zone if meta_zone is not None else zone
+    width = _zone_width(meta, problems)
     zones, geoms = [], []
     for p in parcels:
         z, geom = _parcel_geometry(p, fallback, meta_zone, problems, warnings)
+        if z and width and (13 <= z <= 23) != (width == 6):
+            kind = (
+                "6 度带为 13–23 / 6-degree zones are 13–23"
+                if width == 6
+                else ("3 度带为 25–45 / 3-degree zones are 25–45")
+            )
+            msg = (
+                f"带号 {z} 与 几度分带={width} 不符（{kind}）/ zone {z} contradicts "
+                f"几度分带={width}"
+            )
+            problems.append(RecordProblem(p.label, msg, "几度分带"))
         zones.append(z)
         geoms.append(geom)
     return zones, geoms
+
+
+def _zone_width(meta: dict[str, str], problems: list[RecordProblem]) -> int | None:
+    """几度分带: 3 or 6 (None when the file leaves it blank)."""
+    value = meta.get("几度分带", "").strip().rstrip("度°")
+    if not value:
+        return None
+    if value in ("3", "6"):
+        return int(value)
+    msg = f"几度分带应为 3 或 6 / zone width must be 3 or 6: {value!r}"
+    problems.append(RecordProblem("属性描述", msg, "几度分带"))
+    return None
 
 
 def _parcel_geometry(p: _Parcel, fallback, meta_zone, problems, warnings):

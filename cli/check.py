@@ -40,10 +40,12 @@ def _props(items: list[str]) -> dict[str, Any]:
 MARKS = {"pass": "[green]✓[/green]", "fail": "[red]✗[/red]", "needs_review": "[yellow]?[/yellow]"}
 
 
-def _print(verdict: Verdict, label: str) -> None:
+def _print(verdict: Verdict, label: str, outcome: str | None = None) -> None:
     from geodata.screening.summary import VERDICT_LABELS
 
-    verdict_text = VERDICT_LABELS.get(verdict.verdict, verdict.verdict)
+    verdict_text = (
+        escape(outcome) if outcome else VERDICT_LABELS.get(verdict.verdict, verdict.verdict)
+    )
     out.print(
         f"[bold]{escape(label)}[/bold]: {escape(verdict.title)} → [bold]{verdict_text}[/bold]  "
         f"(政策 / policy {escape(verdict.policy_version)}, {verdict.on.isoformat()})"
@@ -167,6 +169,11 @@ def approval_route_command(
     project_category: str = typer.Option(
         "other", "--project-category", help="energy | transport | water | other"
     ),
+    expropriation: bool = typer.Option(
+        False,
+        "--expropriation/--no-expropriation",
+        help="项目征收集体土地 / the project expropriates collective land",
+    ),
     plots: Path = typer.Option(
         ..., "--plots", exists=True, dir_okay=False, help="项目地块文件 / file of the plots"
     ),
@@ -188,7 +195,11 @@ def approval_route_command(
     from landmarket.errors import InvalidInput, LandmarketError, RecordProblem
     from landmarket.policy import policy_from_settings
 
-    project = {"level": project_level, "category": project_category}
+    project = {
+        "level": project_level,
+        "category": project_category,
+        "expropriation": expropriation,
+    }
     try:
         policy = policy_from_settings(get_settings(), parse_date(on))
         frame = read_parcels(plots, layer)
@@ -208,13 +219,16 @@ def approval_route_command(
     if as_json:
         typer.echo(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
         return
-    _print(verdict, f"{len(frame)} 地块 / plots")
     extra = verdict.to_dict()
-    days = extra["days_saved"]
-    out.print(
-        f"审批机关 / authority: {extra['authority_name'] or '需复核 / needs review'}; "
-        f"约省 / saves {days['min']}–{days['max']} 天 / days"
-    )
+    out.print(f"[bold]{escape(extra['headline'])}[/bold]")
+    authority = extra["authority_name"] or "需复核 / needs review"
+    _print(verdict, f"{len(frame)} 地块 / plots", authority)
+    for reason in extra["reasons"]:
+        out.print(f"· {escape(reason)}")
+    for saving in extra["savings"]:  # only savings that apply: no "0–0 days"
+        low, high = saving["min"], saving["max"]
+        days = f"{low:g}" if low == high else f"{low:g}–{high:g}"
+        out.print(f"约省 / saves {days} 天 / days: {escape(saving['reason'])}")
 
 
 def _has_parcels(gpkg: Path) -> bool:

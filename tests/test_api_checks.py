@@ -161,6 +161,23 @@ def test_route_boundary_at_15_mu(client) -> None:
     assert rule(v, "approval.delegation_plot_size")["status"] == "fail"
 
 
+def test_route_conversion_and_expropriation_authorities(client) -> None:
+    v = post(client, "approval-route", route_body(PLOT_15_MU)).json()
+    assert v["expropriation"] is False and v["expropriation_authority"] is None
+    assert v["conversion_authority"] == "district_county" == v["authority"]
+    assert v["headline"].startswith("区县人民政府批准")
+    body = route_body(PLOT_15_MU)
+    body["project"]["expropriation"] = True
+    taken = post(client, "approval-route", body).json()
+    assert taken["conversion_authority"] == "district_county"
+    assert taken["expropriation_authority"] == "municipal" == taken["authority"]
+    assert taken["headline"].startswith("重庆市人民政府批准: 征收") and taken["savings"] == []
+    body["project"]["expropriation"] = "sometimes"
+    assert post(client, "approval-route", body).status_code == 422
+    big = post(client, "approval-route", route_body(PLOT_15_MU_PLUS_1)).json()
+    assert big["savings"] == [] and "15亩" in " ".join(big["reasons"])
+
+
 def test_route_policy_by_date(client) -> None:
     v = post(client, "approval-route", route_body(PLOT_15_MU, on=BEFORE_PLAN)).json()
     assert v["authority"] == "municipal" and v["on"] == BEFORE_PLAN

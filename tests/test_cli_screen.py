@@ -191,6 +191,21 @@ def test_check_approval_route(db_env, tmp_path) -> None:
         )  # fmt: skip
         assert res.exit_code == 0, res.output
         assert json.loads(res.output)["authority"] == authority
+        text = check(
+            "approval-route", "--project-level", "township", "--plots", str(path),
+            "--on", AFTER_PLAN,
+        )  # fmt: skip
+        assert text.exit_code == 0, text.output
+        first = text.output.splitlines()[0]
+        assert first.startswith("区县人民政府批准" if h == 100 else "重庆市人民政府批准"), first
+        assert ("约省 / saves 15 天" in text.output) == (h == 100)
+        assert "0–0" not in text.output and "0.0–0.0" not in text.output
+        taken = check(
+            "approval-route", "--project-level", "township", "--plots", str(path),
+            "--on", AFTER_PLAN, "--expropriation",
+        )  # fmt: skip
+        assert taken.output.startswith("重庆市人民政府批准"), taken.output
+        assert "征收耕地不超过35公顷" in taken.output and "约省" not in taken.output
 
 
 def test_check_refusals(db_env, files) -> None:

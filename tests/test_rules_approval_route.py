@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from landmarket.eligibility import approval_route
 from landmarket.errors import InvalidInput
+from landmarket.policy import load_policy
 from tests.eligibility_helpers import AFTER_PLAN, BEFORE_PLAN, context, frame, rect
 
 ARABLE = [(rect(-2000, -2000, 6000, 12000), "0103")]  # dry land west of x = 4000
@@ -15,8 +18,11 @@ FOREST = [(rect(4000, -2000, 8000, 12000), "0301")]  # forest east of it
 CTX = context(landuse=ARABLE + FOREST)
 
 
-def route(plots, level="village", category="other", on=AFTER_PLAN, ctx=CTX):
-    return approval_route({"level": level, "category": category}, frame(plots), ctx, on=on)
+def route(plots, level="village", category="other", on=AFTER_PLAN, ctx=CTX, policy=None, **project):
+    project = {"level": level, "category": category, **project}
+    if policy is not None:
+        return approval_route(project, frame(plots), ctx, policy=policy)
+    return approval_route(project, frame(plots), ctx, on=on)
 
 
 @pytest.mark.parametrize(
@@ -54,13 +60,20 @@ def test_before_the_action_plan_there_is_no_delegation():
 
 @pytest.mark.parametrize(
     ("height", "authority"), [(700.0, "municipal"), (700.002, "state_council")]
-)  # 35 ha exactly; 35 ha + 1 m²
+)  # 35 ha exactly; 35 ha + 1 m²: art. 46 decides who approves an expropriation
 def test_thirty_five_hectares_of_arable_land(height, authority):
-    verdict = route([rect(0, 0, 500, height)], level="other")
+    verdict = route([rect(0, 0, 500, height)], level="other", expropriation=True)
     arable = verdict.rule("approval.arable_area")
     assert arable.value == round(500 * height, 2)
     assert arable.threshold == 350000.0
     assert verdict.extra["authority"] == authority
+    assert verdict.extra["expropriation_authority"] == authority
+    assert verdict.extra["conversion_authority"] == "municipal"
+    # The same land converted without expropriation is the municipal government's either way.
+    kept = route([rect(0, 0, 500, height)], level="other")
+    assert kept.rule("approval.arable_area").status == "info"
+    assert kept.extra["authority"] == "municipal"
+    assert kept.extra["expropriation_authority"] is None
     assert verdict.extra["land"]["arable_outside_pbf"]["ha"] == pytest.approx(500 * height / 1e4)
 
 
@@ -68,7 +81,7 @@ def test_thirty_five_hectares_of_arable_land(height, authority):
     ("height", "authority"), [(700.0, "municipal"), (700.001, "state_council")]
 )
 def test_seventy_hectares_of_other_land(height, authority):
-    verdict = route([rect(5000, 0, 1000, height)], level="other")
+    verdict = route([rect(5000, 0, 1000, height)], level="other", expropriation=True)
     other = verdict.rule("approval.other_area")
     assert (other.value, other.threshold) == (round(1000 * height, 2), 700000.0)
     assert verdict.extra["authority"] == authority
@@ -77,7 +90,72 @@ def test_seventy_hectares_of_other_land(height, authority):
 
 def test_thirty_five_and_seventy_together_stay_municipal():
     plots = [rect(0, 0, 500, 700), rect(5000, 0, 1000, 700)]
-    assert route(plots, level="other").extra["authority"] == "municipal"
+    assert route(plots, level="other", expropriation=True).extra["authority"] == "municipal"
+
+
+def test_forty_hectares_of_arable_land_by_a_village_project():
+    plots = [rect(0, 0, 500, 800)]  # 40 ha of dry land, no PBF
+    kept = route(plots, level="village")
+    assert kept.extra["conversion_authority"] == "municipal"
+    assert kept.extra["authority"] == "municipal" and kept.extra["expropriation"] is False
+    assert kept.extra["expropriation_authority"] is None
+    assert kept.extra["headline"].startswith("重庆市人民政府批准")
+    assert "approved by the Chongqing municipal government" in kept.extra["headline"]
+    assert kept.extra["savings"] == []
+    assert kept.extra["days_saved"] == {"min": 0, "max": 0}
+    taken = route(plots, level="village", expropriation=True)
+    assert taken.extra["conversion_authority"] == "municipal"
+    assert taken.extra["expropriation_authority"] == "state_council"
+    assert taken.extra["authority"] == "state_council"
+    assert taken.extra["headline"].startswith("国务院批准")
+    assert any("35公顷" in r for r in taken.extra["reasons"])
+
+
+def test_entrustment_is_dated_policy_and_off_by_default():
+    ctx = context(landuse=ARABLE + FOREST, pbf=[rect(0, 0, 50, 50)])
+    default = route([rect(0, 0, 100, 100)], ctx=ctx, expropriation=True)
+    assert default.extra["conversion_authority"] == "state_council"
+    param = load_policy(AFTER_PLAN)["approval.pilot_entrustment"]
+    assert param.provisional and "国发〔2020〕4号" in param.source and param.value is False
+    entrusted = load_policy(AFTER_PLAN, overrides={"approval.pilot_entrustment": True})
+    verdict = route([rect(0, 0, 100, 100)], ctx=ctx, policy=entrusted, expropriation=True)
+    assert verdict.extra["conversion_authority"] == "municipal"
+    assert verdict.extra["expropriation_authority"] == "municipal"
+    assert "委托" in verdict.extra["headline"]
+    # Before 国发〔2020〕4号 (1 March 2020) conversion outside PBF was not the province's.
+    early = route([rect(0, 0, 100, 100)], on=date(2020, 2, 29))
+    assert early.extra["conversion_authority"] == "state_council"
+    assert route([rect(0, 0, 100, 100)], on=date(2020, 3, 1)).extra["authority"] == "municipal"
+
+
+def test_delegation_is_a_provisional_pilot_a_bureau_dates_or_switches_off():
+    policy = load_policy(AFTER_PLAN)
+    for key in ("county_delegation", "delegation_levels", "delegation_max_plot_area"):
+        assert policy[f"approval.{key}"].provisional, key
+        assert "2025年12月1日政策解读" in policy[f"approval.{key}"].source, key
+    assert route([rect(0, 0, 100, 100)]).extra["authority"] == "district_county"
+    off = load_policy(AFTER_PLAN, overrides={"approval.county_delegation": False})
+    assert route([rect(0, 0, 100, 100)], policy=off).extra["authority"] == "municipal"
+    dated = load_policy(AFTER_PLAN, overrides={"approval.delegation_effective": "2026-03-01"})
+    later = load_policy(date(2026, 3, 1), overrides={"approval.delegation_effective": "2026-03-01"})
+    not_yet = route([rect(0, 0, 100, 100)], policy=dated)
+    assert not_yet.extra["authority"] == "municipal"
+    assert not_yet.rule("approval.delegation_plot_size").status == "info"
+    assert route([rect(0, 0, 100, 100)], policy=later).extra["authority"] == "district_county"
+
+
+def test_route_titles_and_headline_follow_the_policy():
+    bureau = load_policy(AFTER_PLAN, overrides={"approval.delegation_max_plot_area": 10})
+    verdict = route([rect(0, 0, 100, 100)], policy=bureau)  # 15 mu > 10 mu
+    assert verdict.rule("approval.delegation_plot_size").title == (
+        "单个地块不超过10亩 / every single plot at most 10 mu"
+    )
+    assert verdict.extra["authority"] == "municipal"
+    assert any("10亩" in r and "10 mu" in r for r in verdict.extra["reasons"])
+    assert "15" not in verdict.rule("approval.delegation_plot_size").title
+    delegated = route([rect(0, 0, 100, 100)])
+    assert delegated.extra["headline"].startswith("区县人民政府批准")
+    assert "15亩" in delegated.extra["headline"]
 
 
 @pytest.mark.parametrize(
@@ -129,6 +207,9 @@ def test_bad_projects_are_refused_with_the_field():
     with pytest.raises(InvalidInput) as info:
         route([rect(0, 0, 100, 100)], level="county")
     assert info.value.problems[0].field == "level"
+    with pytest.raises(InvalidInput) as info:
+        route([rect(0, 0, 100, 100)], expropriation="yes")
+    assert info.value.problems[0].field == "expropriation"
     with pytest.raises(InvalidInput):
         route([rect(0, 0, 100, 100), rect(50, 0, 100, 100)])  # overlapping plots
 

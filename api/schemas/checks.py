@@ -41,11 +41,21 @@ class VerdictOut(BaseModel):
     rules: list[RuleResultOut]
 
 
-class ApprovalRouteOut(VerdictOut):
-    """Which government approves: state_council, municipal or district_county (None: review)."""
+Authority = Literal["state_council", "municipal", "district_county"]
 
-    authority: Literal["state_council", "municipal", "district_county"] | None
+
+class ApprovalRouteOut(VerdictOut):
+    """Who approves: the highest of the conversion and expropriation authorities (None: review)."""
+
+    headline: str = Field(..., description="审批机关及理由 / the authority and the reason")
+    reasons: list[str]
+    authority: Authority | None
     authority_name: str | None
+    conversion_authority: Authority | None
+    expropriation: bool
+    expropriation_authority: Authority | None = Field(
+        ..., description="不征收时为空 / null when the project does not expropriate"
+    )
     parallel_path: bool
     days_saved: dict[str, float | None]
     savings: list[dict[str, Any]]

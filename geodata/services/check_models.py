@@ -80,6 +80,11 @@ class Project(BaseModel):
 
     level: Literal["township", "village", "other"] = Field(..., description="乡镇/村/其他")
     category: Literal["energy", "transport", "water", "other"] = "other"
+    expropriation: bool = Field(
+        False,
+        description="是否征收集体土地(否: 集体土地保持集体所有, 只需农用地转用审批) / does the "
+        "project expropriate collective land (false: the land stays collective, conversion only)",
+    )
 
 
 class PlotFeature(BaseModel):

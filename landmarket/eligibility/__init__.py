@@ -8,12 +8,13 @@ from typing import Any
 from landmarket.eligibility import market_entry as _market_entry  # noqa: F401  registers rules
 from landmarket.eligibility import reclamation as _reclamation  # noqa: F401
 from landmarket.eligibility import ticket_landing as _ticket_landing  # noqa: F401
-from landmarket.eligibility.approval_route import (
+from landmarket.eligibility.approval_route import approval_route
+from landmarket.eligibility.authority import (
     AUTHORITY_NAMES,
     DISTRICT_COUNTY,
     MUNICIPAL,
     STATE_COUNCIL,
-    approval_route,
+    delegation_in_force,
 )
 from landmarket.eligibility.check import CHECKS, Check, CheckRun, check_parcel, get_check
 from landmarket.eligibility.context import LAYER_NAMES, ConstraintContext, ConstraintLayer
@@ -96,6 +97,7 @@ __all__ = [
     "Verdict",
     "approval_route",
     "check_parcel",
+    "delegation_in_force",
     "get_check",
     "market_entry",
     "parcels_frame",

@@ -1,8 +1,10 @@
-"""approval_route (农用地转用审批): which government approves converting a project's farmland.
+"""approval_route (农用地转用及征收审批): which government approves a project's land.
 
-Rule statuses read as conditions for a lower authority: `fail` on a State Council threshold
-means the project goes to the State Council; `fail` on a delegation condition keeps it
-municipal.
+Conversion (art. 44) and expropriation (art. 46) are two approvals: see
+landmarket.eligibility.authority. Rule statuses read as conditions for a lower authority: `fail`
+on PBF or on an expropriation threshold raises the authority; `fail` on a delegation condition
+keeps the conversion municipal; `info` marks a rule that does not apply (no expropriation,
+delegation not in force).
 """
 
 from __future__ import annotations
@@ -16,23 +18,26 @@ import numpy as np
 import pandas as pd
 
 from landmarket.areas import area_m2
+from landmarket.eligibility import authority as auth
+from landmarket.eligibility.authority import (
+    AUTHORITY_NAMES,
+    DISTRICT_COUNTY,
+    MUNICIPAL,
+    STATE_COUNCIL,
+    delegation_in_force,
+)
 from landmarket.eligibility.check import Check, register_check, resolve_policy
 from landmarket.eligibility.context import ConstraintContext
 from landmarket.eligibility.inputs import PROJECT_CATEGORIES, PROJECT_LEVELS, parcels_frame
 from landmarket.eligibility.measure import LANDUSE, measure
 from landmarket.eligibility.rules import Outcome, Rule, layer_text, register, select, tolerance
-from landmarket.eligibility.verdict import ELIGIBLE, FAIL, INFO, NEEDS_REVIEW, REVIEW, Verdict
+from landmarket.eligibility.verdict import ELIGIBLE, FAIL, INFO, NEEDS_REVIEW, PASS, REVIEW, Verdict
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.policy import Policy
 from landmarket.units import area_summary, round_area
 
 CHECK = "approval_route"
-STATE_COUNCIL, MUNICIPAL, DISTRICT_COUNTY = "state_council", "municipal", "district_county"
-AUTHORITY_NAMES = {
-    STATE_COUNCIL: "国务院 / State Council",
-    MUNICIPAL: "重庆市人民政府 / Chongqing municipal government",
-    DISTRICT_COUNTY: "区县人民政府 / district or county government",
-}
+__all__ = ["AUTHORITY_NAMES", "DISTRICT_COUNTY", "MUNICIPAL", "STATE_COUNCIL", "approval_route"]
 ART44_46 = "土地管理法(2019) 第四十四条、第四十六条 / Land Administration Law 2019 arts. 44, 46"
 MEASURE6 = "渝府发〔2025〕16号 第6条 / Action Plan measure 6"
 _SUMMED = ("area_m2", "pbf_overlap_m2", "pbf_uncovered_m2", "lu_covered_m2", "lu_arable_m2")
@@ -54,32 +59,71 @@ class PbfInvolved(Rule):
 
     def describe(self, status, value, outcome, row) -> str:
         text = layer_text("pbf", status, value, outcome.threshold, row)
-        return text + (" → 国务院批准 / State Council approval" if status == FAIL else "")
+        return text + (
+            " → 国务院批准转用 / conversion by the State Council" if status == FAIL else ""
+        )
+
+
+@register
+class ProvincialAuthorisation(Rule):
+    id = "approval.provincial_authorisation"
+    check = CHECK
+    title = (
+        "国务院授权省级批准永久基本农田以外农用地转用 / provinces authorised to approve conversion"
+    )
+    source = "国发〔2020〕4号 / State Council decision [2020] No. 4"
+    texts = {
+        "pass": "永久基本农田以外农用地转用由重庆市人民政府批准 / conversion outside PBF is "
+        "approved by the municipal government",
+        "info": "未获授权: 永久基本农田以外农用地转用由国务院批准 / not authorised: conversion "
+        "outside PBF goes to the State Council",
+    }
+
+    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+        param = policy.get(auth.AUTHORISATION)
+        on = policy.flag(auth.AUTHORISATION)
+        status = np.full(len(facts), PASS if on else INFO, dtype=object)
+        return Outcome(status, np.full(len(facts), on), True, "flag", param)
 
 
 class _AreaLimit(Rule):
+    """An expropriation threshold (art. 46): info when the project does not expropriate."""
+
     column: str
     param_key: str
     source = "土地管理法(2019) 第四十六条 / Land Administration Law 2019 art. 46"
+    _NOT_TAKEN = (
+        "不征收: 本标准仅适用于征收 / no expropriation: the limit applies to expropriation only"
+    )
 
     def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
         limit = round_area(policy.area_m2(self.param_key))
         value = facts[self.column].to_numpy(dtype=float)
-        status = select(len(facts), [(value > limit, FAIL)])  # "over" excludes the number itself
+        taking = facts.expropriation.to_numpy(dtype=bool)
+        # "over" excludes the number itself: exactly the limit stays below.
+        status = select(len(facts), [(~taking, INFO), (value > limit, FAIL)])
         return Outcome(status, value, limit, "m2", policy[self.param_key])
+
+    def describe(self, status, value, outcome, row) -> str:
+        if status == INFO:
+            return self._NOT_TAKEN
+        return super().describe(status, value, outcome, row)
 
 
 @register
 class ArableArea(_AreaLimit):
     id = "approval.arable_area"
     check = CHECK
-    title = "永久基本农田以外耕地不超过{limit} / arable land outside PBF at most {limit}"
+    title = (
+        "征收永久基本农田以外耕地不超过{limit} / expropriation: arable land outside PBF at most "
+        "{limit}"
+    )
     title_params = {"limit": "approval.state_council_arable_area"}
     column, param_key = "arable_m2", "approval.state_council_arable_area"
     texts = {
         "pass": "耕地 {value} m² ≤ {threshold} m² / arable {value} m² ≤ {threshold} m²",
-        "fail": "耕地 {value} m² > {threshold} m² → 国务院批准 / "
-        "arable over the limit → State Council",
+        "fail": "征收耕地 {value} m² > {threshold} m² → 国务院批准 / "
+        "expropriating arable land over the limit → State Council",
     }
 
 
@@ -87,13 +131,13 @@ class ArableArea(_AreaLimit):
 class OtherArea(_AreaLimit):
     id = "approval.other_area"
     check = CHECK
-    title = "其他土地不超过{limit} / other land at most {limit}"
+    title = "征收其他土地不超过{limit} / expropriation: other land at most {limit}"
     title_params = {"limit": "approval.state_council_other_area"}
     column, param_key = "other_m2", "approval.state_council_other_area"
     texts = {
         "pass": "其他土地 {value} m² ≤ {threshold} m² / other land {value} m² ≤ {threshold} m²",
-        "fail": "其他土地 {value} m² > {threshold} m² → 国务院批准 / other land over the limit → "
-        "State Council",
+        "fail": "征收其他土地 {value} m² > {threshold} m² → 国务院批准 / expropriating other land "
+        "over the limit → State Council",
     }
 
 
@@ -116,7 +160,7 @@ class LandCoverage(Rule):
 
 
 def _delegation_off(facts: pd.DataFrame, policy: Policy) -> np.ndarray:
-    return np.full(len(facts), not policy.flag("approval.county_delegation"))
+    return np.full(len(facts), not delegation_in_force(policy))
 
 
 @register
@@ -132,7 +176,7 @@ class DelegationLevel(Rule):
     }
 
     def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
-        param = policy.get("approval.delegation_levels")
+        param = policy.get("approval.delegation_levels")  # provisional: the pilot's levels
         levels = list(param.value) if param is not None else []
         level = facts.project_level.astype("string").fillna("other")
         off = _delegation_off(facts, policy)
@@ -140,7 +184,7 @@ class DelegationLevel(Rule):
         value = level.to_numpy(dtype=object)
         unit = param.unit if param else "project level"
         return Outcome(
-            status, value, levels or None, unit, param or policy["approval.county_delegation"]
+            status, value, levels or None, unit, param or policy.get("approval.county_delegation")
         )
 
 
@@ -162,7 +206,7 @@ class DelegationPlotSize(Rule):
         off = _delegation_off(facts, policy)
         if off.all() or "approval.delegation_max_plot_area" not in policy:
             status = np.full(len(facts), INFO, dtype=object)
-            return Outcome(status, largest, None, "m2", policy["approval.county_delegation"])
+            return Outcome(status, largest, None, "m2", policy.get("approval.county_delegation"))
         limit = round_area(policy.area_m2("approval.delegation_max_plot_area"))
         status = select(len(facts), [(largest > limit, FAIL)])  # "at most": 15 mu itself passes
         return Outcome(status, largest, limit, "m2", policy["approval.delegation_max_plot_area"])
@@ -204,38 +248,57 @@ def _derive(facts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     facts["uncovered_m2"] = round_area(np.clip(area - covered, 0.0, None))
     if "max_plot_m2" not in facts.columns:  # a screened parcel is a one-plot project
         facts["max_plot_m2"] = facts.area_m2
+    taking = facts["expropriation"] if "expropriation" in facts.columns else False
+    facts["expropriation"] = pd.Series(taking, index=facts.index).astype("boolean").fillna(False)
+    facts["expropriation"] = facts["expropriation"].astype(bool)
     facts["parallel_days_min"] = policy.value("approval.parallel_path_days_saved_min", 0)
     facts["parallel_days_max"] = policy.value("approval.parallel_path_days_saved_max", 0)
     return facts
 
 
 def _extras(facts: pd.DataFrame, outcomes: dict[str, Outcome], policy: Policy) -> pd.DataFrame:
-    """Authority, days saved and the land breakdown per project (vectorised)."""
+    """Conversion, expropriation and overall authority, days saved, the land per project."""
     n = len(facts)
 
     def status(rule_id: str) -> np.ndarray:
         return outcomes[rule_id].status
 
-    escalate = np.zeros(n, dtype=bool)
-    for rule_id in ("approval.pbf_involved", "approval.arable_area", "approval.other_area"):
-        escalate |= status(rule_id) == FAIL
     unknown = np.zeros(n, dtype=bool)
     for rule_id in ("approval.pbf_involved", "approval.land_coverage"):
         unknown |= status(rule_id) == REVIEW
-    delegated = (status("approval.delegation_level") == "pass") & (
-        status("approval.delegation_plot_size") == "pass"
+    masks = {
+        "pbf_fail": status("approval.pbf_involved") == FAIL,
+        "arable_over": status("approval.arable_area") == FAIL,
+        "other_over": status("approval.other_area") == FAIL,
+    }
+    delegated = (status("approval.delegation_level") == PASS) & (
+        status("approval.delegation_plot_size") == PASS
     )
-    authority = np.where(delegated, DISTRICT_COUNTY, MUNICIPAL).astype(object)
-    authority[unknown] = None
-    authority[escalate] = STATE_COUNCIL
-    delegation_days = float(policy.value("approval.delegation_days_saved", 0))
-    parallel = status("approval.parallel_path") == "pass"
-    saved_delegation = np.where(authority == DISTRICT_COUNTY, delegation_days, 0.0)
+    expropriation = facts.expropriation.to_numpy(dtype=bool)
+    decided = auth.decide(
+        n,
+        pbf=masks["pbf_fail"],
+        arable_over=masks["arable_over"],
+        other_over=masks["other_over"],
+        unknown=unknown,
+        delegated=delegated,
+        expropriation=expropriation,
+        policy=policy,
+    )
     out = pd.DataFrame(index=facts.index)
-    out["authority"] = authority
+    for key, values in decided.items():
+        out[key] = values
+    out["expropriation"] = expropriation
+    for key, mask in masks.items():
+        out[key] = mask
+    out["project_level"] = facts.project_level.astype("string").fillna("other").to_numpy()
+    delegation_days = float(policy.value("approval.delegation_days_saved", 0))
+    parallel = status("approval.parallel_path") == PASS
+    # The delegation saves time only when nothing else (expropriation) goes higher.
+    saved = np.where(decided["authority"] == DISTRICT_COUNTY, delegation_days, 0.0)
     out["parallel_path"] = parallel
-    out["days_saved_min"] = saved_delegation + np.where(parallel, facts.parallel_days_min, 0.0)
-    out["days_saved_max"] = saved_delegation + np.where(parallel, facts.parallel_days_max, 0.0)
+    out["days_saved_min"] = saved + np.where(parallel, facts.parallel_days_min, 0.0)
+    out["days_saved_max"] = saved + np.where(parallel, facts.parallel_days_max, 0.0)
     for col in ("pbf_overlap_m2", "arable_m2", "other_m2", "uncovered_m2", "max_plot_m2"):
         out[col] = facts[col].to_numpy()
     return out
@@ -244,6 +307,10 @@ def _extras(facts: pd.DataFrame, outcomes: dict[str, Outcome], policy: Policy) -
 def _decide(facts: pd.DataFrame, verdict: np.ndarray, extras: pd.DataFrame) -> np.ndarray:
     """A route is decided (eligible) unless the authority is unknown (needs_review)."""
     return np.where(extras.authority.isna().to_numpy(), NEEDS_REVIEW, ELIGIBLE).astype(object)
+
+
+def _name(authority: Any) -> str | None:
+    return AUTHORITY_NAMES.get(authority) if isinstance(authority, str) else None
 
 
 def _nest(flat: dict[str, Any], policy: Policy) -> dict[str, Any]:
@@ -257,9 +324,15 @@ def _nest(flat: dict[str, Any], policy: Policy) -> dict[str, Any]:
         low = policy["approval.parallel_path_days_saved_min"]
         high = policy["approval.parallel_path_days_saved_max"]
         savings.append(_saving("业主承诺并联审批 / parallel path", low.value, high.value, low))
+    why = auth.reasons(flat, policy)
     return {
+        "headline": auth.headline(flat, policy, why),
+        "reasons": why,
         "authority": authority,
-        "authority_name": AUTHORITY_NAMES.get(authority) if authority else None,
+        "authority_name": _name(authority),
+        "conversion_authority": flat.get("conversion_authority"),
+        "expropriation": bool(flat.get("expropriation")),
+        "expropriation_authority": flat.get("expropriation_authority"),
         "parallel_path": bool(flat.get("parallel_path")),
         "days_saved": {"min": flat.get("days_saved_min"), "max": flat.get("days_saved_max")},
         "savings": savings,
@@ -287,7 +360,7 @@ def _saving(reason: str, low: Any, high: Any, param: Any) -> dict[str, Any]:
 APPROVAL_ROUTE = register_check(
     Check(
         name=CHECK,
-        title="农用地转用审批层级 / approval route for farmland conversion",
+        title="农用地转用及征收审批机关 / approval route for farmland conversion and expropriation",
         needs=frozenset({LANDUSE}),
         derive=_derive,
         extras=_extras,
@@ -305,11 +378,18 @@ def approval_route(
     on: date | None = None,
     policy: Policy | None = None,
 ) -> Verdict:
-    """Route of one project ({"level", "category"}) over its plots (FeatureCollection or frame)."""
+    """Route of one project ({"level", "category", "expropriation"}) over its plots."""
     policy = resolve_policy(on, policy)
     level = project.get("level") or "other"
     category = project.get("category") or "other"
+    expropriation = project.get("expropriation", False)
     problems = []
+    if expropriation is None:
+        expropriation = False
+    if not isinstance(expropriation, bool):
+        problems.append(
+            RecordProblem("project", "须为 true 或 false / must be true or false", "expropriation")
+        )
     if level not in PROJECT_LEVELS:
         problems.append(
             RecordProblem("project", f"须为 / must be one of {PROJECT_LEVELS}", "level")
@@ -332,6 +412,7 @@ def approval_route(
         plot_count=len(frame),
         project_level=level,
         project_category=category,
+        expropriation=expropriation,
         pbf_missing=bool(facts.pbf_missing.iloc[0]),
         parcels_missing=bool(facts.parcels_missing.iloc[0]),
     )

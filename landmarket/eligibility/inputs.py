@@ -34,7 +34,7 @@ NUMBER_COLUMNS = (
     "ticket_m2",  # ticket area offered for landing (or ticket_mu)
     "ticket_mu",
 )
-FLAG_COLUMNS = ("registered", "disputed")
+FLAG_COLUMNS = ("registered", "disputed", "expropriation")  # expropriation: approval route
 PROJECT_LEVELS = ("township", "village", "other")
 PROJECT_CATEGORIES = ("energy", "transport", "water", "other")
 LANDING_USES = ("operational", "industrial", "allocated")

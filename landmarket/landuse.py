@@ -1,8 +1,18 @@
-"""Land-use classifications: GB/T 21010-2017 (third national land survey) and planning codes."""
+"""Land-use classifications: GB/T 21010-2017 (third national land survey) and the 用地用海 classes.
+
+The tables are data files under landmarket/classifications/ (CSV with their sources in the header):
+gbt21010_2017.csv (the standard's 12 first-level and 73 second-level classes plus the 三调 working
+codes such as 0201K, 05H1, 0508), landsea_2023.csv (自然资办发〔2023〕234号, three levels, with
+Chongqing's M0 100100) and survey_to_landsea.csv (三调 code → planning class).
+"""
 
 from __future__ import annotations
 
+import csv
 from enum import StrEnum
+from functools import cache
+from importlib.resources import files
+from typing import NamedTuple
 
 
 class LandClass(StrEnum):
@@ -13,49 +23,58 @@ class LandClass(StrEnum):
     unused = "unused"
 
 
-# code: (中文名, English name, class). Second-level classes of GB/T 21010-2017 used in Chongqing.
-GBT21010: dict[str, tuple[str, str, LandClass]] = {
-    "0101": ("水田", "paddy", LandClass.agricultural),
-    "0102": ("水浇地", "irrigated land", LandClass.agricultural),
-    "0103": ("旱地", "dry land", LandClass.agricultural),
-    "0201": ("果园", "orchard", LandClass.agricultural),
-    "0202": ("茶园", "tea garden", LandClass.agricultural),
-    "0204": ("其他园地", "other garden", LandClass.agricultural),
-    "0301": ("乔木林地", "forest", LandClass.agricultural),
-    "0302": ("竹林地", "bamboo forest", LandClass.agricultural),
-    "0305": ("灌木林地", "shrubland", LandClass.agricultural),
-    "0307": ("其他林地", "other forest", LandClass.agricultural),
-    "0401": ("天然牧草地", "natural grassland", LandClass.agricultural),
-    "0404": ("其他草地", "other grassland", LandClass.unused),
-    "0501": ("零售商业用地", "retail commercial", LandClass.construction),
-    "0508": ("物流仓储用地", "logistics and warehousing", LandClass.construction),
-    "0601": ("工业用地", "industrial", LandClass.construction),
-    "0602": ("采矿用地", "mining", LandClass.construction),
-    "0604": ("仓储用地", "warehousing", LandClass.construction),
-    "0701": ("城镇住宅用地", "urban residential", LandClass.construction),
-    "0702": ("农村宅基地", "rural homestead", LandClass.construction),
-    "0801": ("机关团体用地", "government", LandClass.construction),
-    "0803": ("教育用地", "education", LandClass.construction),
-    "0809": ("公用设施用地", "public utilities", LandClass.construction),
-    "0810": ("公园与绿地", "parks and green space", LandClass.construction),
-    "1003": ("公路用地", "highway", LandClass.construction),
-    "1004": ("城镇村道路用地", "town and village road", LandClass.construction),
-    "1006": ("农村道路", "rural road", LandClass.agricultural),
-    "1101": ("河流水面", "river surface", LandClass.unused),
-    "1104": ("坑塘水面", "pond", LandClass.agricultural),
-    "1107": ("沟渠", "ditch", LandClass.agricultural),
-    "1109": ("水工建筑用地", "hydraulic structures", LandClass.construction),
-    "1201": ("空闲地", "vacant land", LandClass.construction),
-    "1202": ("设施农用地", "agricultural facility land", LandClass.agricultural),
-    "1203": ("田坎", "field ridge", LandClass.agricultural),
-    "1206": ("裸土地", "bare soil", LandClass.unused),
+class LandSeaClass(NamedTuple):
+    """One class of the 用地用海 classification."""
+
+    name_zh: str
+    name_en: str
+    level: int
+    parent: str | None
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    """The rows of a packaged classification CSV ('#' lines are its header notes)."""
+    text = files("landmarket").joinpath("classifications", name).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(lines)]
+
+
+@cache
+def _gbt21010() -> tuple[dict[str, tuple[str, str, LandClass]], dict[str, tuple[str, str]]]:
+    classes: dict[str, tuple[str, str, LandClass]] = {}
+    first: dict[str, tuple[str, str]] = {}
+    for row in _rows("gbt21010_2017.csv"):
+        entry = (row["name_zh"], row["name_en"], LandClass(row["land_class"]))
+        if row["level"] == "1":
+            first[row["code"]] = entry[:2]
+        # 三调 records 09 (特殊用地) without a second level, so it is a land-use code in its own right.
+        if row["level"] == "2" or row["code"] == "09":
+            classes[row["code"]] = entry
+    return classes, first
+
+
+# code: (中文名, English name, class) for every second-level GB/T 21010-2017 class and 三调 working code.
+GBT21010: dict[str, tuple[str, str, LandClass]] = _gbt21010()[0]
+# First-level GB/T 21010-2017 classes: code: (中文名, English name).
+GBT21010_FIRST_LEVEL: dict[str, tuple[str, str]] = _gbt21010()[1]
+# 用地用海 classification (2023), all three levels plus Chongqing's M0 (100100).
+LAND_SEA: dict[str, LandSeaClass] = {
+    row["code"]: LandSeaClass(
+        row["name_zh"], row["name_en"], int(row["level"]), row["parent"] or None
+    )
+    for row in _rows("landsea_2023.csv")
+}
+# 三调 land-use code → 用地用海 code.
+SURVEY_TO_LAND_SEA: dict[str, str] = {
+    row["survey_code"]: row["landsea_code"] for row in _rows("survey_to_landsea.csv")
 }
 
 ARABLE_PREFIX = "01"  # 耕地: 0101 paddy, 0102 irrigated, 0103 dry land
 HOMESTEAD_CODES = frozenset({"0702"})
-RURAL_CONSTRUCTION_CODES = frozenset({"0702", "0601", "0604", "0501", "0508", "1201"})
+RURAL_CONSTRUCTION_CODES = frozenset({"0702", "0601", "0604", "0501", "0508", "05H1", "1201"})
 
-# 国土空间调查、规划、用途管制用地用海分类: codes the village plan layer uses.
+# The codes the sample village plan layer uses (names as the sample writes them). Note: the
+# sample draws village roads as 1202, which the 2023 guide names 公路用地 (村道用地 is 060101).
 PLANNING_CODES: dict[str, tuple[str, str]] = {
     "0101": ("水田", "paddy"),
     "0103": ("旱地", "dry land"),
@@ -86,5 +105,28 @@ def land_class(code: str) -> LandClass | None:
 
 def name(code: str) -> str:
     """Bilingual name of a GB/T 21010 code ('农村宅基地 / rural homestead')."""
-    entry = GBT21010.get(str(code))
+    code = str(code)
+    entry = GBT21010.get(code) or GBT21010_FIRST_LEVEL.get(code)
     return f"{entry[0]} / {entry[1]}" if entry else f"未知 / unknown ({code})"
+
+
+def land_sea_name(code: str) -> str:
+    """Bilingual name of a 用地用海 code ('农村宅基地 / rural homestead')."""
+    entry = LAND_SEA.get(str(code))
+    return f"{entry.name_zh} / {entry.name_en}" if entry else f"未知 / unknown ({code})"
+
+
+def to_land_sea(code: str) -> str | None:
+    """The 用地用海 class of a 三调 land-use code (None when the code is unknown)."""
+    return SURVEY_TO_LAND_SEA.get(str(code))
+
+
+def land_sea_within(code: str, ancestor: str) -> bool:
+    """True when a 用地用海 code is the ancestor class or lies below it (100101 within 10)."""
+    code = str(code)
+    while code:
+        if code == ancestor:
+            return True
+        entry = LAND_SEA.get(code)
+        code = entry.parent if entry else ""
+    return False

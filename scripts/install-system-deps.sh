@@ -19,6 +19,7 @@ fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
+command -v ogr2ogr >/dev/null 2>&1 || need+=(gdal-bin)  # the import bench's peer (bench/imports.py)
 # A CJK font, so Chinese renders in PDFs and browser screenshots (not as boxes).
 if ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family 2>/dev/null)" ]; } \
   && [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then

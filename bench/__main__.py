@@ -1,4 +1,4 @@
-"""`python -m bench NAME [options]`: run one benchmark (screen, ledger, tiles)."""
+"""`python -m bench NAME [options]`: run one benchmark (screen, ledger, tiles, checks, imports)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ BENCHES = {
     "screen": "bench.screen",
     "ledger": "bench.ledger",
     "tiles": "bench.tiles",
+    "checks": "bench.checks",
+    "imports": "bench.imports",
 }
 
 

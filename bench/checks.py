@@ -1,0 +1,241 @@
+"""Check benchmark: approval-route checks through a real `landmarket serve --workers N`, 1–50 clients.
+
+    .venv/bin/python -m bench checks                          # 2 workers; 1, 10, 50 clients
+    .venv/bin/python -m bench checks --workers 1 --requests 200
+    .venv/bin/python -m bench checks --database URL           # an already loaded database
+
+The sample township (`sample_parcels/`: villages, parcels, the four constraint layers, a DEM) is
+loaded into a throwaway database on the embedded cluster, and `landmarket serve --workers N`
+answers on it as a bureau would run it. Each request is a project of one to three plots cut from
+stored parcels (posted as GeoJSON in EPSG:4490), project level and category varied. The client
+(httpx's async client, one connection per simulated client) runs on the same machine and shares
+its cores with the server: its CPU is counted apart. Every answer must be 200 with an authority
+or needs_review; errors are counted and make the run fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from bench.common import console, load_average, machine, table, write_json
+from geodata.settings import REPO_ROOT, get_settings
+
+ROUTE = "/api/v1/checks/approval-route"
+LEVELS = ("village", "township", "other")
+CATEGORIES = ("other", "energy", "transport", "water")
+
+
+@dataclass
+class Level:
+    """Latencies (ms) of one concurrency level and its wall time."""
+
+    clients: int
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    wall: float = 0.0
+    client_cpu: float = 0.0
+
+    def p(self, q: float) -> float:
+        """The q-quantile latency in ms."""
+        return float(np.percentile(self.latencies, q * 100)) if self.latencies else float("nan")
+
+    @property
+    def throughput(self) -> float:
+        """Checks answered per second."""
+        return len(self.latencies) / self.wall if self.wall else float("nan")
+
+
+def setup_database(stack: ExitStack, keep: bool) -> str:
+    """A throwaway database on the embedded cluster with the sample township loaded."""
+    from geodata.cluster import (
+        create_database,
+        drop_database,
+        embedded_cluster,
+        ensure_postgis,
+        server_url,
+    )
+    from geodata.db.engine import dispose_engines
+    from geodata.db.migrate import upgrade
+    from geodata.sample.load import load_sample
+
+    settings = get_settings()
+    cluster = embedded_cluster(settings)
+    cluster.ensure_running()
+    maintenance = cluster.url("postgres")
+    name = f"landmarket_bench_checks_{os.getpid()}"
+    create_database(maintenance, name)
+    url = server_url(maintenance, name)
+    if not keep:
+        stack.callback(drop_database, maintenance, name)
+        stack.callback(dispose_engines)
+    ensure_postgis(url)
+    upgrade(url)
+    rasters = Path(settings.var_dir) / "bench" / f"checks-rasters-{os.getpid()}"
+    summary = load_sample(url, raster_dir=rasters)
+    console.print(f"sample township loaded into {url}: {summary.rows}")
+    return url
+
+
+def request_bodies(url: str, count: int, seed: int) -> list[dict]:
+    """Projects of 1–3 plots, each plot a stored parcel (EPSG:4490 GeoJSON)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT village_code, ST_AsGeoJSON(geom, 9) FROM parcels ORDER BY md5(id::text || :s)"),
+            {"s": str(seed)},
+        ).all()  # fmt: skip
+    engine.dispose()
+    by_village: dict[str, list[dict]] = {}
+    for village, geom in rows:
+        by_village.setdefault(village, []).append(json.loads(geom))
+    rng = random.Random(seed)
+    villages = sorted(by_village)
+    bodies = []
+    for i in range(count):
+        plots = by_village[villages[i % len(villages)]]
+        start = rng.randrange(len(plots))
+        chosen = plots[start : start + rng.choice((1, 1, 1, 2, 3))]
+        features = [{"type": "Feature", "geometry": g, "properties": {}} for g in chosen]
+        bodies.append(
+            {
+                "project": {"level": rng.choice(LEVELS), "category": rng.choice(CATEGORIES)},
+                "plots": {"type": "FeatureCollection", "features": features},
+            }
+        )
+    return bodies
+
+
+@contextmanager
+def serve(url: str, port: int, workers: int):
+    """`landmarket serve --workers N` until the block ends; waits until /health answers."""
+    cli = Path(sys.executable).with_name("landmarket")
+    argv = [str(cli), "serve", "--port", str(port), "--workers", str(workers)]
+    env = {**os.environ, "LANDMARKET_DATABASE_URL": url, "LANDMARKET_BASEMAP": "none"}
+    proc = subprocess.Popen(
+        [*argv, "--log-level", "warning"],
+        env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {' '.join(argv)}")
+            time.sleep(0.3)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def run_level(base: str, bodies: list[dict], clients: int, requests: int) -> Level:
+    """`requests` checks from `clients` concurrent clients, each with its own connection."""
+    level = Level(clients)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(requests):
+        queue.put_nowait(i)
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as http:
+            while True:
+                try:
+                    i = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                t = time.perf_counter()
+                r = await http.post(ROUTE, json=bodies[i % len(bodies)])
+                ms = (time.perf_counter() - t) * 1000
+                if r.status_code == 200 and "authority" in r.json():
+                    level.latencies.append(ms)
+                else:
+                    level.errors += 1
+
+    cpu0, started = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    level.wall = time.perf_counter() - started
+    level.client_cpu = time.process_time() - cpu0
+    return level
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2, help="landmarket serve --workers")
+    ap.add_argument("--clients", default="1,10,50", help="concurrency levels")
+    ap.add_argument("--requests", type=int, default=400, help="checks per level")
+    ap.add_argument("--bodies", type=int, default=200, help="distinct projects")
+    ap.add_argument("--database", default=None, help="an already loaded database URL")
+    ap.add_argument("--port", type=int, default=8771)
+    ap.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    ap.add_argument("--seed", type=int, default=15)
+    args = ap.parse_args(argv)
+    levels = [int(c) for c in args.clients.split(",")]
+
+    load_before = load_average()
+    with ExitStack() as stack:
+        url = args.database or setup_database(stack, args.keep)
+        bodies = request_bodies(url, args.bodies, args.seed)
+        stack.enter_context(serve(url, args.port, args.workers))
+        base = f"http://127.0.0.1:{args.port}"
+        warm = asyncio.run(run_level(base, bodies, 2 * args.workers, len(bodies)))
+        if warm.errors:
+            console.print(f"[red]{warm.errors} checks failed while warming up[/red]")
+            return 1
+        results = [asyncio.run(run_level(base, bodies, c, args.requests)) for c in levels]
+    load_after = load_average()
+    rows = [
+        [r.clients, len(r.latencies), r.errors, r.p(0.5), r.p(0.95), r.throughput,
+         r.client_cpu / r.wall * 100 if r.wall else None]
+        for r in results
+    ]  # fmt: skip
+    table(
+        f"approval-route checks, landmarket serve --workers {args.workers} "
+        f"(load average before {load_before}, after {load_after})",
+        ["clients", "checks", "errors", "p50 ms", "p95 ms", "checks/s", "client CPU %"],
+        rows,
+    )
+    payload = {
+        "workers": args.workers,
+        "requests": args.requests,
+        "machine": machine(),
+        "load_before": load_before,
+        "load_after": load_after,
+        "levels": [
+            {
+                "clients": r.clients,
+                "checks": len(r.latencies),
+                "errors": r.errors,
+                "p50_ms": r.p(0.5),
+                "p95_ms": r.p(0.95),
+                "throughput": r.throughput,
+                "client_cpu_s": r.client_cpu,
+                "wall_s": r.wall,
+            }
+            for r in results
+        ],  # fmt: skip
+    }
+    console.print(f"figures: {write_json('checks', payload)}")
+    return 1 if any(r.errors for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

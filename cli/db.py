@@ -22,6 +22,7 @@ def up() -> None:
     """启动数据库并迁移到最新 / start the embedded cluster (or use the configured URL), migrate."""
     from geodata.cluster import ClusterError, create_database, embedded_cluster
     from geodata.db.migrate import prepare_database
+    from geodata.db.roles import prepare_app_role
     from geodata.settings import get_settings
 
     settings = get_settings()
@@ -33,6 +34,7 @@ def up() -> None:
             err.print(f"内置数据库{state}: 127.0.0.1:{cluster.port}, data {cluster.data_dir}")
             if create_database(cluster.url("postgres"), settings.db_name):
                 err.print(f"已创建数据库 / created database {settings.db_name}")
+        err.print(prepare_app_role(settings)[1])  # an older cluster gets its missing role here
         version, revision = prepare_database(settings.effective_database_url)
     except ClusterError as exc:
         _fail(exc)
@@ -46,15 +48,19 @@ def migrate() -> None:
     """把迁移应用到配置的数据库 / apply migrations to the configured database."""
     from geodata.cluster import ClusterError
     from geodata.db.migrate import prepare_database
+    from geodata.db.roles import prepare_app_role
     from geodata.settings import get_settings
 
-    url = get_settings().effective_database_url
+    settings = get_settings()
     try:
-        _, revision = prepare_database(url)
+        role, report = prepare_app_role(settings)
+        err.print(report if role else f"[yellow]{report}[/yellow]")
+        _, revision = prepare_database(settings.effective_database_url)
     except ClusterError as exc:
         _fail(exc)
         return
-    err.print(f"已迁移到 / migrated to {revision}")
+    granted = f"; 已授权 / granted {role}" if role else ""
+    err.print(f"已迁移到 / migrated to {revision} (属主 / as owner{granted})")
 
 
 @db_app.command("down")
@@ -76,11 +82,30 @@ def down() -> None:
 
 
 @db_app.command("url")
-def url() -> None:
-    """输出数据库 URL / print the database URL alone on stdout."""
+def url(
+    owner: bool = typer.Option(False, "--owner", help="属主 URL（迁移用）/ the owner's URL"),
+) -> None:
+    """输出数据库 URL / print the application's (or the owner's) database URL alone on stdout."""
     from geodata.settings import get_settings
 
-    typer.echo(get_settings().effective_database_url)
+    settings = get_settings()
+    typer.echo(settings.effective_owner_database_url if owner else settings.effective_database_url)
+
+
+@db_app.command("grants")
+def grants(
+    role: str = typer.Option(None, help="应用角色 / application role (default: the URL's user)"),
+) -> None:
+    """输出应用角色的授权语句 / print the GRANTs the application role gets (for a DBA)."""
+    from sqlalchemy.engine import make_url
+
+    from geodata.db.roles import grants_for
+    from geodata.settings import get_settings
+
+    settings = get_settings()
+    name = role or make_url(settings.effective_database_url).username or settings.db_app_user
+    for statement in grants_for(settings.effective_owner_database_url, name):
+        typer.echo(f"{statement};")
 
 
 @db_app.command("status")

@@ -18,7 +18,13 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of a PostGIS database; unset means the embedded cluster under var/.",
+        description="SQLAlchemy URL the application connects with (the application role, no "
+        "owner, no superuser); unset means the embedded cluster under var/.",
+    )
+    owner_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the role that owns the schema and runs migrations; unset "
+        "means database_url when that is set (one role for both), else the embedded cluster's owner.",
     )
     test_database_url: str | None = Field(
         default=None,
@@ -31,7 +37,13 @@ class Settings(BaseSettings):
         "`db up` takes the next free one and records it in var/pg.port.",
     )
     db_name: str = "landmarket"
-    db_user: str = "landmarket"
+    db_user: str = Field(
+        default="landmarket", description="Owner (and superuser) of the embedded cluster."
+    )
+    db_app_user: str = Field(
+        default="landmarket_app",
+        description="Application role of the embedded cluster (login, no superuser, owns nothing).",
+    )
     sample_dir: Path = REPO_ROOT / "sample_parcels"
     policy_dir: Path | None = Field(
         default=None, description="Extra policy files that override the packaged ones."
@@ -104,13 +116,27 @@ class Settings(BaseSettings):
 
     @property
     def embedded_database_url(self) -> str:
-        """URL of the private cluster that `landmarket db up` runs."""
+        """URL of the private cluster that `landmarket db up` runs, as the application role."""
+        return (
+            f"postgresql+psycopg://{self.db_app_user}@127.0.0.1:{self.embedded_port}/{self.db_name}"
+        )
+
+    @property
+    def embedded_owner_database_url(self) -> str:
+        """URL of the private cluster's database as its owner (migrations)."""
         return f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.embedded_port}/{self.db_name}"
 
     @property
     def effective_database_url(self) -> str:
-        """The database the platform talks to."""
+        """The database the platform talks to, as the application role."""
         return self.database_url or self.embedded_database_url
+
+    @property
+    def effective_owner_database_url(self) -> str:
+        """The same database as its owner, for migrations and grants."""
+        if self.owner_database_url:
+            return self.owner_database_url
+        return self.database_url or self.embedded_owner_database_url
 
 
 @lru_cache

@@ -4,6 +4,12 @@ The database lives on LANDMARKET_TEST_DATABASE_URL's server, or else on the embe
 (started here when it is not running). No PostGIS means errors, never skips. During the session
 LANDMARKET_DATABASE_URL points at the throwaway database, so code that reads the settings (CLI,
 API) can never touch the development database.
+
+Two roles, as in production: databases are made and migrated by the server's owner, and every URL
+a fixture hands out (make_database(), db_url, engine, the worlds built on them) logs in as the
+application role, so the whole suite runs with its real privileges. A test that needs the owner
+(test-only tables or triggers, TRUNCATE) asks for it explicitly: owner_url, owner_engine, or
+as_owner(url) for a database of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Polygon, box
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from geodata.cluster import (
@@ -28,6 +35,7 @@ from geodata.cluster import (
 )
 from geodata.db.engine import dispose_engines, get_engine
 from geodata.db.migrate import upgrade
+from geodata.db.roles import app_url, ensure_app_role_on, owner_url_for
 from geodata.settings import get_settings
 from landmarket.areas import gk_epsg
 
@@ -59,17 +67,35 @@ def db_server_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def make_database(db_server_url: str) -> Iterator[Callable[[], str]]:
-    """Factory of empty throwaway databases with PostGIS (dropped at the end of the session)."""
+def app_role(db_server_url: str) -> Iterator[str]:
+    """The application role on the test server (made if missing); the owner migrates meanwhile."""
+    settings = get_settings()
+    role = settings.db_app_user
+    ensure_app_role_on(db_server_url, role, make_url(db_server_url).password)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LANDMARKET_OWNER_DATABASE_URL", db_server_url)  # upgrade(app url) → owner
+        get_settings.cache_clear()
+        try:
+            yield role
+        finally:
+            get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def make_database(db_server_url: str, app_role: str) -> Iterator[Callable[[], str]]:
+    """Factory of empty throwaway databases with PostGIS (dropped at the end of the session).
+
+    Each URL logs in as the application role; upgrade(url) migrates it as the owner and grants.
+    """
     made: list[str] = []
 
     def make() -> str:
         name = f"landmarket_test_{secrets.token_hex(4)}"
         create_database(db_server_url, name)
         made.append(name)
-        url = server_url(db_server_url, name)
-        ensure_postgis(url)
-        return url
+        owner = server_url(db_server_url, name)
+        ensure_postgis(owner)
+        return app_url(owner, app_role, make_url(db_server_url).password)
 
     yield make
     dispose_engines()
@@ -79,11 +105,14 @@ def make_database(db_server_url: str) -> Iterator[Callable[[], str]]:
 
 @pytest.fixture(scope="session")
 def db_url(make_database: Callable[[], str]) -> Iterator[str]:
-    """URL of this session's database, migrated to head; also LANDMARKET_DATABASE_URL meanwhile."""
+    """URL of this session's database (application role), migrated to head; meanwhile also
+    LANDMARKET_DATABASE_URL, and its owner's URL LANDMARKET_OWNER_DATABASE_URL."""
     url = make_database()
     upgrade(url)
+    owner = owner_url_for(url)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LANDMARKET_DATABASE_URL", url)
+        mp.setenv("LANDMARKET_OWNER_DATABASE_URL", owner)
         get_settings.cache_clear()
         try:
             yield url
@@ -93,8 +122,26 @@ def db_url(make_database: Callable[[], str]) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def engine(db_url: str) -> Engine:
-    """The shared Engine of the session's database."""
+    """The shared Engine of the session's database, as the application role."""
     return get_engine(db_url)
+
+
+@pytest.fixture(scope="session")
+def as_owner(app_role: str) -> Callable[[str], str]:
+    """The owner's URL of a test database given its application URL (for test-only DDL)."""
+    return owner_url_for
+
+
+@pytest.fixture(scope="session")
+def owner_url(db_url: str, as_owner: Callable[[str], str]) -> str:
+    """The session database as its owner: migrations, test-only tables and triggers, TRUNCATE."""
+    return as_owner(db_url)
+
+
+@pytest.fixture(scope="session")
+def owner_engine(owner_url: str) -> Engine:
+    """An Engine on the session database as its owner (never hand it to the code under test)."""
+    return get_engine(owner_url)
 
 
 @pytest.fixture

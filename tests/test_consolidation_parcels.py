@@ -58,8 +58,8 @@ def rows(world: ConsolidationWorld, sql: str, **params) -> list[tuple]:
     return out
 
 
-def run(world: ConsolidationWorld, sql: str) -> None:
-    eng = create_engine(world.url, poolclass=pool.NullPool)
+def run(url: str, sql: str) -> None:
+    eng = create_engine(url, poolclass=pool.NullPool)
     with eng.begin() as conn:
         conn.exec_driver_sql(sql)
     eng.dispose()
@@ -200,13 +200,13 @@ def test_approving_twice_is_refused_and_makes_nothing(client, world, approved):
     assert len(plan_parcels(world, plan["id"])) == 4
 
 
-def test_a_failure_mid_registration_leaves_nothing(app, client, world, plans, approved):
+def test_a_failure_mid_registration_leaves_nothing(app, client, world, plans, approved, as_owner):
     plan = plans[1]
     pid = plan["id"]
     second = plan["destinations"]["features"][1]["properties"]["plot_id"]
     audit_before = rows(world, "SELECT count(*) FROM audit_log")[0][0]
     run(
-        world,
+        as_owner(world.url),  # a test-only trigger: DDL is the owner's
         f"""
         CREATE FUNCTION fail_second_plot() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'disk full while writing a parcel'; END $$;
@@ -234,7 +234,10 @@ def test_a_failure_mid_registration_leaves_nothing(app, client, world, plans, ap
         assert batches == []
         assert rows(world, "SELECT count(*) FROM audit_log")[0][0] == audit_before
     finally:
-        run(world, "DROP TRIGGER fail_second_plot ON parcels; DROP FUNCTION fail_second_plot();")
+        run(
+            as_owner(world.url),
+            "DROP TRIGGER fail_second_plot ON parcels; DROP FUNCTION fail_second_plot();",
+        )
     ok = client.post(f"{URL}/{pid}/approve", headers=world.auth("bureau"))
     assert ok.status_code == 200 and ok.json()["status"] == "approved"
     assert len(plan_parcels(world, pid)) == 4

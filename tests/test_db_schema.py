@@ -84,7 +84,7 @@ def test_every_geometry_is_cgcs2000_with_a_gist_index(engine):
     assert set(found) == indexed, f"geometry columns without a GiST index: {set(found) - indexed}"
 
 
-def test_audit_log_is_append_only(engine):
+def test_audit_log_is_append_only(engine, owner_engine):
     with engine.begin() as conn:
         from sqlalchemy.orm import Session
 
@@ -96,8 +96,10 @@ def test_audit_log_is_append_only(engine):
         "DELETE FROM audit_log WHERE id = :id",
         "TRUNCATE audit_log",
     ):
-        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
-            conn.execute(text(statement), {"id": entry_id})
+        with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+            conn.execute(text(statement), {"id": entry_id})  # the application role: privilege
+        with pytest.raises(DBAPIError, match="append-only"), owner_engine.begin() as conn:
+            conn.execute(text(statement), {"id": entry_id})  # the owner: the trigger
     with engine.connect() as conn:
         row = conn.execute(
             text("SELECT actor, payload FROM audit_log WHERE id = :id"), {"id": entry_id}

@@ -1,7 +1,8 @@
 """The auction engine's SQL: lots, the bid hot path (three parameterised statements), the close.
 
-Bids on one lot are serialised by a row lock on its ``auctions`` row. The hot path is: lock the lot
-(SELECT … FOR UPDATE), read in one statement whether it is closed, the lead (one probe of the
+Bids on one lot are serialised by a transaction-scoped advisory lock keyed by its ``auctions`` id
+(the row never changes, and SELECT … FOR UPDATE would need UPDATE privilege, which the application
+role has on no history table). The hot path is: lock the lot and read its row, read in one statement whether it is closed, the lead (one probe of the
 ``ix_bids_lead`` index), whether this bidder already bid and — for land — whether the bureau
 qualified the bidder, validate with the pure rules (landmarket.auction), then insert the bid and
 its audit entry in one statement. No ORM objects: the engine takes a Connection or a Session.
@@ -32,10 +33,11 @@ Executor = Connection | Session
 RETRY_SQLSTATES = {"40001", "40P01"}
 MAX_ATTEMPTS = 5
 
-_LOCK = text(
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('landmarket.auction'), :k)")
+_LOT = text(
     "SELECT id, subject, ticket_id, seller_id, area_m2, reserve_per_mu, start_per_mu, "
     "reserve_secret, min_increment, mode, opens_at, closes_at "
-    "FROM auctions WHERE id = :a FOR UPDATE"
+    "FROM auctions WHERE id = :a"
 )
 _STATE = text(
     "SELECT EXISTS (SELECT 1 FROM auction_results WHERE auction_id = :a) AS closed, "
@@ -143,8 +145,9 @@ def insert_lot(
 
 
 def lock_lot(db: Executor, auction_id: int, name: str | None = None) -> LotRow:
-    """Lock a lot's row; NotFound when absent."""
-    row = db.execute(_LOCK, {"a": auction_id}).one_or_none()
+    """Lock a lot and read its row; NotFound when absent."""
+    db.execute(_LOCK, {"k": auction_id % 2_147_483_647})  # int4 key
+    row = db.execute(_LOT, {"a": auction_id}).one_or_none()
     if row is None:
         raise NotFound(f"拍卖 {auction_id} 不存在 / auction {auction_id} not found")
     return _lot(row, name)

@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, pool
 
 from geodata.cluster import ensure_postgis
+from geodata.db.roles import app_role_for, owner_url_for
 from geodata.settings import get_settings
 
 INI = Path(__file__).with_name("alembic.ini")
@@ -30,14 +31,28 @@ def _url_of(target: str | Engine | None) -> str:
     return target or get_settings().effective_database_url
 
 
+def owner_config(target: str | Engine | None = None) -> Config:
+    """Alembic Config that migrates target's database as its owner, then grants the app role.
+
+    Given the application role's URL, the owner's URL of the same database is used
+    (LANDMARKET_OWNER_DATABASE_URL, or the embedded cluster's owner); the grants go to the role
+    of target, or else to the configured application role.
+    """
+    url = _url_of(target)
+    owner = owner_url_for(url)
+    cfg = alembic_config(owner)
+    cfg.attributes["app_role"] = app_role_for(url, owner)
+    return cfg
+
+
 def upgrade(target: str | Engine | None = None, revision: str = "head") -> None:
-    """Apply migrations up to revision."""
-    command.upgrade(alembic_config(_url_of(target)), revision)
+    """Apply migrations up to revision (as the owner), then the application role's grants."""
+    command.upgrade(owner_config(target), revision)
 
 
 def downgrade(target: str | Engine | None, revision: str) -> None:
     """Revert migrations down to revision ('base' removes every table)."""
-    command.downgrade(alembic_config(_url_of(target)), revision)
+    command.downgrade(owner_config(target), revision)
 
 
 def head_revision() -> str:
@@ -59,6 +74,6 @@ def current_revision(target: str | Engine | None = None) -> str | None:
 def prepare_database(target: str | Engine | None = None) -> tuple[str, str | None]:
     """Ensure PostGIS and the schema at head; returns (postgis version, revision)."""
     url = _url_of(target)
-    version = ensure_postgis(url)
+    version = ensure_postgis(owner_url_for(url))
     upgrade(url)
     return version, current_revision(url)

@@ -1,8 +1,10 @@
 """The ledger's SQL core: transactions with retries, row locks, current state, appending operations.
 
-Concurrency: every operation locks the rows of the tickets it touches with SELECT … FOR UPDATE, in
-id order (no deadlocks between operations), then reads their newest state and per-root balance
-under the lock. A second client wanting the same area waits, then sees the first one's result and
+Concurrency: every operation locks the tickets it touches, in id order (no deadlocks between
+operations), then reads their newest state and per-root balance under the lock. The locks are
+transaction-scoped advisory locks keyed by ticket id, not SELECT … FOR UPDATE: the ticket rows never
+change, and FOR UPDATE needs UPDATE privilege, which the application role has on no history
+table. A second client wanting the same area waits, then sees the first one's result and
 is refused if too little is left. Certificate numbers come from a per-year advisory lock.
 """
 
@@ -118,23 +120,30 @@ def find_ticket(session: Session, cert: str) -> Ticket:
     return ticket
 
 
+TICKET_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('landmarket.ticket'), :k)")
+
+
+def lock_ids(session: Session, ids: Iterable[int]) -> None:
+    """Take the transaction's advisory lock of each ticket id, in id order."""
+    for ticket_id in sorted(set(ids)):
+        session.execute(TICKET_LOCK, {"k": ticket_id % 2_147_483_647})  # int4 key
+
+
 def lock(session: Session, ticket_ids: Iterable[int]) -> dict[int, Current]:
     """Lock tickets (id order) and read their current state under the lock."""
     ids = sorted(set(ticket_ids))
-    rows = session.scalars(
-        select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id).with_for_update()
-    )
+    lock_ids(session, ids)
+    rows = session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id))
     return _with_state(session, ids, {t.id: t for t in rows})
 
 
 def lock_cert(session: Session, cert: str) -> Current:
     """Find a ticket by either certificate form, lock it and read its state (NotFound if absent)."""
     number = parse_certificate(cert)
-    ticket = session.scalar(
-        select(Ticket).where(Ticket.cert_no == number.chinese).with_for_update()
-    )
+    ticket = session.scalar(select(Ticket).where(Ticket.cert_no == number.chinese))
     if ticket is None:
         raise NotFound(f"地票 {cert} 不存在 / ticket {cert} not found")
+    lock_ids(session, [ticket.id])  # the row never changes: reading it before the lock is safe
     return _with_state(session, [ticket.id], {ticket.id: ticket})[ticket.id]
 
 

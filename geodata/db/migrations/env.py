@@ -6,6 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
+from geodata.db.roles import apply_grants
 from geodata.db.schema import Base
 from geodata.settings import get_settings
 
@@ -51,19 +52,25 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _migrate(connection) -> None:
+    """Run the migrations, then (same transaction) give the application role its privileges."""
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+        role = config.attributes.get("app_role")
+        if role:
+            apply_grants(connection, role)
+
+
 def run_migrations_online() -> None:
     """Migrate over a connection the caller passed, or one opened on the configured URL."""
     connection = config.attributes.get("connection")
     if connection is not None:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(connection)
         return
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as conn:
-        _configure(conn)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(conn)
     engine.dispose()
 
 

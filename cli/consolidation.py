@@ -69,7 +69,8 @@ def print_plan(summary: dict[str, Any], origins: list[dict[str, Any]]) -> None:
     table.add_row("平衡 / balance holds", ok)
     out.print(table)
     t = summary["tradeoff"]
-    trade = Table("", "连片 / contiguous", "≤15亩 / within 15 mu", title="取舍 / trade-off")
+    cut_title = t.get("max_plot", {}).get("title", "切分 / split")
+    trade = Table("", "连片 / contiguous", cut_title, title="取舍 / trade-off")
     rows = [
         ("地块数 / plots", "plots"),
         ("最大地块 / largest plot", "largest_plot"),
@@ -84,8 +85,10 @@ def print_plan(summary: dict[str, Any], origins: list[dict[str, Any]]) -> None:
             cells.append(_area(v) if isinstance(v, dict) else str(v))
         trade.add_row(title, *cells)
     out.print(trade)
-    mode = "连片 / contiguous" if summary["mode"] == "contiguous" else "≤15亩 / within 15 mu"
-    out.print(f"方案采用 / plan uses: {mode}; 政策 / policy {summary['policy_version']}")
+    mode = "连片 / contiguous" if summary["mode"] == "contiguous" else cut_title
+    out.print(f"方案采用 / plan uses: {escape(mode)}; 政策 / policy {summary['policy_version']}")
+    for warning in summary.get("warnings", []):
+        out.print(f"[bold red]⚠ {escape(warning)}[/]")
     stuck = [o for o in origins if o["role"] == "unmovable"]
     if stuck:
         table = Table("地块 / plot", "原因 / reasons", title="不可迁移 / cannot be moved")
@@ -97,11 +100,17 @@ def print_plan(summary: dict[str, Any], origins: list[dict[str, Any]]) -> None:
 @consolidation_app.command("plan")
 def plan(
     village: str = typer.Option(..., "--village", help="村代码(12位) / village code"),
+    split: bool = typer.Option(
+        False,
+        "--split",
+        help="切分为不超过下放上限的地块(国发〔2004〕28号禁止化整为零) / cut plots to the "
+        "delegation limit (splitting to evade approval is forbidden)",
+    ),
     max_plot_mu: float | None = typer.Option(
-        None, "--max-plot-mu", help="每个建新地块上限(亩, 默认下放上限15) / cut plots to N mu"
+        None, "--max-plot-mu", help="与 --split 同用: 切分上限(亩) / with --split: cut to N mu"
     ),
     contiguous: bool = typer.Option(
-        False, "--contiguous", help="连片最大化, 不切分 / keep contiguous parcels whole"
+        False, "--contiguous", help="连片最大化, 不切分(默认) / keep parcels whole (the default)"
     ),
     out_dir: Path = typer.Option(Path("."), "--out", help="输出目录 / output directory"),
     on: str | None = typer.Option(None, "--on", help="政策日期 YYYY-MM-DD / policy date"),
@@ -115,9 +124,13 @@ def plan(
     from landmarket.consolidation import plan_consolidation
     from landmarket.errors import LandmarketError
 
-    if contiguous and max_plot_mu is not None:
+    if contiguous and (split or max_plot_mu is not None):
         raise typer.BadParameter(
-            "--max-plot-mu 与 --contiguous 只能选一 / choose one", param_hint="--contiguous"
+            "--split/--max-plot-mu 与 --contiguous 只能选一 / choose one", param_hint="--contiguous"
+        )
+    if max_plot_mu is not None and not split:
+        raise typer.BadParameter(
+            "--max-plot-mu 须与 --split 同用 / --max-plot-mu needs --split", param_hint="--split"
         )
     policy = _policy(on, max_plot_mu)
     try:
@@ -125,12 +138,12 @@ def plan(
             inputs = load_village_inputs(session, village)
             result = plan_consolidation(
                 inputs.plots, policy, context=inputs.context,
-                keep_within_delegation=not contiguous, village=village,
+                keep_within_delegation=split, village=village,
             )  # fmt: skip
             zone = snap_plan(result)
             meta: dict[str, Any] = {"id": None}
             if save:
-                options = {"max_plot_mu": max_plot_mu, "maximise_contiguous": contiguous}
+                options = {"max_plot_mu": max_plot_mu, "maximise_contiguous": not split}
                 row = save_plan(
                     session, result, actor="cli", village_code=village, input_kind="village",
                     options=options,

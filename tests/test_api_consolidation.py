@@ -43,10 +43,9 @@ def client(world: ConsolidationWorld):
 
 @pytest.fixture(scope="module")
 def draft(client, world) -> dict:
-    """A plan of the stored village by the bureau, cut to 15 mu (the default)."""
-    r = client.post(
-        URL, params={"on": ON}, json={"village_code": VILLAGE}, headers=world.auth("bureau")
-    )
+    """A plan of the stored village by the bureau, cut to 15 mu (the explicit split option)."""
+    body = {"village_code": VILLAGE, "keep_within_delegation": True}
+    r = client.post(URL, params={"on": ON}, json=body, headers=world.auth("bureau"))
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -96,12 +95,20 @@ def test_plan_is_stored_with_its_plots(world, draft):
     assert srid == 4490
 
 
-def test_contiguous_option_keeps_the_parcel_whole(client, world):
-    body = {"village_code": VILLAGE, "maximise_contiguous": True}
+def test_split_plan_carries_the_warning(draft):
+    (warning,) = draft["warnings"]
+    assert "国发〔2004〕28号" in warning and "15亩" in warning
+    assert draft["tradeoff"]["max_plot"]["warning"] == warning
+
+
+@pytest.mark.parametrize("option", [{}, {"maximise_contiguous": True}])
+def test_contiguous_option_keeps_the_parcel_whole(client, world, option):
+    body = {"village_code": VILLAGE, **option}  # whole parcels are the default
     r = client.post(URL, params={"on": ON}, json=body, headers=world.auth("bureau"))
     assert r.status_code == 201, r.text
     d = r.json()
     assert d["mode"] == "contiguous" and d["counts"]["destinations"] == 1
+    assert d["warnings"] == []
     (only,) = d["destinations"]["features"]
     assert only["properties"]["area"]["m2"] > LIMIT_M2
     assert only["properties"]["route"]["authority"] == "municipal"

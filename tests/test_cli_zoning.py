@@ -138,12 +138,14 @@ def world_env(world, monkeypatch) -> Iterator[ConsolidationWorld]:
 
 def test_consolidation_plan_writes_files_and_prints_the_balance(world_env, tmp_path):
     args = ["consolidation", "plan", "--village", VILLAGE, "--out", str(tmp_path), "--on", ON]
-    result = runner.invoke(cli(), args)
+    result = runner.invoke(cli(), [*args, "--split"])
     assert result.exit_code == 0, result.output
     assert "面积平衡 / balance" in result.output and "取舍 / trade-off" in result.output
     assert "P18" in result.output  # listed as unmovable, with its reason
+    assert "国发〔2004〕28号" in result.output  # the split plan's warning
     summary = json.loads((tmp_path / f"consolidation-{VILLAGE}.json").read_text("utf-8"))
     assert summary["balance"]["area_ok"] and summary["mode"] == "max_plot"
+    assert summary["warnings"] and "国发〔2004〕28号" in summary["warnings"][0]
     expected = {d["plot_id"]: d["area_m2"] for d in summary["destinations"]}
     assert expected and max(expected.values()) <= 10000.0
     txt = read_layer(tmp_path / f"consolidation-{VILLAGE}.txt").frame
@@ -170,14 +172,22 @@ def test_consolidation_plan_options(world_env, tmp_path):
     eng.dispose()
     assert tuple(status) == ("draft", "cli")
     small = runner.invoke(
-        cli(), ["consolidation", "plan", "--village", VILLAGE, "--max-plot-mu", "10", "--out",
-                str(tmp_path / "small")],
+        cli(), ["consolidation", "plan", "--village", VILLAGE, "--split", "--max-plot-mu", "10",
+                "--out", str(tmp_path / "small")],
     )  # fmt: skip
     assert small.exit_code == 0, small.output
     data = json.loads((tmp_path / "small" / f"consolidation-{VILLAGE}.json").read_text("utf-8"))
     assert max(d["area_m2"] for d in data["destinations"]) <= 10 * 10000 / 15 + 0.01
-    too_big = runner.invoke(cli(), ["consolidation", "plan", "--village", VILLAGE,
+    too_big = runner.invoke(cli(), ["consolidation", "plan", "--village", VILLAGE, "--split",
                                     "--max-plot-mu", "20"])  # fmt: skip
     assert too_big.exit_code == 2 and "--contiguous" in too_big.output
+    no_split = runner.invoke(cli(), ["consolidation", "plan", "--village", VILLAGE,
+                                     "--max-plot-mu", "10"])  # fmt: skip
+    assert no_split.exit_code == 2 and "--split" in no_split.output
+    whole = runner.invoke(cli(), ["consolidation", "plan", "--village", VILLAGE, "--out",
+                                  str(tmp_path / "default")])  # fmt: skip
+    assert whole.exit_code == 0 and "国发〔2004〕28号" not in whole.output
+    data = json.loads((tmp_path / "default" / f"consolidation-{VILLAGE}.json").read_text("utf-8"))
+    assert data["mode"] == "contiguous" and data["warnings"] == []
     unknown = runner.invoke(cli(), ["consolidation", "plan", "--village", "500111101999"])
     assert unknown.exit_code == 1 and "500111101999" in unknown.output

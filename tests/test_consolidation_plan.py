@@ -14,6 +14,7 @@ from shapely.geometry import box
 from landmarket.areas import CGCS2000, areas_m2, gk_epsg
 from landmarket.consolidation.plan import RECLAIMED, STAYS, UNMOVABLE
 from landmarket.consolidation.planner import plan_consolidation, reclamation_run
+from landmarket.consolidation.routes import split_warning
 from landmarket.consolidation.sample import X0, Y0, ZONE, sample_village
 from landmarket.eligibility.context import ConstraintContext
 from landmarket.eligibility.inputs import parcels_frame
@@ -37,18 +38,19 @@ def village():
 @pytest.fixture(scope="module")
 def cut_plan(policy, village):
     return plan_consolidation(
-        village.plots, policy, context=village.context, destinations=village.destinations
+        village.plots,
+        policy,
+        context=village.context,
+        destinations=village.destinations,
+        keep_within_delegation=True,
     )
 
 
 @pytest.fixture(scope="module")
 def whole_plan(policy, village):
+    """The default: destinations kept whole (no splitting to dodge the approval authority)."""
     return plan_consolidation(
-        village.plots,
-        policy,
-        context=village.context,
-        destinations=village.destinations,
-        keep_within_delegation=False,
+        village.plots, policy, context=village.context, destinations=village.destinations
     )
 
 
@@ -95,6 +97,17 @@ def test_destination_plots_within_15_mu_and_delegated(cut_plan):
     assert all(d.route["days_saved"] == 15 for d in cut_plan.destinations)
     assert cut_plan.project_route["authority"] == "district_county"  # the eligibility check agrees
     assert cut_plan.project_route["eligibility"]["verdict"] == "eligible"
+
+
+def test_split_is_explicit_and_carries_the_2004_warning(whole_plan, cut_plan, policy):
+    assert whole_plan.warnings == [] and whole_plan.to_dict()["warnings"] == []
+    (warning,) = cut_plan.to_dict()["warnings"]
+    assert "国发〔2004〕28号" in warning and "15亩" in warning and "15 mu" in warning
+    assert cut_plan.tradeoff["max_plot"]["warning"] == warning
+    assert cut_plan.tradeoff["max_plot"]["title"] == "单块不超过15亩 / every plot within 15 mu"
+    assert "warning" not in cut_plan.tradeoff["contiguous"]
+    bureau = load_policy(policy.on, overrides={"approval.delegation_max_plot_area": 10})
+    assert "10亩" in split_warning(bureau) and "15" not in split_warning(bureau)
 
 
 def test_contiguous_mode_keeps_parcels_whole_and_goes_municipal(whole_plan, cut_plan):

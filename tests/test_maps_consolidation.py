@@ -48,9 +48,10 @@ def server(make_live_server, world) -> str:
 
 @pytest.fixture(scope="module")
 def approved(server, world) -> dict:
-    """A plan of the stored village, submitted and approved through the API."""
+    """A plan of the stored village cut to 15 mu (the explicit option), submitted and approved."""
+    body = {"village_code": VILLAGE, "keep_within_delegation": True}
     with httpx.Client(base_url=server, timeout=60) as http:
-        r = http.post(URL, json={"village_code": VILLAGE}, headers=world.auth("collective"))
+        r = http.post(URL, json=body, headers=world.auth("collective"))
         assert r.status_code == 201, r.text
         pid = r.json()["id"]
         assert http.post(f"{URL}/{pid}/submit", headers=world.auth("collective")).is_success

@@ -54,10 +54,14 @@ class PlanRequest(BaseModel):
         None, description="目的地候选区 GeoJSON FeatureCollection (缺省: 村规划经营性用地)"
     )
     keep_within_delegation: bool | None = Field(
-        None, description="每个目的地块不超过15亩 / cut every destination plot to 15 mu"
+        None,
+        description="切分: 每个目的地块不超过下放上限(默认不切分; 方案附国发〔2004〕28号警示) / cut "
+        "every destination plot to the delegation limit (off by default; the plan carries the "
+        "Guofa [2004] No. 28 warning against splitting to evade approval)",
     )
     maximise_contiguous: bool | None = Field(
-        None, description="连片最大化 / keep each contiguous destination parcel whole"
+        None,
+        description="连片最大化(默认) / keep each contiguous destination parcel whole (default)",
     )
 
 
@@ -69,7 +73,7 @@ def viewer_for(user: Principal) -> Viewer:
 
 
 def _mode(req: PlanRequest) -> bool:
-    """keep_within_delegation for the planner; both options true contradict each other."""
+    """keep_within_delegation for the planner (false unless asked); both true contradict."""
     if req.maximise_contiguous and req.keep_within_delegation:
         raise InvalidInput(
             [
@@ -81,7 +85,7 @@ def _mode(req: PlanRequest) -> bool:
                 )
             ]
         )
-    return not (req.maximise_contiguous or req.keep_within_delegation is False)
+    return bool(req.keep_within_delegation)
 
 
 def geojson_frame(

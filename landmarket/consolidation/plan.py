@@ -137,7 +137,7 @@ class ConsolidationPlan:
     """A consolidation plan for one village: origins, destinations, balance, choice and trade-off."""
 
     village: str
-    mode: str  # "max_plot" (every destination plot ≤ the delegation limit) | "contiguous"
+    mode: str  # "contiguous" (the default: parcels whole) | "max_plot" (cut to the limit)
     max_plot_m2: float | None
     on: date
     policy_version: str
@@ -151,6 +151,7 @@ class ConsolidationPlan:
     project_route: dict[str, Any] = field(default_factory=dict)
     status: str = DRAFT
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. splitting to evade approval
 
     def advance(self, to: str) -> None:
         """Move the plan to another status (draft → submitted → approved; submitted → draft)."""
@@ -186,6 +187,7 @@ class ConsolidationPlan:
             "tradeoff": self.tradeoff,
             "candidates": self.candidates,
             "notes": self.notes,
+            "warnings": self.warnings,
         }
 
     def origins_frame(self) -> gpd.GeoDataFrame:

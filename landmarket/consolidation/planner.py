@@ -19,7 +19,7 @@ from landmarket.slope import zonal_slope
 from .candidates import destination_units, find_destination_areas, screen_candidates, working_zone
 from .optimise import DestinationUnit, SelectionProblem, SourcePlot, solve_greedy, solve_milp
 from .plan import RECLAIMED, SPARE, STAYS, UNMOVABLE, Balance, ConsolidationPlan, OriginPlot
-from .routes import assemble, tradeoff
+from .routes import LIMIT_KEY, assemble, split_warning, tradeoff
 
 STAYS_SHARE = 0.5  # a plot mostly inside a planned operational zone is already where it should be
 UNIT_MARGIN_M2 = 0.02  # per chosen unit: covers 0.01 m² rounding of the cut plots in the balance
@@ -99,7 +99,7 @@ def plan_consolidation(
     *,
     context: ConstraintContext | None = None,
     destinations: gpd.GeoDataFrame | None = None,
-    keep_within_delegation: bool = True,
+    keep_within_delegation: bool = False,
     unit_max_m2: float = 2000.0,
     contiguity_weight: float = 1.0,
     reclamation_cost_per_m2: float = 0.0,
@@ -111,8 +111,9 @@ def plan_consolidation(
     `plots`: collective construction plots (EPSG:4490) with parcel_code, land_use and optionally
     plot_id, legal_area_m2, slope_deg (when the context has no DEM) and cost_yuan. `destinations`:
     candidate areas (optional value_per_m2, slope_deg); without them the village plan's operational
-    zones are used. `keep_within_delegation`: cut destination plots to the delegation limit (15 mu)
-    rather than keep each contiguous parcel whole.
+    zones are used. Destinations stay whole by default (measure 7: large parcels);
+    `keep_within_delegation` cuts them to the delegation's plot limit instead, an explicit option
+    whose plan carries the 国发〔2004〕28号 warning against splitting a project to evade approval.
     """
     context = context or ConstraintContext()
     frame = parcels_frame(plots)
@@ -215,7 +216,7 @@ def plan_consolidation(
                 "面积平衡无需此地块或成本高于收益 / not needed for the balance, or costs more"
             ]
     chosen = units[units.unit_id.isin(choice.build)]
-    limit = policy.area_m2("approval.delegation_max_plot_area")
+    limit = policy.area_m2(LIMIT_KEY)
     variants = assemble(chosen, adjacency, screen.zone, limit, policy, context)
     mode = "max_plot" if keep_within_delegation else "contiguous"
     plots_out = variants[mode]["plots"]
@@ -248,6 +249,7 @@ def plan_consolidation(
         candidates={**screen.to_dict(), "removed": removed, "units": len(units)},
         project_route=variants[mode]["project_route"],
         notes=notes,
+        warnings=[split_warning(policy)] if keep_within_delegation else [],
     )
 
 

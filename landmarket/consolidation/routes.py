@@ -9,19 +9,64 @@ import numpy as np
 import shapely
 
 from landmarket.areas import CGCS2000, areas_m2, gk_epsg
-from landmarket.eligibility import AUTHORITY_NAMES, DISTRICT_COUNTY, MUNICIPAL, approval_route
+from landmarket.eligibility import (
+    AUTHORITY_NAMES,
+    DISTRICT_COUNTY,
+    MUNICIPAL,
+    approval_route,
+    delegation_in_force,
+)
 from landmarket.eligibility.context import ConstraintContext
 from landmarket.landuse import is_arable
 from landmarket.policy import Policy
+from landmarket.rules import FAIL, INFO, PASS, Rule, RuleResult, register, render
 from landmarket.units import area_summary, round_area
 
 from .plan import DestinationPlot
 from .split import polsby_popper, split_to_max_area
 
+LIMIT_KEY = "approval.delegation_max_plot_area"
 VARIANTS = {
     "contiguous": "连片最大化 / maximise contiguous area",
-    "max_plot": "单块不超过15亩 / every plot within 15 mu",
+    "max_plot": "单块不超过{limit} / every plot within {limit}",
 }
+SPLIT_WARNING = (
+    "切分为多个不超过{limit}的地块以适用下放审批, 属化整为零规避法定审批权限, 国发〔2004〕28号禁止; "
+    "渝府发〔2025〕16号第7条要求整治为大块宗地入市 / cutting the destination into plots of at most "
+    "{limit} to fall under the delegated approval splits one project to evade the approval "
+    "authority, which Guofa [2004] No. 28 forbids; measure 7 asks for large parcels"
+)
+
+
+def variant_title(name: str, policy: Policy) -> str:
+    """A variant's title, the plot limit rendered from the policy."""
+    return render(VARIANTS[name], {"limit": policy.get(LIMIT_KEY)})
+
+
+def split_warning(policy: Policy) -> str:
+    """The warning every split plan carries (国发〔2004〕28号)."""
+    return render(SPLIT_WARNING, {"limit": policy.get(LIMIT_KEY)})
+
+
+@register
+class PlotSizeRoute(Rule):
+    id = "consolidation.plot_size_route"
+    check = "consolidation_route"
+    title = "单个地块不超过{limit}可下放区县 / a plot of at most {limit} may go to the district"
+    title_params = {"limit": LIMIT_KEY}
+    source = "渝府发〔2025〕16号 第6条; 2025年12月1日政策解读 / Action Plan measure 6; briefing"
+
+    def evaluate(self, facts: tuple[float, float], policy: Policy) -> RuleResult:
+        """facts: (plot area, limit) in m²; pass ≤ the limit (inclusive), info when not in force."""
+        area, limit = facts
+        if not delegation_in_force(policy):
+            status = INFO
+        else:
+            status = PASS if round_area(area) <= round_area(limit) else FAIL
+        param = policy.get(LIMIT_KEY)
+        return self.result(
+            policy, status, round_area(area), round_area(limit), "m2", params=[param]
+        )
 
 
 def _components(ids: list[str], candidate: dict[str, str], adjacency) -> list[list[str]]:
@@ -45,19 +90,18 @@ def _components(ids: list[str], candidate: dict[str, str], adjacency) -> list[li
 
 def size_route(area_m2: float, limit_m2: float, policy: Policy) -> dict[str, Any]:
     """Route of one village-project plot by its size alone: ≤ the limit is delegated (inclusive)."""
-    delegated = policy.flag("approval.county_delegation") and round_area(area_m2) <= round_area(
-        limit_m2
-    )
+    rule = PlotSizeRoute().evaluate((area_m2, limit_m2), policy)
+    delegated = rule.status == PASS
     authority = DISTRICT_COUNTY if delegated else MUNICIPAL
     days = float(policy.value("approval.delegation_days_saved", 0)) if delegated else 0.0
-    param = policy.get("approval.delegation_max_plot_area")
     return {
         "authority": authority,
         "authority_name": AUTHORITY_NAMES[authority],
         "basis": "plot_size",
         "limit": area_summary(limit_m2),
         "days_saved": days,
-        "source": param.source if param else None,
+        "source": rule.source,
+        "rule": rule.to_dict(),
     }
 
 
@@ -117,7 +161,7 @@ def _checkable(context: ConstraintContext | None) -> bool:
 
 def _plot_route(geom, area: float, limit: float | None, policy, context) -> dict[str, Any]:
     """A plot's route as its own village project: the eligibility check when it decides, else size."""
-    route = size_route(area, limit or policy.area_m2("approval.delegation_max_plot_area"), policy)
+    route = size_route(area, limit or policy.area_m2(LIMIT_KEY), policy)
     if not _checkable(context):
         return route
     frame = gpd.GeoDataFrame(geometry=[geom], crs=CGCS2000)
@@ -214,11 +258,13 @@ def _summary(plots: list[DestinationPlot], route: dict[str, Any]) -> dict[str, A
 
 
 def tradeoff(variants: dict[str, dict[str, Any]], policy: Policy) -> dict[str, Any]:
-    """Side by side: keeping parcels whole vs cutting them to the delegation limit."""
+    """Side by side: keeping parcels whole (the default) vs cutting them to the delegation limit."""
     out = {
-        name: {"title": VARIANTS[name], **_summary(v["plots"], v["project_route"])}
+        name: {"title": variant_title(name, policy), **_summary(v["plots"], v["project_route"])}
         for name, v in variants.items()
     }
+    if "max_plot" in out:
+        out["max_plot"]["warning"] = split_warning(policy)
     whole, cut = out["contiguous"], out["max_plot"]
     if whole.get("plots") and cut.get("plots"):
         out["difference"] = {
@@ -231,4 +277,11 @@ def tradeoff(variants: dict[str, dict[str, Any]], policy: Policy) -> dict[str, A
     return out
 
 
-__all__ = ["VARIANTS", "assemble", "size_route", "tradeoff"]
+__all__ = [
+    "VARIANTS",
+    "assemble",
+    "size_route",
+    "split_warning",
+    "tradeoff",
+    "variant_title",
+]

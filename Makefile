@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint format sysdeps venv db db-down sample serve bench clean
+.PHONY: demo test lint format sysdeps venv db db-down sample serve bench clean messages
 
 demo: sysdeps venv db sample  ## set everything up and serve the platform on the sample township
 	$(BIN)/landmarket serve --host $(HOST) --port $(PORT)
@@ -24,6 +24,12 @@ format: venv
 
 sysdeps:
 	@bash scripts/install-system-deps.sh
+
+messages: venv  ## extract translatable text into the .po catalogues; then translate new zh_CN entries
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d landmarket/i18n/locales -D messages \
+		--no-fuzzy-matching --ignore-obsolete -w 100
 
 venv: $(VENV)/.installed
 

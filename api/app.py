@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_problem_handlers, problem_responses
 from api.limits import BodyLimitMiddleware
+from api.locale import LocaleMiddleware
 from geodata.db.engine import get_engine
 from geodata.settings import Settings, get_settings
 from geodata.uploads import clean_stale_uploads, upload_root
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.engine = get_engine(url)
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(LocaleMiddleware)  # outermost: every response, errors included
     clean_stale_uploads(upload_root(settings))  # folders of processes that died mid-upload
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             and "GET" in route.methods
         ]
     app.state.map_pages = sorted(pages)
+    importlib.import_module("web.app").install(app)  # the browser workbench (pages at /)
     return app
 
 

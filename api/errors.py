@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from landmarket.errors import InvalidInput, LandmarketError
+from landmarket.i18n import localize
+from landmarket.i18n.validation import validation_message
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -86,10 +88,13 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """A problem+json response (type, title, status, detail, instance, errors)."""
+    """A problem+json response (type, title, status, detail, instance, errors).
+
+    The title is translated into the request's locale (Accept-Language; Chinese by default).
+    """
     body: dict[str, Any] = {
         "type": problem_type(slug),
-        "title": title,
+        "title": localize(title),
         "status": status,
         "detail": detail,
         "instance": request.url.path,
@@ -120,7 +125,8 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
         loc = [str(part) for part in err.get("loc", ())]
         where = loc[0] if loc else "request"
         field = ".".join(loc[1:]) or None
-        errors.append({"record": where, "field": field, "problem": err.get("msg", "invalid")})
+        problem = validation_message(err.get("type", ""), err.get("ctx"), err.get("msg", "invalid"))
+        errors.append({"record": where, "field": field, "problem": problem})
     detail = "; ".join(
         f"{e['record']}" + (f" [{e['field']}]" if e["field"] else "") + f": {e['problem']}"
         for e in errors
@@ -148,7 +154,7 @@ def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         request,
         500,
         HTTP_TITLES[500],
-        "服务器内部错误，已记录 / internal error, logged",
+        localize("服务器内部错误，已记录 / internal error, logged"),
         "internal",
     )
 

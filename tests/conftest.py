@@ -52,6 +52,7 @@ pytest.register_assert_rewrite(
     "tests.tickets_sample_world",
     "tests.tickets_support",
     "tests.tickets_world",
+    "tests.web_fixtures",
 )
 
 

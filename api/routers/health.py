@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import SessionDep
 from api.errors import PROBLEM_JSON, problem_type
+from landmarket.i18n import localize
 
 router = APIRouter(tags=["health"])
 
@@ -21,7 +22,7 @@ def health(session: SessionDep) -> JSONResponse:
     except SQLAlchemyError as exc:
         body = {
             "type": problem_type("database-unavailable"),
-            "title": "数据库不可用 / Database unavailable",
+            "title": localize("数据库不可用 / Database unavailable"),
             "status": 503,
             "detail": str(exc.__cause__ or exc).splitlines()[0],
             "instance": "/health",

@@ -28,10 +28,9 @@ def parcels_page(session: SessionDep, settings: SettingsDep, village_code: Villa
     return render_parcels_page(frame, settings.basemap, settings.tianditu_token, total=total)
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/maps", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request) -> str:
-    """A bilingual index of the API docs and every map page."""
+    """A bilingual index of the API docs and every map page (`/` is the workbench's home)."""
     links = [("/docs", "接口文档 / API docs (OpenAPI)"), ("/health", "健康检查 / Health")]
     links += map_pages(request.app)
     items = "".join(f'<li><a href="{escape(u)}">{escape(t)}</a></li>' for u, t in links)

@@ -1,0 +1,162 @@
+"""Translation catalogues (gettext .po files read with Babel) and the locale of the current request.
+
+Message ids are English; ``locales/zh_CN`` translates them to Chinese, the default locale, and
+``locales/en`` is the English catalogue (empty strings fall back to the id). The .po sources are
+read directly at first use, so a fresh clone needs no compile step. The edge sets the locale of a
+request with ``use_locale`` (a context variable, so threads and tasks of a request inherit it);
+``_`` and ``ngettext`` translate into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+LOCALE_DIR = Path(__file__).resolve().parent / "locales"
+DOMAIN = "messages"
+LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
+HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+
+_current: ContextVar[str] = ContextVar("landmarket_locale", default=DEFAULT_LOCALE)
+
+
+@cache
+def catalogue(locale: str) -> dict[str, str | tuple[str, ...]]:
+    """Translations of one locale: msgid (or plural msgid) to msgstr (or plural forms)."""
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        cat = read_po(handle, locale=locale)
+    out: dict[str, str | tuple[str, ...]] = {}
+    for message in cat:
+        if not message.id or not message.string or message.fuzzy:
+            continue
+        if isinstance(message.id, tuple | list):
+            strings = tuple(message.string)
+            if all(strings):
+                out[message.id[0]] = strings
+        else:
+            out[message.id] = message.string
+    return out
+
+
+def known_ids() -> frozenset[str]:
+    """Every message id with a Chinese translation."""
+    return frozenset(catalogue(DEFAULT_LOCALE))
+
+
+def current_locale() -> str:
+    """The locale of the running request (default Chinese)."""
+    return _current.get()
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[str]:
+    """Translate into locale inside the block."""
+    token = _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def set_locale(locale: str) -> None:
+    """Set the locale for the rest of the current context (an ASGI request task)."""
+    _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+def translate(message: str, locale: str | None = None) -> str:
+    """message in locale (default: the current one); unknown ids come back unchanged."""
+    found = catalogue(locale or current_locale()).get(message)
+    return found if isinstance(found, str) else message
+
+
+def gettext(message: str, **values: object) -> str:
+    """Translate into the current locale, then fill %(name)s placeholders from values."""
+    text = translate(message)
+    return text % values if values else text
+
+
+_ = gettext
+
+
+def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
+    """The singular or plural form for n in the current locale; %(num)s is n."""
+    found = catalogue(current_locale()).get(singular)
+    if isinstance(found, tuple):
+        text = found[0] if len(found) == 1 or n == 1 else found[1]
+    else:
+        text = singular if n == 1 else plural
+    return text % {"num": n, **values}
+
+
+def localize(text: str, locale: str | None = None) -> str:
+    """A catalogue id or a legacy '中文 / English' literal in the locale (default current).
+
+    Existing bilingual literals keep working: their English half is looked up as a message id,
+    else the half in the requested language is returned.
+    """
+    locale = locale or current_locale()
+    if text in catalogue(DEFAULT_LOCALE):
+        return translate(text, locale)
+    zh, sep, en = text.partition(" / ")
+    if not sep:
+        return text
+    if en in catalogue(DEFAULT_LOCALE):
+        return translate(en, locale)
+    return en if locale == "en" else zh
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The best of LOCALES for an Accept-Language header (Chinese when nothing matches)."""
+    if not accept_language:
+        return DEFAULT_LOCALE
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _eq, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranked.append((-quality, index, tag.strip().lower()))
+    for negative_q, _index, tag in sorted(ranked):
+        if negative_q >= 0:
+            break
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+        if tag == "*":
+            return DEFAULT_LOCALE
+    return DEFAULT_LOCALE
+
+
+def pick_locale(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The locale of a request: ?lang= first, then the lang cookie, then Accept-Language."""
+    for choice in (query, cookie):
+        normalised = normalise(choice)
+        if normalised:
+            return normalised
+    return negotiate(accept_language)
+
+
+def normalise(choice: str | None) -> str | None:
+    """'zh', 'zh-CN', 'zh_CN' → 'zh_CN'; 'en', 'en-US' → 'en'; anything else None."""
+    if not choice:
+        return None
+    tag = choice.strip().lower().replace("-", "_")
+    if tag.startswith("zh"):
+        return "zh_CN"
+    if tag.startswith("en"):
+        return "en"
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
@@ -38,6 +39,7 @@ ROUTER_MODULES = [
     "api.routers.tickets",
     "api.routers.exchange",
     "api.routers.ogc",
+    "api.routers.exports",
     "api.routers.market_maps",
 ]
 
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.engine = get_engine(url)
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # JSON, GeoJSON, HTML and tiles
     app.add_middleware(LocaleMiddleware)  # outermost: every response, errors included
     clean_stale_uploads(upload_root(settings))  # folders of processes that died mid-upload
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "cli.check",
     "cli.convert",
     "cli.db",
+    "cli.export",
     "cli.imports",
     "cli.listings",
     "cli.policy",

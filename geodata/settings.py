@@ -64,6 +64,9 @@ class Settings(BaseSettings):
         default=None, description="Overrides the policy's sliver overlap tolerance when set."
     )
     attachment_max_bytes: int = Field(default=10_000_000, description="Largest listing attachment.")
+    export_max_rows: int = Field(
+        default=200_000, description="Most parcels one export may hold (narrow larger selections)."
+    )
     max_request_bytes: int = Field(
         default=512 * 1024 * 1024,
         description="Largest request body; a bigger Content-Length (or stream) gets 413 unread.",

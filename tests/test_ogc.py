@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import geopandas as gpd
@@ -16,12 +12,11 @@ import pytest
 import shapely
 from owslib.ogcapi.features import Features
 
-from geodata.settings import REPO_ROOT
 from tests.api_fixtures import GK_ZONE35, VILLAGE_A, gk_box
-from tests.browser import free_port
 from tests.listings_world import A7, A10, B4, HOUSEHOLD, MarketWorld, build_market
+from tests.ogc_support import uvicorn_process
 
-COLLECTIONS = {"listings", "parcels", "pbf", "redline", "udb", "villages"}
+COLLECTIONS = {"listings", "parcels", "pbf", "redline", "udb", "village_plan", "villages"}
 
 
 @pytest.fixture(scope="module")
@@ -31,29 +26,8 @@ def world(make_database) -> MarketWorld:
 
 @pytest.fixture(scope="module")
 def server(world) -> Iterator[str]:
-    """uvicorn in its own process: pyogrio holds the GIL while GDAL fetches pages, so a server
-    thread in this process would never answer (GDAL times out)."""
-    port = free_port()
-    env = {**os.environ, "LANDMARKET_DATABASE_URL": world.url, "LANDMARKET_BASEMAP": "none"}
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not start on {url}")
-            time.sleep(0.1)
+    with uvicorn_process(world.url) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def stored_parcels(world: MarketWorld) -> gpd.GeoDataFrame:

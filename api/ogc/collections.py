@@ -13,6 +13,21 @@ from geodata.services.parcels import PERSONAL_COLUMNS, PUBLIC_COLUMNS
 
 
 @dataclass(frozen=True)
+class Queryable:
+    """A property clients may filter and sort on: its SQL expression and JSON Schema type."""
+
+    name: str
+    expr: str
+    type: str  # string, number, integer, boolean, date
+
+    def schema(self) -> dict[str, str]:
+        """The JSON Schema of this property in the queryables document."""
+        if self.type == "date":
+            return {"title": self.name, "type": "string", "format": "date"}
+        return {"title": self.name, "type": self.type}
+
+
+@dataclass(frozen=True)
 class OgcCollection:
     """One collection: SQL pieces and metadata."""
 
@@ -30,6 +45,25 @@ class OgcCollection:
     order: str = ""
     huge: bool = False  # count with the planner's estimate beyond a cap, extent from statistics
     estimated_extent: tuple[str, str] = ("", "")  # (table, geometry column) for ST_EstimatedExtent
+    types: dict[str, str] = field(default_factory=dict)  # queryable property → type
+    tiles: str | None = None  # the vector tile collection drawing the same features
+
+    @property
+    def queryables(self) -> dict[str, Queryable]:
+        """Public properties clients may filter and sort on, with the column behind each."""
+        return {
+            name: Queryable(name, self.properties[name].removesuffix("::float8"), kind)
+            for name, kind in self.types.items()
+        }
+
+
+_CONSTRAINT_TYPES = {
+    "name": "string",
+    "plan_code": "string",
+    "layer": "string",
+    "layer_version": "string",
+    "effective_date": "date",
+}
 
 
 def _constraint(kind: str, title: str) -> OgcCollection:
@@ -50,6 +84,8 @@ def _constraint(kind: str, title: str) -> OgcCollection:
             "effective_date": "cl.effective_date::text",
         },
         order="f.id",
+        types=_CONSTRAINT_TYPES,
+        tiles=kind,
     )
 
 
@@ -58,6 +94,20 @@ _PARCEL_EXPR = {c: f"p.{c}" for c in PUBLIC_COLUMNS} | {
     "area_mu": "p.area_mu::float8",
     "registered_area_m2": "p.registered_area_m2::float8",
     "village_name": "v.name",
+}
+_PARCEL_TYPES = {
+    "parcel_code": "string",
+    "unit_code": "string",
+    "land_use_code": "string",
+    "ownership": "string",
+    "right_type": "string",
+    "registered": "boolean",
+    "registered_area_m2": "number",
+    "area_m2": "number",
+    "area_mu": "number",
+    "gk_zone": "integer",
+    "village_code": "string",
+    "village_name": "string",
 }
 
 COLLECTIONS: dict[str, OgcCollection] = {
@@ -93,6 +143,22 @@ COLLECTIONS: dict[str, OgcCollection] = {
                 "published_at": "l.published_at::text",
             },
             order="l.id",
+            types={
+                "parcel_code": "string",
+                "state": "string",
+                "asset_kind": "string",
+                "method": "string",
+                "supply_mode": "string",
+                "term_years": "integer",
+                "area_mu": "number",
+                "area_m2": "number",
+                "reserve_price_total": "number",
+                "price_per_mu": "number",
+                "village_code": "string",
+                "village_name": "string",
+                "county_code": "string",
+            },
+            tiles="listings",
         ),
         OgcCollection(
             id="parcels",
@@ -110,10 +176,13 @@ COLLECTIONS: dict[str, OgcCollection] = {
             order="p.parcel_code",
             huge=True,
             estimated_extent=("parcels", "geom"),
+            types=_PARCEL_TYPES,
+            tiles="parcels",
         ),
         _constraint("pbf", "永久基本农田 / Permanent basic farmland"),
         _constraint("redline", "生态保护红线 / Ecological red line"),
         _constraint("udb", "城镇开发边界 / Urban development boundary"),
+        _constraint("village_plan", "村庄规划 / Village plan"),
         OgcCollection(
             id="villages",
             title="村界 / Village boundaries",
@@ -131,6 +200,14 @@ COLLECTIONS: dict[str, OgcCollection] = {
                 "area_m2": "v.area_m2::float8",
             },
             order="v.code",
+            types={
+                "code": "string",
+                "name": "string",
+                "township": "string",
+                "county_code": "string",
+                "area_m2": "number",
+            },
+            tiles="villages",
         ),
     )
 }

@@ -113,6 +113,9 @@ def test_method_and_mode_must_fit_together_and_commodity_housing_is_refused():
         valid(replace(TERMS, intended_uses=("commodity_housing",)))
     assert fields_of(exc) == {"intended_uses"}
     with pytest.raises(InvalidInput) as exc:
+        valid(replace(TERMS, intended_uses=("residential",), term_years=50))
+    assert fields_of(exc) == {"intended_uses"}
+    with pytest.raises(InvalidInput) as exc:
         valid(replace(TERMS, intended_uses=("casino",)))
     assert "unknown use" in str(exc.value)
 

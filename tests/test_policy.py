@@ -36,7 +36,7 @@ DOMAIN_NUMBERS = [
     ("market_entry.max_term.comprehensive", 50, "year"),
     ("market_entry.max_term.other", 50, "year"),
     ("market_entry.max_term.residential", 70, "year"),
-    ("market_entry.commodity_housing_allowed", False, "flag"),
+    ("market_entry.excluded_uses", ["residential", "commodity_housing"], "use"),
     ("market_entry.increment_fee_rate_min", 20, "%"),
     ("market_entry.increment_fee_rate_max", 50, "%"),
     ("reclamation.ancillary_cap_ratio", 1.5, "times"),
@@ -63,8 +63,12 @@ DOMAIN_NUMBERS = [
 ]
 PROVISIONAL = [
     "three_lines.sliver_tolerance",
-    "market_entry.commodity_housing_allowed",
+    "market_entry.excluded_uses",
     "reclamation.ancillary_cap_ratio",
+    "approval.county_delegation",
+    "approval.delegation_levels",
+    "approval.delegation_max_plot_area",
+    "approval.pilot_entrustment",
     "ticket.min_household_price",
     "ticket.premium_collective_price",
     "ticket.two_fees.paid_use_fee",

@@ -119,7 +119,12 @@ def test_commodity_housing_and_terms_over_the_maximum_fail():
     tourism = check(intended_use="tourism", term_years=41)
     assert tourism.rule("market_entry.term").status == "fail"
     assert tourism.rule("market_entry.term").threshold == 40.0
-    assert check(intended_use="residential", term_years=70).verdict == "eligible"
+    # Collective operational land enters the market for industry and commerce: residential use
+    # fails (law reading corrected; it passed before), whatever the term.
+    residential = check(intended_use="residential", term_years=70)
+    assert residential.rule("market_entry.intended_use").status == "fail"
+    assert residential.verdict == "ineligible"
+    assert "residential" in residential.rule("market_entry.intended_use").threshold
     assert (
         check(intended_use="spaceport").rule("market_entry.intended_use").status == "needs_review"
     )

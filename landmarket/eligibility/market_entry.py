@@ -29,7 +29,6 @@ from landmarket.units import round_area
 CHECK = "market_entry"
 ART63 = "土地管理法(2019) 第六十三条 / Land Administration Law 2019 art. 63"
 _CONSENT_EPS = 1e-9  # a ratio given as a float: 0.6666666667 is two thirds
-COMMODITY_HOUSING = "commodity_housing"
 
 
 def _text(facts: pd.DataFrame, col: str) -> pd.Series:
@@ -215,25 +214,25 @@ class Method(Rule):
 class IntendedUse(Rule):
     id = "market_entry.intended_use"
     check = CHECK
-    title = "用途允许(不得开发商品住宅) / use allowed (no commodity housing)"
+    title = "工业、商业等经营性用途(不得用于住宅) / industrial or commercial use (no residential)"
     source = ART63
     application = True
     texts = {
         "pass": "用途 {value} 允许 / use {value} allowed",
-        "fail": "集体经营性建设用地不得用于商品住宅 / commodity housing is not allowed",
+        "fail": "集体经营性建设用地入市不得用于 {value} / collective operational land may not "
+        "enter the market for {value}",
         "needs_review": "用途未给出或不在用途表中 / use missing or not in the term table",
     }
 
     def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
-        param = policy["market_entry.commodity_housing_allowed"]
+        param = policy["market_entry.excluded_uses"]
+        excluded = [str(u) for u in param.value]
         uses = _text(facts, "intended_use")
         known = uses.isin(list(policy.group("market_entry.max_term"))).fillna(False)
-        housing = (uses == COMMODITY_HOUSING).fillna(False)
-        cases = [(housing & (not param.value), FAIL), (~known & ~housing, REVIEW)]
-        status = select(len(facts), cases)
-        return Outcome(
-            status, uses.to_numpy(dtype=object, na_value=None), param.value, "flag", param
-        )
+        barred = uses.isin(excluded).fillna(False)
+        status = select(len(facts), [(barred, FAIL), (~known, REVIEW)])
+        value = uses.to_numpy(dtype=object, na_value=None)
+        return Outcome(status, value, excluded, param.unit, param)
 
 
 @register

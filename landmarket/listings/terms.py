@@ -115,9 +115,14 @@ def _uses(terms: ListingTerms, policy: Policy, bad) -> None:
     if not terms.intended_uses:
         bad("intended_uses", "至少一项用途 / at least one intended use")
     known = set(policy.group("market_entry.max_term"))
+    excluded = [str(u) for u in policy.value("market_entry.excluded_uses", [])]
     for use in terms.intended_uses:
-        if use == COMMODITY_HOUSING and not policy.flag("market_entry.commodity_housing_allowed"):
-            bad("intended_uses", "集体土地入市不得用于商品住宅 / commodity housing is not allowed")
+        if use in excluded and terms.asset_kind is not AssetKind.idle_farmhouse:
+            bad(
+                "intended_uses",
+                f"集体经营性建设用地入市不得用于 {use} / collective operational land may not enter "
+                f"the market for {use} ({', '.join(excluded)})",
+            )
         elif use not in known and use != COMMODITY_HOUSING:
             bad("intended_uses", f"未知用途 {use!r}; 可选 / unknown use; known: {sorted(known)}")
     if len(set(terms.intended_uses)) != len(terms.intended_uses):

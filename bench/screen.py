@@ -57,7 +57,7 @@ def screened(parcels: pd.DataFrame) -> pd.DataFrame:
 
 def run_ours(folder, workers: int | None, chunk_size: int | None) -> dict[str, Any]:
     """Load the district, then time LayerSource + screen_partitioned."""
-    from landmarket.partition import screen_partitioned
+    from geodata.screening.orchestrate import screen_partitioned
     from landmarket.sources import LayerSource
 
     with timed() as load:

@@ -1,25 +1,34 @@
-"""`landmarket screen`: screen a file or the stored parcels; GeoPackage, CSV and HTML reports."""
+"""`landmarket screen`: screen a file or the stored parcels (local processes or dask); reports;
+`landmarket screen diff JOB_A JOB_B` lists the parcels whose verdict changed between two jobs."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import time
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cli.common import err, fail, parse_date
 
 out = Console(soft_wrap=True)
+screen_app = typer.Typer(
+    help="批量筛查宗地 / screen many parcels (and compare two stored screenings).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
 
 
+@screen_app.callback(invoke_without_command=True)
 def screen_command(
-    parcels: str = typer.Option(
-        ..., "--parcels", help="宗地文件, 或 db 表示数据库 / parcel file, or 'db' for the database"
+    ctx: typer.Context,
+    parcels: str | None = typer.Option(
+        None, "--parcels", help="宗地文件, 或 db 表示数据库 / parcel file, or 'db' for the database"
     ),
-    out_dir: Path = typer.Option(..., "--out", file_okay=False, help="报告目录 / report directory"),
+    out_dir: Path | None = typer.Option(
+        None, "--out", file_okay=False, help="报告目录 / report directory"
+    ),
     checks: str | None = typer.Option(
         None,
         "--checks",
@@ -46,85 +55,167 @@ def screen_command(
         None, "--dem", exists=True, dir_okay=False, help="DEM GeoTIFF, 代替数据库 / instead of db"
     ),
     chunk: int | None = typer.Option(
-        None, "--chunk", min=1, help="每块宗地数 / parcels per chunk (default: the runner's)"
+        None, "--chunk", min=1, help="每块宗地数 / parcels per chunk (default: n/16, 5k–40k)"
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="本机进程数 / local worker processes (default: cores)"
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="dask 调度器 tcp://HOST:PORT (或 LANDMARKET_DASK_SCHEDULER) / dask scheduler",
     ),
 ) -> None:
-    """批量筛查宗地 / screen many parcels and write GeoPackage, CSV and an HTML summary."""
-    from geodata.db.engine import SessionLocal, get_engine
-    from geodata.rasters import read_dem
-    from geodata.screening import (
-        DEFAULT_CHUNK,
-        db_contexts,
-        file_contexts,
-        parse_checks,
-        run_screen,
-        stored_parcels,
-    )
-    from geodata.screening.inputs import read_parcels
-    from geodata.services.parcels import parse_bbox
+    """批量筛查宗地 / screen many parcels and write GeoPackage, CSV and an HTML summary.
+
+    With --parcels db the run is recorded as a screening job and its verdicts are stored, so a
+    later run can be compared with `landmarket screen diff`. Ctrl-C cancels the run.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if parcels is None or out_dir is None:
+        err.print("需要 --parcels 与 --out / --parcels and --out are required")
+        raise typer.Exit(2)
+    from geodata.screening.orchestrate import use_numba_cache
     from geodata.settings import get_settings
     from landmarket.errors import LandmarketError
-    from landmarket.policy import policy_from_settings
 
     settings = get_settings()
+    use_numba_cache(settings.var_dir)
     try:
-        policy = policy_from_settings(settings, parse_date(on))
-        names = parse_checks(checks)
-        from_db = parcels.strip().lower() == "db"
-        needs_db = from_db or constraints is None
-        with SessionLocal(bind=get_engine()) if needs_db else _no_session() as session:
-            if from_db:
-                box = tuple(vars(parse_bbox(bbox, "--bbox")).values()) if bbox else None
-                frame = stored_parcels(session, village_code=village, bbox=box)
-                source = "database" + (f" village {village}" if village else "")
+        with _progress() as bar:
+            task = bar.add_task("筛查 / screening", total=None, rate="")
+            start = time.monotonic()
+
+            def progress(done: int, total: int) -> None:
+                rate = done / max(time.monotonic() - start, 1e-6)
+                bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} 宗/s")
+
+            options = {
+                "checks": checks, "on": parse_date(on), "site_only": site_only,
+                "chunk": chunk, "workers": workers or settings.screen_workers,
+                "scheduler": scheduler or settings.dask_scheduler, "progress": progress,
+            }  # fmt: skip
+            if parcels.strip().lower() == "db" and constraints is None:
+                summary, paths, job_id = _from_db(settings, village, bbox, dem, out_dir, options)
             else:
-                frame = read_parcels(Path(parcels), layer)
-                source = str(parcels)
-            if constraints is not None:
-                contexts = file_contexts(constraints, dem, frame, names)
-            else:
-                contexts = db_contexts(session, names)
-                if dem is not None:
-                    grid = read_dem(dem)
-                    contexts = _with_dem(contexts, grid)
-            with _progress() as bar:
-                task = bar.add_task("筛查 / screening", total=None)
-                result = run_screen(
-                    frame, contexts, out_dir, policy, checks=names, site_only=site_only,
-                    chunk_size=chunk or DEFAULT_CHUNK, source=source,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
-                )  # fmt: skip
+                summary, paths = _from_file(
+                    settings, parcels, layer, constraints, dem, out_dir, options
+                )
+                job_id = None
+    except KeyboardInterrupt:
+        err.print("已取消 / cancelled")
+        raise typer.Exit(130) from None
     except LandmarketError as exc:
         raise fail(exc) from exc
-    _print_summary(result.summary, result.paths)
+    _print_summary(summary, paths, job_id)
 
 
-def _with_dem(contexts, grid):
-    return lambda bounds: replace(contexts(bounds), dem=grid)
+def _from_db(settings, village, bbox, dem, out_dir, options):
+    """Stored parcels as a recorded job: verdicts stored, reports in out_dir."""
+    from geodata.db.engine import get_engine
+    from geodata.screening.jobs import record_job, run_job, scope_of
+    from geodata.screening.runner import parse_checks
+    from geodata.services.parcels import parse_bbox
+
+    box = list(vars(parse_bbox(bbox, "--bbox")).values()) if bbox else None
+    scope = scope_of(village, box, not village and not box)
+    engine = get_engine()
+    job = record_job(
+        engine, settings, checks=parse_checks(options["checks"]), on=options["on"], scope=scope,
+        site_only=options["site_only"], actor="cli",
+    )  # fmt: skip
+    err.print(f"任务 / job {job.id}")
+    done = run_job(
+        engine, settings, job.id, out_dir=out_dir, chunk_size=options["chunk"],
+        workers=options["workers"], scheduler=options["scheduler"], dem_file=dem,
+        progress=options["progress"],
+    )  # fmt: skip
+    paths = {key: Path(done.report_dir) / name for key, name in _report_files().items()}
+    return done.summary, paths, job.id
 
 
-class _no_session:
-    """Stands in for a session when nothing is read from the database."""
+def _from_file(settings, parcels, layer, constraints, dem, out_dir, options):
+    """A parcel file against a constraints GeoPackage (or the stored layers)."""
+    from geodata.db.engine import get_engine
+    from geodata.screening import db_source, file_source, parse_checks, run_screen
+    from geodata.screening.inputs import read_parcels
+    from landmarket.policy import policy_from_settings
 
-    def __enter__(self) -> None:
-        return None
+    policy = policy_from_settings(settings, options["on"])
+    names = parse_checks(options["checks"])
+    frame = read_parcels(Path(parcels), layer)
+    if constraints is not None:
+        source = file_source(constraints, dem, frame, names)
+    else:
+        url = get_engine().url.render_as_string(hide_password=False)
+        source = db_source(url, names, dem)
+    result = run_screen(
+        frame, source, out_dir, policy, checks=names, site_only=options["site_only"],
+        chunk_size=options["chunk"], workers=options["workers"],
+        scheduler=options["scheduler"], source=str(parcels), progress=options["progress"],
+    )  # fmt: skip
+    return result.summary, result.paths
 
-    def __exit__(self, *exc) -> None:
-        return None
+
+def _report_files() -> dict[str, str]:
+    from geodata.screening.reports import REPORT_FILES
+
+    return REPORT_FILES
 
 
-def _progress() -> Progress:
+def _progress():
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("块 / chunks"),
+        TextColumn("宗 / parcels"),
+        TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=err,
     )
 
 
-def _print_summary(summary: dict, paths: dict[str, Path]) -> None:
+@screen_app.command("diff")
+def diff_command(
+    job_a: str = typer.Argument(..., help="较早的任务 / earlier job id"),
+    job_b: str = typer.Argument(..., help="较新的任务 / later job id"),
+    check: str = typer.Option("reclamation", "--check", help="检查项 / check"),
+    limit: int = typer.Option(10_000, "--limit", min=1, help="最多列出 / most rows listed"),
+) -> None:
+    """列出结论变化的宗地 / list the parcels whose verdict changed between two stored jobs."""
+    from geodata.db.engine import SessionLocal, get_engine
+    from geodata.screening.results import diff_jobs
+    from landmarket.errors import LandmarketError
+
+    try:
+        with SessionLocal(bind=get_engine()) as session:
+            diff = diff_jobs(session, job_a, job_b, check.replace("-", "_"), limit)
+    except LandmarketError as exc:
+        raise fail(exc) from exc
+    table = Table(title=f"{check}: {diff['changed']} 宗结论变化 / parcels changed")
+    for head in ("宗地代码 / parcel", "之前 / before", "之后 / after", "未通过规则 / failed after"):
+        table.add_column(head)
+    for row in diff["changes"]:
+        table.add_row(
+            row["parcel_code"], str(row["before"]), str(row["after"]), ";".join(row["failed_after"])
+        )
+    out.print(table)
+    if diff["truncated"]:
+        out.print(f"仅列出前 {limit} 宗 / first {limit} listed")
+
+
+def _print_summary(summary: dict, paths: dict[str, Path], job_id: str | None) -> None:
     from geodata.screening.summary import VERDICT_LABELS
 
     table = Table(
@@ -137,10 +228,12 @@ def _print_summary(summary: dict, paths: dict[str, Path]) -> None:
         label = VERDICT_LABELS.get(row["verdict"], row["verdict"])
         table.add_row(row["check"], label, str(row["parcels"]), f"{row['mu']:,.4f}")
     out.print(table)
+    if job_id:
+        out.print(f"job: {job_id}")
     for key, path in paths.items():
         out.print(f"{key}: {path}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add the top-level `screen` command."""
-    app.command("screen")(screen_command)
+    """Add the `screen` command (and `screen diff`)."""
+    app.add_typer(screen_app, name="screen")

@@ -84,7 +84,7 @@ def test_file_only_screen(files, tmp_path) -> None:
         "--checks", "reclamation,ticket-landing,approval_route", "--chunk", "3",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "3/3" in result.output  # 7 parcels in chunks of 3
+    assert "7/7" in result.output  # progress counts parcels
     layer, rows, html = read_outputs(out)
     assert len(layer) == len(rows) == 7
     assert list(layer["parcel_code"]) == list(parcel_frame()["parcel_code"])  # input order kept

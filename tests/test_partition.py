@@ -11,9 +11,10 @@ import shapely
 
 from geodata.rasters import read_dem
 from geodata.sample.synthetic import generate_district
+from geodata.screening.orchestrate import screen_partitioned
 from landmarket.eligibility import ConstraintContext
 from landmarket.errors import InvalidInput
-from landmarket.partition import chunk_bounds, chunks, screen_partitioned
+from landmarket.partition import chunk_bounds, chunks
 from landmarket.policy import load_policy
 from landmarket.screening import screen
 from landmarket.sources import LayerSource

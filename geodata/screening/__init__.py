@@ -1,4 +1,4 @@
-"""Batch screening of stored or file parcels: chunked runs, report files, background jobs.
+"""Batch screening of stored or file parcels: the orchestrator, report files, stored results, jobs.
 
 Names are loaded on first use: geodata.db.tables imports geodata.screening.tables to register
 the job table, and an eager import of the runner here would import geodata.context back.
@@ -14,14 +14,15 @@ _EXPORTS = {
     "stored_parcels": "inputs",
     "MEDIA_TYPES": "reports",
     "REPORT_FILES": "reports",
-    "DEFAULT_CHUNK": "runner",
     "ScreenResult": "runner",
     "parse_checks": "runner",
     "run_screen": "runner",
-    "screen_chunks": "runner",
-    "db_contexts": "sources",
+    "orchestrate": "orchestrate",
+    "screen_partitioned": "orchestrate",
+    "DbSource": "sources",
+    "db_source": "sources",
     "file_context": "sources",
-    "file_contexts": "sources",
+    "file_source": "sources",
     "needs_of": "sources",
 }
 __all__ = sorted(_EXPORTS)

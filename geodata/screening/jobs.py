@@ -1,16 +1,21 @@
-"""Background screening jobs: a row per job, one worker thread, progress as chunks done/total.
+"""Background screening jobs: a row per job, run by the orchestrator, verdicts stored per parcel.
 
-A job screens the stored parcels of a village, a bbox or the whole database with the context of
-each chunk read from the stored layers, and writes its reports under var/screenings/<id>/. State
-and errors live in the screenings table, so jobs outlive the request and can be listed. A job
-left queued or running by a process that died is reported as failed once it goes stale.
+A job screens the stored parcels of a village, a bbox or the whole database — chunks on local
+worker processes, or on dask when LANDMARKET_DASK_SCHEDULER names a scheduler, each worker
+reading the stored layers under its chunk — COPYs every chunk's verdicts into screening_results
+and writes its reports under var/screenings/<id>/. State, progress (parcels done, parcels per
+second), cancellation and errors live in the screenings table, so jobs outlive the request and
+an API restart. A job left queued or running by a process that died is reported as failed
+(interrupted) once it goes stale.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,17 +25,20 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from geodata.db.engine import SessionLocal
+from geodata.screening.executors import ScreeningCancelled
 from geodata.screening.inputs import stored_parcels
 from geodata.screening.reports import REPORT_FILES
-from geodata.screening.runner import DEFAULT_CHUNK, parse_checks, run_screen
-from geodata.screening.sources import db_contexts
+from geodata.screening.results import ResultWriter, clear_results
+from geodata.screening.runner import parse_checks, run_screen
+from geodata.screening.sources import db_source
 from geodata.screening.tables import ScreeningJob
 from geodata.settings import Settings
-from landmarket.errors import InvalidInput, LandmarketError, NotFound, RecordProblem
+from landmarket.errors import Conflict, InvalidInput, LandmarketError, NotFound, RecordProblem
 from landmarket.policy import policy_from_settings
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=30)
+CANCEL_POLL_S = 1.0
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening")
 _active: set[str] = set()
 _lock = threading.Lock()
@@ -73,9 +81,28 @@ def start_job(
     scope: dict[str, Any],
     site_only: bool,
     actor: str,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
 ) -> ScreeningJob:
     """Record a queued job (checks and policy date validated now) and hand it to the worker."""
+    job = record_job(engine, settings, checks=checks, on=on, scope=scope, site_only=site_only,
+                     actor=actor)  # fmt: skip
+    with _lock:
+        _active.add(job.id)
+    _executor.submit(_run, engine, settings, job.id, chunk_size)
+    return job
+
+
+def record_job(
+    engine: Engine,
+    settings: Settings,
+    *,
+    checks: list[str] | tuple[str, ...],
+    on: date | None,
+    scope: dict[str, Any],
+    site_only: bool,
+    actor: str,
+) -> ScreeningJob:
+    """A queued job row (checks and policy date validated now)."""
     names = list(parse_checks(checks))
     policy_from_settings(settings, on)  # a date without policy fails the request, not the job
     job = ScreeningJob(
@@ -90,9 +117,6 @@ def start_job(
     )
     with SessionLocal(bind=engine) as session, session.begin():
         session.add(job)
-    with _lock:
-        _active.add(job.id)
-    _executor.submit(_run, engine, settings, job.id, chunk_size)
     return job
 
 
@@ -102,32 +126,62 @@ def _set(engine: Engine, job_id: str, **values: Any) -> None:
         session.execute(update(ScreeningJob).where(ScreeningJob.id == job_id).values(**values))
 
 
-def _run(engine: Engine, settings: Settings, job_id: str, chunk_size: int) -> None:
-    """The worker: screen, write the reports, record the outcome (never raises)."""
+def _run(engine: Engine, settings: Settings, job_id: str, chunk_size: int | None) -> None:
+    """The worker thread: run the job, record the outcome (never raises)."""
+    try:
+        run_job(engine, settings, job_id, chunk_size=chunk_size)
+    except Exception:  # recorded in the job: the request that started it has returned
+        log.exception("screening %s failed", job_id)
+    finally:
+        with _lock:
+            _active.discard(job_id)
+
+
+def run_job(
+    engine: Engine,
+    settings: Settings,
+    job_id: str,
+    *,
+    out_dir: Path | None = None,
+    chunk_size: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dem_file: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScreeningJob:
+    """Screen a recorded job's parcels; verdicts to screening_results, files to out_dir.
+
+    The outcome (done, failed, cancelled) is recorded in the job; exceptions are re-raised.
+    """
     try:
         with SessionLocal(bind=engine) as session:
             job = session.get(ScreeningJob, job_id)
-            out_dir = Path(settings.var_dir) / "screenings" / job_id
+            out_dir = Path(out_dir or Path(settings.var_dir) / "screenings" / job_id)
             _set(engine, job_id, state="running", started_at=datetime.now(UTC))
             scope = job.scope
             parcels = stored_parcels(
                 session, village_code=scope.get("village_code"), bbox=scope.get("bbox")
             )
-            _set(engine, job_id, parcels=len(parcels), report_dir=str(out_dir))
-            policy = policy_from_settings(settings, job.on_date)
-            result = run_screen(
-                parcels,
-                db_contexts(session, job.checks),
-                out_dir,
-                policy,
-                checks=job.checks,
-                site_only=job.site_only,
-                chunk_size=chunk_size,
-                source=f"database {scope}",
-                progress=lambda done, total: _set(
-                    engine, job_id, chunks_done=done, chunks_total=total
-                ),
-            )
+            checks, site_only, on_date = list(job.checks), job.site_only, job.on_date
+        _set(engine, job_id, parcels=len(parcels), report_dir=str(out_dir), parcels_done=0)
+        policy = policy_from_settings(settings, on_date)
+        clear_results(engine, job_id)
+        tracker = _Tracker(engine, job_id, progress)
+        result = run_screen(
+            parcels,
+            db_source(engine.url.render_as_string(hide_password=False), checks, dem_file),
+            out_dir,
+            policy,
+            checks=checks,
+            site_only=site_only,
+            chunk_size=chunk_size,
+            workers=workers or settings.screen_workers,
+            scheduler=scheduler or settings.dask_scheduler,
+            source=f"database {scope}",
+            progress=tracker.progress,
+            cancelled=tracker.cancelled,
+            results=ResultWriter(engine, job_id, parcels.reset_index(drop=True)),
+        )
         _set(
             engine,
             job_id,
@@ -135,13 +189,73 @@ def _run(engine: Engine, settings: Settings, job_id: str, chunk_size: int) -> No
             finished_at=datetime.now(UTC),
             policy_version=policy.version,
             summary=result.summary,
+            chunks_done=result.stats.chunks,
+            chunks_total=result.stats.chunks,
+            parcels_done=len(parcels),
+            parcels_per_second=round(len(parcels) / max(result.stats.seconds, 1e-6), 1),
         )
-    except Exception as exc:  # recorded in the job: the request that started it has returned
-        log.exception("screening %s failed", job_id)
-        _set(engine, job_id, state="failed", finished_at=datetime.now(UTC), error=_error(exc))
-    finally:
-        with _lock:
-            _active.discard(job_id)
+    except ScreeningCancelled as exc:
+        _set(engine, job_id, state="cancelled", finished_at=datetime.now(UTC), error=_error(exc))
+        raise
+    except BaseException as exc:
+        error = _error(exc) if isinstance(exc, Exception) else _interrupted()
+        _set(engine, job_id, state="failed", finished_at=datetime.now(UTC), error=error)
+        raise
+    with SessionLocal(bind=engine) as session:
+        job = session.get(ScreeningJob, job_id)
+        session.expunge(job)
+        return job
+
+
+class _Tracker:
+    """Progress into the job row (parcels done, parcels per second); the cancel flag read back."""
+
+    def __init__(self, engine: Engine, job_id: str, progress: Callable | None) -> None:
+        self.engine, self.job_id, self.outer = engine, job_id, progress
+        self.start = time.monotonic()
+        self.checked = 0.0
+        self.flag = False
+
+    def progress(self, done: int, total: int) -> None:
+        rate = done / max(time.monotonic() - self.start, 1e-6)
+        _set(self.engine, self.job_id, parcels_done=done, parcels_per_second=round(rate, 1))
+        if self.outer is not None:
+            self.outer(done, total)
+
+    def cancelled(self) -> bool:
+        if not self.flag and time.monotonic() - self.checked >= CANCEL_POLL_S:
+            self.checked = time.monotonic()
+            with SessionLocal(bind=self.engine) as session:
+                self.flag = bool(
+                    session.scalar(
+                        select(ScreeningJob.cancel_requested).where(ScreeningJob.id == self.job_id)
+                    )
+                )
+        return self.flag
+
+
+def cancel_job(engine: Engine, job_id: str) -> ScreeningJob:
+    """Ask a queued or running job to stop; NotFound when unknown; Conflict when finished."""
+    with SessionLocal(bind=engine) as session, session.begin():
+        job = session.get(ScreeningJob, job_id)
+        if job is None:
+            raise NotFound(f"筛查任务不存在 / no screening job {job_id}")
+        if job.state not in ("queued", "running"):
+            raise Conflict(f"任务 {job_id} 已结束 / job already {job.state}")
+        job.cancel_requested = True
+        job.updated_at = datetime.now(UTC)
+    with SessionLocal(bind=engine) as session:
+        job = session.get(ScreeningJob, job_id)
+        session.expunge(job)
+        return job
+
+
+def _interrupted() -> dict[str, Any]:
+    return {
+        "title": "筛查中断 / screening interrupted",
+        "detail": "进程被中断 / the process was interrupted",
+        "errors": [],
+    }
 
 
 def _error(exc: Exception) -> dict[str, Any]:
@@ -206,14 +320,12 @@ def report_file(job: ScreeningJob, name: str) -> Path:
 
 
 def wait_for(engine: Engine, job_id: str, timeout: float = 60.0) -> ScreeningJob:
-    """Block until a job is done or failed (for the CLI and tests)."""
-    import time
-
+    """Block until a job is done, failed or cancelled (for the CLI and tests)."""
     deadline = time.monotonic() + timeout
     while True:
         with SessionLocal(bind=engine) as session:
             job = session.get(ScreeningJob, job_id)
-            if job.state in ("done", "failed") or time.monotonic() > deadline:
+            if job.state in ("done", "failed", "cancelled") or time.monotonic() > deadline:
                 session.expunge(job)
                 return job
         time.sleep(0.1)

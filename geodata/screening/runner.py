@@ -1,7 +1,8 @@
-"""Screen many parcels in spatially compact chunks and write the report files."""
+"""Screen parcels through the orchestrator and write the report files (and stored verdicts)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,24 +13,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.screening.reports import write_reports
-from geodata.screening.sources import ContextFor
+from geodata.screening.orchestrate import Progress, RunStats, orchestrate
+from geodata.screening.streams import ReportStream
 from landmarket.eligibility import ConstraintContext, get_check
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.policy import Policy
-from landmarket.screening import DEFAULT_CHECKS, reason_counts, screen, verdict_counts
+from landmarket.screening import DEFAULT_CHECKS, verdict_counts
+from landmarket.sources import ContextSource
 
-DEFAULT_CHUNK = 20_000
-Progress = Callable[[int, int], None]
+Sink = Callable[[int, np.ndarray, pd.DataFrame], None]
 
 
 @dataclass
 class ScreenResult:
-    """A finished screen: the report (one row per parcel), the files and the summary counts."""
+    """A finished screen: the files, the summary counts and how the run went."""
 
-    report: pd.DataFrame
     paths: dict[str, Path]
     summary: dict[str, Any] = field(default_factory=dict)
+    stats: RunStats | None = None
 
 
 def parse_checks(names: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -43,49 +44,12 @@ def parse_checks(names: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def chunk_order(parcels: gpd.GeoDataFrame, chunk_size: int) -> list[np.ndarray]:
-    """Positions of the parcels in spatially compact chunks (Hilbert curve order)."""
-    n = len(parcels)
-    if n <= chunk_size:
-        return [np.arange(n)] if n else []
-    b = parcels.geometry.bounds
-    mid = gpd.GeoSeries(gpd.points_from_xy((b.minx + b.maxx) / 2, (b.miny + b.maxy) / 2))
-    distance = mid.hilbert_distance(total_bounds=parcels.total_bounds)
-    order = np.argsort(distance.to_numpy(), kind="stable")
-    return [order[i : i + chunk_size] for i in range(0, n, chunk_size)]
+def summarise(report: pd.DataFrame, reasons: pd.DataFrame) -> dict[str, Any]:
+    """Parcel count, area in mu, counts by verdict and by reason (JSON-ready).
 
-
-def screen_chunks(
-    parcels: gpd.GeoDataFrame,
-    contexts: ContextFor,
-    checks: Sequence[str],
-    policy: Policy,
-    *,
-    site_only: bool = True,
-    chunk_size: int = DEFAULT_CHUNK,
-    progress: Progress | None = None,
-) -> pd.DataFrame:
-    """Screen parcels chunk by chunk, each with the context of its bounds; input order kept."""
-    parcels = parcels.reset_index(drop=True)
-    chunks = chunk_order(parcels, max(int(chunk_size), 1))
-    if progress is not None:
-        progress(0, len(chunks))
-    if not chunks:
-        return screen(parcels, ConstraintContext(), checks, policy=policy, site_only=site_only)
-    parts = []
-    for done, positions in enumerate(chunks, start=1):
-        part = parcels.iloc[positions]
-        context = contexts(tuple(float(v) for v in part.total_bounds))
-        parts.append(screen(part, context, checks, policy=policy, site_only=site_only))
-        if progress is not None:
-            progress(done, len(chunks))
-    return pd.concat(parts).sort_index()
-
-
-def summarise(report: pd.DataFrame) -> dict[str, Any]:
-    """Parcel count, area in mu, counts by verdict and by reason (JSON-ready)."""
+    report needs only area_mu and the verdict columns; reasons are reason_counts rows.
+    """
     verdicts = verdict_counts(report)
-    reasons = reason_counts(report)
     return {
         "parcels": len(report),
         "area_mu": round(float(report["area_mu"].sum()), 4) if len(report) else 0.0,
@@ -99,29 +63,42 @@ def summarise(report: pd.DataFrame) -> dict[str, Any]:
 
 def run_screen(
     parcels: gpd.GeoDataFrame,
-    contexts: ContextFor,
+    context: ConstraintContext | ContextSource,
     out_dir: Path,
     policy: Policy,
     *,
     checks: Sequence[str] = DEFAULT_CHECKS,
     site_only: bool = True,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
     source: str = "",
     progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    results: Sink | None = None,
 ) -> ScreenResult:
-    """Screen the parcels and write GeoPackage, CSV and the one-page HTML summary to out_dir."""
+    """Screen the parcels (the orchestrator: local processes or dask) and write GeoPackage, CSV
+    and the one-page HTML summary to out_dir; each chunk also goes to `results` (PostGIS)."""
     checks = parse_checks(checks)
     parcels = parcels.reset_index(drop=True)
-    report = screen_chunks(
-        parcels,
-        contexts,
-        checks,
-        policy,
-        site_only=site_only,
-        chunk_size=chunk_size,
-        progress=progress,
-    )
-    summary = summarise(report)
+    stream = ReportStream(parcels, Path(out_dir))
+
+    def sink(k: int, positions: np.ndarray, rows: pd.DataFrame) -> None:
+        stream(k, positions, rows)
+        if results is not None:
+            results(k, positions, rows)
+
+    try:
+        stats = orchestrate(
+            parcels, context, checks, policy, sink=sink, site_only=site_only,
+            workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=progress,
+            cancelled=cancelled,
+        )  # fmt: skip
+    except BaseException:
+        shutil.rmtree(stream.tmp, ignore_errors=True)
+        raise
+    slim, reasons = stream.summary_frames()
+    summary = summarise(slim, reasons)
     meta = {
         "source": source,
         "checks": list(checks),
@@ -129,6 +106,10 @@ def run_screen(
         "policy_version": policy.version,
         "site_only": site_only,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "chunks": stats.chunks,
+        "workers": stats.workers,
+        "executor": stats.executor,
+        "seconds": round(stats.seconds, 3),
     }
-    paths = write_reports(parcels, report, Path(out_dir), {**meta, **summary})
-    return ScreenResult(report, paths, {**meta, **summary})
+    paths = stream.finish({**meta, **summary}, slim)
+    return ScreenResult(paths, {**meta, **summary}, stats)

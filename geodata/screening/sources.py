@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy.orm import Session
 
-from geodata.context import Bounds, context_for
+from geodata.context import Bounds, context_for, read_dem_window, search_box
 from geodata.db.tables import CONSTRAINT_KINDS
 from geodata.rasters import read_dem
 from landmarket.eligibility import ConstraintContext, get_check
 from landmarket.eligibility.measure import LANDUSE, SLOPE
 from landmarket.errors import InvalidInput, RecordProblem
+from landmarket.sources import LayerSource
 
-ContextFor = Callable[[Bounds], ConstraintContext]
 COVERAGE_LAYER = "coverage"
 
 
@@ -27,21 +28,68 @@ def needs_of(checks: Iterable[str]) -> set[str]:
     return set().union(*(get_check(name).needs for name in checks))
 
 
-def db_contexts(session: Session, checks: Iterable[str]) -> ContextFor:
-    """Context per chunk from the stored layers, land use only if needed, DEM only if needed."""
-    needs = needs_of(checks)
-    return lambda bounds: context_for(session, bounds, parcels=LANDUSE in needs, dem=SLOPE in needs)
+@dataclass(frozen=True)
+class DbSource:
+    """The stored layers, land use and DEM window under a chunk, read by the worker itself.
+
+    Picklable (a database URL and what to read): each worker process opens its own connection,
+    so a task carries only its partition, never the district's layers.
+    """
+
+    url: str
+    needs: frozenset[str]
+    dem_file: str | None = None  # a DEM file instead of the stored one (its window is read)
+    reads_itself = True
+
+    def for_bounds(self, bounds: Bounds) -> ConstraintContext:
+        """The context of parcels inside bounds (EPSG:4490)."""
+        from geodata.db.engine import SessionLocal
+
+        slope = SLOPE in self.needs
+        with SessionLocal(bind=_worker_engine(self.url)) as session:
+            context = context_for(
+                session, bounds, parcels=LANDUSE in self.needs, dem=slope and not self.dem_file
+            )
+        if slope and self.dem_file:
+            context = replace(context, dem=read_dem_window(self.dem_file, search_box(bounds)))
+        return context
 
 
-def file_contexts(
+_ENGINES: dict[tuple[int, str], object] = {}
+
+
+def _worker_engine(url: str):
+    """One engine per process and URL (a forked child never reuses its parent's connections)."""
+    from sqlalchemy import create_engine, pool
+
+    key = (os.getpid(), url)
+    if key not in _ENGINES:
+        _ENGINES[key] = create_engine(url, poolclass=pool.NullPool)
+    return _ENGINES[key]
+
+
+def db_source(url: str, checks: Iterable[str], dem_file: Path | None = None) -> DbSource:
+    """A DbSource reading only what the checks need."""
+    return DbSource(url, frozenset(needs_of(checks)), str(dem_file) if dem_file else None)
+
+
+def file_source(
     constraints: Path | None,
     dem: Path | None,
     land_use: gpd.GeoDataFrame | None,
     checks: Iterable[str],
-) -> ContextFor:
-    """One context for every chunk, read from a GeoPackage of layers and a DEM file."""
-    context = file_context(constraints, dem, land_use, needs_of(checks))
-    return lambda bounds: context
+) -> LayerSource:
+    """Layers from a GeoPackage (built once), land use per chunk, a DEM file: for a file screen."""
+    needs = needs_of(checks)
+    pairs = read_constraints(constraints) if constraints is not None else {}
+    land = None
+    if LANDUSE in needs and land_use is not None:
+        frame = land_use
+        if "land_use" not in frame.columns:
+            frame = frame.assign(land_use=frame.get("land_use_code"))
+        land = frame[["land_use", frame.geometry.name]]
+    grid = read_dem(dem) if dem is not None and SLOPE in needs else None
+    return LayerSource(**pairs, parcels=land, dem=grid)
 
 
 def file_context(

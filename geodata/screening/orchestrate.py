@@ -1,0 +1,283 @@
+"""The one screening path: chunks of parcels through an executor, results streamed to a sink.
+
+The CLI (`landmarket screen`), the API's screening jobs and the benchmark all call `orchestrate`.
+It cuts the parcels into Hilbert chunks (landmarket.partition), sends each chunk — its parcels
+plus halo as GeoParquet, and either the constraint context cut to its envelope or a source the
+worker reads itself (the database, a DEM file window) — to local processes or a dask cluster,
+and hands every finished chunk's rows to the sink as it arrives, so no process holds the whole
+report unless the sink collects it. Chunking does not depend on the workers, so the rows are
+the same, in the same chunk order, with 1, 2 or N workers, local or on dask.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geodata.screening.executors import Executor, executor_for
+from geodata.settings import get_settings
+from landmarket.eligibility import ConstraintContext
+from landmarket.eligibility.check import resolve_policy
+from landmarket.eligibility.inputs import parcels_frame
+from landmarket.errors import InvalidInput
+from landmarket.partition import (
+    chunk_bounds,
+    chunk_size_for,
+    chunks,
+    in_input_order,
+    own_rows,
+    parcel_bounds,
+    screen_chunk,
+    with_halo,
+)
+from landmarket.policy import Policy
+from landmarket.screening import DEFAULT_CHECKS, screen
+from landmarket.sources import ContextSource, source_of
+
+Sink = Callable[[int, np.ndarray, pd.DataFrame], None]  # chunk k, input positions, its rows
+Progress = Callable[[int, int], None]  # parcels done, parcels in all
+
+
+def use_numba_cache(var_dir: Path | None = None) -> Path:
+    """Compiled kernels cached under var/numba (set before numba loads; workers inherit it)."""
+    path = Path(os.environ.get("NUMBA_CACHE_DIR") or (var_dir or get_settings().var_dir) / "numba")
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["NUMBA_CACHE_DIR"] = str(path)
+    return path
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every chunk of a run shares."""
+
+    checks: tuple[str, ...]
+    policy: Policy
+    site_only: bool
+
+
+@dataclass
+class Chunk:
+    """One task: chunk k and where its parcels and context come from."""
+
+    k: int
+    own: int = 0
+    parcels: bytes | None = None  # GeoParquet of own rows then halo rows (sent)
+    context: ConstraintContext | None = None  # cut in the client (sent)
+    source: ContextSource | None = None  # read by the worker itself (database, DEM file)
+    token: int | None = None  # state inherited from a forked parent
+
+
+@dataclass
+class RunStats:
+    """What a run did: parcels, chunks, seconds, bytes sent to workers, where it ran."""
+
+    parcels: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    sent_bytes: int = 0
+    workers: int = 1
+    executor: str = "local"
+    chunk_seconds: list[float] = field(default_factory=list)
+
+
+# State forked workers inherit, by run token (set before the pool starts its workers).
+_SHARED: dict[int, tuple[Any, ...]] = {}
+_TOKENS = itertools.count()
+
+
+def run_chunk(job: Job, chunk: Chunk) -> tuple[pd.DataFrame, float]:
+    """Worker side: read chunk k's parcels and context, screen, drop the halo; (rows, seconds)."""
+    start = time.perf_counter()
+    if chunk.token is not None:
+        parcels, parts, bounds, source = _SHARED[chunk.token]
+        frame, own = with_halo(parcels, parts, bounds, chunk.k)
+        context = source.for_bounds(chunk_bounds(frame))
+    else:
+        frame, own = read_partition(chunk.parcels), chunk.own
+        context = chunk.context
+        if context is None:
+            context = chunk.source.for_bounds(chunk_bounds(frame))
+    out = screen_chunk(frame, context, job.checks, None, job.policy, job.site_only)
+    return own_rows(out, own), time.perf_counter() - start
+
+
+def partition_bytes(frame: gpd.GeoDataFrame) -> bytes:
+    """A chunk as GeoParquet bytes (what travels to a worker)."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def read_partition(data: bytes) -> gpd.GeoDataFrame:
+    """A chunk back from GeoParquet bytes."""
+    return gpd.read_parquet(io.BytesIO(data))
+
+
+def orchestrate(
+    parcels: gpd.GeoDataFrame,
+    context: ConstraintContext | ContextSource,
+    checks: Sequence[str] = DEFAULT_CHECKS,
+    policy: Policy | None = None,
+    *,
+    sink: Sink,
+    site_only: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> RunStats:
+    """Screen the parcels chunk by chunk on local processes or dask; each chunk's rows to sink.
+
+    context is a built ConstraintContext, an in-memory source (LayerSource) or a source the
+    workers read themselves (`reads_itself`, e.g. the database). One worker, or one chunk, runs
+    in this process. InvalidInput reports the whole frame's problems, as one screen call would.
+    """
+    use_numba_cache()
+    policy = resolve_policy(None, policy)
+    source = source_of(context)
+    job = Job(tuple(checks), policy, site_only)
+    parts = chunks(parcels, chunk_size or chunk_size_for(len(parcels)))
+    stats = RunStats(parcels=len(parcels), chunks=len(parts))
+    start = time.perf_counter()
+    if not parts:
+        sink(0, np.zeros(0, dtype=np.intp), screen(parcels, ConstraintContext(), checks, **_p(job)))
+        return stats
+    bounds = parcel_bounds(parcels)
+    local = executor is None and client is None and not scheduler
+    if local and (len(parts) == 1 or (workers or os.cpu_count() or 1) == 1):
+        stats.executor = "this process"
+        token = next(_TOKENS)
+        _SHARED[token] = (parcels, parts, bounds, source)
+        try:
+            done = 0
+            for k in range(len(parts)):
+                rows, secs = _checked(parcels, lambda k=k: run_chunk(job, Chunk(k, token=token)))
+                stats.chunk_seconds.append(secs)
+                sink(k, parts[k], rows)
+                done += len(parts[k])
+                _tick(progress, done, len(parcels))
+                if cancelled is not None and cancelled():
+                    from geodata.screening.executors import ScreeningCancelled
+
+                    raise ScreeningCancelled("筛查已取消 / the screening was cancelled")
+        finally:
+            _SHARED.pop(token, None)
+        stats.seconds = time.perf_counter() - start
+        return stats
+    runner = executor or executor_for(workers, scheduler, client)
+    stats.workers, stats.executor = runner.workers, type(runner).__name__
+    token = next(_TOKENS) if runner.inherits else None
+    if token is not None:
+        _SHARED[token] = (parcels, parts, bounds, source)
+    try:
+        tasks = _tasks(job, parcels, parts, bounds, source, token, stats)
+        done = 0
+        results = runner.run(run_chunk, tasks, cancelled or (lambda: False))
+        for k, (rows, secs) in _checked_iter(parcels, results):
+            stats.chunk_seconds.append(secs)
+            sink(k, parts[k], rows)
+            done += len(parts[k])
+            _tick(progress, done, len(parcels))
+    finally:
+        if token is not None:
+            _SHARED.pop(token, None)
+        if executor is None:
+            runner.close()
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+def _p(job: Job) -> dict[str, Any]:
+    return {"policy": job.policy, "site_only": job.site_only}
+
+
+def _tasks(job, parcels, parts, bounds, source, token, stats) -> Iterator[tuple[int, tuple]]:
+    """Tasks made lazily (the executor pulls a few ahead): inherited, or with their data."""
+    for k in range(len(parts)):
+        if token is not None:
+            yield k, (job, Chunk(k, token=token))
+            continue
+        frame, own = with_halo(parcels, parts, bounds, k)
+        data = partition_bytes(frame)
+        if getattr(source, "reads_itself", False):
+            chunk = Chunk(k, own, data, source=source)
+        else:
+            chunk = Chunk(k, own, data, context=source.for_bounds(chunk_bounds(frame)))
+        stats.sent_bytes += len(data)
+        yield k, (job, chunk)
+
+
+def _checked(parcels: gpd.GeoDataFrame, call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except InvalidInput:
+        parcels_frame(parcels)  # the whole frame's problems, as one screen call reports them
+        raise
+
+
+def _checked_iter(parcels: gpd.GeoDataFrame, results: Iterator) -> Iterator:
+    try:
+        yield from results
+    except InvalidInput:
+        parcels_frame(parcels)
+        raise
+
+
+def _tick(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+class Collect:
+    """A sink keeping every chunk's rows; `frame()` stacks them in the parcels' input order."""
+
+    def __init__(self) -> None:
+        self.parts: dict[int, tuple[np.ndarray, pd.DataFrame]] = {}
+
+    def __call__(self, k: int, positions: np.ndarray, rows: pd.DataFrame) -> None:
+        self.parts[k] = (positions, rows)
+
+    def frame(self) -> pd.DataFrame:
+        """The report, one row per parcel in input order (as one screen call returns it)."""
+        keys = sorted(self.parts)
+        if len(keys) == 1 and len(self.parts[keys[0]][0]) == 0:
+            return self.parts[keys[0]][1]
+        return in_input_order([self.parts[k][1] for k in keys], [self.parts[k][0] for k in keys])
+
+
+def screen_partitioned(
+    parcels: gpd.GeoDataFrame,
+    context: ConstraintContext | ContextSource,
+    checks: Sequence[str] = DEFAULT_CHECKS,
+    on: date | None = None,
+    *,
+    policy: Policy | None = None,
+    site_only: bool = False,
+    workers: int | None = None,
+    chunk_size: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """`orchestrate` collected into one frame: the same rows, columns and order as `screen`."""
+    collect = Collect()
+    orchestrate(
+        parcels, context, checks, resolve_policy(on, policy), sink=collect, site_only=site_only,
+        workers=workers, scheduler=scheduler, client=client, chunk_size=chunk_size,
+        progress=progress,
+    )  # fmt: skip
+    return collect.frame()

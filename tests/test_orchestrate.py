@@ -1,0 +1,116 @@
+"""One screening path: the same report with 1, 2 workers, forked or sent, and on a dask cluster;
+killed workers lose no parcel; a cancelled run stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pandas as pd
+import pytest
+
+from geodata.screening.executors import LocalExecutor, ScreeningCancelled
+from geodata.screening.orchestrate import Collect, orchestrate, screen_partitioned
+from landmarket.eligibility import ConstraintContext
+from landmarket.screening import screen
+from landmarket.sources import LayerSource
+from tests.test_partition import POLICY, district  # noqa: F401  (module fixture)
+
+CHUNK = 400
+
+
+@pytest.fixture(scope="module")
+def expected(district):  # noqa: F811
+    """One single-process screen call over the whole context."""
+    parcels, layers, land, dem = district
+    context = ConstraintContext.build(**layers, parcels=land, dem=dem)
+    return screen(parcels, context, policy=POLICY)
+
+
+@pytest.fixture(scope="module")
+def source(district):  # noqa: F811
+    parcels, layers, land, dem = district
+    return LayerSource(**layers, parcels=land, dem=dem)
+
+
+def _sent_executor(workers: int) -> LocalExecutor:
+    """Spawned workers: every task carries its GeoParquet partition and context subset."""
+    runner = LocalExecutor(workers)
+    runner.inherits = False
+    runner._context = __import__("multiprocessing").get_context("spawn")
+    return runner
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_workers_equal_one_screen(district, source, expected, workers):  # noqa: F811
+    got = screen_partitioned(district[0], source, policy=POLICY, workers=workers, chunk_size=CHUNK)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_sent_partitions_equal_one_screen(district, source, expected):  # noqa: F811
+    collect = Collect()
+    stats = orchestrate(
+        district[0], source, policy=POLICY, sink=collect, executor=_sent_executor(2),
+        chunk_size=CHUNK,
+    )  # fmt: skip
+    assert stats.sent_bytes > 0 and stats.chunks == len(collect.parts)
+    pd.testing.assert_frame_equal(collect.frame(), expected, check_exact=True)
+
+
+def test_dask_local_cluster_equals_one_screen(district, source, expected):  # noqa: F811
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        got = screen_partitioned(
+            district[0], source, policy=POLICY, client=client, chunk_size=CHUNK
+        )
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        # A worker killed while chunks run: the scheduler runs its tasks elsewhere.
+        pids = list(client.run(os.getpid).values())
+        killed = []
+
+        def kill_one(k, positions, rows):
+            collect(k, positions, rows)
+            if not killed:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+
+        collect = Collect()
+        orchestrate(
+            district[0], source, policy=POLICY, sink=kill_one, client=client, chunk_size=CHUNK
+        )
+        assert killed
+        pd.testing.assert_frame_equal(collect.frame(), expected, check_exact=True)
+
+
+def test_local_worker_killed_mid_run_loses_no_parcel(district, source, expected):  # noqa: F811
+    runner = LocalExecutor(2)
+    killed = []
+    collect = Collect()
+
+    def kill_one(k, positions, rows):
+        collect(k, positions, rows)
+        if not killed:
+            os.kill(runner.pids[0], signal.SIGKILL)
+            killed.append(runner.pids[0])
+
+    orchestrate(
+        district[0], source, policy=POLICY, sink=kill_one, executor=runner, chunk_size=CHUNK
+    )
+    assert killed
+    pd.testing.assert_frame_equal(collect.frame(), expected, check_exact=True)
+
+
+def test_cancelled_run_stops_before_the_end(district, source):  # noqa: F811
+    collect = Collect()
+    with pytest.raises(ScreeningCancelled):
+        orchestrate(
+            district[0], source, policy=POLICY, sink=collect, workers=2, chunk_size=CHUNK,
+            cancelled=lambda: len(collect.parts) >= 1,
+        )  # fmt: skip
+    assert 1 <= len(collect.parts) < 8

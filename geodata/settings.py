@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     )
     tianditu_token: str | None = None
     map_max_parcels: int = Field(default=20_000, description="Most parcels one map page draws.")
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="dask.distributed scheduler (tcp://HOST:PORT) that screenings run on; "
+        "unset: local worker processes.",
+    )
+    screen_workers: int | None = Field(
+        default=None, ge=1, description="Local worker processes of a screening (default: cores)."
+    )
     max_features: int = Field(
         default=5000, description="Largest FeatureCollection a request may post."
     )

@@ -116,7 +116,7 @@ def _check_geometry(arr, labels, limit, found) -> tuple[np.ndarray, list[str]]:
     geoms = arr.copy()
     notes = _repair(geoms, polygonal, labels, found)
     single = np.flatnonzero(polygonal & (shapely.get_type_id(geoms) == _POLYGON))
-    geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(len(single)))
+    geoms[single] = shapely.multipolygons(geoms[single][:, None])  # one part each
     return geoms, notes
 
 

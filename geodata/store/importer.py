@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -303,14 +305,46 @@ def _import_parcels(
         stream = ParcelStream(
             session, batch, village=village, tolerance_m=tolerance, field_map=options.field_map
         )
-        for result in batches:
+        for result, prepared in prefetch(batches, stream.prepare):
             report.warnings.extend(str(w) for w in result.warnings if str(w) not in report.warnings)
-            stream.feed(result.frame)
+            stream.commit(prepared)
         report.rows, report.area_m2 = stream.finish()
         report.warnings.extend(stream.warnings)
         report.notes.extend(stream.notes)
         _finish_batch(session, batch, report, actor)
     return report
+
+
+def prefetch(items: Iterator[Any], work: Any, depth: int = 1) -> Iterator[tuple[Any, Any]]:
+    """(item, work(item)) computed one step ahead in a thread, so reading and checking the next
+    batch overlaps the database's COPY of this one; errors surface in the caller, in order."""
+    done: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                done.put((item, work(item.frame)))
+        except BaseException as exc:  # handed to the consumer
+            done.put(exc)
+            return
+        done.put(None)
+
+    thread = threading.Thread(target=run, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        while (got := done.get()) is not None:
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a reader waiting on a full queue
+            with suppress(queue.Empty):
+                done.get(timeout=0.1)
+        thread.join()
 
 
 def _import_dem(

@@ -8,10 +8,13 @@ any, the caller's transaction is rolled back, so nothing is written and every ba
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 from sqlalchemy import text
@@ -26,8 +29,8 @@ from geodata.fields import (
     recognise_schema,
 )
 from geodata.hygiene import check_layer, record_labels
-from geodata.store.bulk import copy_columns, ewkb_column, json_column
-from geodata.store.records import BOOKKEEPING, json_safe, pick_columns, village_of
+from geodata.store.bulk import copy_table, ewkb_column
+from geodata.store.records import BOOKKEEPING, pick_columns, village_of
 from landmarket.areas import CGCS2000, areas_m2, to_gk, zones_of
 from landmarket.codes import OWNERSHIP, RIGHT_TYPE, CodeError, parse_unit_code
 from landmarket.errors import InvalidInput, RecordProblem
@@ -41,21 +44,36 @@ PARCEL_COPY = (
 _TRUE = {"true", "t", "1", "yes", "y", "是", "已登记", "1.0"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "未登记", "", "0.0", "none", "nan"}
 _VILLAGE_RE = r"^\d{12}$"
+# A JSON member whose value is null: after a comma, or first in its object (quotes inside strings
+# are escaped, so these only match between members).
+_NULL_MEMBER = re.compile(r',"(?:[^"\\]|\\.)*":null(?=[,}])')
+_FIRST_NULL_MEMBER = re.compile(r'(?<=\{)"(?:[^"\\]|\\.)*":null(?:,|(?=\}))')
 
 
 def _texts(series: pd.Series) -> np.ndarray:
     """Cells as stripped text (integral floats without '.0'); None for blanks and NaN."""
-    values = series.to_numpy(dtype=object)
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        if v is None or v is pd.NA or (isinstance(v, float) and (v != v)):
-            out[i] = None
-        elif isinstance(v, float | np.floating) and float(v).is_integer():
-            out[i] = str(int(v))
-        else:
-            s = str(v).strip()
-            out[i] = s or None
-    return out
+    if pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype=float)
+        whole = np.isfinite(values) & (values == np.round(values))
+        text = series.astype(object).astype(str)
+        text[whole] = values[whole].astype(np.int64).astype(str)
+        text[~np.isfinite(values)] = None
+        return text.to_numpy(dtype=object)
+    missing = series.isna().to_numpy()
+    text = series.astype(str).str.strip().to_numpy(dtype=object)
+    text[missing | (text == "")] = None
+    return text
+
+
+@dataclass
+class Prepared:
+    """One batch checked without the database: COPY columns, rows with problems, problems."""
+
+    first: int
+    data: dict[str, np.ndarray] = field(default_factory=dict)
+    bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    problems: list[RecordProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class ParcelStream:
@@ -86,24 +104,47 @@ class ParcelStream:
     # -- per batch -----------------------------------------------------------------------
     def feed(self, frame: GeoDataFrame) -> None:
         """Check one batch; COPY its good rows (rolled back later if any record is bad)."""
-        first = self._seen
+        self.commit(self.prepare(frame))
+
+    def prepare(self, frame: GeoDataFrame) -> Prepared:
+        """The database-free half of a batch (safe to run in a reader thread, in file order)."""
+        out = Prepared(self._seen)
         self._seen += len(frame)
         frame = apply_field_map(frame, self.field_map, "parcels", self.source)
-        if first == 0:
+        if out.first == 0:
             self._first_batch(frame)
         try:
-            checked, notes = check_layer(frame, "parcels", source=self.source, first=first)
-            self.notes.extend(notes)
-            ok = np.ones(len(checked), dtype=bool)
+            checked, out.notes = check_layer(frame, "parcels", source=self.source, first=out.first)
         except InvalidInput as exc:
-            self.problems.extend(exc.problems)
+            out.problems.extend(exc.problems)
+            return out
+        out.data, out.bad = self._map(checked, out.first, out.problems)
+        good = ~out.bad
+        geoms = GeoSeries(out.data["geom"][good], crs=SRID)
+        areas = np.zeros(len(checked))
+        zones = np.zeros(len(checked), dtype=np.int64)
+        if good.any():
+            areas[good] = areas_m2(geoms)
+            zones[good] = zones_of(geoms)
+        out.data.update(
+            area_m2=areas,
+            area_mu=np.round(m2_to_mu(areas), 4),
+            gk_zone=zones,
+            ewkb=np.where(good, ewkb_column(np.where(good, out.data["geom"], None)), None),
+            attrs_json=out.data["attrs"],
+        )
+        return out
+
+    def commit(self, prepared: Prepared) -> None:
+        """The database half: codes stored, villages and their boundaries; then COPY."""
+        self.problems.extend(prepared.problems)
+        self.notes.extend(prepared.notes)
+        if not prepared.data:
             return
-        cols, bad = self._map(checked, first)
-        ok &= ~bad
-        ok &= ~self._check_database(cols, first)
-        if not ok.any():
-            return
-        self._copy({k: v[ok] for k, v in cols.items()})
+        ok = ~prepared.bad
+        ok &= ~self._check_database(prepared.data, prepared.first)
+        if ok.any():
+            self._copy({k: v[ok] for k, v in prepared.data.items()})
 
     def _first_batch(self, frame: GeoDataFrame) -> None:
         columns = [c for c in frame.columns if c != frame.geometry.name]
@@ -121,8 +162,14 @@ class ParcelStream:
     def _problem(self, where: str, msg: str, field: str) -> None:
         self.problems.append(RecordProblem(where, msg, field))
 
-    def _map(self, frame: GeoDataFrame, first: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    def _map(
+        self, frame: GeoDataFrame, first: int, problems: list[RecordProblem]
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Column arrays for COPY and a mask of rows with a problem."""
+
+        def problem(where: str, msg: str, field: str) -> None:
+            problems.append(RecordProblem(where, msg, field))
+
         n = len(frame)
         labels = record_labels(frame, first)
         picked = pick_columns(frame, PARCEL_FIELDS)
@@ -139,7 +186,7 @@ class ParcelStream:
         land_use = col("land_use_code")
         for i in np.flatnonzero(pd.isna(land_use)):
             column = picked["land_use_code"]
-            self._problem(
+            problem(
                 where[i],
                 f"地类编码为空（列 {column}）/ empty land-use code (column {column})",
                 "land_use_code",
@@ -155,7 +202,7 @@ class ParcelStream:
                     raise CodeError("does not start with the parcel code")
                 continue
             except CodeError as exc:
-                self._problem(where[i], f"单元代码无效 / {exc}", "unit_code")
+                problem(where[i], f"单元代码无效 / {exc}", "unit_code")
                 bad[i] = True
         villages = col("village_code")
         villages = np.array([village_of(v) for v in villages], dtype=object)
@@ -164,18 +211,18 @@ class ParcelStream:
         vs = pd.Series(villages, dtype=object)
         wrong = vs.notna() & ~vs.fillna("").str.match(_VILLAGE_RE)
         for i in np.flatnonzero(wrong.to_numpy()):
-            self._problem(where[i], "村代码应为 12 位数字 / must be 12 digits", "village_code")
+            problem(where[i], "村代码应为 12 位数字 / must be 12 digits", "village_code")
             bad[i] = True
         registered = col("registered")
         lookup = {v: self._bool(v) for v in set(registered.tolist())}
         reg = np.array([lookup[v] for v in registered], dtype=object)
         for i in np.flatnonzero(pd.isna(reg)):
-            self._problem(where[i], "应为 是/否 / not a yes/no", "registered")
+            problem(where[i], "应为 是/否 / not a yes/no", "registered")
             bad[i] = True
         area_raw = col("registered_area_m2")
         area = pd.to_numeric(pd.Series(area_raw), errors="coerce").round(2)
         for i in np.flatnonzero((area.isna() & pd.Series(area_raw).notna()).to_numpy()):
-            self._problem(where[i], "不是数字 / not a number", "registered_area_m2")
+            problem(where[i], "不是数字 / not a number", "registered_area_m2")
             bad[i] = True
         skip = set(picked.values()) | BOOKKEEPING | {"parcel_code", frame.geometry.name}
         extra = [c for c in frame.columns if c not in skip]
@@ -205,20 +252,18 @@ class ParcelStream:
 
     @staticmethod
     def _attrs(frame: GeoDataFrame, extra: list) -> np.ndarray:
-        out = np.empty(len(frame), dtype=object)
+        """Each row's other columns as JSON text (pandas' C writer), null members left out."""
         if not extra:
-            out[:] = [{} for _ in range(len(frame))]
-            return out
-        lists = [frame[c].tolist() for c in extra]
-        names = [str(c) for c in extra]
-        for i, row in enumerate(zip(*lists, strict=True)):
-            d = {}
-            for k, v in zip(names, row, strict=True):
-                v = json_safe(v)
-                if v is not None:
-                    d[k] = v
-            out[i] = d
-        return out
+            return np.full(len(frame), "{}", dtype=object)
+        part = pd.DataFrame(frame[extra]).rename(columns=str)
+        for c in part.columns:  # blank text is no value, as in the row-by-row mapping
+            if part[c].dtype == object:
+                part[c] = part[c].map(lambda v: (v.strip() or None) if isinstance(v, str) else v)
+        text = part.to_json(
+            orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str
+        )
+        text = _NULL_MEMBER.sub("", _FIRST_NULL_MEMBER.sub("", text))
+        return np.array(text.splitlines(), dtype=object)
 
     # -- against the database ------------------------------------------------------------
     def _check_database(self, cols: dict[str, np.ndarray], first: int) -> np.ndarray:
@@ -345,22 +390,30 @@ class ParcelStream:
 
     # -- writing -------------------------------------------------------------------------
     def _copy(self, cols: dict[str, np.ndarray]) -> None:
-        geoms = GeoSeries(cols["geom"], crs=SRID)
-        areas = areas_m2(geoms)
-        zones = zones_of(geoms)
-        n = len(areas)
-        out = {k: cols[k] for k in PARCEL_COPY if k in cols and k not in ("geom", "attrs")}
-        out.update(
-            area_m2=areas,
-            area_mu=np.round(m2_to_mu(areas), 4),
-            gk_zone=zones.astype(int),
-            source_file=np.full(n, self.source, dtype=object),
-            batch_id=np.full(n, self.batch.id),
-            geom=ewkb_column(cols["geom"]),
-            attrs=json_column(list(cols["attrs"])),
+        n = len(cols["parcel_code"])
+        text_cols = ("parcel_code", "unit_code", "land_use_code", "ownership", "right_type",
+                     "village_code", "name", "source_file")  # fmt: skip
+        values = {
+            **{k: cols[k] for k in text_cols if k in cols},
+            "source_file": np.full(n, self.source, dtype=object),
+        }
+        arrays = {k: pa.array(values[k], type=pa.string()) for k in text_cols}
+        arrays.update(
+            registered=pa.array(cols["registered"], type=pa.bool_()),
+            registered_area_m2=pa.array(cols["registered_area_m2"], type=pa.float64()),
+            area_m2=pa.array(cols["area_m2"], type=pa.float64()),
+            area_mu=pa.array(cols["area_mu"], type=pa.float64()),
+            gk_zone=pa.array(cols["gk_zone"], type=pa.int64()),
+            batch_id=pa.array(np.full(n, self.batch.id), type=pa.int64()),
+            geom=pa.array(cols["ewkb"], type=pa.string()),
+            attrs=pa.array(cols["attrs_json"], type=pa.string()),
         )
-        self.rows += copy_columns(self.session, "parcels", {k: out[k] for k in PARCEL_COPY})
-        self.area += float(areas.sum())
+        self.rows += copy_table(
+            self.session,
+            "parcels",
+            pa.table([arrays[k] for k in PARCEL_COPY], names=list(PARCEL_COPY)),
+        )
+        self.area += float(np.sum(cols["area_m2"]))
 
     def finish(self) -> tuple[int, float]:
         """(rows, total area m²) once every batch passed; else every problem, nothing kept."""

@@ -1,0 +1,187 @@
+"""Import benchmark: `landmarket import` of a district's parcels against `ogr2ogr -f PostgreSQL` (COPY).
+
+    .venv/bin/python -m bench imports                     # 100,000 parcels
+    .venv/bin/python -m bench imports --parcels 1000000   # the district-scale target (< 60 s)
+
+A synthetic district is generated with `landmarket generate --parcels N` (kept under var/bench/
+for the next run); its villages are imported first so the village-boundary check runs. Then, in
+the same run, on the same embedded cluster, each into a fresh database:
+
+- ours: `import_layer(..., "parcels")` — streamed in batches from the GeoPackage, every hygiene
+  check (geometry validity and repair, extent, vertices, codes and their uniqueness, fields,
+  codes already stored, villages loaded, parcel inside the village its code names), areas in
+  the GK zone, CSV COPY into the indexed `parcels` table, one transaction, batch row and audit;
+- the peer: `ogr2ogr -f PostgreSQL` with `PG_USE_COPY=YES` into a new table with a GiST index
+  and no checks at all — the floor for moving the same rows through GDAL and COPY.
+
+Each runs in its own process; the table prints wall time, rows per second and peak RSS (of the
+importing process; the PostgreSQL server's memory is not counted for either). Goal: ours at
+most 1.5 × the peer's time, and 1,000,000 parcels in under 60 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    bench_dir,
+    isolated,
+    load_average,
+    machine,
+    table,
+    timed,
+    write_json,
+)
+from geodata.cluster import (
+    create_database,
+    drop_database,
+    embedded_cluster,
+    ensure_postgis,
+    libpq_conninfo,
+    server_url,
+)
+from geodata.db.engine import dispose_engines
+from geodata.db.migrate import upgrade
+from geodata.settings import get_settings
+
+GOAL_RATIO = 1.5
+GOAL_SECONDS_1M = 60.0
+
+
+def generate(n: int, out: Path) -> Path:
+    """The district's GeoPackage, generated once per size with `landmarket generate`."""
+    gpkg, marker = out / "district.gpkg", out / "parcels.txt"
+    if gpkg.is_file() and marker.is_file() and marker.read_text().strip() == str(n):
+        return gpkg
+    cli = shutil.which("landmarket", path=str(Path(sys.executable).parent)) or "landmarket"
+    print(f"generating {n:,} parcels into {out} …", flush=True)
+    subprocess.run([cli, "generate", "--parcels", str(n), "--out", str(out)], check=True)
+    marker.write_text(str(n))
+    return gpkg
+
+
+def _ours(url: str, gpkg: str, batch_size: int) -> dict[str, Any]:
+    """Runs in a child: the villages (not timed), then the parcels (timed)."""
+    from geodata.store import import_layer
+    from geodata.store.importer import ReadOptions
+
+    import_layer(url, gpkg, "villages", options=ReadOptions(source_layer="villages"))
+    t0 = time.perf_counter()
+    report = import_layer(
+        url, gpkg, "parcels", options=ReadOptions(source_layer="parcels", batch_size=batch_size)
+    )
+    return {"rows": report.rows, "seconds": time.perf_counter() - t0}
+
+
+def _peer(url: str, gpkg: Path) -> dict[str, Any]:
+    """ogr2ogr with COPY into a new table; its own peak RSS from wait4."""
+    ogr2ogr = shutil.which("ogr2ogr")
+    if ogr2ogr is None:
+        raise SystemExit("ogr2ogr not found: install gdal-bin (scripts/install-system-deps.sh)")
+    cmd = [
+        ogr2ogr, "-f", "PostgreSQL", f"PG:{libpq_conninfo(url)}", str(gpkg), "parcels",
+        "-nln", "ogr_parcels", "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST",
+        "-gt", "65536", "--config", "PG_USE_COPY", "YES",
+    ]  # fmt: skip
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"ogr2ogr failed ({proc.returncode}): {err[-2000:]}")
+    return {"seconds": seconds, "peak_mb": round(usage.ru_maxrss / 1024.0, 1)}
+
+
+def _count(url: str, table_name: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(text(f"SELECT count(*) FROM {table_name}")))
+    finally:
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the import benchmark and print/write its figures."""
+    parser = argparse.ArgumentParser(prog="python -m bench imports", description=__doc__)
+    parser.add_argument("--parcels", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=50_000)
+    parser.add_argument("--keep", action="store_true", help="keep the databases")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    gpkg = generate(args.parcels, bench_dir() / f"district-{args.parcels}")
+    load_before = load_average()
+    with ExitStack() as stack:
+        cluster = embedded_cluster(settings)
+        cluster.ensure_running()
+        maintenance = cluster.url("postgres")
+        urls = {}
+        for who in ("ours", "peer"):
+            name = f"landmarket_bench_imports_{who}_{os.getpid()}"
+            create_database(maintenance, name)
+            urls[who] = server_url(maintenance, name)
+            if not args.keep:
+                stack.callback(drop_database, maintenance, name)
+            ensure_postgis(urls[who])
+        stack.callback(dispose_engines)
+        upgrade(urls["ours"])
+        dispose_engines()
+        with timed() as t_peer:
+            peer = _peer(urls["peer"], gpkg)
+        with timed():
+            run = isolated(_ours, urls["ours"], str(gpkg), args.batch_size)
+        ours = {**run.result, "peak_mb": run.peak_mb.get("self")}
+        peer_rows = _count(urls["peer"], "ogr_parcels")
+    ratio = ours["seconds"] / peer["seconds"]
+    scale = 1_000_000 / max(1, ours["rows"])
+    rows = [
+        ["landmarket import (all checks, streamed)", ours["rows"], ours["seconds"],
+         ours["rows"] / ours["seconds"], ours["peak_mb"]],
+        ["ogr2ogr -f PostgreSQL, PG_USE_COPY=YES", peer_rows, peer["seconds"],
+         peer_rows / peer["seconds"], peer["peak_mb"]],
+    ]  # fmt: skip
+    table(
+        f"Import of {args.parcels:,} parcels (load {load_before} before the run, "
+        f"{machine()['cores']} cores)",
+        ["", "rows", "seconds", "rows/s", "peak RSS MB"],
+        rows,
+    )
+    print(
+        f"ours / ogr2ogr = {ratio:.2f} × (goal ≤ {GOAL_RATIO}); linear extrapolation to "
+        f"1,000,000 parcels: ours ≈ {ours['seconds'] * scale:.0f} s (goal < {GOAL_SECONDS_1M:.0f} s), "
+        f"ogr2ogr ≈ {peer['seconds'] * scale:.0f} s; load after {load_average()}"
+    )
+    path = write_json(
+        "imports",
+        {
+            "parcels": args.parcels,
+            "batch_size": args.batch_size,
+            "ours": ours,
+            "peer": {**peer, "rows": peer_rows, "wall": t_peer.wall},
+            "ratio": ratio,
+            "extrapolated_1m_seconds": {
+                "ours": ours["seconds"] * scale,
+                "peer": peer["seconds"] * scale,
+            },
+            "machine": machine(),
+            "load": {"before": load_before, "after": load_average()},
+        },
+    )
+    print(f"written {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

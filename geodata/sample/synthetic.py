@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geodata.sample import synthetic_grid as sg
 from geodata.sample.parcels import classify
@@ -160,15 +161,27 @@ def _uniform_field(layout: sg.Layout, tr: int, shape: tuple[int, int], k: int) -
 
 
 def generate_district(
-    n_parcels: int, out_dir: str | Path, seed: int = DEFAULT_SEED, progress: object | None = None
+    n_parcels: int,
+    out_dir: str | Path,
+    seed: int = DEFAULT_SEED,
+    progress: object | None = None,
+    *,
+    layout: sg.Layout | None = None,
+    within: BaseGeometry | None = None,
 ) -> GenerateResult:
-    """Write exactly n_parcels parcels with villages, PBF, red line, UDB, village plan, coverage and a DEM."""
+    """Write exactly n_parcels parcels with villages, PBF, red line, UDB, village plan, coverage and a DEM.
+
+    Given `within` (an EPSG:4490 polygon, e.g. a real district), only parcels inside it are
+    kept and villages are cut to it: up to n_parcels, as many as the layout holds inside.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     gpkg = out / GPKG_NAME
     if gpkg.exists():
         gpkg.unlink()
-    layout = sg.layout_for(n_parcels, seed)
+    layout = layout or sg.layout_for(n_parcels, seed)
+    if within is not None:
+        shapely.prepare(within)
     terrain = district_terrain(layout, seed)
     dem_path = terrain.write(out / DEM_NAME)
     seats = township_seats(layout)
@@ -177,7 +190,13 @@ def generate_district(
     written, villages, pbf, plan = 0, [], [], []
     for tr in range(layout.tile_rows):
         chunk = build_chunk(layout, terrain, tr, seats, udb_local)
-        frame = chunk.parcels.iloc[: n_parcels - written]
+        frame = chunk.parcels
+        if within is not None:
+            frame = frame[shapely.within(np.asarray(frame.geometry.values), within)]
+            chunk.villages = _cut(chunk.villages, within)
+        frame = frame.iloc[: n_parcels - written]
+        if not len(frame):
+            continue
         pyogrio.write_dataframe(
             frame,
             gpkg,
@@ -194,7 +213,7 @@ def generate_district(
             progress.print(f"{written:,} / {n_parcels:,} 宗地 / parcels")
         if written >= n_parcels:
             break
-    if written < n_parcels:
+    if written < n_parcels and within is None:
         raise RuntimeError(f"layout too small: {written} of {n_parcels} parcels")
     layers = {
         "villages": pd.concat(villages, ignore_index=True),
@@ -208,3 +227,17 @@ def generate_district(
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=GEOGRAPHIC_EPSG)
         pyogrio.write_dataframe(frame, gpkg, layer=name, use_arrow=USE_ARROW, promote_to_multi=True)
     return GenerateResult(written, len(layers["villages"]), {"gpkg": gpkg, "dem": dem_path})
+
+
+def _cut(villages: pd.DataFrame, within: BaseGeometry) -> pd.DataFrame:
+    """Villages cut to a polygon (polygonal parts only); those left empty are dropped."""
+    cut = shapely.intersection(np.asarray(villages.geometry, dtype=object), within)
+    polygons = shapely.get_parts(cut, return_index=True)
+    keep = shapely.get_type_id(polygons[0]) == shapely.GeometryType.POLYGON
+    merged: dict[int, list] = {}
+    for geom, i in zip(polygons[0][keep], polygons[1][keep], strict=True):
+        merged.setdefault(int(i), []).append(geom)
+    rows = sorted(merged)
+    out = villages.iloc[rows].copy()
+    out["geometry"] = [shapely.multipolygons(merged[i]) for i in rows]
+    return out.reset_index(drop=True)

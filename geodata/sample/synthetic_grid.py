@@ -32,6 +32,10 @@ class Layout:
     tile_rows: int
     tile_cols: int
     seed: int
+    # Province districts: the block is centred on this point (EPSG:4490) and every village is in
+    # this county; by default the south-west corner is ORIGIN_LONLAT and counties alternate.
+    centre: tuple[float, float] | None = None
+    county: str | None = None
 
     @property
     def rows(self) -> int:
@@ -67,8 +71,12 @@ class Layout:
     @cached_property
     def to_geographic(self) -> Transformer:
         """Local transverse Mercator (metres, origin at the south-west corner) → EPSG:4490."""
-        lon0, lat0 = ORIGIN_LONLAT
-        local = f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m"
+        lon0, lat0 = ORIGIN_LONLAT if self.centre is None else self.centre
+        x0, y0 = (0.0, 0.0) if self.centre is None else (self.width_m / 2, self.height_m / 2)
+        local = (
+            f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0={x0} +y_0={y0} +ellps=GRS80 "
+            "+units=m"
+        )
         return Transformer.from_crs(local, GEOGRAPHIC_EPSG, always_xy=True)
 
     def vertices(self, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:

@@ -68,9 +68,13 @@ def village_codes(layout: sg.Layout, tr: int) -> tuple[list[str], list[str], lis
     codes, names, towns = [], [], []
     for tc in range(layout.tile_cols):
         t = (tr // sg.TILES_PER_TOWNSHIP) * per_row + tc // sg.TILES_PER_TOWNSHIP
-        county = COUNTIES[(t // 20) % len(COUNTIES)]
         v = (tr % sg.TILES_PER_TOWNSHIP) * sg.TILES_PER_TOWNSHIP + tc % sg.TILES_PER_TOWNSHIP + 1
-        codes.append(f"{county}{101 + t % 20:03d}{200 + v:03d}")
+        if layout.county is None:
+            county = COUNTIES[(t // 20) % len(COUNTIES)]
+            codes.append(f"{county}{101 + t % 20:03d}{200 + v:03d}")
+        else:  # one county: every township its own 地籍区 (up to 899); 子区 401+, clear of
+            # the sample township's 201–205 and the benchmark districts' 201–216
+            codes.append(f"{layout.county}{101 + t:03d}{400 + v:03d}")
         g = tr * layout.tile_cols + tc
         names.append(f"{_FIRST[g % len(_FIRST)]}{_SECOND[(g // len(_FIRST)) % len(_SECOND)]}村")
         towns.append(f"合成{t + 1}镇")

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
 from api.deps import BureauUser, SessionDep, SettingsDep
 from api.errors import problem_responses
-from api.schemas.checks import ScreeningOut, ScreeningRequest
+from api.schemas.checks import ScreeningDiffOut, ScreeningOut, ScreeningRequest
 from api.services import screenings as jobs
 
 router = APIRouter(
     prefix="/api/v1/screenings", tags=["screenings"], responses=problem_responses(401, 403, 404)
 )
+CheckName = Literal["market_entry", "reclamation", "ticket_landing", "approval_route"]
 FILES = {"content": {t: {} for t in ("application/geopackage+sqlite3", "text/csv", "text/html")}}
 
 
@@ -36,6 +37,32 @@ def start_screening(
 def list_screenings(session: SessionDep, user: BureauUser) -> list[dict[str, Any]]:
     """The most recent screening jobs, newest first."""
     return jobs.recent(session)
+
+
+@router.get(
+    "/diff", response_model=ScreeningDiffOut, summary="比较两次筛查 / Compare two screenings",
+    responses=problem_responses(422),
+)  # fmt: skip
+def diff_screenings(
+    session: SessionDep, user: BureauUser,
+    job_a: Annotated[str, Query(max_length=32, description="较早的任务 / earlier job")],
+    job_b: Annotated[str, Query(max_length=32, description="较新的任务 / later job")],
+    check: Annotated[CheckName, Query(description="检查项 / check")] = "reclamation",
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+) -> dict[str, Any]:  # fmt: skip
+    """Parcels whose verdict for the check changed from job_a to job_b (policy or layer changes)."""
+    return jobs.diff(session, job_a, job_b, check, limit)
+
+
+@router.post(
+    "/{job_id}/cancel", response_model=ScreeningOut, summary="取消筛查 / Cancel a screening",
+    responses=problem_responses(409),
+)  # fmt: skip
+def cancel_screening(
+    job_id: str, request: Request, session: SessionDep, user: BureauUser
+) -> dict[str, Any]:
+    """Stop a queued or running job: its workers stop and it ends as 'cancelled'; 409 if over."""
+    return jobs.cancel(request, session, job_id)
 
 
 @router.get("/{job_id}", response_model=ScreeningOut, summary="筛查任务 / One screening")

@@ -81,18 +81,22 @@ class ScreeningRequest(BaseModel):
 
 
 class ScreeningProgress(BaseModel):
-    """Chunks and parcels done so far."""
+    """Chunks and parcels done so far, percent done and parcels per second."""
 
     chunks_done: int
     chunks_total: int | None
     parcels: int | None
+    parcels_done: int = 0
+    percent: float | None = None
+    parcels_per_second: float | None = None
+    cancel_requested: bool = False
 
 
 class ScreeningOut(BaseModel):
     """A screening job: state, progress, summary and links to the report files."""
 
     id: str
-    state: Literal["queued", "running", "done", "failed"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
     checks: list[str]
     on: date | None
     scope: dict[str, Any]
@@ -106,3 +110,24 @@ class ScreeningOut(BaseModel):
     summary: dict[str, Any] | None
     error: dict[str, Any] | None
     links: dict[str, str]
+
+
+class VerdictChange(BaseModel):
+    """One parcel whose verdict differs between two jobs (None: not in that job)."""
+
+    parcel_code: str
+    before: str | None
+    after: str | None
+    failed_before: list[str]
+    failed_after: list[str]
+
+
+class ScreeningDiffOut(BaseModel):
+    """The parcels whose verdict for one check changed from job_a to job_b."""
+
+    job_a: str
+    job_b: str
+    check: str
+    changed: int
+    truncated: bool
+    changes: list[VerdictChange]

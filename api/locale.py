@@ -1,5 +1,8 @@
 """The locale of each request: ?lang=, then the `lang` cookie, then Accept-Language (default 中文).
 
+Accept-Language counts only for requests that do not ask for HTML (API clients): the pages are
+Chinese first, whatever language the browser is set to, until the user switches.
+
 Pure ASGI middleware: it sets landmarket.i18n's context variable for the request, and when a
 request chooses a language with ?lang= it remembers the choice in the `lang` cookie.
 """
@@ -43,7 +46,11 @@ class LocaleMiddleware:
         except Exception:  # a malformed Cookie header only loses the remembered language
             cookies = SimpleCookie()
         cookie = cookies[LANG_COOKIE].value if LANG_COOKIE in cookies else None
-        locale = pick_locale(query, cookie, _header(scope, b"accept-language"))
+        # Pages are Chinese until switched (?lang=, cookie), whatever the browser's language;
+        # API clients (anything not asking for HTML) get their Accept-Language.
+        wants_html = "text/html" in (_header(scope, b"accept") or "")
+        accept_language = None if wants_html else _header(scope, b"accept-language")
+        locale = pick_locale(query, cookie, accept_language)
         set_locale(locale)
         chosen = normalise(query)
 

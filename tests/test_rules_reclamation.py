@@ -125,3 +125,16 @@ def test_overlapping_parcels_get_their_own_cells():
         assert together.slope_mean.iloc[i] == pytest.approx(alone[i].slope_mean, abs=1e-9)
         assert together.slope_share_above.iloc[i] == pytest.approx(alone[i].slope_share_above)
     assert np.isclose(together.slope_max.iloc[1], 30.0)
+
+
+@pytest.mark.parametrize(
+    ("land_use", "status"),
+    [("0803", "pass"), ("0805", "pass"), ("0801", "pass"), ("0702", "pass"), ("0103", "fail")],
+)
+def test_rural_public_facility_land_is_a_reclamation_source(land_use, status):
+    """A village school (0803), clinic (0805) or village office (0801) may be reclaimed."""
+    code = HOMESTEAD_CODE[:12] + "JB" + HOMESTEAD_CODE[14:]
+    verdict = check(parcel_code=code, land_use=land_use, legal_area_m2=None)
+    assert verdict.rule("reclamation.rural_construction_land").status == status
+    if status == "pass" and land_use != "0702":  # a homestead also needs its legal area
+        assert verdict.verdict == "eligible", verdict.to_dict()

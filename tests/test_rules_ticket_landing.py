@@ -94,3 +94,27 @@ def test_slope_of_a_geographic_dem_is_measured_in_metres():
     dem = Dem((east.reshape(n, n) - X0) * np.tan(np.radians(20.0)), transform, 4490, None)
     stats = zonal_slope(frame([rect(-200, -200, 400, 400)]).geometry, dem, 25.0)
     assert stats.slope_mean.iloc[0] == pytest.approx(20.0, abs=0.05)
+
+
+COUNTY = "500111"
+CODE = f"{COUNTY}001001JB00001"
+
+
+def test_linkage_landing_is_not_bound_to_the_udb_but_to_its_county():
+    outside = rect(1950, 0, 100, 100)  # half outside the UDB, all on dry land
+    ctx = context(udb=UDB, landuse=[(rect(-1000, -1000, 5000, 3000), "0103")])
+    normal = check(geom=outside, ctx=ctx, parcel_code=CODE)
+    assert normal.rule("ticket_landing.inside_udb").status == "fail"
+    assert normal.rule("ticket_landing.linkage_county").status == "info"
+    linked = check(
+        geom=outside, ctx=ctx, parcel_code=CODE, landing_use="linkage", origin_county=COUNTY
+    )
+    assert linked.rule("ticket_landing.inside_udb").status == "info"
+    county = linked.rule("ticket_landing.linkage_county")
+    assert (county.status, county.value, county.threshold) == ("pass", COUNTY, COUNTY)
+    assert linked.verdict == "eligible", linked.to_dict()
+    elsewhere = check(parcel_code=CODE, landing_use="linkage", origin_county="500112")
+    assert elsewhere.rule("ticket_landing.linkage_county").status == "fail"
+    assert elsewhere.verdict == "ineligible"
+    unknown = check(parcel_code=CODE, landing_use="linkage")
+    assert unknown.rule("ticket_landing.linkage_county").status == "needs_review"

@@ -96,13 +96,26 @@ def reclamation_verdicts(
     return check_stored(session, "reclamation", codes, policy, site_only=True)
 
 
+ORIGIN_COUNTY = text(
+    "SELECT p.county_code FROM tickets t JOIN acceptances a ON a.id = t.acceptance_id "
+    "JOIN reclamation_projects p ON p.id = a.project_id WHERE t.id = :t"
+)
+
+
 def landing_verdict(
-    session: Session, parcel_code: str, area_m2: Decimal, use: str, policy: Policy
+    session: Session,
+    parcel_code: str,
+    area_m2: Decimal,
+    use: str,
+    policy: Policy,
+    ticket_id: int | None = None,
 ) -> Verdict:
     """The ticket_landing check of a destination parcel for area_m2 of ticket used as `use`."""
     extra: dict[str, object] = {"ticket_m2": float(area_m2)}
-    if use in LANDING_USES:  # measure 9's quota purchase and linkage are not a landing use there
+    if use in LANDING_USES:  # measure 9's quota purchase is not a landing use there
         extra["landing_use"] = use
+    if use == "linkage" and ticket_id is not None:  # pairs with its demolition area's county
+        extra["origin_county"] = session.scalar(ORIGIN_COUNTY, {"t": ticket_id})
     return check_stored(session, "ticket_landing", [parcel_code], policy, **extra)[parcel_code]
 
 
@@ -183,8 +196,8 @@ def land_checked(
         )
 
     def work(s: Session) -> CheckedLanding:
-        find_ticket(s, cert)  # an unknown certificate is a 404 before any check runs
-        verdict = landing_verdict(s, parcel_code, area, use, policy)
+        ticket = find_ticket(s, cert)  # an unknown certificate is a 404 before any check runs
+        verdict = landing_verdict(s, parcel_code, area, use, policy, ticket.id)
         if verdict.verdict != ELIGIBLE:
             raise CheckFailed(parcel_code, verdict)
         terms = TicketTerms.from_policy(policy)

@@ -24,6 +24,7 @@ TEXT_COLUMNS = (
     "landing_use",  # ticket landing: operational | industrial | allocated
     "project_level",  # approval route: township | village | other
     "project_category",  # approval route: energy | transport | water | other
+    "origin_county",  # ticket landing by linkage: county code of the demolition (reclaimed) area
 )
 NUMBER_COLUMNS = (
     "consent_ratio",  # share of the villagers' meeting / representatives in favour
@@ -37,7 +38,7 @@ NUMBER_COLUMNS = (
 FLAG_COLUMNS = ("registered", "disputed", "expropriation")  # expropriation: approval route
 PROJECT_LEVELS = ("township", "village", "other")
 PROJECT_CATEGORIES = ("energy", "transport", "water", "other")
-LANDING_USES = ("operational", "industrial", "allocated")
+LANDING_USES = ("operational", "industrial", "allocated", "linkage")
 
 
 def parcels_frame(

@@ -29,6 +29,18 @@ TICKET_RULES = "重庆市地票管理办法 / Chongqing land ticket measures"
 _AGRICULTURAL = [code for code, entry in GBT21010.items() if entry[2] == LandClass.agricultural]
 
 
+LINKAGE = "linkage"  # 增减挂钩: the landing pairs with its demolition (reclaimed) area
+LINKAGE_SOURCE = (
+    "渝府发〔2025〕16号 第9条(复垦指标按城乡建设用地增减挂钩方式使用); 城乡建设用地增减挂钩试点管理办法"
+    "(国土资发〔2008〕138号: 拆旧区与建新区组成项目区) / Action Plan measure 9; linkage pilot "
+    "measures: demolition and new-construction areas form one project area"
+)
+
+
+def _linkage(facts: pd.DataFrame) -> np.ndarray:
+    return (facts.landing_use.astype("string") == LINKAGE).fillna(False).to_numpy(dtype=bool)
+
+
 @register
 class InsideUdb(LayerInsideRule):
     id = "ticket_landing.inside_udb"
@@ -36,6 +48,51 @@ class InsideUdb(LayerInsideRule):
     title = "位于城镇开发边界内 / inside the urban development boundary"
     source = TICKET_RULES
     layer = "udb"
+
+    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+        """Ticket landing stays inside the UDB; a linkage landing is not bound to it."""
+        out = super().outcome(facts, policy)
+        status = out.status.copy()
+        status[_linkage(facts)] = INFO
+        return Outcome(status, out.value, out.threshold, out.unit, out.param)
+
+    def describe(self, status, value, outcome, row) -> str:
+        if status == INFO:
+            return "增减挂钩建新区不限于城镇开发边界内 / a linkage landing need not lie in the UDB"
+        return super().describe(status, value, outcome, row)
+
+
+@register
+class LinkageCounty(Rule):
+    id = "ticket_landing.linkage_county"
+    check = CHECK
+    title = "增减挂钩建新区与拆旧区同一区县 / linkage landing in the county of its demolition area"
+    source = LINKAGE_SOURCE
+    application = True
+    texts = {
+        "pass": "建新区 {value} 与拆旧区 {threshold} 同一区县 / same county {value}",
+        "fail": "建新区在 {value}, 拆旧区在 {threshold}: 须同一区县 / landing in {value}, "
+        "demolition area in {threshold}: must be one county",
+        "needs_review": "缺少拆旧区区县或宗地代码 / county of the demolition area or parcel code "
+        "missing",
+        "info": "非增减挂钩 / not a linkage landing",
+    }
+
+    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+        county = facts.parcel_code.astype("string").str[:6]
+        origin = facts.origin_county.astype("string")
+        linkage = _linkage(facts)
+        unknown = (county.isna() | origin.isna()).to_numpy(dtype=bool)
+        differs = (county != origin).fillna(True).to_numpy(dtype=bool)
+        cases = [(~linkage, INFO), (unknown, REVIEW), (differs, FAIL)]
+        value = county.to_numpy(dtype=object, na_value=None)
+        return Outcome(select(len(facts), cases), value, None, "county")
+
+    def result_at(self, outcome: Outcome, i: int, row, policy: Policy):
+        """Threshold: the parcel's own demolition county."""
+        origin = row.get("origin_county")
+        own = Outcome(outcome.status, outcome.value, origin if isinstance(origin, str) else None)
+        return super().result_at(own, i, row, policy)
 
 
 @register

@@ -103,12 +103,24 @@ def _store(
                 raise TooLarge(
                     f"{filename}: 超过 {max_bytes} 字节上限 / over the limit of {max_bytes} bytes"
                 )
-            head = head or chunk[:16]
+            head += chunk[: 16 - len(head)]
             digest_of.update(chunk)
             out.write(chunk)
     if not size:
         raise InvalidInput([RecordProblem(filename, "空文件 / empty file", "file")])
     content_type = sniff(head)
+    if content_type is None:
+        raise UnsupportedMedia(
+            f"{filename}: 只接受 JPEG、PNG、WebP 照片和 PDF 文件 / only JPEG, PNG, WebP or PDF"
+        )
+    if declared_type and declared_type.split(";")[0].strip() not in (
+        content_type,
+        "application/octet-stream",
+    ):
+        raise UnsupportedMedia(
+            f"{filename}: 声明为 {declared_type}, 实为 {content_type} / declared {declared_type} "
+            f"but the file is {content_type}"
+        )
     suffix, kind = TYPES[content_type]
     digest = digest_of.hexdigest()
     relative = Path(str(listing_id)) / f"{digest}{suffix}"

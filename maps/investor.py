@@ -12,6 +12,7 @@ import folium
 from branca.element import MacroElement
 from folium.template import Template
 
+from landmarket.codes import CHONGQING_COUNTIES
 from landmarket.listings import SUPPLY_MODE_NAMES
 from maps.assets import LocalMap
 from maps.basemap import add_basemap
@@ -76,6 +77,8 @@ FORM = """
 <input name="max_price_per_mu" type="number" min="0" step="any">
 <label>供应方式 / Supply mode</label>
 <select name="supply_mode"><option value="">全部 / any</option>{modes}</select>
+<label>区县 / District</label>
+<select name="district"><option value="">全部 / any</option>{districts}</select>
 <button type="submit" class="lm-apply">筛选 / Apply</button><button type="reset">清除 / Reset</button>
 <div class="lm-status"></div>
 </form>
@@ -156,6 +159,19 @@ SCRIPT = """
       query = params.join('&');
       listings.setUrl(tiles('listings', query));
       status.textContent = query ? '已筛选 / filtered' : '';
+      if (form.elements.district.value) zoomTo(query);
+    }
+    // A district chosen: fly to its plots on the market (the search API, same filters).
+    function zoomTo(q) {
+      fetch(cfg.search + '?limit=' + cfg.zoomLimit + '&' + q).then(function (r) {
+        return r.ok ? r.json() : null;
+      }).then(function (data) {
+        if (!data || q !== query) return;
+        var found = L.geoJSON(data);
+        var total = data.numberMatched != null ? data.numberMatched : data.features.length;
+        status.textContent = '已筛选 / filtered: ' + total + ' 宗 / plots';
+        if (found.getLayers().length) map.fitBounds(found.getBounds(), {padding: [30, 30], maxZoom: 16});
+      }).catch(function () {});
     }
     form.addEventListener('submit', apply);
     form.addEventListener('reset', function () { setTimeout(apply, 0); });
@@ -183,14 +199,17 @@ class InvestorLayers(MacroElement):
         self.script = SCRIPT % {"map": map_name, "cfg": js_literal(config)}
 
 
-def page_config(uses: list[str]) -> dict[str, Any]:
+def page_config(uses: list[str], districts: dict[str, str] | None = None) -> dict[str, Any]:
     """What the page script needs: tile and listing URLs, names, colours, the filter form."""
+    districts = CHONGQING_COUNTIES if districts is None else districts
     names = {u: USE_NAMES.get(u, u) for u in uses}
     modes = {str(k): v for k, v in SUPPLY_MODE_NAMES.items()}
     option = '<option value="{}">{}</option>'.format
     return {
         "tiles": "/tiles",
         "listing": "/api/v1/listings/",
+        "search": "/api/v1/listings",
+        "zoomLimit": 500,
         "listingsName": "在市地块 / plots on the market",
         "uses": names,
         "modes": modes,
@@ -202,6 +221,7 @@ def page_config(uses: list[str]) -> dict[str, Any]:
         "form": FORM.format(
             uses="".join(option(u, n) for u, n in names.items()),
             modes="".join(option(m, n) for m, n in modes.items()),
+            districts="".join(option(c, f"{c} {n}") for c, n in sorted(districts.items())),
         ),
     }
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser import load_page, open_popup, screenshot
 from tests.listings_world import A7, A10, B4, HOUSEHOLD, MarketWorld, build_market
@@ -93,6 +93,30 @@ def test_investor_page_draws_tiles_filters_and_pops_up(browser, server, world):
     link = popup.find_element(By.CSS_SELECTOR, "a.lm-link").get_attribute("href")
     assert link.endswith(f"/api/v1/listings/{world.listings['a7']}")
     screenshot(browser, "maps_investor_popup")
+
+
+def test_investor_district_filter_draws_that_district_only(browser, server):
+    load_page(browser, server + "/maps/investor", server, ready_js=PATHS_JS + " > 0")
+    assert wait_for(browser, DRAWN_JS, lambda c: c == sorted([A7, A10, B4]))
+    options = browser.find_elements(By.CSS_SELECTOR, ".lm-filter select[name=district] option")
+    assert len(options) == 39 and options[0].get_attribute("value") == ""  # any + 38 districts
+    labels = {o.get_attribute("value"): o.text for o in options}
+    assert labels["500111"] == "500111 大足区" and labels["500243"].startswith("500243 彭水")
+    district = Select(browser.find_element(By.NAME, "district"))
+    district.select_by_value("500101")  # 万州区: nothing of the world's market is there
+    browser.find_element(By.CSS_SELECTOR, ".lm-filter button.lm-apply").click()
+    none_js = DRAWN_JS.replace("return Array.from(codes).sort();", "return codes.size;")
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(none_js) == 0)
+    assert "district=500101" in browser.execute_script("return window.lmInvestor.query()")
+    status = ".lm-filter .lm-status"
+    assert wait_for(browser, f"return document.querySelector('{status}').textContent",
+                    lambda t: "0 宗 / plots" in t)  # fmt: skip
+    district.select_by_value("500111")  # 大足区: all three plots, and the map flies there
+    browser.find_element(By.CSS_SELECTOR, ".lm-filter button.lm-apply").click()
+    assert wait_for(browser, DRAWN_JS, lambda c: c == sorted([A7, A10, B4]))
+    assert wait_for(browser, f"return document.querySelector('{status}').textContent",
+                    lambda t: "3 宗 / plots" in t)  # fmt: skip
+    screenshot(browser, "maps_investor_district")
 
 
 def test_investor_layer_switch_shows_constraints(browser, server):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import parse_authorization, principal_for_token
 from api.errors import Unauthorized
+from api.statuses import raises
 from geodata.db.engine import SessionLocal
 from geodata.settings import Settings
 from landmarket.access import Principal, Role
@@ -42,6 +43,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_db_session)]
 
 
+@raises(401)
 def get_current_user(
     request: Request,
     session: SessionDep,
@@ -59,6 +61,7 @@ def require_role(*roles: Role | str) -> Callable[[Principal], Principal]:
     """A dependency that lets only the given roles through (403 otherwise, 401 if anonymous)."""
     allowed = frozenset(Role(r) for r in roles)
 
+    @raises(401, 403)
     def check(user: CurrentUser) -> Principal:
         if user.role in allowed:
             return user

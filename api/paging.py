@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
+from api.params import Offset
 from geodata.db.tables import OWNERSHIPS
 from geodata.services.parcels import ParcelFilter, parse_bbox
 
@@ -21,7 +22,7 @@ class Page:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")] = 100,
-    offset: Annotated[int, Query(ge=0, description="跳过条数 / rows to skip")] = 0,
+    offset: Offset = 0,
 ) -> Page:
     """Pagination parameters."""
     return Page(limit, offset)

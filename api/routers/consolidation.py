@@ -14,6 +14,7 @@ from starlette.background import BackgroundTask
 
 from api.deps import BureauUser, CurrentUser, SessionDep, SettingsDep, WriterUser
 from api.errors import problem_responses
+from api.params import OptionalRecordId, RecordId
 from geodata.consolidation.export import write_gpkg, write_txt
 from geodata.consolidation.repository import get_plan, latest_plan, list_plans, stored_records
 from geodata.services import consolidation as svc
@@ -55,26 +56,26 @@ def index(
 
 
 @api.get("/{plan_id}", summary="单个整治方案 / One plan")
-def one(plan_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def one(plan_id: RecordId, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """The plan with its plots as GeoJSON and its status history."""
     return svc.plan_body(session, get_plan(session, plan_id, svc.viewer_for(user)))
 
 
 @api.post("/{plan_id}/submit", summary="提交方案 / Submit a plan")
-def submit(plan_id: int, session: SessionDep, user: WriterUser) -> dict[str, Any]:
+def submit(plan_id: RecordId, session: SessionDep, user: WriterUser) -> dict[str, Any]:
     """Draft → submitted (the bureau, or the collective of the plan's village)."""
     return svc.advance(session, user, plan_id, "submitted")
 
 
 @api.post("/{plan_id}/approve", summary="批准方案 / Approve a plan")
-def approve(plan_id: int, session: SessionDep, user: BureauUser) -> dict[str, Any]:
+def approve(plan_id: RecordId, session: SessionDep, user: BureauUser) -> dict[str, Any]:
     """Submitted → approved (bureau only)."""
     return svc.advance(session, user, plan_id, "approved")
 
 
 @api.get("/{plan_id}/export", summary="导出方案 / Export a plan", response_class=FileResponse)
 def export(
-    plan_id: int,
+    plan_id: RecordId,
     session: SessionDep,
     user: CurrentUser,
     fmt: Annotated[Literal["gpkg", "txt"], Query(alias="format")] = "gpkg",
@@ -92,13 +93,16 @@ router.include_router(api)
 
 
 @router.get(
-    "/maps/consolidation", response_class=HTMLResponse, summary="零星地块整治方案 / Consolidation"
+    "/maps/consolidation",
+    response_class=HTMLResponse,
+    summary="零星地块整治方案 / Consolidation",
+    responses=problem_responses(404),
 )
 def page(
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
-    plan: Annotated[int | None, Query(description="方案编号 / plan id")] = None,
+    plan: OptionalRecordId = None,
     on: OnQuery = None,
 ) -> str:
     """A plan on the map: the given one, else the latest visible, else the sample's (policy `on`)."""

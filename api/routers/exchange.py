@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, status
 from api.deps import BureauUser, CurrentUser, SessionDep, SettingsDep, require_role
 from api.errors import problem_responses
 from api.paging import PageDep
+from api.params import RecordId
 from api.schemas.tickets import AuctionIn, BidIn
 from geodata.tickets import close_auction, list_auction, place_bid, queries
 from geodata.tickets import market_views as market
@@ -49,7 +50,7 @@ def list_auctions(session: SessionDep, user: CurrentUser, page: PageDep) -> dict
 
 
 @router.get("/{auction_id}", summary="拍卖 / One auction")
-def one_auction(auction_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def one_auction(auction_id: RecordId, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """One auction with the bids the caller may see."""
     return market.auction(session, auction_id, user)
 
@@ -57,7 +58,9 @@ def one_auction(auction_id: int, session: SessionDep, user: CurrentUser) -> dict
 @router.post(
     "/{auction_id}/bids", status_code=status.HTTP_201_CREATED, summary="出价 / Place a bid"
 )
-def bid(auction_id: int, body: BidIn, session: SessionDep, user: InvestorUser) -> dict[str, Any]:
+def bid(
+    auction_id: RecordId, body: BidIn, session: SessionDep, user: InvestorUser
+) -> dict[str, Any]:
     """An investor's bid, timed by the server: sealed one each, ascending at least lead + step."""
     bid_id = place_bid(session, user, auction_id, body.price_per_mu)
     session.commit()
@@ -65,7 +68,7 @@ def bid(auction_id: int, body: BidIn, session: SessionDep, user: InvestorUser) -
 
 
 @router.post("/{auction_id}/close", summary="结束竞价 / Close an auction")
-def close(auction_id: int, session: SessionDep, user: BureauUser) -> dict[str, Any]:
+def close(auction_id: RecordId, session: SessionDep, user: BureauUser) -> dict[str, Any]:
     """After the deadline: the leading bid wins and its bidder holds the area (bureau)."""
     closed = close_auction(session, user, auction_id)
     session.commit()

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from fastapi.responses import FileResponse
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, require_role
+from api.errors import problem_responses
 from api.paging import PageDep, feature_collection
+from api.params import OptionalRecordId, RecordId
 from api.schemas.listings import (
     InterestIn,
     ListingIn,
@@ -24,7 +26,9 @@ from landmarket.errors import Forbidden
 from landmarket.listings import ListingQuery, State
 from landmarket.policy import policy_from_settings
 
-router = APIRouter(prefix="/api/v1/listings", tags=["listings"])
+router = APIRouter(
+    prefix="/api/v1/listings", tags=["listings"], responses=problem_responses(403, 404, 409)
+)
 GEOJSON = {200: {"content": {"application/geo+json": {}}}}
 StateChange = Literal["offer", "release", "conclude", "withdraw"]
 # Writes need a token (401 for anonymous callers); the listing rules then decide (403/404).
@@ -69,7 +73,9 @@ def create(body: ListingIn, session: SessionDep, user: Member, settings: Setting
 
 
 @router.get("/interests", summary="投资意向 / Expressions of interest")
-def inbox(session: SessionDep, user: CurrentUser, listing_id: int | None = None) -> list[dict]:
+def inbox(
+    session: SessionDep, user: CurrentUser, listing_id: OptionalRecordId = None
+) -> list[dict]:
     """A collective's inbox (its village), an investor's sent interests, or all for the bureau."""
     return interests.interests_inbox(session, user, listing_id)
 
@@ -89,7 +95,7 @@ def save(body: SavedSearchIn, session: SessionDep, user: Member) -> dict:
 
 
 @router.delete("/searches/{search_id}", status_code=204, summary="删除搜索 / Delete a search")
-def forget(search_id: int, session: SessionDep, user: Member) -> None:
+def forget(search_id: RecordId, session: SessionDep, user: Member) -> None:
     """Delete one of the investor's saved searches."""
     interests.saved_query(session, user, search_id, delete=True)
     session.commit()
@@ -101,7 +107,7 @@ def forget(search_id: int, session: SessionDep, user: Member) -> None:
     responses=GEOJSON,
 )
 def rerun(
-    request: Request, search_id: int, session: SessionDep, user: CurrentUser, page: PageDep
+    request: Request, search_id: RecordId, session: SessionDep, user: CurrentUser, page: PageDep
 ) -> dict:
     """Listings now matching a saved search."""
     q = interests.saved_query(session, user, search_id)
@@ -126,14 +132,14 @@ def village_parcels(
 
 
 @router.get("/{listing_id}", summary="单个挂牌 / One listing")
-def one(listing_id: int, session: SessionDep, user: CurrentUser) -> dict:
+def one(listing_id: RecordId, session: SessionDep, user: CurrentUser) -> dict:
     """One listing as the caller may see it."""
     return repository.get_listing(session, listing_id, user)
 
 
 @router.patch("/{listing_id}", summary="修改草稿 / Edit a draft")
 def edit(
-    listing_id: int,
+    listing_id: RecordId,
     body: ListingPatch,
     session: SessionDep,
     user: Member,
@@ -150,7 +156,7 @@ def edit(
 @router.post(
     "/{listing_id}/publish", summary="发布(先做入市检查) / Publish after the market-entry check"
 )
-def publish(listing_id: int, session: SessionDep, user: Member, settings: SettingsDep) -> dict:
+def publish(listing_id: RecordId, session: SessionDep, user: Member, settings: SettingsDep) -> dict:
     """Publish when the parcel passes the check; otherwise 422 listing the failed rules."""
     result = repository.publish_listing(
         session, listing_id, user, policy_from_settings(settings), date.today()
@@ -166,7 +172,7 @@ def publish(listing_id: int, session: SessionDep, user: Member, settings: Settin
     status_code=status.HTTP_201_CREATED,
     summary="表达意向 / Express interest",
 )
-def interest(listing_id: int, body: InterestIn, session: SessionDep, user: Member) -> dict:
+def interest(listing_id: RecordId, body: InterestIn, session: SessionDep, user: Member) -> dict:
     """An investor's interest; the listing's collective reads it in its inbox."""
     out = interests.express_interest(session, listing_id, user, body.message, body.contact)
     session.commit()
@@ -179,7 +185,7 @@ def interest(listing_id: int, body: InterestIn, session: SessionDep, user: Membe
     summary="上传附件 / Attach a photo or PDF",
 )
 def attach(
-    listing_id: int, session: SessionDep, user: Member, settings: SettingsDep,
+    listing_id: RecordId, session: SessionDep, user: Member, settings: SettingsDep,
     file: Annotated[UploadFile, File(description="JPEG/PNG/WebP 照片或 PDF / photo or PDF")],
     title: Annotated[str | None, Form(max_length=200)] = None,
 ) -> dict:  # fmt: skip
@@ -206,8 +212,8 @@ def attach(
     "/{listing_id}/attachments/{attachment_id}", summary="下载附件 / Download an attachment"
 )
 def download(
-    listing_id: int,
-    attachment_id: int,
+    listing_id: RecordId,
+    attachment_id: RecordId,
     session: SessionDep,
     user: CurrentUser,
     settings: SettingsDep,
@@ -220,7 +226,9 @@ def download(
 
 
 @router.post("/{listing_id}/{action}", summary="状态变更 / offer, release, conclude, withdraw")
-def transition(listing_id: int, action: StateChange, session: SessionDep, user: Member) -> dict:
+def transition(
+    listing_id: RecordId, action: StateChange, session: SessionDep, user: Member
+) -> dict:
     """Move a listing through its states (each change audited)."""
     out = repository.change_state(session, listing_id, action, user)
     session.commit()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.deps import BureauUser, CurrentUser, SessionDep, SettingsDep, WriterUser, require_role
 from api.errors import problem_responses
 from api.paging import PageDep, feature_collection
+from api.params import OptionalRecordId, RecordId
 from api.schemas.tickets import CERT, LandingIn, MergeIn, SplitIn
 from geodata.tickets import lineage, merge, queries, split, statements_for, ticket_card
 from geodata.tickets import market_views as market
@@ -47,7 +48,7 @@ def _personal(session: Session, user: Principal, cert: str, view: View) -> dict[
 @router.get(f"{V1}/tickets", summary="地票列表 / Tickets")
 def list_tickets(
     session: SessionDep, user: CurrentUser, page: PageDep, status: Status = None,
-    holder_id: int | None = None, kind: Kind = None,
+    holder_id: OptionalRecordId = None, kind: Kind = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The register's public data: certificate, area (m², mu), balance, status, holder."""
     items, total = queries.tickets(session, status, holder_id, kind, page.limit, page.offset)
@@ -120,7 +121,7 @@ def list_landings(
 
 
 @router.get(f"{V1}/landings/{{landing_id}}", summary="落地 / One landing", responses=GEOJSON)
-def one_landing(landing_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def one_landing(landing_id: RecordId, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """One landing as a GeoJSON Feature."""
     return market.landing(session, landing_id)
 

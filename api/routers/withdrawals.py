@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, status
 from api.deps import BureauUser, CurrentUser, SessionDep, SettingsDep, WriterUser
 from api.errors import problem_responses
 from api.paging import PageDep, feature_collection
+from api.params import RecordId
 from api.schemas.tickets import AcceptanceIn, ProjectIn, WithdrawalIn
 from geodata.tickets import PlotInspection, accept, create_project, queries, ticket_card
 from geodata.tickets.checks import file_checked_withdrawal
@@ -66,7 +67,9 @@ def list_withdrawals(
 
 
 @router.get(f"{V1}/withdrawals/{{withdrawal_id}}", summary="退出申请 / One withdrawal")
-def one_withdrawal(withdrawal_id: int, session: SessionDep, user: WriterUser) -> dict[str, Any]:
+def one_withdrawal(
+    withdrawal_id: RecordId, session: SessionDep, user: WriterUser
+) -> dict[str, Any]:
     """One withdrawal as a GeoJSON Feature (bureau, or the collective of its village)."""
     feature = queries.withdrawal(session, withdrawal_id)
     user.require_village(feature["properties"]["village_code"])
@@ -95,7 +98,7 @@ def list_projects(session: SessionDep, user: CurrentUser, page: PageDep) -> dict
 
 
 @router.get(f"{V1}/reclamation-projects/{{project_id}}", summary="复垦项目 / One project")
-def one_project(project_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def one_project(project_id: RecordId, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """A project's plots and acceptance; household ids for the bureau and the own collective."""
     return queries.project(session, project_id, user.may_see_personal)
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from api.params import AREA_MAX_M2, AreaM2, AreaMu, IdField, Money
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.tickets import Consent, Evidence
 from landmarket.tickets.quantities import mu_to_m2
@@ -75,7 +76,7 @@ class ProjectIn(_Body):
 
     code: str = Field(min_length=1, max_length=40, description="项目编号 / project code")
     name: str = Field(min_length=1, max_length=200)
-    withdrawal_ids: list[int] = Field(default_factory=list, max_length=500)
+    withdrawal_ids: list[IdField] = Field(default_factory=list, max_length=500)
     collective_parcels: list[str] = Field(default_factory=list, max_length=500)
     on: date | None = None
 
@@ -84,7 +85,12 @@ class PlotInspectionIn(_Body):
     """一个地块的验收结果 / the inspection of one plot."""
 
     parcel_code: str = Field(pattern=PARCEL_CODE)
-    accepted_m2: Decimal = Field(ge=0, description="验收新增耕地面积 / accepted arable m²")
+    accepted_m2: Decimal = Field(
+        ge=0,
+        le=AREA_MAX_M2,
+        allow_inf_nan=False,
+        description="验收新增耕地面积 / accepted arable m²",
+    )
     slope_grade: int = Field(ge=1, le=5, description="坡度级别 1–5 / slope grade")
     geometry: dict[str, Any] | None = Field(
         None, description="验收图形 GeoJSON(EPSG:4490) / accepted arable land"
@@ -106,16 +112,16 @@ class PlotInspectionIn(_Body):
 class AcceptanceIn(_Body):
     """项目验收(签发地票) / a project's acceptance, which issues its ticket."""
 
-    project_id: int
+    project_id: IdField
     accepted_on: date
-    cost_per_mu: Decimal = Field(ge=0, description="复垦成本(元/亩) / reclamation cost per mu")
-    holder_id: int | None = Field(None, description="地票持有人 / holder (default: collective)")
+    cost_per_mu: Money = Field(description="复垦成本(元/亩) / reclamation cost per mu")
+    holder_id: IdField | None = Field(None, description="地票持有人 / holder (default: collective)")
     plots: list[PlotInspectionIn] = Field(min_length=1, max_length=500)
 
 
 class _Area(_Body):
-    area_m2: Decimal | None = Field(None, gt=0, description="面积(平方米) / m²")
-    area_mu: Decimal | None = Field(None, gt=0, description="面积(亩) / mu")
+    area_m2: AreaM2 | None = Field(None, description="面积(平方米) / m²")
+    area_mu: AreaMu | None = Field(None, description="面积(亩) / mu")
 
     @model_validator(mode="after")
     def _one_area(self):
@@ -152,12 +158,12 @@ class AuctionIn(_Body):
     """挂牌竞价 / list ticket area at the exchange."""
 
     cert: str = Field(description=CERT)
-    area_m2: Decimal | None = Field(None, gt=0, description="挂牌面积, 默认全部 / default: all")
-    reserve_per_mu: Decimal = Field(gt=0, description="底价(元/亩) ≥ 保护价 / reserve per mu")
+    area_m2: AreaM2 | None = Field(None, description="挂牌面积, 默认全部 / default: all")
+    reserve_per_mu: Money = Field(gt=0, description="底价(元/亩) ≥ 保护价 / reserve per mu")
     mode: Literal["sealed", "ascending"] = "sealed"
     opens_at: datetime | None = Field(None, description="默认现在 / default: now")
     closes_at: datetime
-    min_increment: Decimal | None = Field(None, gt=0)
+    min_increment: Money | None = Field(None, gt=0)
 
     @field_validator("opens_at", "closes_at")
     @classmethod
@@ -168,7 +174,7 @@ class AuctionIn(_Body):
 class BidIn(_Body):
     """出价 / a bid in yuan per mu (timed by the server)."""
 
-    price_per_mu: Decimal = Field(gt=0)
+    price_per_mu: Money = Field(gt=0)
 
 
 class LandingIn(_Area):
@@ -177,5 +183,5 @@ class LandingIn(_Area):
     cert: str = Field(description=CERT)
     parcel_code: str = Field(pattern=PARCEL_CODE, description="落地宗地 / destination parcel")
     use: Use = "operational"
-    applicant_id: int | None = Field(None, description="申请人(须为持有人) / the applicant")
+    applicant_id: IdField | None = Field(None, description="申请人(须为持有人) / the applicant")
     on: date | None = None

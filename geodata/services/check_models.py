@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import shapely.geometry
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CrsMember = dict[str, Any] | str
 ON_FIELD = Field(
@@ -18,11 +19,27 @@ CRS_FIELD = Field(
 )
 
 
+GeometryType = Literal[
+    "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"
+]
+
+
 class Geometry(BaseModel):
     """A GeoJSON geometry (a Polygon or MultiPolygon for a parcel)."""
 
-    type: str = Field(..., examples=["Polygon"])
+    type: GeometryType = Field(..., examples=["Polygon"])
     coordinates: Any
+
+    @model_validator(mode="after")
+    def _readable(self) -> Geometry:
+        """Coordinates that make a geometry of the type (parsed, not yet checked as a parcel)."""
+        try:
+            shapely.geometry.shape(self.model_dump())
+        except Exception as exc:  # shapely raises many kinds on malformed coordinates
+            raise ValueError(
+                f"坐标无法构成 {self.type} / coordinates do not make a {self.type}: {exc}"
+            ) from None
+        return self
 
 
 class CheckProperties(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geodata.db.paging import page_rows
 from geodata.tickets.core import ActorLike
 from geodata.tickets.queries import geometry, iso, money
 from landmarket.errors import NotFound
@@ -21,8 +22,7 @@ SELECT a.*, t.cert_no, t.cert_code, r.sold, r.winner_id, r.price_per_mu AS resul
 FROM auctions a JOIN tickets t ON t.id = a.ticket_id
 LEFT JOIN auction_results r ON r.auction_id = a.id
 LEFT JOIN tickets st ON st.id = r.sold_ticket_id
-WHERE (CAST(:id AS integer) IS NULL OR a.id = :id)
-ORDER BY a.id LIMIT :limit OFFSET :offset
+WHERE (CAST(:id AS bigint) IS NULL OR a.id = :id)
 """
 
 
@@ -84,14 +84,13 @@ def auctions(
     session: Session, viewer: ActorLike, limit: int = 100, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     """Auctions with the bids this viewer may see, and the total."""
-    rows = session.execute(text(_AUCTIONS), {"id": None, "limit": limit, "offset": offset}).all()
-    total = rows[0].total if rows else session.scalar(text("SELECT count(*) FROM auctions"))
-    return [_auction(session, r, viewer) for r in rows], int(total or 0)
+    rows, total = page_rows(session, _AUCTIONS, "a.id", {"id": None}, limit, offset)
+    return [_auction(session, r, viewer) for r in rows], total
 
 
 def auction(session: Session, auction_id: int, viewer: ActorLike) -> dict[str, Any]:
     """One auction with the bids this viewer may see; NotFound otherwise."""
-    row = session.execute(text(_AUCTIONS), {"id": auction_id, "limit": 1, "offset": 0}).first()
+    row = session.execute(text(_AUCTIONS), {"id": auction_id}).first()
     if row is None:
         raise NotFound(f"拍卖 {auction_id} 不存在 / auction {auction_id} not found")
     return _auction(session, row, viewer)
@@ -105,8 +104,7 @@ SELECT l.id, t.cert_no, t.cert_code, l.parcel_code, l.use, l.area_m2, l.paid_use
        EXISTS (SELECT 1 FROM ticket_operations r WHERE r.reverses_op_id = l.op_id) AS reversed,
        ST_AsGeoJSON(l.geom, 7) AS geojson, count(*) OVER () AS total
 FROM landings l JOIN tickets t ON t.id = l.ticket_id
-WHERE (CAST(:id AS integer) IS NULL OR l.id = :id)
-ORDER BY l.id LIMIT :limit OFFSET :offset
+WHERE (CAST(:id AS bigint) IS NULL OR l.id = :id)
 """
 
 
@@ -132,14 +130,13 @@ def _landing(row: Any) -> dict[str, Any]:
 
 def landings(session: Session, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
     """Landings as GeoJSON Features (destination parcel geometry), and the total."""
-    rows = session.execute(text(_LANDINGS), {"id": None, "limit": limit, "offset": offset}).all()
-    total = rows[0].total if rows else session.scalar(text("SELECT count(*) FROM landings"))
-    return [_landing(r) for r in rows], int(total or 0)
+    rows, total = page_rows(session, _LANDINGS, "l.id", {"id": None}, limit, offset)
+    return [_landing(r) for r in rows], total
 
 
 def landing(session: Session, landing_id: int) -> dict[str, Any]:
     """One landing as a GeoJSON Feature; NotFound otherwise."""
-    row = session.execute(text(_LANDINGS), {"id": landing_id, "limit": 1, "offset": 0}).first()
+    row = session.execute(text(_LANDINGS), {"id": landing_id}).first()
     if row is None:
         raise NotFound(f"落地 {landing_id} 不存在 / landing {landing_id} not found")
     return _landing(row)

@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geodata.db.ids import id_param, ids_param
 from geodata.db.tables import SRID, User
 from geodata.db.tickets_tables import (
     Acceptance,
@@ -56,7 +57,10 @@ def create_project(
 
     def work(s: Session) -> int:
         rows = {
-            w.id: w for w in s.scalars(select(Withdrawal).where(Withdrawal.id.in_(withdrawal_ids)))
+            w.id: w
+            for w in s.scalars(
+                select(Withdrawal).where(Withdrawal.id.in_(ids_param(withdrawal_ids)))
+            )
         }
         problems = [
             RecordProblem(f"withdrawal {i}", "不存在 / not found", "withdrawal_ids")
@@ -211,7 +215,9 @@ def accept(
     cost = money(cost_per_mu, f"project {project_id}", "cost_per_mu")
 
     def work(s: Session) -> AcceptanceOutcome:
-        project = s.get(ReclamationProject, project_id)
+        project = s.scalar(
+            select(ReclamationProject).where(ReclamationProject.id == id_param(project_id))
+        )
         if project is None:
             raise NotFound(f"复垦项目 {project_id} 不存在 / project {project_id} not found")
         rows = {

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geodata.db.paging import page_rows
 from geodata.tickets.core import find_ticket
 from landmarket.errors import NotFound
 from landmarket.tickets.quantities import area_view
@@ -46,8 +47,7 @@ LEFT JOIN project_plots pp ON pp.withdrawal_id = w.id
 LEFT JOIN reclamation_projects rp ON rp.id = pp.project_id
 WHERE (CAST(:village AS text) IS NULL OR w.village_code = :village)
   AND (CAST(:verdict AS text) IS NULL OR w.verdict = :verdict)
-  AND (CAST(:id AS integer) IS NULL OR w.id = :id)
-ORDER BY w.id LIMIT :limit OFFSET :offset
+  AND (CAST(:id AS bigint) IS NULL OR w.id = :id)
 """
 
 
@@ -85,19 +85,13 @@ def withdrawals(
 ) -> tuple[list[dict[str, Any]], int]:
     """Withdrawal applications as GeoJSON Features (personal data included), and the total."""
     params = {"village": village_code, "verdict": verdict, "id": None}
-    rows = session.execute(text(_WITHDRAWALS), {**params, "limit": limit, "offset": offset}).all()
-    total = rows[0].total if rows else _count(session, params)
-    return [_withdrawal(r) for r in rows], int(total)
-
-
-def _count(session: Session, params: dict[str, Any]) -> int:
-    sql = _WITHDRAWALS.replace("ORDER BY w.id LIMIT :limit OFFSET :offset", "")
-    return int(session.scalar(text(f"SELECT count(*) FROM ({sql}) q"), params) or 0)
+    rows, total = page_rows(session, _WITHDRAWALS, "w.id", params, limit, offset)
+    return [_withdrawal(r) for r in rows], total
 
 
 def withdrawal(session: Session, withdrawal_id: int) -> dict[str, Any]:
     """One withdrawal as a GeoJSON Feature; NotFound otherwise."""
-    params = {"village": None, "verdict": None, "id": withdrawal_id, "limit": 1, "offset": 0}
+    params = {"village": None, "verdict": None, "id": withdrawal_id}
     row = session.execute(text(_WITHDRAWALS), params).first()
     if row is None:
         raise NotFound(f"退出申请 {withdrawal_id} 不存在 / withdrawal {withdrawal_id} not found")
@@ -208,9 +202,8 @@ FROM tickets t
 JOIN LATERAL (SELECT holder_id, status, balance_m2 FROM ticket_states
               WHERE ticket_id = t.id ORDER BY seq DESC LIMIT 1) s ON true
 WHERE (CAST(:status AS text) IS NULL OR s.status = :status)
-  AND (CAST(:holder AS integer) IS NULL OR s.holder_id = :holder)
+  AND (CAST(:holder AS bigint) IS NULL OR s.holder_id = :holder)
   AND (CAST(:kind AS text) IS NULL OR t.kind = :kind)
-ORDER BY t.id LIMIT :limit OFFSET :offset
 """
 
 
@@ -224,7 +217,7 @@ def tickets(
 ) -> tuple[list[dict[str, Any]], int]:
     """Tickets as the exchange lists them (public data only), and the total matched."""
     params = {"status": status, "holder": holder_id, "kind": kind}
-    rows = session.execute(text(_TICKETS), {**params, "limit": limit, "offset": offset}).all()
+    rows, total = page_rows(session, _TICKETS, "t.id", params, limit, offset)
     out = [
         {
             "cert_no": r.cert_no,
@@ -238,12 +231,7 @@ def tickets(
         }
         for r in rows
     ]
-    if rows:
-        return out, int(rows[0].total)
-    count = session.scalar(
-        text(f"SELECT count(*) FROM ({_TICKETS.split('ORDER BY')[0]}) q"), params
-    )
-    return out, int(count or 0)
+    return out, total
 
 
 def strip_personal(features: list[dict[str, Any]], personal: Personal) -> list[dict[str, Any]]:

@@ -246,3 +246,33 @@ def test_api_problems_follow_accept_language(web_client):
         web_client.get("/api/v1/parcels", headers={"Authorization": "Bearer nope"}).json()["title"]
         == "未认证"
     )
+
+
+def test_bureau_starts_a_screening_and_watches_it_finish(web_client, web_world):
+    import time
+
+    from geodata.screening.tables import ScreeningJob
+
+    csrf = sign_in_client(web_client, "bureau")
+    refused = web_client.post("/bureau/screenings", data={"csrf_token": csrf, "all": "true"})
+    assert refused.status_code == 422  # no check chosen
+    form = {"csrf_token": csrf, "checks": ["market_entry", "reclamation"],
+            "village_code": "500111960001", "site_only": "true"}  # fmt: skip
+    resp = web_client.post("/bureau/screenings", data=form, follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"].startswith("/bureau/screenings/")
+    page_url = resp.headers["location"]
+    deadline = time.monotonic() + 120
+    while True:
+        page = web_client.get(page_url)
+        assert page.status_code == 200
+        if 'data-state="done"' in page.text or time.monotonic() > deadline:
+            break
+        assert 'http-equiv="refresh"' in page.text  # the running page reloads itself
+        time.sleep(1)
+    assert 'data-state="done"' in page.text and "screening.csv" in page.text
+    csv = web_client.get(f"{page_url}/files/screening.csv")
+    assert csv.status_code == 200 and "500111960001" in csv.text
+    with session_scope(web_world.url) as s:
+        job = s.get(ScreeningJob, page_url.rsplit("/", 1)[1])
+        assert job.state == "done" and job.scope == {"village_code": "500111960001"}
+        assert job.requested_by == f"user:{web_world.user_ids['bureau']}:bureau"

@@ -21,6 +21,7 @@ PAGE_MODULES = [
     "web.routes.audit",
     "web.routes.checks",
     "web.routes.imports",
+    "web.routes.screenings",
 ]
 
 

@@ -18,6 +18,7 @@ LISTING_STATES = (
 CHECKS = (N_("market_entry"), N_("reclamation"), N_("ticket_landing"), N_("approval_route"))
 VERDICTS = (N_("eligible"), N_("ineligible"), N_("needs_review"))
 RULE_STATUSES = (N_("pass"), N_("fail"), N_("info"))
+JOB_STATES = (N_("queued"), N_("running"), N_("done"), N_("failed"), N_("cancelled"), N_("all"))
 # English halves of the problem+json titles ('中文 / English' literals in errors and handlers).
 PROBLEM_TITLES = (
     N_("Bad request"), N_("Unauthorized"), N_("Forbidden"), N_("Not found"),

@@ -94,3 +94,25 @@ def test_limits_themselves_pass(policy):
         "flexible_term_transfer", PRICE, policy, term_years=39, use="commercial"
     )
     assert commercial.max_term_years == 40 and commercial.total_nominal < PRICE
+
+
+@pytest.mark.parametrize(("years", "ok"), [(49, True), (50, False)])
+def test_listings_and_supply_modes_agree_on_flexible_terms(policy, years, ok):
+    from dataclasses import replace
+
+    from landmarket.listings.model import SupplyMode
+    from landmarket.listings.terms import validate_terms
+    from tests.test_listings_domain import TERMS
+
+    terms = replace(TERMS, supply_mode=SupplyMode.flexible_term, term_years=years)
+    try:
+        validate_terms(terms, area_mu=10.0, land_use_code="0601", policy=policy)
+        listing_ok = True
+    except InvalidInput:
+        listing_ok = False
+    try:
+        supply_plan("flexible_term_transfer", PRICE, policy, term_years=years)
+        supply_ok = True
+    except InvalidInput:
+        supply_ok = False
+    assert listing_ok == supply_ok == ok

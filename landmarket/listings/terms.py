@@ -9,6 +9,7 @@ from datetime import date
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.listings.model import LEASE_MODES, AssetKind, ListingTerms, SupplyMode
 from landmarket.policy import Policy
+from landmarket.zoning.supply import below_maximum
 
 COMMODITY_HOUSING = "commodity_housing"
 PRICE_DECIMALS = 2  # yuan to the fen
@@ -148,7 +149,7 @@ def _term(terms: ListingTerms, policy: Policy, bad) -> None:
     if (
         terms.supply_mode is SupplyMode.flexible_term
         and max_use
-        and terms.term_years >= min(max_use)
+        and not below_maximum(terms.term_years, min(max_use))
     ):
         bad(
             "term_years",

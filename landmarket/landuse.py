@@ -73,8 +73,9 @@ ARABLE_PREFIX = "01"  # 耕地: 0101 paddy, 0102 irrigated, 0103 dry land
 HOMESTEAD_CODES = frozenset({"0702"})
 RURAL_CONSTRUCTION_CODES = frozenset({"0702", "0601", "0604", "0501", "0508", "05H1", "1201"})
 
-# The codes the sample village plan layer uses (names as the sample writes them). Note: the
-# sample draws village roads as 1202, which the 2023 guide names 公路用地 (村道用地 is 060101).
+# The codes the sample village plan layer uses (names as the sample writes them). 1202 is
+# 公路用地 (highway) in the 2023 guide; village roads are 060101 村道用地. New codes go last: the
+# synthetic generator indexes this dict by position.
 PLANNING_CODES: dict[str, tuple[str, str]] = {
     "0101": ("水田", "paddy"),
     "0103": ("旱地", "dry land"),
@@ -85,8 +86,9 @@ PLANNING_CODES: dict[str, tuple[str, str]] = {
     "1001": ("工业用地", "industrial"),
     "100100": ("新型产业用地(M0)", "new-type industrial (M0)"),
     "1101": ("物流仓储用地", "logistics and warehousing"),
-    "1202": ("村道用地", "village road"),
+    "1202": ("公路用地", "highway"),
     "1701": ("河流水面", "river surface"),
+    "060101": ("村道用地", "village road"),
 }
 # Plan zones in which collective operational construction land may enter the market.
 OPERATIONAL_PLAN_CODES = frozenset({"09", "1001", "100100", "1101"})

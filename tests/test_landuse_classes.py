@@ -97,3 +97,11 @@ def test_tables_cite_their_sources(name: str) -> None:
     comments = "\n".join(line for line in head.splitlines() if line.startswith("#"))
     assert "〔2023〕234号" in comments or "GB/T 21010-2017" in comments
     assert "uncertain" in comments or name == "survey_to_landsea.csv"
+
+
+def test_planning_code_1202_is_highway_and_village_roads_are_060101():
+    from landmarket.landuse import PLANNING_CODES
+
+    assert PLANNING_CODES["1202"] == ("公路用地", "highway")
+    assert PLANNING_CODES["060101"] == ("村道用地", "village road")
+    assert LAND_SEA["1202"].name_zh == "公路用地" and LAND_SEA["060101"].name_zh == "村道用地"

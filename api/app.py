@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_problem_handlers, problem_responses
 from api.limits import BodyLimitMiddleware
 from api.locale import LocaleMiddleware
+from api.statuses import declare_problem_statuses
 from geodata.db.engine import get_engine
 from geodata.settings import Settings, get_settings
 from geodata.uploads import clean_stale_uploads, upload_root
@@ -40,6 +41,7 @@ ROUTER_MODULES = [
     "api.routers.exchange",
     "api.routers.ogc",
     "api.routers.exports",
+    "api.routers.stock",
     "api.routers.market_maps",
 ]
 
@@ -97,6 +99,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         ]
     app.state.map_pages = sorted(pages)
     importlib.import_module("web.app").install(app)  # the browser workbench (pages at /)
+    declare_problem_statuses(app)  # after every router: each operation's 401/403/404/413/422
     return app
 
 

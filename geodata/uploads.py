@@ -99,7 +99,7 @@ def clean_stale_uploads(root: Path, min_age_s: float = STALE_AFTER_S) -> list[Pa
                 shutil.rmtree(entry)
             else:
                 entry.unlink()
-        except FileNotFoundError:  # another process cleaned it first
+        except OSError:  # another process (a second worker starting) cleaned it first
             continue
         removed.append(entry)
     return removed

@@ -38,7 +38,7 @@ FORMAT_NAMES = {
     "zip": "zip",
 }
 READ_ONLY = ("zip",)
-BATCH_SIZE = 50_000  # features per streamed batch of a bulk import
+BATCH_SIZE = 20_000  # features per streamed batch of a bulk import (bounds its memory)
 
 
 @dataclass

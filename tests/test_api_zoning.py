@@ -164,11 +164,12 @@ def test_m0_price_uses_the_provisional_share_with_its_source(api_client):
     assert d["provisional"] is True
 
 
-def test_m0_price_before_the_default_names_the_missing_parameter(api_client):
+def test_m0_platform_default_is_not_date_gated(api_client):
     body = {"land_area_m2": 10000, "floor_area_m2": {"rd": 30000}, "land_use_code": "100100"}
     r = api_client.post("/api/v1/zoning/price", params={"on": ON}, json=body)
-    assert r.status_code == 500 and r.headers["content-type"].startswith(PROBLEM)
-    assert "m0.office_price_share" in r.json()["detail"]
+    assert r.status_code == 200, r.text
+    share = next(f for f in r.json()["factors"] if f["key"] == "m0.office_price_share")
+    assert share["value"] == 50 and share["provisional"] is True
 
 
 def test_standard_land_investment_at_and_below_the_target(api_client):

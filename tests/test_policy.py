@@ -237,3 +237,22 @@ def test_supplements_do_not_rename_the_policy_version(monkeypatch, tmp_path):
         assert "also set by" in info.value.problems[0].problem
     finally:
         loader._packaged_layers.cache_clear()
+
+
+def test_a_platform_default_is_not_date_gated_and_yields_to_laws(tmp_path):
+    (tmp_path / "2030-01-01_bureau-default.toml").write_text(
+        'version = "2030-01-01_bureau-default"\neffective = 2030-01-01\nplatform_default = true\n'
+        'source = "平台默认值 / platform default"\n'
+        '[reclamation.slope_limit]\nvalue = 20\nunit = "degree"\nsource = "platform default"\n'
+        '[m0.far_min]\nvalue = 2.0\nunit = "ratio"\nsource = "platform default"\n',
+        encoding="utf-8",
+    )
+    early = load_policy(BEFORE_PLAN)
+    assert early["m0.office_price_share"].version == "2026-11-22_m0-provisional-price-share"
+    assert early.version == "2020-01-01_land-admin-law"  # a default never names the version
+    # An override-directory default applies long before its date, below every law that sets it.
+    bureau = load_policy(date(2020, 6, 1), policy_dir=tmp_path)
+    assert bureau["m0.far_min"].value == 2.0  # no law sets M0 FAR in 2020
+    assert bureau["reclamation.slope_limit"].value == 25  # the law's value wins
+    with pytest.raises(InvalidInput):
+        load_policy(date(2019, 12, 31), policy_dir=tmp_path)  # still no law in force

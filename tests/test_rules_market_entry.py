@@ -7,7 +7,7 @@ import pytest
 from landmarket.eligibility import RULES, market_entry, rules_for
 from landmarket.errors import InvalidInput
 from landmarket.policy import load_policy
-from tests.eligibility_helpers import AFTER_PLAN, PARCEL_CODE, context, frame, rect
+from tests.eligibility_helpers import AFTER_PLAN, BEFORE_PLAN, PARCEL_CODE, context, frame, rect
 
 SITE = rect(0, 0, 100, 100)  # 10000 m² = 15 mu
 APPLICATION = {
@@ -158,3 +158,9 @@ def test_invalid_attributes_name_record_and_field():
         check(consent_ratio=1.5, consent_for=None, consent_total=None)
     problem = info.value.problems[0]
     assert (problem.record, problem.field) == (f"parcel {PARCEL_CODE}", "consent_ratio")
+
+
+def test_equal_rights_of_measure_7_are_reported():
+    assert check().to_dict()["equal_rights"] is True
+    before = market_entry(frame([SITE], **APPLICATION), ctx(), on=BEFORE_PLAN)
+    assert before.to_dict()["equal_rights"] is False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -127,5 +128,10 @@ def test_m0_share_unset_is_a_named_configuration_gap():
     p = proposal_from_dict(
         {"land_area_m2": 10000, "floor_area_m2": {"rd": 30000}, "land_use_code": "100100"}
     )
+    # The platform default applies on every date (not date-gated like a law) ...
+    assert load_policy(ON)["m0.office_price_share"].value == 50
+    # ... and without it the gap names the parameter.
+    policy = load_policy(ON)
+    params = {k: v for k, v in policy.params.items() if k != "m0.office_price_share"}
     with pytest.raises(PolicyError, match="m0.office_price_share"):
-        reserve_price(p, load_policy(ON))
+        reserve_price(p, dataclasses.replace(policy, params=params))

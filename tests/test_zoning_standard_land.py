@@ -89,3 +89,11 @@ def test_bad_indicators_are_rejected(policy):
     with pytest.raises(InvalidInput) as err:
         indicator_set(policy, {"jobs_per_mu": 3, "green_ratio": 1.5, "far": "high"})
     assert {p.field for p in err.value.problems} == {"jobs_per_mu", "green_ratio", "far"}
+
+
+def test_standard_land_applies_to_its_policy_uses(policy):
+    assert indicator_set(policy, use="logistics_warehousing").targets
+    with pytest.raises(InvalidInput) as err:
+        indicator_set(policy, use="commercial")
+    assert err.value.problems[0].field == "use"
+    assert "渝府发〔2025〕16号 第8条" in err.value.problems[0].problem

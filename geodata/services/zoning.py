@@ -54,6 +54,11 @@ class StandardLandBody(BaseModel):
     land_area_m2: float | None = Field(None, description="用地面积(总量换算亩均) / land area")
     indicators: dict[str, Any] | None = Field(None, description="出让指标 / listing targets")
     actual: dict[str, Any] = Field(..., description="实际值 / actual results")
+    use: str | None = Field(
+        None,
+        description="用途, 须为标准地适用用途(工业、物流仓储) / use: one of the uses standard "
+        "land applies to (standard_land.uses)",
+    )
 
 
 class SupplyBody(BaseModel):
@@ -95,7 +100,7 @@ def price(body: ProposalBody, policy: Policy, grade: int | None) -> dict[str, An
 
 def evaluate(body: StandardLandBody, policy: Policy) -> dict[str, Any]:
     """Met / not met per indicator, with ratios."""
-    targets = indicator_set(policy, body.indicators)
+    targets = indicator_set(policy, body.indicators, use=body.use)
     return evaluate_standard_land(
         targets, body.actual, policy, land_area_m2=body.land_area_m2, parcel=body.parcel
     ).to_dict()

@@ -307,6 +307,8 @@ def _nest(flat: dict[str, Any], policy: Policy) -> dict[str, Any]:
             "unit": "%",
         },
         "scattered_plot_consolidation": policy.flag("market_entry.scattered_plot_consolidation"),
+        # measure 7: same terms as state construction land (terms, trading rules, rights)
+        "equal_rights": policy.flag("market_entry.equal_rights"),
     }
 
 

@@ -15,7 +15,7 @@ from landmarket.errors import InvalidInput, LandmarketError, RecordProblem
 from landmarket.units import M2_PER_HA, M2_PER_MU
 
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
-_LAYER_KEYS = {"version", "effective", "title", "source", "note", "primary"}
+_LAYER_KEYS = {"version", "effective", "title", "source", "note", "primary", "platform_default"}
 _PARAM_KEYS = {"value", "unit", "source", "provisional", "note", "name"}
 _AREA_FACTORS = {"m2": 1.0, "mu": M2_PER_MU, "ha": M2_PER_HA}
 _FRACTION_UNITS = {"%": 0.01, "ratio": 1.0}
@@ -75,6 +75,9 @@ class PolicyLayer:
     params: Mapping[str, Mapping[str, Any]]
     override: bool = False  # from a bureau's override directory
     primary: bool = False  # a law or plan the reported policy version names (not a supplement)
+    # A platform default (a configurable number no law sets) is not date-gated like a law: it
+    # applies on every date, below every law, plan and override that sets the same key.
+    platform_default: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ class Policy:
                     "title": layer.title,
                     "source": layer.source,
                     "override": layer.override,
+                    "platform_default": layer.platform_default,
                 }
                 for layer in self.layers
             ],
@@ -174,12 +178,21 @@ def load_policy(
     layers = list(_packaged_layers())
     if policy_dir is not None:
         layers += _read_dir(Path(policy_dir), override=True)
-    in_force = sorted(
-        (layer for layer in layers if layer.effective <= on),
-        key=lambda layer: (layer.effective, layer.override, layer.version),
-    )
+    laws = [layer for layer in layers if not layer.platform_default]
+    if not any(layer.effective <= on for layer in laws):
+        in_force: list[PolicyLayer] = []
+    else:
+        in_force = sorted(
+            (layer for layer in layers if layer.effective <= on or layer.platform_default),
+            key=lambda layer: (
+                not layer.platform_default,
+                layer.effective,
+                layer.override,
+                layer.version,
+            ),
+        )
     if not in_force:
-        earliest = min((layer.effective for layer in layers), default=None)
+        earliest = min((layer.effective for layer in laws), default=None)
         raise InvalidInput(
             [
                 RecordProblem(
@@ -231,10 +244,11 @@ def available_versions(policy_dir: Path | str | None = None) -> list[tuple[date,
 
 def _no_ambiguity(layers: list[PolicyLayer]) -> None:
     """Two files of one kind and date may not set the same key: which wins would be arbitrary."""
-    seen: dict[tuple[date, bool, str], PolicyLayer] = {}
+    seen: dict[tuple[date, bool, bool, str], PolicyLayer] = {}
     for layer in layers:
         for key in layer.params:
-            other = seen.setdefault((layer.effective, layer.override, key), layer)
+            kind = (layer.effective, layer.override, layer.platform_default, key)
+            other = seen.setdefault(kind, layer)
             if other is not layer:
                 _bad(layer, key, f"与同日生效的 {other.version} 重复 / also set by {other.version}")
 
@@ -338,6 +352,7 @@ def read_layer(path: Path, *, override: bool = False) -> PolicyLayer:
         params=params,
         override=override,
         primary=bool(doc.get("primary", False)),
+        platform_default=bool(doc.get("platform_default", False)),
     )
 
 

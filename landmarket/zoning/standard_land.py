@@ -172,10 +172,26 @@ def _as_fraction(param: Param) -> float:
     return float(param.value) / 100.0 if param.unit == "%" else float(param.value)
 
 
-def indicator_set(policy: Policy, given: Mapping[str, Any] | None = None) -> IndicatorSet:
-    """The listing's targets where given, policy defaults for the rest (shares as fractions)."""
+def indicator_set(
+    policy: Policy, given: Mapping[str, Any] | None = None, *, use: str | None = None
+) -> IndicatorSet:
+    """The listing's targets where given, policy defaults for the rest (shares as fractions).
+
+    `use`, when given, must be one the standard-land mode applies to (standard_land.uses:
+    industrial and, from measure 8, logistics and warehousing).
+    """
     given = dict(given or {})
     problems = []
+    uses = policy.get("standard_land.uses")
+    if use is not None and uses is not None and use not in list(uses.value):
+        problems.append(
+            RecordProblem(
+                "indicators",
+                f"标准地适用于 {', '.join(uses.value)} / standard land applies to "
+                f"{', '.join(uses.value)} ({uses.source})",
+                "use",
+            )
+        )
     unknown = sorted(set(given) - set(INDICATORS))
     problems += [RecordProblem("indicators", "未知指标 / unknown indicator", k) for k in unknown]
     targets: dict[str, Target] = {}

@@ -41,6 +41,7 @@ ROUTER_MODULES = [
     "api.routers.exchange",
     "api.routers.ogc",
     "api.routers.exports",
+    "api.routers.stock",
     "api.routers.market_maps",
 ]
 

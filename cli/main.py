@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "cli.listings",
     "cli.policy",
     "cli.sample",
+    "cli.stock",
     "cli.screen",
     "cli.serve",
     "cli.tickets",

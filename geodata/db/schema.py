@@ -8,6 +8,7 @@ from __future__ import annotations
 from geodata.consolidation import tables as consolidation_tables  # 0004
 from geodata.db import (
     accounts_tables,  # 0010
+    stock_tables,  # 0013
     tickets_tables,  # 0002, 0006, 0012 (auctions shared with land)
     trade_tables,  # 0012
     trading_tables,  # 0012
@@ -23,6 +24,7 @@ __all__ = [
     "consolidation_tables",
     "listings_tables",
     "screening_tables",
+    "stock_tables",
     "tickets_tables",
     "trade_tables",
     "trading_tables",

@@ -22,6 +22,8 @@ PAGE_MODULES = [
     "web.routes.checks",
     "web.routes.imports",
     "web.routes.screenings",
+    "web.routes.tickets",
+    "web.routes.plans",
 ]
 
 

@@ -105,9 +105,9 @@ def localize(text: str, locale: str | None = None) -> str:
     locale = locale or current_locale()
     if text in catalogue(DEFAULT_LOCALE):
         return translate(text, locale)
-    zh, sep, en = text.partition(" / ")
-    if not sep:
+    if text.count(" / ") != 1:  # not a single pair (or several joined): leave it whole
         return text
+    zh, _sep, en = text.partition(" / ")
     if en in catalogue(DEFAULT_LOCALE):
         return translate(en, locale)
     return en if locale == "en" else zh

@@ -18,6 +18,11 @@ LISTING_STATES = (
 CHECKS = (N_("market_entry"), N_("reclamation"), N_("ticket_landing"), N_("approval_route"))
 VERDICTS = (N_("eligible"), N_("ineligible"), N_("needs_review"))
 RULE_STATUSES = (N_("pass"), N_("fail"), N_("info"))
+AUCTIONS = (N_("sealed"), N_("ascending"), N_("open"), N_("closed"))
+LANDING_USES = (
+    N_("operational"), N_("industrial"), N_("allocated"), N_("quota_purchase"), N_("linkage"),
+)  # fmt: skip
+PLAN_STATUSES = (N_("submitted"), N_("approved"))
 JOB_STATES = (N_("queued"), N_("running"), N_("done"), N_("failed"), N_("cancelled"), N_("all"))
 # English halves of the problem+json titles ('中文 / English' literals in errors and handlers).
 PROBLEM_TITLES = (

@@ -27,7 +27,7 @@ def bureau_tasks(db: Session) -> list[tuple[str, int, str]]:
     plans = db.scalar(select(func.count()).where(ConsolidationPlanRecord.status == "submitted"))
     return [
         (_("District screenings queued or running"), screenings or 0, "/bureau/screenings"),
-        (_("Consolidation plans waiting for approval"), plans or 0, "/maps/consolidation"),
+        (_("Consolidation plans waiting for approval"), plans or 0, "/bureau/plans"),
     ]
 
 

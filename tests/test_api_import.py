@@ -116,9 +116,12 @@ def test_bureau_import_is_all_or_nothing(api_client, api_world):
     rows = [c_row(125), {**c_row(126, x=2400), "parcel_code": pcode(0, "JD", 1)}]
     resp = post(api_client, api_world, "bureau", geojson_bytes(rows), village_code=VILLAGE_C)
     assert resp.status_code == 422, resp.text
-    assert [(e["record"], e["field"]) for e in resp.json()["errors"]] == [
-        (f"parcel {pcode(0, 'JD', 1)}", "parcel_code")
-    ]
+    errors = resp.json()["errors"]
+    # That one record: its code is stored already, and it names village A while it is labelled
+    # and drawn in village C.
+    assert {e["record"] for e in errors} == {f"feature 2 ({pcode(0, 'JD', 1)})"}
+    assert {e["field"] for e in errors} == {"parcel_code", "village_code"}
+    assert any("already in the database" in e["problem"] for e in errors)
     assert api_client.get(URL).json()["total"] == before
 
 
@@ -152,3 +155,48 @@ def test_unreadable_upload_is_422(api_client, api_world):
     assert "/tmp/" not in problem["detail"]  # the server's temporary folder stays private
     resp = post(api_client, api_world, "bureau", json.dumps({"a": 1}).encode(), "notes.csv")
     assert resp.status_code == 422
+
+
+def test_bureau_imports_a_zipped_file_geodatabase_with_layer_and_field_map(
+    api_client, api_world, tmp_path
+):
+    import pyogrio
+
+    rows = [{"BH": pcode(2, "JD", 151), "DLBM": "0103", "box": (2010, 700, 50, 40)},
+            {"BH": pcode(2, "JD", 152), "DLBM": "0102", "box": (2110, 700, 50, 40)}]  # fmt: skip
+    frame = gpd.GeoDataFrame(
+        [{k: v for k, v in r.items() if k != "box"} for r in rows],
+        geometry=[gk_box(*r["box"]) for r in rows],
+        crs=GK_ZONE35,
+    )
+    gdb = tmp_path / "county.gdb"
+    pyogrio.write_dataframe(frame.iloc[:1], gdb, driver="OpenFileGDB", layer="DLTB")
+    pyogrio.write_dataframe(frame, gdb, driver="OpenFileGDB", layer="ZD")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(gdb.iterdir()):
+            z.write(f, f"county.gdb/{f.name}")
+    body = buffer.getvalue()
+    before = village_total(api_client, VILLAGE_C)
+    unmapped = post(api_client, api_world, "bureau", body, "county.gdb.zip", source_layer="ZD")
+    assert unmapped.status_code == 422, unmapped.text
+    [error] = unmapped.json()["errors"]
+    assert error["field"] == "parcel_code" and "--map parcel_code=" in error["problem"]
+    bad_map = post(api_client, api_world, "bureau", body, "county.gdb.zip", field_map="nonsense")
+    assert bad_map.status_code == 422 and bad_map.json()["errors"][0]["field"] == "field_map"
+    resp = post(
+        api_client, api_world, "bureau", body, "county.gdb.zip",
+        source_layer="ZD", field_map="parcel_code=BH",
+    )  # fmt: skip
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["rows"] == 2 and resp.json()["area_m2"] == 4000.0
+    assert village_total(api_client, VILLAGE_C) == before + 2
+
+
+def test_declared_unknown_crs_upload_is_refused(api_client, api_world):
+    doc = json.loads(geojson_bytes([c_row(141)]))
+    doc["crs"] = {"type": "name", "properties": {"name": "EPSG:999999"}}
+    resp = post(api_client, api_world, "bureau", json.dumps(doc).encode(), "odd.geojson")
+    assert resp.status_code == 422, resp.text
+    text = json.dumps(resp.json(), ensure_ascii=False)
+    assert "odd.geojson" in text and "EPSG:999999" in text

@@ -11,6 +11,7 @@ from api.errors import problem_responses
 from api.paging import PageDep, ParcelFilterDep, feature_collection
 from geodata.services.imports import import_parcels_upload
 from geodata.services.parcels import count_parcels, get_parcel, search_parcels
+from geodata.store.importer import read_options
 
 router = APIRouter(
     prefix="/api/v1/parcels", tags=["parcels"], responses=problem_responses(401, 404)
@@ -44,9 +45,25 @@ def import_parcels(
     session: SessionDep,
     user: WriterUser,
     settings: SettingsDep,
-    file: Annotated[list[UploadFile], File(description="GeoPackage/GeoJSON/电子报盘 txt/.zip")],
+    file: Annotated[
+        list[UploadFile],
+        File(description="GeoPackage/GeoJSON/Shapefile/电子报盘 txt, or a .zip (also of a .gdb)"),
+    ],
     village_code: Annotated[str | None, Form(pattern=r"^\d{12}$")] = None,
-    zone: Annotated[int | None, Form(ge=35, le=37, description="txt 缺带号时 / GK zone")] = None,
+    zone: Annotated[
+        int | None, Form(ge=18, le=37, description="缺带号时 / GK zone: 35–37 (3°), 18–19 (6°)")
+    ] = None,
+    source_layer: Annotated[
+        str | None, Form(max_length=200, description="图层 / layer of a GeoPackage or FileGDB")
+    ] = None,
+    field_map: Annotated[
+        str | None,
+        Form(max_length=2000, description="字段映射 / target=source pairs, comma-separated"),
+    ] = None,
+    towgs84: Annotated[
+        str | None, Form(max_length=200, description="西安80/北京54 七参数 / dx,dy,dz,rx,ry,rz,ds")
+    ] = None,
 ) -> dict[str, Any]:
     """Import a parcel file all-or-nothing; a collective may import only its own village."""
-    return import_parcels_upload(session, file, user, village_code, zone, settings)
+    options = read_options(source_layer, field_map, towgs84)
+    return import_parcels_upload(session, file, user, village_code, zone, settings, options)

@@ -83,6 +83,26 @@ def zip_member(path: Path) -> tuple[str, str]:
     raise _bad(path.name, msg, path.name)
 
 
+# The files of a File Geodatabase (a folder), as they land when an upload's zip is flattened.
+_FILEGDB_FILE = re.compile(
+    r"^(gdb|timestamps|a[0-9a-f]{8}\.(gdbtable|gdbtablx|gdbindexes|freelist|horizon|"
+    r"[A-Za-z0-9_]+\.atx|spx|cdf))$",
+    re.I,
+)
+
+
+def gather_filegdb(folder: Path) -> Path | None:
+    """Move a File Geodatabase's files found loose in folder into folder/upload.gdb (or None)."""
+    loose = [p for p in folder.iterdir() if p.is_file() and _FILEGDB_FILE.match(p.name)]
+    if not any(p.name.lower().endswith(".gdbtable") for p in loose):
+        return None
+    gdb = folder / "upload.gdb"
+    gdb.mkdir()
+    for item in loose:
+        item.rename(gdb / item.name)
+    return gdb
+
+
 def open_source(
     path: str | Path, fmt: str, layer: str | None = None, encoding: str | None = None
 ) -> Source:

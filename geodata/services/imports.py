@@ -13,8 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geodata.formats import EXTENSIONS
+from geodata.formats.sources import gather_filegdb
 from geodata.settings import Settings, get_settings
 from geodata.store import import_layer
+from geodata.store.importer import ReadOptions
 from geodata.uploads import UploadLimits, extract_zip, save_stream, upload_folder, upload_root
 from landmarket.access import Principal, Role
 from landmarket.errors import Forbidden, InvalidInput, RecordProblem
@@ -67,6 +69,9 @@ def save_uploads(files: list[UploadFile], folder: Path, limits: UploadLimits) ->
         if is_zip:
             extract_zip(target, folder, limits, name)
             target.unlink()
+    gdb = gather_filegdb(folder)  # a zipped .gdb arrives flattened: give it its folder back
+    if gdb is not None:
+        return gdb
     candidates = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     for suffix in MAIN_SUFFIXES:
         found = [p for p in candidates if p.suffix.lower() == suffix]
@@ -106,6 +111,7 @@ def import_parcels_upload(
     village: str | None = None,
     zone: int | None = None,
     settings: Settings | None = None,
+    options: ReadOptions | None = None,
 ) -> dict[str, Any]:
     """Import uploaded parcels for a bureau (any village) or a collective (its own only)."""
     settings = settings or get_settings()
@@ -117,8 +123,9 @@ def import_parcels_upload(
             path = save_uploads(files, folder, UploadLimits.of(settings))
             try:
                 report = import_layer(
-                    session, path, "parcels", village=village, zone=zone, actor=user.actor
-                )
+                    session, path, "parcels", village=village, zone=zone, actor=user.actor,
+                    options=options,
+                )  # fmt: skip
             except InvalidInput as exc:  # name the upload, never our temporary folder
                 exc.source = path.name
                 for p in exc.problems:

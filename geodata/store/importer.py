@@ -44,6 +44,23 @@ class ReadOptions:
     batch_size: int | None = None
 
 
+def read_options(
+    source_layer: str | None = None,
+    field_map: str | list[str] | None = None,
+    towgs84: str | None = None,
+    transform: str | None = None,
+) -> ReadOptions:
+    """ReadOptions from option or form text (--map / field_map 'target=source', …)."""
+    from geodata.datum_shift import parse_shift
+    from geodata.fields import parse_field_map
+
+    return ReadOptions(
+        source_layer=(source_layer or "").strip() or None,
+        field_map=parse_field_map(field_map),
+        shift=parse_shift(towgs84, transform),
+    )
+
+
 @dataclass
 class ImportReport:
     """What one import wrote."""

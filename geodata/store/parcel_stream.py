@@ -272,8 +272,11 @@ class ParcelStream:
         bad = np.zeros(len(codes), dtype=bool)
         taken = dict(
             self.session.execute(
-                text("SELECT parcel_code, batch_id FROM parcels WHERE parcel_code = ANY(:c)"),
-                {"c": [c for c in codes if c]},
+                text(
+                    "SELECT parcel_code, batch_id FROM parcels "
+                    "WHERE parcel_code = ANY(string_to_array(:c, ','))"
+                ),  # one text parameter: binding 50,000 array elements costs seconds
+                {"c": ",".join(c for c in codes if c)},
             ).all()
         )
         for i in np.flatnonzero([c in taken for c in codes]):
@@ -306,7 +309,7 @@ class ParcelStream:
         """The boundary grown by the tolerance, measured in metres in its GK zone."""
         geom = GeoSeries([shapely.from_wkb(wkb)], crs=CGCS2000)
         zone = int(zones_of(geom)[0])
-        grown = to_gk(geom, zone).buffer(self.tolerance_m).to_crs(CGCS2000).iloc[0]
+        grown = to_gk(geom, zone).buffer(self.tolerance_m, quad_segs=2).to_crs(CGCS2000).iloc[0]
         shapely.prepare(grown)
         return grown
 
@@ -334,14 +337,20 @@ class ParcelStream:
                 "village_code",
             )
             bad[i] = True
+        # A parcel without a village code belongs to the loaded village its code names.
+        for i in np.flatnonzero([v is None and n is not None for v, n in zip(villages, named, strict=True)]):  # fmt: skip
+            if self._boundaries.get(named[i]) is not None:
+                villages[i] = named[i]
         outside: list[int] = []
-        for code in {v for v in named if v}:
+        present = pd.Series(named, dtype=object).dropna()
+        where_present = present.index.to_numpy()
+        for code, positions in present.groupby(present.to_numpy()).indices.items():
             boundary = self._boundaries.get(code)
-            rows = np.flatnonzero(named == code)
+            rows = where_present[positions]
             if boundary is None:
                 outside.extend(rows.tolist())  # the named village is not loaded: where is it?
                 continue
-            inside = shapely.covered_by(geoms[rows], boundary)
+            inside = shapely.covers(boundary, geoms[rows])  # prepared first argument: fast
             outside.extend(rows[~inside].tolist())
         if outside:
             bad |= self._report_places(np.array(sorted(outside)), named, geoms, where)

@@ -117,3 +117,59 @@ def test_holder_id_beyond_bigint_is_422_not_500(client):
     assert client.get(f"{V1}/tickets", params={"holder_id": BIGINT_MAX}).json()["total"] == 0
     resp = client.get(f"{V1}/tickets", params={"holder_id": BIGINT_MAX + 1})
     assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "holder_id"
+
+
+# --- request bodies: numbers the columns cannot hold and geometries that are not GeoJSON -------
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"area_m2": 6.63e307}, "area_m2"),
+        ({"area_m2": "1e400"}, "area_m2"),
+        ({"area_m2": 1_000_000_000_000}, "area_m2"),
+        ({"area_mu": 1_500_000_000}, "area_mu"),
+        ({"area_m2": "NaN"}, "area_m2"),
+    ],
+)
+def test_a_split_of_an_area_beyond_numeric_14_2_is_422_naming_it(client, body, field):
+    cert = client.get(f"{V1}/tickets", params={"limit": 1}).json()["items"][0]["cert_no"]
+    resp = client.post(f"{V1}/tickets/{cert}/splits", json=body)
+    assert resp.status_code == 422, resp.text
+    assert [(e["record"], e["field"]) for e in resp.json()["errors"]] == [("body", field)]
+
+
+def test_the_largest_storable_area_is_not_refused_by_the_model(client):
+    cert = client.get(f"{V1}/tickets", params={"limit": 1}).json()["items"][0]["cert_no"]
+    resp = client.post(f"{V1}/tickets/{cert}/splits", json={"area_m2": "999999999999.99"})
+    assert resp.status_code == 409, resp.text  # the ledger refuses: more than the balance
+
+
+PARCEL = [[[105.70, 29.70], [105.701, 29.70], [105.701, 29.701], [105.70, 29.701], [105.70, 29.70]]]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "field"),
+    [
+        ({"type": "", "coordinates": PARCEL}, "geometry.type"),
+        ({"type": "Circle", "coordinates": PARCEL}, "geometry.type"),
+        ({"type": "Polygon", "coordinates": [[1, 2]]}, "geometry"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0]]]}, "geometry"),
+    ],
+)
+def test_a_posted_geometry_that_is_not_geojson_is_422_naming_it(client, geometry, field):
+    anonymous = {"Authorization": ""}  # the public check endpoints
+    feature = {"type": "Feature", "geometry": geometry, "properties": {}}
+    resp = client.post(f"{V1}/checks/reclamation", json=feature, headers=anonymous)
+    assert resp.status_code == 422, resp.text
+    assert [(e["record"], e["field"]) for e in resp.json()["errors"]] == [
+        ("body", f"feature.{field}")
+    ]
+    route = {
+        "project": {"level": "village"},
+        "plots": {"type": "FeatureCollection", "features": [feature, feature]},
+    }
+    resp = client.post(f"{V1}/checks/approval-route", json=route, headers=anonymous)
+    assert resp.status_code == 422, resp.text
+    fields = {e["field"] for e in resp.json()["errors"]}
+    assert f"plots.features.0.{field}" in fields, fields  # the feature is named by its index

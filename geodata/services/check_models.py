@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import shapely.geometry
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 CrsMember = dict[str, Any] | str
 ON_FIELD = Field(
@@ -89,7 +89,19 @@ class StoredParcelCheck(BaseModel):
     on: date | None = ON_FIELD
 
 
-CheckRequest = ParcelFeature | StoredParcelCheck
+def _check_kind(body: Any) -> str:
+    """Which request a body is: a drawn feature unless it names a stored parcel without one."""
+    if isinstance(body, dict):
+        stored = "parcel_code" in body and "geometry" not in body and "type" not in body
+        return "stored" if stored else "feature"
+    return "stored" if isinstance(body, StoredParcelCheck) else "feature"
+
+
+# Tagged, so a bad body is refused naming the fields of the request it is, not of both.
+CheckRequest = Annotated[
+    Annotated[ParcelFeature, Tag("feature")] | Annotated[StoredParcelCheck, Tag("stored")],
+    Discriminator(_check_kind),
+]
 
 
 class Project(BaseModel):

@@ -105,3 +105,29 @@ def race(clients: int, work: Callable[[int], object]) -> list[str]:
     for t in threads:
         t.join(timeout=180)
     return results
+
+
+def published_listing(db, code: str, use: str = "industrial", price: int = 100_000) -> int:
+    """A published transfer listing of a plot, inserted as the listings repository leaves it.
+
+    db is the test's session (listings bump a shared tile counter: a second connection would
+    wait for the test's own transaction) or an engine for committed worlds.
+    """
+    from sqlalchemy import text
+
+    if isinstance(db, Engine):
+        with db.begin() as conn:
+            return published_listing(conn, code, use, price)
+    return db.execute(
+        text(
+            "INSERT INTO listings (parcel_id, parcel_code, village_code, county_code, "
+            "asset_kind, method, supply_mode, intended_uses, primary_use, term_years, area_m2, "
+            "area_mu, reserve_price_total, price_per_mu, consent_meeting_date, "
+            "consent_votes_for, consent_votes_total, created_by, state, published_at) "
+            "SELECT id, parcel_code, village_code, '500111', 'operational_land', 'transfer', "
+            "'transfer', ARRAY[:use], :use, 50, area_m2, area_mu, area_mu * :price, :price, "
+            "DATE '2026-01-10', 30, 40, 'test', 'published', now() FROM parcels "
+            "WHERE parcel_code = :code RETURNING id"
+        ),
+        {"code": code, "use": use, "price": price},
+    ).scalar_one()

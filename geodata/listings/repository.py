@@ -20,6 +20,8 @@ from geodata.db.tables import Parcel, Village
 from geodata.listings.tables import Listing, ListingAttachment
 from geodata.listings.views import Viewer, listing_view, role_of, terms_of
 from geodata.store import write_audit
+from geodata.trading.common import refuse_if_occupied
+from geodata.trading.rights import lock_parcel
 from landmarket.errors import Conflict, InvalidInput, NotFound, RecordProblem
 from landmarket.listings import (
     Action,
@@ -225,6 +227,9 @@ def publish_listing(
     row = load(session, listing_id, lock=True)
     _require(row, viewer, Action.publish)
     next_state(row.state, Action.publish)
+    # a parcel with a live right (or a deal awaiting registration) is not offered again
+    lock_parcel(session, row.parcel_code)
+    refuse_if_occupied(session, row.parcel_code, today or date.today())
     parcel = session.get(Parcel, row.parcel_id)
     terms = validate_terms(
         terms_of(row), area_mu=float(row.area_mu), land_use_code=parcel.land_use_code,

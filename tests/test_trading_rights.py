@@ -145,3 +145,44 @@ def test_fifty_clients_registering_one_parcel_make_exactly_one_right(tworld):
             text("SELECT count(*) FROM land_rights WHERE parcel_code = :c"), {"c": code}
         )
         assert n.scalar() == 1
+
+
+def test_a_mortgaged_right_transfers_only_with_the_creditors_consent(tworld, ttx):
+    from geodata.trading.mortgages import (
+        consent_to_transfer,
+        get_mortgage,
+        mortgages_of,
+        register_mortgage,
+        release_mortgage,
+    )
+
+    code = tworld.next_plot()
+    holder, buyer, bank = tworld.investors[0], tworld.investors[1], tworld.investors[2]
+    right = register_right(ttx, tworld.bureau, **_fields(code, holder))
+    m = register_mortgage(ttx, tworld.bureau, right.right_no, creditor_name="某农商银行",
+                          creditor_id=bank.user_id, amount="5000000", starts_on=ON,
+                          ends_on=date(2031, 6, 1), registered_on=ON)  # fmt: skip
+    assert (m["status"], m["amount"]) == ("live", "5000000.00")
+    assert [x["mortgage_no"] for x in mortgages_of(ttx, holder, right.right_no)] == [
+        m["mortgage_no"]
+    ]
+    assert mortgages_of(ttx, buyer) == []
+    with pytest.raises(Forbidden):
+        get_mortgage(ttx, buyer, m["mortgage_no"])
+    transfer = _fields(
+        code, buyer, basis="transfer", supersedes=right.right_no, holder_name="受让公司"
+    )
+    with pytest.raises(Conflict, match="consent"):
+        register_right(ttx, tworld.bureau, **transfer)
+    with pytest.raises(Forbidden):
+        consent_to_transfer(ttx, buyer, m["mortgage_no"], ON)
+    assert consent_to_transfer(ttx, bank, m["mortgage_no"], ON, "同意转让")["transfer_consent_on"]
+    new = register_right(ttx, tworld.bureau, **transfer)
+    assert [r.status for r in parcel_rights(ttx, code, ON)] == [
+        RightStatus.transferred,
+        RightStatus.live,
+    ]
+    assert new.holder_id == buyer.user_id
+    assert release_mortgage(ttx, tworld.bureau, m["mortgage_no"], ON)["status"] == "released"
+    with pytest.raises(Conflict):
+        release_mortgage(ttx, tworld.bureau, m["mortgage_no"], ON)

@@ -1,9 +1,37 @@
-"""Mortgages on registered rights (抵押, Land Administration Law art. 63): register, consent, release."""
+"""Mortgages on registered rights (抵押, Land Administration Law art. 63): register, consent, release.
+
+A mortgage names the right, the creditor, the amount and the term; it is visible to the bureau,
+the right's holder and the creditor. Releasing it and the creditor's consent to a transfer of the
+mortgaged right are events (append-only); a transfer registration (geodata.trading.rights with
+basis "transfer") is refused while an unreleased mortgage lacks the creditor's consent.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from geodata.store.audit import write_audit
+from geodata.tickets.core import ActorLike, Target, require_role, run
+from geodata.trading.common import next_number, one
+from geodata.trading.rights import get_right, lock_parcel
+from landmarket.errors import Conflict, Forbidden, InvalidInput, RecordProblem
+from landmarket.tickets.quantities import money
+from landmarket.trading.rights import occupies
+
+_MORTGAGES = (
+    "SELECT m.*, r.right_no, r.holder_id, r.parcel_code, "
+    "(SELECT effective_on FROM mortgage_events e WHERE e.mortgage_id = m.id "
+    " AND e.kind = 'released') AS released_on, "
+    "(SELECT max(effective_on) FROM mortgage_events e WHERE e.mortgage_id = m.id "
+    " AND e.kind = 'consent') AS consent_on "
+    "FROM mortgages m JOIN land_rights r ON r.id = m.right_id"
+)
 
 
 def missing_consents(session: Session, right_id: int) -> list[str]:
@@ -17,3 +45,152 @@ def missing_consents(session: Session, right_id: int) -> list[str]:
         {"r": right_id},
     ).scalars()
     return list(rows)
+
+
+def view(row: Any) -> dict[str, Any]:
+    """JSON-ready form of a mortgage."""
+    return {
+        "mortgage_no": row.mortgage_no,
+        "right_no": row.right_no,
+        "parcel_code": row.parcel_code,
+        "creditor_name": row.creditor_name,
+        "creditor_id": row.creditor_id,
+        "amount": str(row.amount),
+        "starts_on": row.starts_on.isoformat(),
+        "ends_on": row.ends_on.isoformat(),
+        "registered_on": row.registered_on.isoformat(),
+        "status": "released" if row.released_on else "live",
+        "released_on": row.released_on.isoformat() if row.released_on else None,
+        "transfer_consent_on": row.consent_on.isoformat() if row.consent_on else None,
+    }
+
+
+def may_see(actor: ActorLike, row: Any) -> bool:
+    """The bureau, the right's holder and the creditor see a mortgage."""
+    if str(actor.role) == "bureau":
+        return True
+    return actor.user_id is not None and actor.user_id in (row.holder_id, row.creditor_id)
+
+
+def get_mortgage(session: Session, actor: ActorLike, mortgage_no: str) -> dict[str, Any]:
+    """One mortgage the actor may see (else Forbidden)."""
+    row = one(session, _MORTGAGES + " WHERE m.mortgage_no = :no", {"no": mortgage_no},
+              f"抵押 {mortgage_no} / mortgage")  # fmt: skip
+    if not may_see(actor, row):
+        raise Forbidden("抵押仅对登记机构、权利人和抵押权人可见 / bureau, holder and creditor only")
+    return view(row)
+
+
+def mortgages_of(
+    session: Session, actor: ActorLike, right_no: str | None = None
+) -> list[dict[str, Any]]:
+    """Mortgages the actor may see (optionally of one right), oldest first."""
+    where, params = "", {}
+    if right_no is not None:
+        where, params = " WHERE r.right_no = :no", {"no": right_no}
+    rows = session.execute(text(_MORTGAGES + where + " ORDER BY m.id"), params).all()
+    return [view(r) for r in rows if may_see(actor, r)]
+
+
+def register_mortgage(
+    target: Target,
+    actor: ActorLike,
+    right_no: str,
+    *,
+    creditor_name: str,
+    amount: object,
+    starts_on: date,
+    ends_on: date,
+    registered_on: date,
+    creditor_id: int | None = None,
+) -> dict[str, Any]:
+    """Register a creditor's mortgage on a live (or pending) right (bureau)."""
+    require_role(actor, "bureau")
+    record = f"mortgage on {right_no}"
+    value = money(amount, record, "amount")
+    problems = []
+    if not creditor_name or not creditor_name.strip():
+        problems.append(
+            RecordProblem(record, "抵押权人不能为空 / creditor is empty", "creditor_name")
+        )
+    if value <= 0:
+        problems.append(RecordProblem(record, "金额须大于零 / amount must be > 0", "amount"))
+    if ends_on <= starts_on:
+        problems.append(
+            RecordProblem(record, "期限终止须晚于起始 / ends_on must follow starts_on", "ends_on")
+        )
+    if problems:
+        raise InvalidInput(problems, source="mortgage")
+
+    def work(s: Session) -> dict[str, Any]:
+        right = get_right(s, right_no, registered_on)
+        lock_parcel(s, right.parcel_code)
+        right = get_right(s, str(right.id), registered_on)
+        if not occupies(right.status):
+            raise Conflict(
+                f"权利 {right.right_no} 为 {right.status}, 不能抵押 / right is {right.status}"
+            )
+        if ends_on > right.ends_on:
+            raise InvalidInput([RecordProblem(record, f"抵押期限超过权利终止日 {right.ends_on} / "
+                                              "beyond the right's term", "ends_on")])  # fmt: skip
+        number = next_number(
+            s, "mortgage", "渝农抵", registered_on.year, "mortgages", "mortgage_no"
+        )
+        new_id = s.execute(
+            text(
+                "INSERT INTO mortgages (mortgage_no, right_id, creditor_name, creditor_id, amount, "
+                "starts_on, ends_on, registered_on, registered_by) VALUES (:no, :r, :name, :cid, "
+                ":amount, :starts, :ends, :on, :by) RETURNING id"
+            ),
+            {"no": number, "r": right.id, "name": creditor_name.strip(), "cid": creditor_id,
+             "amount": Decimal(value), "starts": starts_on, "ends": ends_on, "on": registered_on,
+             "by": actor.user_id},
+        ).scalar_one()  # fmt: skip
+        write_audit(s, actor.actor, "mortgage.register", "mortgages", new_id,
+                    {"mortgage_no": number, "right_no": right.right_no, "amount": str(value)})  # fmt: skip
+        return get_mortgage(s, actor, number)
+
+    return run(target, work)
+
+
+def _event(
+    target: Target, actor: ActorLike, mortgage_no: str, kind: str, on: date, note: str | None
+) -> dict[str, Any]:
+    def work(s: Session) -> dict[str, Any]:
+        row = one(s, _MORTGAGES + " WHERE m.mortgage_no = :no", {"no": mortgage_no},
+                  f"抵押 {mortgage_no} / mortgage")  # fmt: skip
+        creditor = actor.user_id is not None and actor.user_id == row.creditor_id
+        if str(actor.role) != "bureau" and not (kind == "consent" and creditor):
+            raise Forbidden("仅登记机构或抵押权人 / only the bureau or the creditor may do this")
+        if row.released_on is not None:
+            raise Conflict(f"抵押 {mortgage_no} 已注销 / the mortgage is released")
+        try:
+            with s.begin_nested():
+                s.execute(
+                    text(
+                        "INSERT INTO mortgage_events (mortgage_id, kind, effective_on, note, "
+                        "recorded_by) VALUES (:m, :k, :on, :note, :by)"
+                    ),
+                    {"m": row.id, "k": kind, "on": on, "note": note, "by": actor.user_id},
+                )
+        except IntegrityError as exc:
+            raise Conflict(f"抵押 {mortgage_no} 已注销 / the mortgage is released") from exc
+        write_audit(s, actor.actor, f"mortgage.{kind}", "mortgages", row.id, {"note": note})
+        return get_mortgage(s, actor, mortgage_no)
+
+    return run(target, work)
+
+
+def release_mortgage(
+    target: Target, actor: ActorLike, mortgage_no: str, on: date, note: str | None = None
+) -> dict[str, Any]:
+    """Release a mortgage (bureau, e.g. on the creditor's discharge)."""
+    require_role(actor, "bureau")
+    return _event(target, actor, mortgage_no, "released", on, note)
+
+
+def consent_to_transfer(
+    target: Target, actor: ActorLike, mortgage_no: str, on: date, note: str | None = None
+) -> dict[str, Any]:
+    """Record the creditor's consent to a transfer of the mortgaged right (bureau or creditor)."""
+    return _event(target, actor, mortgage_no, "consent", on, note)

@@ -221,3 +221,54 @@ def test_db_up_makes_both_roles_and_restores_a_missing_one(tmp_path, monkeypatch
         if os.geteuid() == 0:
             shutil.rmtree(cluster.fallback_root.parent, ignore_errors=True)
         get_settings.cache_clear()
+
+
+def test_db_migrate_on_a_bureau_server_with_a_plain_owner(db_server_url, monkeypatch):
+    import secrets
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from geodata.cluster import drop_database, ensure_postgis, server_url
+    from geodata.settings import get_settings
+
+    tag = secrets.token_hex(3)
+    owner_role, app_role, dbname = f"lm_owner_{tag}", f"lm_app_{tag}", f"landmarket_bureau_{tag}"
+    password = secrets.token_hex(8)
+    with psycopg.connect(libpq_conninfo(db_server_url), autocommit=True) as conn:
+        conn.execute(
+            f"CREATE ROLE {owner_role} LOGIN NOSUPERUSER NOCREATEROLE PASSWORD '{password}'"
+        )
+        conn.execute(f"CREATE DATABASE {dbname} OWNER {owner_role}")
+    ensure_postgis(server_url(db_server_url, dbname))  # the DBA's part: the extension
+    base = make_url(server_url(db_server_url, dbname))
+    owner = base.set(username=owner_role, password=password).render_as_string(False)
+    application = base.set(username=app_role, password=password).render_as_string(False)
+    monkeypatch.setenv("LANDMARKET_OWNER_DATABASE_URL", owner)
+    monkeypatch.setenv("LANDMARKET_DATABASE_URL", application)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        first = runner.invoke(app, ["db", "migrate"])
+        assert first.exit_code == 0, first.output
+        assert f"CREATE ROLE {app_role} LOGIN NOSUPERUSER" in first.output  # for the DBA
+        with psycopg.connect(libpq_conninfo(owner)) as conn:
+            tableowner = conn.execute(
+                "SELECT tableowner FROM pg_tables WHERE tablename = 'audit_log'"
+            ).fetchone()
+        assert tableowner == (owner_role,)  # migrated by the plain owner
+        with psycopg.connect(libpq_conninfo(db_server_url), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {app_role} LOGIN NOSUPERUSER PASSWORD '{password}'")
+        again = runner.invoke(app, ["db", "migrate"])
+        assert again.exit_code == 0, again.output
+        assert f"granted {app_role}" in again.output
+        with app_conn(application) as conn:
+            conn.execute("SELECT count(*) FROM audit_log")
+            refused(conn, "TRUNCATE audit_log")
+            refused(conn, "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+    finally:
+        get_settings.cache_clear()
+        drop_database(db_server_url, dbname)
+        with psycopg.connect(libpq_conninfo(db_server_url), autocommit=True) as conn:
+            conn.execute(f"DROP ROLE IF EXISTS {app_role}")
+            conn.execute(f"DROP ROLE IF EXISTS {owner_role}")

@@ -74,6 +74,7 @@ def current_revision(target: str | Engine | None = None) -> str | None:
 def prepare_database(target: str | Engine | None = None) -> tuple[str, str | None]:
     """Ensure PostGIS and the schema at head; returns (postgis version, revision)."""
     url = _url_of(target)
-    version = ensure_postgis(owner_url_for(url))
+    owner = owner_url_for(url)
+    version = ensure_postgis(owner)
     upgrade(url)
-    return version, current_revision(url)
+    return version, current_revision(owner)  # the application role may not exist yet

@@ -245,3 +245,19 @@ def test_cli_imports_a_file_geodatabase_with_source_layer_and_map(
     with session_scope(own_db) as s:
         stored = dict(s.execute(select(Parcel.parcel_code, Parcel.land_use_code)).all())
     assert stored == {code_in(a, 81): "0702", code_in(a, 82): "0103"}
+
+
+def test_villages_without_a_code_column_name_the_accepted_fields(session, tmp_path, make_frame,
+                                                                 gk_rect):  # fmt: skip
+    path = tmp_path / "cun.geojson"
+    make_frame([{"村编码": "500111999001", "村名": "石桥村", "geometry": gk_rect()}]).to_file(path)
+    with pytest.raises(InvalidInput) as caught:
+        import_layer(session, path, "villages")
+    [problem] = caught.value.problems
+    assert problem.field == "code" and problem.record == "file"
+    for accepted in ("village_code", "村代码", "XZQDM", "--map code=", "村编码"):
+        assert accepted in problem.problem
+    mapped = import_layer(
+        session, path, "villages", options=ReadOptions(field_map={"code": "村编码"})
+    )
+    assert mapped.rows == 1

@@ -236,6 +236,12 @@ def map_villages(frame: GeoDataFrame) -> Mapped:
     """Village rows from a clean frame."""
     out = Mapped()
     cols = pick_columns(frame, VILLAGE_COLUMNS)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    out.problems = [
+        missing_column(t, columns, "villages") for t in ("code", "name") if t not in cols
+    ]
+    if out.problems:  # every record would fail: say it once, with the names accepted
+        return out
     labels = record_labels(frame)
     seen: set[str] = set()
     for i, (label, geom) in enumerate(zip(labels, frame.geometry, strict=True)):

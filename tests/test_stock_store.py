@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
+from shapely import wkt
+from shapely.geometry import box
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
@@ -24,13 +27,15 @@ from geodata.stock import (
     record_short_term_use,
     renew_right,
     short_term_uses,
+    split_right,
 )
 from geodata.trading.rights import live_right_for_parcel, register_right
 from geodata.users import create_user
 from landmarket.errors import Conflict, Forbidden, InvalidInput
 from landmarket.policy import load_policy
-from landmarket.stock import ShortTermFacts
+from landmarket.stock import ShortTermFacts, SplitUnit
 from tests.browser import load_page, open_popup
+from tests.trading_support import GK35
 
 pytest_plugins = ["tests.trading_world", "tests.browser"]  # tworld, ttx; browser, servers
 START = date(2025, 1, 1)
@@ -202,3 +207,71 @@ def test_stock_map_in_chromium(tworld, bureau_client, browser, make_live_server)
     shapes[0].click()
     text = open_popup(browser).text
     assert "亩" in text and ("闲置" in text or "短期" in text or "parcel" in text)
+
+
+def _halves(tworld, session, code: str, floors=("4000.00", "5000.00")):
+    """The plot's land cut into a west and an east half (EPSG:4490), with floor areas."""
+    geom = session.execute(
+        text("SELECT ST_AsText(geom) FROM parcels WHERE parcel_code = :c"), {"c": code}
+    ).scalar_one()
+
+    gk = gpd.GeoSeries([wkt.loads(geom)], crs=4490).to_crs(GK35).iloc[0]
+    minx, miny, maxx, maxy = gk.bounds
+    mid = (minx + maxx) / 2
+
+    west = gk.intersection(box(minx - 1, miny - 1, mid, maxy + 1))
+    east = gk.intersection(box(mid, miny - 1, maxx + 1, maxy + 1))
+    halves = gpd.GeoSeries([west, east], crs=GK35).to_crs(4490)
+    return [SplitUnit(g, Decimal(f)) for g, f in zip(halves, floors, strict=True)]
+
+
+def test_split_registers_unit_rights_whose_areas_add_up(tworld, ttx):
+    right = _right(tworld, ttx)
+    units = _halves(tworld, ttx, right.parcel_code)
+    out = split_right(ttx, tworld.bureau, POLICY, right.right_no, floor_area_m2=Decimal("9000"),
+                      units=units, on=date(2026, 6, 1))  # fmt: skip
+    made = out["units"]
+    assert len(made) == 2 and {u["basis"] for u in made} == {"split"}
+    assert sum(Decimal(u["registered_area_m2"]) for u in made) == right.area_m2
+    assert sum(Decimal(u["area_m2"]) for u in made) == right.area_m2  # the rights hold them too
+    assert {u["ends_on"] for u in made} == {right.ends_on.isoformat()}
+    assert live_right_for_parcel(ttx, right.parcel_code, date(2026, 6, 2)) is None
+    with pytest.raises((Conflict, InvalidInput)):
+        split_right(ttx, tworld.bureau, POLICY, right.right_no, floor_area_m2=Decimal("9000"),
+                    units=units, on=date(2026, 6, 2))  # fmt: skip
+
+
+def test_split_of_m0_land_or_uneven_floor_areas_is_refused(tworld, ttx):
+    m0 = _right(tworld, ttx, use="m0")
+    with pytest.raises(InvalidInput, match="stock.split.not_m0"):
+        split_right(ttx, tworld.bureau, POLICY, m0.right_no, floor_area_m2=Decimal("9000"),
+                    units=_halves(tworld, ttx, m0.parcel_code), on=date(2026, 6, 1))  # fmt: skip
+    plain = _right(tworld, ttx)
+    with pytest.raises(InvalidInput, match="stock.split.floor_area_sum"):
+        split_right(ttx, tworld.bureau, POLICY, plain.right_no, floor_area_m2=Decimal("9000.01"),
+                    units=_halves(tworld, ttx, plain.parcel_code), on=date(2026, 6, 1))  # fmt: skip
+    assert (
+        live_right_for_parcel(ttx, plain.parcel_code, date(2026, 6, 2)).right_no == plain.right_no
+    )
+
+
+def test_a_completed_preregistration_becomes_the_transfer_at_a_quarter_invested(tworld, ttx):
+    right = _right(tworld, ttx)
+    on = date(2026, 3, 1)
+    held = preregister(ttx, tworld.bureau, POLICY, right.right_no, buyer_name="丙公司",
+                       contract_signed_on=on, on=on)  # fmt: skip
+    record_construction(ttx, tworld.bureau, right.right_no, agreed_start_on=START,
+                        started_on=START, total_investment=Decimal("4000000"),
+                        investment_done=Decimal("999999.99"))  # fmt: skip
+    with pytest.raises(InvalidInput, match="stock.transfer.investment_share"):
+        complete_preregistration(ttx, tworld.bureau, POLICY, held["id"], kind="completed",
+                                 on=date(2026, 4, 1))  # fmt: skip
+    record_construction(ttx, tworld.bureau, right.right_no, agreed_start_on=START,
+                        started_on=START, total_investment=Decimal("4000000"),
+                        investment_done=Decimal("1000000"))  # fmt: skip
+    done = complete_preregistration(ttx, tworld.bureau, POLICY, held["id"], kind="completed",
+                                    on=date(2026, 4, 1))  # fmt: skip
+    assert done["transfer"]["holder_name"] == "丙公司" and done["transfer"]["basis"] == "transfer"
+    assert done["transfer"]["ends_on"] == right.ends_on.isoformat()
+    live = live_right_for_parcel(ttx, right.parcel_code, date(2026, 4, 2))
+    assert live.holder_name == "丙公司"

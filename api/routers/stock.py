@@ -20,6 +20,7 @@ from geodata.stock import (
     record_short_term_use,
     renew_right,
     short_term_uses,
+    split_right,
 )
 from landmarket.policy import policy_from_settings
 from maps.stock import render_stock_page
@@ -131,6 +132,23 @@ def renewal(
     """A renewal right from the old end date, when the renewal check allows it."""
     policy = policy_from_settings(settings, body.applied_on)
     out = renew_right(session, user, policy, right_no, **body.model_dump())
+    session.commit()
+    return out
+
+
+@router.post(
+    f"{PREFIX}/rights/{{right_no}}/splits",
+    status_code=status.HTTP_201_CREATED,
+    summary="分割登记 / Register a split",
+)
+def split(
+    right_no: str, body: svc.SplitBody, session: SessionDep, settings: SettingsDep,
+    user: BureauUser, on: OnQuery = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Cut a right's land into unit parcels, each with its own right; never M0."""
+    policy = policy_from_settings(settings, on)
+    out = split_right(session, user, policy, right_no, floor_area_m2=svc.cents(body.floor_area_m2),
+                      units=body.split_units(), on=_on(on))  # fmt: skip
     session.commit()
     return out
 

@@ -66,7 +66,7 @@ def register_destinations(session: Session, plan_id: int, actor: str) -> list[st
     if not plots:
         return []
     rows = _rows(session, plan, plots)
-    codes = _assign_codes(session, rows)
+    codes = assign_parcel_codes(session, rows)
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=SRID)
     report = import_frame(
         session, frame, "parcels", source_name=f"consolidation-plan-{plan_id}", actor=actor
@@ -132,7 +132,7 @@ def _village_of(session: Session, plot: ConsolidationPlanPlot) -> str | None:
     )
 
 
-def _assign_codes(session: Session, rows: list[dict]) -> list[str]:
+def assign_parcel_codes(session: Session, rows: list[dict]) -> list[str]:
     """Next free JB sequences per village, serialised per village by a transaction lock."""
     by_village: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
@@ -152,4 +152,4 @@ def _assign_codes(session: Session, rows: list[dict]) -> list[str]:
     return [row["parcel_code"] for row in rows]
 
 
-__all__ = ["ACTION", "register_destinations"]
+__all__ = ["ACTION", "assign_parcel_codes", "register_destinations"]

@@ -121,7 +121,7 @@ class SplitCheck(_Body):
         return value
 
 
-def _cents(value: float) -> Decimal:
+def cents(value: float) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
@@ -143,11 +143,11 @@ def check(kind: str, body: _Body, policy: Policy, on: date) -> dict[str, Any]:
         verdict = assess_urban_renewal(UrbanRenewalFacts(on=on, **body.model_dump()), policy)
     elif isinstance(body, SplitCheck):
         units = tuple(
-            SplitUnit(_polygon(u.geometry, f"unit {i + 1}"), _cents(u.floor_area_m2))
+            SplitUnit(_polygon(u.geometry, f"unit {i + 1}"), cents(u.floor_area_m2))
             for i, u in enumerate(body.units)
         )
         facts = SplitFacts(body.use, body.m0, _polygon(body.geometry, "parcel"),
-                           _cents(body.area_m2), _cents(body.floor_area_m2), units, on)  # fmt: skip
+                           cents(body.area_m2), cents(body.floor_area_m2), units, on)  # fmt: skip
         verdict = assess_split(facts, policy)
     else:  # pragma: no cover - the router passes only the bodies above
         raise TypeError(kind)
@@ -200,3 +200,15 @@ class ShortTermUseBody(ShortTermCheck):
         """The domain facts of this use."""
         return ShortTermFacts(self.use, self.starts_on, self.ends_on, self.land_kind,
                               self.permanent_buildings)  # fmt: skip
+
+
+class SplitBody(_Body):
+    floor_area_m2: Area
+    units: list[SplitUnitBody] = Field(min_length=2, max_length=200)
+
+    def split_units(self) -> list[SplitUnit]:
+        """The units as domain objects (geometry checked, floor areas in 0.01 m²)."""
+        return [
+            SplitUnit(_polygon(u.geometry, f"unit {i + 1}"), cents(u.floor_area_m2))
+            for i, u in enumerate(self.units)
+        ]

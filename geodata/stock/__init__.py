@@ -12,6 +12,7 @@ from geodata.stock.repository import (
     renew_right,
     short_term_uses,
 )
+from geodata.stock.split import split_right
 
 __all__ = [
     "complete_preregistration",
@@ -22,4 +23,5 @@ __all__ = [
     "record_short_term_use",
     "renew_right",
     "short_term_uses",
+    "split_right",
 ]

@@ -249,8 +249,8 @@ def complete_preregistration(
     def work(s: Session) -> dict[str, Any]:
         held = s.execute(
             text(
-                "SELECT r.parcel_code FROM preregistrations p JOIN land_rights r "
-                "ON r.id = p.right_id WHERE p.id = :i"
+                "SELECT r.parcel_code, r.id AS right_id, p.buyer_name, p.buyer_id "
+                "FROM preregistrations p JOIN land_rights r ON r.id = p.right_id WHERE p.id = :i"
             ),
             {"i": preregistration_id},
         ).first()
@@ -263,6 +263,13 @@ def complete_preregistration(
         )
         if done is not None:
             raise Conflict(f"预告登记已{done} / the pre-registration is already {done}")
+        out: dict[str, Any] = {
+            "id": preregistration_id,
+            "ended": kind,
+            "effective_on": on.isoformat(),
+        }
+        if kind == "completed":  # the condition is met: the pre-registration becomes the transfer
+            out["transfer"] = _transfer_to_buyer(s, actor, policy, held, on)
         s.execute(
             text(
                 "INSERT INTO preregistration_events (preregistration_id, kind, effective_on, "
@@ -272,9 +279,37 @@ def complete_preregistration(
         )
         write_audit(s, actor.actor, f"stock.preregistration.{kind}", "preregistrations",
                     preregistration_id, {"note": note})  # fmt: skip
-        return {"id": preregistration_id, "ended": kind, "effective_on": on.isoformat()}
+        return out
 
     return run(target, work)
+
+
+_LATEST_INVESTMENT = """
+SELECT total_investment, investment_done FROM construction_records
+WHERE right_id = :r ORDER BY id DESC LIMIT 1
+"""
+
+
+def _transfer_to_buyer(s: Session, actor: ActorLike, policy: Policy, held: Any, on: date) -> dict:
+    """Register the transfer to the pre-registered buyer once a quarter of the investment is done."""
+    old = get_right(s, str(held.right_id), on)
+    invest = s.execute(text(_LATEST_INVESTMENT), {"r": old.id}).first()
+    total = float(invest.total_investment or 0) if invest else 0.0
+    done = float(invest.investment_done or 0) if invest else 0.0
+    verdict = assess_transfer(
+        PreregistrationFacts(total, done, on, preregistered_for=held.buyer_name,
+                             buyer=held.buyer_name),
+        policy,
+    )  # fmt: skip
+    if not verdict.extra["may_transfer"]:
+        raise _refuse(f"right {old.right_no}", verdict)
+    new = register_in_session(
+        s, actor, parcel_code=old.parcel_code, holder_id=held.buyer_id,
+        holder_name=held.buyer_name, method=old.method.value, use=old.use,
+        term_years=old.term_years, starts_on=old.starts_on, registered_on=on, basis="transfer",
+        supersedes=old.right_no, reason="预告登记转为转移登记 / pre-registration completed",
+    )  # fmt: skip
+    return right_view(new)
 
 
 def record_short_term_use(

@@ -276,3 +276,18 @@ def test_bureau_starts_a_screening_and_watches_it_finish(web_client, web_world):
         job = s.get(ScreeningJob, page_url.rsplit("/", 1)[1])
         assert job.state == "done" and job.scope == {"village_code": "500111960001"}
         assert job.requested_by == f"user:{web_world.user_ids['bureau']}:bureau"
+
+
+def test_bureau_checks_a_parcel_and_downloads_the_verdict_as_pdf(web_client, web_world):
+    sign_in_client(web_client, "bureau")
+    code = web_world.parcel_codes[0]
+    page = web_client.get("/bureau/check", params={"code": code, "check": "market_entry"})
+    assert (
+        page.status_code == 200 and 'id="rules"' in page.text and "/bureau/check/pdf?" in page.text
+    )
+    pdf = web_client.get("/bureau/check/pdf", params={"code": code, "check": "market_entry"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and len(pdf.content) > 5_000
+    assert f"market_entry-{code}.pdf" in pdf.headers["content-disposition"]
+    unknown = web_client.get("/bureau/check", params={"code": "500111999999JC99999"})
+    assert unknown.status_code == 404 and "500111999999JC99999" in unknown.text

@@ -178,7 +178,9 @@ def test_xian_1980_refused_unless_the_transformation_is_given(tmp_path: Path) ->
     frame = frame_from_gk([gk_rect(450_000, 3_300_000, 80, 50)], epsg=4545, ZDDM=[CODES[0]])
     path = tmp_path / "xian80.gpkg"
     old = GeoDataFrame(frame.drop(columns="geometry"), geometry=frame.to_crs(4545).geometry.values)
-    pyogrio.write_dataframe(old.set_crs(2381, allow_override=True), path)  # same numbers, declared Xi'an 1980 CM 108E
+    pyogrio.write_dataframe(
+        old.set_crs(2381, allow_override=True), path
+    )  # same numbers, declared Xi'an 1980 CM 108E
     with pytest.raises(InvalidInput) as caught:
         read_layer(path)
     msg = str(caught.value)
@@ -237,3 +239,26 @@ def test_baopan_txt_six_degree_with_a_three_degree_zone_is_refused(tmp_path: Pat
     _, path = _six_degree_txt(tmp_path, False, "带号=36")
     with pytest.raises(InvalidInput, match="几度分带"):
         read_layer(path)
+
+
+def test_cli_convert_reads_a_zipped_gdb_layer_and_writes_a_gdb(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    gdb = tmp_path / "survey.gdb"
+    pyogrio.write_dataframe(in_crs(sample(), 4496), gdb, driver="OpenFileGDB", layer="ZD")
+    pyogrio.write_dataframe(in_crs(sample(), 4496).iloc[:1], gdb, driver="OpenFileGDB", layer="X")
+    archive = tmp_path / "survey.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in gdb.iterdir():
+            z.write(f, f"survey.gdb/{f.name}")
+    out = tmp_path / "out.gdb"
+    runner = CliRunner()
+    done = runner.invoke(app, ["convert", str(archive), str(out), "--source-layer", "ZD"])
+    assert done.exit_code == 0, done.stderr
+    back = read_layer(out)
+    assert list(back.frame["ZDDM"]) == CODES
+    assert max_shift_m(sample().geometry, back.frame.geometry) < 0.001
+    missing = runner.invoke(app, ["convert", str(archive), str(tmp_path / "x.gpkg"), "--source-layer", "Q"])  # fmt: skip
+    assert missing.exit_code == 1 and "ZD" in missing.stderr

@@ -1,17 +1,18 @@
-"""The /maps/bureau page: parcels coloured by their verdict for one check, with the constraint
-layers (PBF, red line, UDB, village plan) and the DEM slope as toggleable overlays.
+"""The /maps/bureau page: parcels coloured by their stored verdict for one check, drawn from vector
+tiles of the latest finished screening job, with the constraint layers (PBF, red line, UDB,
+village plan) as tile overlays and the DEM slope as an image overlay.
+
+The page carries no parcel data: Leaflet.VectorGrid fetches /tiles/screening_<check>/…, so the
+HTML is the same few kilobytes whatever the district holds. A click opens the parcel's stored
+verdict and fetches its rules (value, threshold) from the single-parcel check endpoint.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import folium
-import geopandas as gpd
-import numpy as np
-import shapely
-from folium.map import Layer
+from branca.element import MacroElement
 from folium.raster_layers import ImageOverlay
 from folium.template import Template
 
@@ -20,9 +21,9 @@ from geodata.screening.summary import VERDICT_LABELS as CHECK_LABELS
 from landmarket.eligibility import CHECKS
 from maps.assets import LocalMap
 from maps.basemap import add_basemap
-from maps.js import js_literal, script_safe
+from maps.js import js_literal
 from maps.legend import Legend
-from maps.parcels import COORD_DECIMALS, DEFAULT_CENTER, FAVICON_LINK, RawScript
+from maps.parcels import DEFAULT_CENTER, FAVICON_LINK
 from maps.slope_overlay import GRADE_COLOURS
 
 PAGE_CHECKS = ("market_entry", "reclamation", "ticket_landing")
@@ -39,20 +40,6 @@ VERDICT_LABELS = {
     **CHECK_LABELS,
     NOT_APPLICABLE: "不适用（非本项用地）/ not applicable (other land)",
 }
-
-
-def mark_out_of_scope(frame: gpd.GeoDataFrame, check: str) -> gpd.GeoDataFrame:
-    """Parcels failing the check's scope rule get the verdict not_applicable (reasons kept)."""
-    scope = SCOPE_RULES.get(check)
-    if scope is None or not len(frame):
-        return frame
-    out = [
-        any(r["rule_id"] == scope and r["status"] == "fail" for r in reasons)
-        for reasons in frame["reasons"]
-    ]
-    return frame.assign(verdict=np.where(out, NOT_APPLICABLE, frame["verdict"].to_numpy()))
-
-
 # kind → (bilingual name, outline colour, fill colour, fill opacity, dash pattern)
 LAYER_STYLES = {
     "pbf": ("永久基本农田 / permanent basic farmland", "#b8860b", "#ffd700", 0.30, None),
@@ -72,103 +59,121 @@ CSS = """
 .lm-rules code { color: #666; font-size: 11px; }
 </style>
 """
+SCRIPT = r"""
+(function () {
+  var map = %(map)s, cfg = %(cfg)s;
+  function esc(v) {
+    return String(v == null ? '' : v).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; });
+  }
+  function fmt(v) {
+    if (v == null) return '—';
+    if (Array.isArray(v)) return v.map(fmt).join(', ');
+    if (typeof v === 'number') return String(Math.round(v * 100) / 100);
+    return String(v);
+  }
+  function tiles(name) { return cfg.tiles + '/' + name + '/{z}/{x}/{y}.pbf'; }
+  function pane(name, z) { var p = map.createPane(name); p.style.zIndex = z; return name; }
+  function verdictOf(p) {
+    var failed = (p.failed || '').split(';');
+    if (cfg.scopeRule && failed.indexOf(cfg.scopeRule) >= 0) return 'not_applicable';
+    return p.verdict || 'none';
+  }
+  var overlays = {};
+  Object.keys(cfg.layers).forEach(function (kind, i) {
+    var o = cfg.layers[kind], styles = {};
+    var style = {weight: 1.5, color: o.outline, fill: true, fillColor: o.fill,
+                 fillOpacity: o.opacity, opacity: 0.9, dashArray: o.dash,
+                 className: 'lm-layer lm-layer-' + kind};
+    styles[kind] = style; styles[kind + '_aggregate_grid'] = style;
+    overlays[o.name] = L.vectorGrid.protobuf(tiles(kind), {
+      pane: pane('lm-' + kind, 380 + i), vectorTileLayerStyles: styles, interactive: false,
+      rendererFactory: L.svg.tile, maxNativeZoom: 20}).addTo(map);
+  });
+  function parcelStyle(p) {
+    var v = verdictOf(p);
+    return {fill: true, fillColor: cfg.colours[v] || '#999999', fillOpacity: 0.75,
+            color: '#303030', weight: 0.7, opacity: 0.9, className: 'lm-parcel lm-' + v};
+  }
+  function cellStyle(p) {
+    return {fill: true, fillColor: '#555555', fillOpacity: 0.35, color: '#555555', weight: 0.5,
+            className: 'lm-cell'};
+  }
+  var styles = {}; styles[cfg.collection] = parcelStyle;
+  styles[cfg.collection + '_aggregate_grid'] = cellStyle;
+  var verdicts = L.vectorGrid.protobuf(tiles(cfg.collection), {
+    pane: pane('lm-verdicts', 450), interactive: true, rendererFactory: L.svg.tile,
+    maxNativeZoom: 20, vectorTileLayerStyles: styles});
+  function rulesTable(body) {
+    var rows = (body.rules || []).filter(function (r) {
+      return r.status === 'fail' || r.status === 'needs_review'; });
+    if (!rows.length) return '';
+    return '<table class="lm-rules"><tr><th>规则 / Rule</th><th>测值 / Value</th>'
+      + '<th>阈值 / Threshold</th></tr>' + rows.map(function (r) {
+        var cls = r.status === 'fail' ? 'fail' : 'needs_review';
+        return '<tr class="lm-rule lm-' + cls + '"><td>' + esc(r.title) + '<br><code>'
+          + esc(r.rule_id) + '</code></td><td class="lm-value">' + esc(fmt(r.value)) + ' '
+          + esc(r.unit) + '</td><td class="lm-threshold">' + esc(fmt(r.threshold)) + ' '
+          + esc(r.unit) + '</td></tr>'; }).join('') + '</table>';
+  }
+  function popup(p) {
+    if (p.count != null && p.parcel_code == null) {
+      return '<b>' + esc(p.count) + ' 宗 / parcels</b>, ' + esc(fmt(p.area_mu))
+        + ' 亩 / mu<br>放大查看 / zoom in';
+    }
+    var v = verdictOf(p);
+    var failed = (p.failed || '').split(';').filter(Boolean);
+    return '<table class="lm-popup"><tr><th>宗地代码 / Parcel code</th>'
+      + '<td class="lm-parcel-code">' + esc(p.parcel_code) + '</td></tr>'
+      + '<tr><th>面积 / Area</th><td>' + esc(fmt(p.area_mu)) + ' 亩 / mu</td></tr>'
+      + '<tr><th>结论 / Verdict</th><td class="lm-verdict">' + esc(cfg.labels[v] || v)
+      + '</td></tr><tr><th>未通过 / Failed</th><td class="lm-failed">'
+      + esc(failed.join(', ') || '—') + '</td></tr></table>'
+      + '<div class="lm-details">规则明细加载中… / loading rules…</div>';
+  }
+  function details(pop, p, html) {  // setContent: update() would redraw the first content
+    pop.setContent(popup(p).replace(/<div class="lm-details">[^<]*<\/div>$/,
+                                    '<div class="lm-details">' + html + '</div>'));
+  }
+  verdicts.on('click', function (e) {
+    var p = e.layer.properties;
+    var pop = L.popup({maxWidth: 460}).setLatLng(e.latlng).setContent(popup(p)).openOn(map);
+    if (p.parcel_code == null) return;
+    var url = cfg.check + '?site_only=' + cfg.siteOnly + (cfg.on ? '&on=' + cfg.on : '');
+    fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify({parcel_code: p.parcel_code})})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        details(pop, p, body ? rulesTable(body) : '无规则明细 / no rule details');
+      })
+      .catch(function (err) {
+        details(pop, p, '规则明细不可用 / rule details unavailable: ' + esc(err));
+      });
+  });
+  verdicts.addTo(map);
+  var all = {}; all[cfg.verdictsName] = verdicts;
+  Object.keys(overlays).forEach(function (k) { all[k] = overlays[k]; });
+  if (cfg.slopeLayer) all[cfg.slopeName] = window[cfg.slopeLayer];
+  else all[cfg.slopeName] = L.layerGroup();
+  L.control.layers(null, all, {collapsed: false, position: 'topright'}).addTo(map);
+  window.lmBureau = {map: map, verdicts: verdicts, overlays: overlays};
+})();
+"""
 
 
-def _rounded(geoms: np.ndarray) -> list[str]:
-    return list(
-        shapely.to_geojson(shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS)))
-    )
-
-
-def verdicts_geojson(frame: gpd.GeoDataFrame) -> str:
-    """FeatureCollection of the parcels with verdict and reasons (see verdict_details)."""
-    parts = []
-    for geo, code, use, m2, verdict, reasons in zip(
-        _rounded(np.asarray(frame.geometry.values)), frame["parcel_code"], frame["land_use"],
-        frame["area_m2"], frame["verdict"], frame["reasons"], strict=True,
-    ):  # fmt: skip
-        props = {
-            "parcel_code": code,
-            "land_use_code": use,
-            "area_m2": round(float(m2), 2),
-            "verdict": verdict,
-            "reasons": reasons,
-        }
-        parts.append(
-            f'{{"type":"Feature","geometry":{geo},"properties":'
-            f"{json.dumps(props, ensure_ascii=False)}}}"
-        )
-    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
-
-
-class VerdictLayer(Layer):
-    """Parcels as SVG paths filled by verdict; each popup lists its failed and review rules."""
+class BureauLayers(MacroElement):
+    """The verdict tiles, constraint tile layers, layer switch and popups of the bureau page."""
 
     _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
-            var colours = {{ this.colours }}, labels = {{ this.labels }};
-            function esc(v) {
-                return String(v == null ? '' : v).replace(/[&<>"']/g, function (c) {
-                    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
-                });
-            }
-            function fmt(v) {
-                if (v == null) return '—';
-                if (Array.isArray(v)) return v.map(fmt).join(', ');
-                if (typeof v === 'number') return String(Math.round(v * 100) / 100);
-                return String(v);
-            }
-            function popup(p) {
-                var html = '<table class="lm-popup">'
-                    + '<tr><th>宗地代码 / Parcel code</th><td class="lm-parcel-code">'
-                    + esc(p.parcel_code) + '</td></tr>'
-                    + '<tr><th>地类 / Land use</th><td>' + esc(p.land_use_code) + '</td></tr>'
-                    + '<tr><th>面积 / Area</th><td>' + esc(p.area_m2.toFixed(2)) + ' m²</td></tr>'
-                    + '<tr><th>结论 / Verdict</th><td class="lm-verdict">'
-                    + esc(labels[p.verdict] || p.verdict) + '</td></tr></table>';
-                if (p.reasons.length) {
-                    html += '<table class="lm-rules"><tr><th>规则 / Rule</th><th>测值 / Value</th>'
-                        + '<th>阈值 / Threshold</th></tr>';
-                    p.reasons.forEach(function (r) {
-                        html += '<tr class="lm-rule lm-' + esc(r.status) + '"><td>' + esc(r.title)
-                            + '<br><code>' + esc(r.rule_id) + '</code></td><td class="lm-value">'
-                            + esc(fmt(r.value)) + ' ' + esc(r.unit) + '</td><td class="lm-threshold">'
-                            + esc(fmt(r.threshold)) + ' ' + esc(r.unit) + '</td></tr>';
-                    });
-                    html += '</table>';
-                }
-                return html;
-            }
-            return L.geoJSON({{ this.get_name() }}_data, {
-                style: function (f) {
-                    return {color: '#303030', weight: 0.7, opacity: 0.9, fillOpacity: 0.75,
-                            fillColor: colours[f.properties.verdict] || '#999999',
-                            className: 'lm-parcel lm-' + f.properties.verdict};
-                },
-                onEachFeature: function (f, layer) {
-                    layer.bindPopup(popup(f.properties), {maxWidth: 460});
-                }
-            });
-        })();
-        {% endmacro %}
-        """
+        "{% macro header(this, kwargs) %}{{ this.css }}{% endmacro %}"
+        "{% macro script(this, kwargs) %}{{ this.script }}{% endmacro %}"
     )
 
-    def __init__(self, frame: gpd.GeoDataFrame, name: str) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=True)
-        self._name = "VerdictLayer"
-        self.data = script_safe(verdicts_geojson(frame))
-        self.colours = js_literal(VERDICT_COLOURS)
-        self.labels = js_literal(VERDICT_LABELS)
-
-    def render(self, **kwargs) -> None:
-        """The data goes in its own raw script (see maps.parcels.ParcelLayer)."""
-        self.get_root().script.add_child(
-            RawScript(f"var {self.get_name()}_data = {self.data};"), name=self.get_name() + "_data"
-        )
-        super().render(**kwargs)
+    def __init__(self, map_name: str, config: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "BureauLayers"
+        self.css = CSS
+        self.script = SCRIPT % {"map": map_name, "cfg": js_literal(config)}
 
 
 class UrlImageOverlay(ImageOverlay):
@@ -179,79 +184,84 @@ class UrlImageOverlay(ImageOverlay):
         self.url = url
 
 
-def constraint_group(kind: str, frame: gpd.GeoDataFrame | None) -> folium.FeatureGroup:
-    """One toggleable constraint layer (empty, but still listed, when the data lack it)."""
-    name, outline, fill, opacity, dash = LAYER_STYLES[kind]
-    group = folium.FeatureGroup(name=name, overlay=True, control=True, show=True)
-    if frame is not None and len(frame):
-        geoms = np.asarray(frame.geometry.values)
-        features = [
-            {"type": "Feature", "geometry": json.loads(g), "properties": {}}
-            for g in _rounded(geoms)
-        ]
-        style = {"color": outline, "weight": 1.5, "fillColor": fill, "fillOpacity": opacity}
-        if dash:
-            style["dashArray"] = dash
-        style["className"] = f"lm-layer lm-layer-{kind}"
-        folium.GeoJson(
-            {"type": "FeatureCollection", "features": features},
-            style_function=lambda _f, s=style: s,
-            interactive=False,
-            control=False,
-        ).add_to(group)
-    return group
+def page_config(
+    check: str, on: str | None, site_only: bool, slope_layer: str | None
+) -> dict[str, Any]:
+    """What the page script needs: tile URLs, colours, labels, layer styles, the check URL."""
+    return {
+        "tiles": "/tiles",
+        "collection": f"screening_{check}",
+        "check": "/api/v1/checks/" + check.replace("_", "-"),
+        "on": on,
+        "siteOnly": "true" if site_only else "false",
+        "scopeRule": SCOPE_RULES.get(check),
+        "colours": VERDICT_COLOURS,
+        "labels": VERDICT_LABELS,
+        "verdictsName": CHECKS[check].title,
+        "slopeName": SLOPE_NAME if slope_layer else SLOPE_NAME + " (无数据 / no DEM)",
+        "slopeLayer": slope_layer,
+        "layers": {
+            k: {"name": n, "outline": o, "fill": f, "opacity": a, "dash": d}
+            for k, (n, o, f, a, d) in LAYER_STYLES.items()
+        },
+    }
 
 
 def bureau_map(
-    frame: gpd.GeoDataFrame,
     check: str,
-    layers: dict[str, gpd.GeoDataFrame | None],
+    bounds: list[float] | None,
+    job: dict[str, Any] | None,
     slope: tuple[str, list[list[float]]] | None,
     slope_labels: dict[int, str],
     *,
     basemap: str = "none",
     tianditu_token: str | None = None,
-    total: int | None = None,
-    policy_version: str = "",
+    site_only: bool = True,
 ) -> LocalMap:
-    """The page as a folium map: slope, constraint layers, verdicts, layer control, legend."""
-    fmap = LocalMap(location=DEFAULT_CENTER, zoom_start=14, control_scale=True, max_zoom=20)
+    """The page as a folium map: slope, constraint tiles, verdict tiles, layer control, legend.
+
+    job: the finished screening whose verdicts the tiles show (id, parcels, finished, policy
+    version, on), or None when no job has screened this check yet.
+    """
+    fmap = LocalMap(location=DEFAULT_CENTER, zoom_start=14, control_scale=True, max_zoom=20,
+                    extras=("vectorgrid",))  # fmt: skip
     root = fmap.get_root()
     root.title = f"{PAGE_TITLE} — {CHECKS[check].title}"
     root.header.add_child(folium.Element(FAVICON_LINK), name="lm_favicon")
-    root.header.add_child(folium.Element(CSS), name="lm_bureau_css")
     add_basemap(fmap, basemap, tianditu_token)
+    slope_layer = None
     if slope is not None:
-        url, bounds = slope
-        UrlImageOverlay(url, bounds, name=SLOPE_NAME, opacity=0.6, interactive=False).add_to(fmap)
-    else:  # still listed, so the page says the DEM is missing rather than hiding it
-        folium.FeatureGroup(name=SLOPE_NAME + " (无数据 / no DEM)", show=False).add_to(fmap)
-    for kind in LAYER_STYLES:
-        constraint_group(kind, layers.get(kind)).add_to(fmap)
-    frame = mark_out_of_scope(frame, check)
-    VerdictLayer(frame, f"{CHECKS[check].title}").add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    if len(frame):
-        minx, miny, maxx, maxy = frame.total_bounds
-        fmap.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
-    legend_for(check, len(frame), total, slope_labels, policy_version).add_to(fmap)
+        url, box = slope
+        image = UrlImageOverlay(url, box, name=SLOPE_NAME, opacity=0.6, interactive=False,
+                                control=False)  # fmt: skip
+        image.add_to(fmap)
+        slope_layer = image.get_name()
+    on = job.get("on") if job else None
+    config = page_config(check, on, job.get("site_only", site_only) if job else site_only,
+                         slope_layer)  # fmt: skip
+    BureauLayers(fmap.get_name(), config).add_to(fmap)
+    if bounds:
+        west, south, east, north = bounds
+        fmap.fit_bounds([[south, west], [north, east]], padding=(20, 20), max_zoom=18)
+    legend_for(check, job, slope_labels).add_to(fmap)
     return fmap
 
 
-def legend_for(
-    check: str, shown: int, total: int | None, slope_labels: dict[int, str], policy_version: str
-) -> Legend:
-    """Bilingual legend: verdict colours, constraint layers, slope grades, what is shown."""
+def legend_for(check: str, job: dict[str, Any] | None, slope_labels: dict[int, str]) -> Legend:
+    """Bilingual legend: verdict colours, constraint layers, slope grades, which job is shown."""
     entries = [(VERDICT_COLOURS[v], VERDICT_LABELS[v]) for v in VERDICT_COLOURS]
     entries += [(style[2], style[0]) for style in LAYER_STYLES.values()]
     entries += [(GRADE_COLOURS[g], label) for g, label in slope_labels.items()]
-    if shown == 0:
-        note = "暂无宗地 / no parcels loaded"
-    elif total is not None and total > shown:
-        note = f"仅显示前 {shown} 宗（共 {total} 宗）/ showing {shown} of {total}"
+    if job is None:
+        note = (
+            "尚无完成的筛查任务 / no finished screening yet — "
+            "POST /api/v1/screenings 或 / or `landmarket screen --parcels db`"
+        )
     else:
-        note = f"{shown} 宗 / parcels"
-    note += f" · 政策 / policy {policy_version}" if policy_version else ""
+        note = (
+            f"{job['parcels']} 宗 / parcels · 任务 / job {job['id'][:8]} "
+            f"({job['finished']}) · 政策 / policy {job['policy_version']}"
+        )
     return Legend(f"{CHECKS[check].title}", entries, note=note)
 
 

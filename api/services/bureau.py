@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-import geopandas as gpd
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geodata.context import context_for, dem_path, dem_window, search_box
-from geodata.screening import needs_of, stored_parcels
-from geodata.screening.details import verdict_details
-from geodata.services.parcels import ParcelFilter, count_parcels, parse_bbox
+from geodata.context import dem_path, dem_window, search_box
+from geodata.screening.tables import ScreeningJob
+from geodata.services.parcels import parse_bbox
 from geodata.settings import Settings
-from landmarket.eligibility.measure import LANDUSE, SLOPE
 from landmarket.errors import InvalidInput, NotFound, RecordProblem
 from landmarket.policy import policy_from_settings
-from maps.bureau import LAYER_STYLES, render_bureau_page
+from maps.bureau import render_bureau_page
 from maps.slope_overlay import grade_labels, slope_png
 
 SLOPE_URL = "/api/v1/dem/slope.png"
 MAX_SLOPE_EXTENT_DEG = 0.5
+VILLAGE_BOUNDS_SQL = text(
+    "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) "
+    "FROM (SELECT Box2D(boundary) AS b FROM villages WHERE code = :code) AS v"
+)
 
 
 def bureau_page(
@@ -30,39 +33,57 @@ def bureau_page(
     on: date | None,
     site_only: bool,
 ) -> str:
-    """HTML of /maps/bureau: the first map_max_parcels parcels (public facts only)."""
+    """HTML of /maps/bureau: verdict tiles of the latest finished job that ran the check.
+
+    No parcel is screened here: the request reads one job row (and a village's box), whatever
+    the number of parcels; the tiles and a click's single-parcel check do the rest.
+    """
     policy = policy_from_settings(settings, on)
-    frame = stored_parcels(
-        session, village_code=village_code, personal=False, limit=settings.map_max_parcels
-    )
-    total = count_parcels(session, ParcelFilter(village_code=village_code))[0]
-    layers: dict[str, gpd.GeoDataFrame | None] = {}
+    job = latest_job(session, check)
+    bounds = job["bounds"] if job else None
+    if village_code is not None:
+        row = session.execute(VILLAGE_BOUNDS_SQL, {"code": village_code}).first()
+        if row is not None and row[0] is not None:
+            bounds = [float(v) for v in row]
     slope = None
-    if len(frame):
-        box = tuple(float(v) for v in frame.total_bounds)
-        needs = needs_of([check])
-        context = context_for(session, box, parcels=LANDUSE in needs, dem=SLOPE in needs)
-        frame = verdict_details(frame, context, check, policy, site_only=site_only)
-        for kind in LAYER_STYLES:
-            layer = context.layer(kind)
-            layers[kind] = layer.frame if layer is not None else None
-        view = tuple(round(v, 6) for v in search_box(box))
-        if dem_path(session, view) is not None:
+    if bounds:
+        view = tuple(round(v, 6) for v in search_box(tuple(bounds)))
+        small = max(view[2] - view[0], view[3] - view[1]) <= MAX_SLOPE_EXTENT_DEG
+        if small and dem_path(session, view) is not None:
             url = f"{SLOPE_URL}?bbox={','.join(f'{v:.6f}' for v in view)}"
             slope = (url, [[view[1], view[0]], [view[3], view[2]]])
-    else:
-        frame = frame.assign(verdict=[], reasons=[], area_m2=[], land_use=[])
     return render_bureau_page(
-        frame,
         check,
-        layers,
+        bounds,
+        job,
         slope,
         grade_labels(policy.value("reclamation.slope_grades")),
         basemap=settings.basemap,
         tianditu_token=settings.tianditu_token,
-        total=total,
-        policy_version=policy.version,
+        site_only=site_only,
     )
+
+
+def latest_job(session: Session, check: str) -> dict[str, Any] | None:
+    """The newest finished job that ran the check (what the verdict tiles show), or None."""
+    job = session.scalars(
+        select(ScreeningJob)
+        .where(ScreeningJob.state == "done", ScreeningJob.checks.contains([check]))
+        .order_by(ScreeningJob.finished_at.desc().nulls_last(), ScreeningJob.id.desc())
+        .limit(1)
+    ).first()
+    if job is None:
+        return None
+    summary = job.summary or {}
+    return {
+        "id": job.id,
+        "parcels": job.parcels or 0,
+        "finished": job.finished_at.strftime("%Y-%m-%d %H:%M") if job.finished_at else "",
+        "policy_version": job.policy_version or "",
+        "on": summary.get("on"),
+        "site_only": job.site_only,
+        "bounds": summary.get("bounds"),
+    }
 
 
 def slope_image(session: Session, settings: Settings, bbox: str) -> bytes:

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from geodata.db.engine import SessionLocal
@@ -194,6 +194,8 @@ def run_job(
             parcels_done=len(parcels),
             parcels_per_second=round(len(parcels) / max(result.stats.seconds, 1e-6), 1),
         )
+        with engine.begin() as conn:  # the statement trigger bumps the verdict tiles' version
+            conn.execute(text("DELETE FROM screening_results WHERE false"))
     except ScreeningCancelled as exc:
         _set(engine, job_id, state="cancelled", finished_at=datetime.now(UTC), error=_error(exc))
         raise

@@ -110,6 +110,15 @@ def run_screen(
         "workers": stats.workers,
         "executor": stats.executor,
         "seconds": round(stats.seconds, 3),
+        "bounds": _bounds(parcels),
     }
     paths = stream.finish({**meta, **summary}, slim)
     return ScreenResult(paths, {**meta, **summary}, stats)
+
+
+def _bounds(parcels: gpd.GeoDataFrame) -> list[float] | None:
+    """[minx, miny, maxx, maxy] of the screened parcels (where a map of them opens)."""
+    if not len(parcels):
+        return None
+    box = parcels.total_bounds
+    return [round(float(v), 6) for v in box] if np.isfinite(box).all() else None

@@ -55,6 +55,39 @@ def _constraint(kind: str, title: str) -> TileCollection:
     )
 
 
+SCREENING_CHECKS = ("market_entry", "reclamation", "ticket_landing", "approval_route")
+# The verdicts of the newest finished screening job that ran the check (stored per parcel by the
+# job, migration 0011): the bureau's verdict map, whatever the number of parcels.
+LATEST_JOB = (
+    "(SELECT s.id FROM screenings s WHERE s.state = 'done' AND s.checks ? '{check}' "
+    "ORDER BY s.finished_at DESC NULLS LAST, s.id DESC LIMIT 1)"
+)
+
+
+def _screening(check: str) -> TileCollection:
+    return TileCollection(
+        name=f"screening_{check}",
+        title=f"筛查结论 / Screening verdicts: {check}",
+        source=(
+            "SELECT abs(hashtext(t.parcel_code))::bigint AS fid, t.parcel_code, "
+            f"t.{check} AS verdict, array_to_string(t.failed, ';') AS failed, "
+            "array_to_string(t.needs_review, ';') AS needs_review, t.area_mu, t.job_id, t.geom "
+            f"FROM screening_results t WHERE t.job_id = {LATEST_JOB.format(check=check)} "
+            f"AND t.geom && {BOX}"
+        ),
+        fields={
+            "parcel_code": "String",
+            "verdict": "String",
+            "failed": "String",
+            "needs_review": "String",
+            "area_mu": "Number",
+            "job_id": "String",
+        },
+        live=True,  # a newly finished job replaces the map at once
+        description=f"最新完成的筛查任务的结论 / verdicts of the latest finished job ({check})",
+    )
+
+
 LISTING_FIELDS = {
     "listing_id": "Number",
     "parcel_code": "String",
@@ -127,6 +160,7 @@ COLLECTIONS: dict[str, TileCollection] = {
         _constraint("redline", "生态保护红线 / Ecological red line"),
         _constraint("udb", "城镇开发边界 / Urban development boundary"),
         _constraint("village_plan", "村庄规划 / Village plan"),
+        *(_screening(check) for check in SCREENING_CHECKS),
     )
 }
 

@@ -23,6 +23,10 @@ down_revision: str | None = "0010_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The verdict tile collections (geodata/tiles/collections.py) fed by this table.
+TILE_COLLECTIONS = ", ".join(
+    f"'screening_{c}'" for c in ("market_entry", "reclamation", "ticket_landing", "approval_route")
+)
 OLD_STATES = "state IN ('queued', 'running', 'done', 'failed')"
 NEW_STATES = "state IN ('queued', 'running', 'done', 'failed', 'cancelled')"
 
@@ -70,7 +74,7 @@ def upgrade() -> None:
     op.execute(
         "CREATE TRIGGER screening_results_tile_versions AFTER INSERT OR UPDATE OR DELETE OR "
         "TRUNCATE ON screening_results FOR EACH STATEMENT "
-        "EXECUTE FUNCTION tile_versions_bump('screening')"
+        f"EXECUTE FUNCTION tile_versions_bump({TILE_COLLECTIONS})"
     )
 
 

@@ -39,6 +39,8 @@ ROUTER_MODULES = [
     "api.routers.withdrawals",
     "api.routers.tickets",
     "api.routers.exchange",
+    "api.routers.trading",
+    "api.routers.deals",
     "api.routers.ogc",
     "api.routers.exports",
     "api.routers.stock",

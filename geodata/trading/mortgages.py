@@ -34,6 +34,15 @@ _MORTGAGES = (
 )
 
 
+_KEY = " WHERE (m.mortgage_no = :no OR m.id = :id)"
+
+
+def _key(mortgage: str | int) -> dict[str, Any]:
+    """Parameters finding a mortgage by number or by id."""
+    text_key = str(mortgage)
+    return {"no": text_key, "id": int(text_key) if text_key.isdigit() else None}
+
+
 def missing_consents(session: Session, right_id: int) -> list[str]:
     """Numbers of unreleased mortgages on a right whose creditor has not consented to a transfer."""
     rows = session.execute(
@@ -50,6 +59,7 @@ def missing_consents(session: Session, right_id: int) -> list[str]:
 def view(row: Any) -> dict[str, Any]:
     """JSON-ready form of a mortgage."""
     return {
+        "id": row.id,
         "mortgage_no": row.mortgage_no,
         "right_no": row.right_no,
         "parcel_code": row.parcel_code,
@@ -74,7 +84,7 @@ def may_see(actor: ActorLike, row: Any) -> bool:
 
 def get_mortgage(session: Session, actor: ActorLike, mortgage_no: str) -> dict[str, Any]:
     """One mortgage the actor may see (else Forbidden)."""
-    row = one(session, _MORTGAGES + " WHERE m.mortgage_no = :no", {"no": mortgage_no},
+    row = one(session, _MORTGAGES + _KEY, _key(mortgage_no),
               f"抵押 {mortgage_no} / mortgage")  # fmt: skip
     if not may_see(actor, row):
         raise Forbidden("抵押仅对登记机构、权利人和抵押权人可见 / bureau, holder and creditor only")
@@ -157,7 +167,7 @@ def _event(
     target: Target, actor: ActorLike, mortgage_no: str, kind: str, on: date, note: str | None
 ) -> dict[str, Any]:
     def work(s: Session) -> dict[str, Any]:
-        row = one(s, _MORTGAGES + " WHERE m.mortgage_no = :no", {"no": mortgage_no},
+        row = one(s, _MORTGAGES + _KEY, _key(mortgage_no),
                   f"抵押 {mortgage_no} / mortgage")  # fmt: skip
         creditor = actor.user_id is not None and actor.user_id == row.creditor_id
         if str(actor.role) != "bureau" and not (kind == "consent" and creditor):
@@ -176,7 +186,7 @@ def _event(
         except IntegrityError as exc:
             raise Conflict(f"抵押 {mortgage_no} 已注销 / the mortgage is released") from exc
         write_audit(s, actor.actor, f"mortgage.{kind}", "mortgages", row.id, {"note": note})
-        return get_mortgage(s, actor, mortgage_no)
+        return get_mortgage(s, actor, row.mortgage_no)
 
     return run(target, work)
 

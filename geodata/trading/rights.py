@@ -343,6 +343,7 @@ def end_right(
 def right_view(right: LandRight) -> dict[str, Any]:
     """JSON-ready form of a right."""
     return {
+        "id": right.id,
         "right_no": right.right_no,
         "parcel_code": right.parcel_code,
         "unit_code": right.unit_code,

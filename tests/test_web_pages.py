@@ -51,6 +51,21 @@ def test_sign_in_sets_a_hardened_cookie_and_lands_on_the_role_home(web_client, w
     assert "sign_in" in audit_actions(web_world.url, web_world.user_ids["bureau"])
 
 
+def test_sign_in_goes_back_only_to_local_pages(web_client):
+    token = csrf_of(web_client.get("/login?next=/bureau/audit").text)
+    form = {"username": "clerk.wang", "password": PASSWORD, "csrf_token": token}
+    for target, landing in [("/bureau/audit?x=1", "/bureau/audit?x=1"),
+                            ("https://evil.example/", "/"), ("//evil.example", "/")]:  # fmt: skip
+        web_client.cookies.clear()
+        token = csrf_of(web_client.get("/login").text)
+        resp = web_client.post(
+            "/login", data={**form, "csrf_token": token, "next": target}, follow_redirects=False
+        )
+        assert resp.headers["location"] == landing
+    page = web_client.get("/")
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+
+
 def test_cookie_is_secure_over_https(web_app):
     from fastapi.testclient import TestClient
 

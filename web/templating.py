@@ -69,5 +69,8 @@ def render(
         request, name, {**base, **(context or {})}, status_code=status_code
     )
     response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"  # no clickjacking of signed-in forms
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
     remember_pre_csrf(response, request)
     return response

@@ -186,3 +186,23 @@ def test_empty_chunks_and_bad_geometry():
     problem = info.value.problems[0]
     assert (problem.record, problem.field) == (f"parcel {PARCEL_CODE}", "geometry")
     assert "Self-intersection" in problem.problem
+
+
+@pytest.mark.parametrize("check", ["market_entry", "reclamation", "ticket_landing"])
+def test_site_only_and_full_checks_say_what_they_evaluated_and_agree(parcels, check):
+    """The map's site-only screen and the API's full check agree on every rule they share."""
+    site = screen(parcels, CTX, checks=[check], policy=POLICY, site_only=True)
+    full = screen(parcels, CTX, checks=[check], policy=POLICY, site_only=False)
+    assert (site[f"{check}.verdict"] == full[f"{check}.site_verdict"]).all()
+    application = [r.id for r in rules_for(check) if r.application]
+    for pid in parcels.index:
+        one = parcels.loc[[pid]]
+        s = check_parcel(check, one, CTX, policy=POLICY, site_only=True).to_dict()
+        f = check_parcel(check, one, CTX, policy=POLICY).to_dict()
+        assert s["scope"] == "site" and f["scope"] == "full"
+        assert s["not_evaluated"] == application and f["not_evaluated"] == []
+        assert set(s["evaluated"]) | set(application) == set(f["evaluated"])
+        assert "site conditions only" in s["title"] and "site conditions" not in f["title"]
+        assert s["verdict"] == s["site_verdict"] == f["site_verdict"], pid
+        shared = {r["rule_id"]: r for r in f["rules"] if r["rule_id"] in s["evaluated"]}
+        assert {r["rule_id"]: r for r in s["rules"]} == shared, pid

@@ -21,6 +21,9 @@ from landmarket.policy import Policy, load_policy
 from landmarket.units import area_summary
 
 Frame = pd.DataFrame
+SITE_ONLY_TITLE = (
+    " (仅场地条件, 未含申请事项 / site conditions only, application facts not evaluated)"
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Check:
         rules = [r for r in self.rules if not (site_only and r.application)]
         outcomes = {r.id: r.outcome(facts, policy) for r in rules}
         verdict = combine([o.status for o in outcomes.values()], len(facts))
+        site = [outcomes[r.id].status for r in rules if not r.application]
+        site_verdict = verdict if site_only else combine(site, len(facts))
         extras = (
             self.extras(facts, outcomes, policy)
             if self.extras is not None
@@ -54,7 +59,10 @@ class Check:
         )
         if self.decide is not None:
             verdict = self.decide(facts, verdict, extras)
-        return CheckRun(self, policy, facts, rules, outcomes, verdict, extras)
+            site_verdict = verdict if site_only else self.decide(facts, site_verdict, extras)
+        return CheckRun(
+            self, policy, facts, rules, outcomes, verdict, extras, site_only, site_verdict
+        )
 
 
 @dataclass
@@ -68,6 +76,22 @@ class CheckRun:
     outcomes: dict[str, Outcome]
     verdict: np.ndarray
     extras: Frame = field(repr=False)
+    site_only: bool = False
+    site_verdict: np.ndarray | None = None  # the verdict of the site rules alone
+
+    @property
+    def not_evaluated(self) -> list[str]:
+        """Ids of the check's rules left out (the application rules of a site-only screen)."""
+        done = {r.id for r in self.rules}
+        return [r.id for r in self.check.rules if r.id not in done]
+
+    def scope(self) -> dict[str, Any]:
+        """Which rules the verdict rests on: 'site' (site rules only) or 'full'."""
+        return {
+            "scope": "site" if self.site_only else "full",
+            "evaluated": [r.id for r in self.rules],
+            "not_evaluated": self.not_evaluated,
+        }
 
     def verdict_at(self, i: int) -> Verdict:
         """The full Verdict of parcel i."""
@@ -75,9 +99,12 @@ class CheckRun:
         results = tuple(r.result_at(self.outcomes[r.id], i, row, self.policy) for r in self.rules)
         flat = self.extras.iloc[i].to_dict() if len(self.extras.columns) else {}
         extra = self.check.nest(flat, self.policy) if self.check.nest is not None else flat
+        site = self.site_verdict[i] if self.site_verdict is not None else self.verdict[i]
+        extra = {**extra, **self.scope(), "site_verdict": str(site)}
+        title = self.check.title + (SITE_ONLY_TITLE if self.site_only else "")
         return Verdict(
             check=self.check.name,
-            title=self.check.title,
+            title=title,
             verdict=str(self.verdict[i]),
             rules=results,
             areas=area_summary(float(row.area_m2)),
@@ -96,6 +123,8 @@ class CheckRun:
             out[rule_id] = outcome.value
         for col in self.extras.columns:
             out[f"{name}.{col}"] = self.extras[col].to_numpy()
+        if not self.site_only and self.site_verdict is not None:
+            out[f"{name}.site_verdict"] = self.site_verdict  # what a site-only screen would say
         return pd.DataFrame(out, index=self.facts.index)
 
 

@@ -147,3 +147,14 @@ def test_acceptance_problems_are_all_reported():
         ("plot b", "accepted_m2"),
         ("plot c", "plot_id"),  # missing acceptance
     }
+
+
+def test_slope_grade_names_follow_the_policy():
+    from landmarket.tickets.reclaim import slope_grade_names
+
+    names = slope_grade_names([2, 6, 15, 25])
+    assert names[1] == "一级(≤2°) / grade 1 (≤ 2°)"
+    assert names[4] == "四级(15–25°) / grade 4 (15–25°)"
+    assert names[5] == "五级(>25°) / grade 5 (> 25°)"
+    bureau = slope_grade_names([2, 6, 15, 20])
+    assert bureau[5] == "五级(>20°) / grade 5 (> 20°)" and "25" not in "".join(bureau.values())

@@ -1,4 +1,4 @@
-"""Reclamation: reclaimable area (ancillary land capped at 1.5× the homestead) and acceptance.
+"""Reclamation: reclaimable area (ancillary land capped at a multiple of the homestead), acceptance.
 
 The household is credited with the legal homestead plus ancillary land up to ``ancillary_cap_ratio``
 times the homestead; ancillary land beyond the cap is still reclaimed, but it is *collective-only*
@@ -17,13 +17,22 @@ from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.tickets.quantities import CENT, ZERO, area, area_view
 from landmarket.tickets.terms import TicketTerms
 
-SLOPE_GRADE_NAMES = {
-    1: "一级(≤2°) / grade 1 (≤ 2°)",
-    2: "二级(2–6°) / grade 2 (2–6°)",
-    3: "三级(6–15°) / grade 3 (6–15°)",
-    4: "四级(15–25°) / grade 4 (15–25°)",
-    5: "五级(>25°) / grade 5 (> 25°)",
-}
+_ORDINALS = "一二三四五六七八九十"
+
+
+def slope_grade_names(grades: Sequence[float | Decimal]) -> dict[int, str]:
+    """Bilingual names of the survey slope grades, rendered from the policy's grade bounds."""
+    bounds = [f"{Decimal(str(b)).normalize():f}" for b in grades]
+    names = {}
+    for i in range(len(bounds) + 1):
+        if i == 0:
+            zh, en = f"≤{bounds[0]}°", f"≤ {bounds[0]}°"
+        elif i == len(bounds):
+            zh, en = f">{bounds[-1]}°", f"> {bounds[-1]}°"
+        else:
+            zh = en = f"{bounds[i - 1]}–{bounds[i]}°"
+        names[i + 1] = f"{_ORDINALS[i]}级({zh}) / grade {i + 1} ({en})"
+    return names
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,7 @@ def reclaimable_area(
 
 
 def slope_grade(degrees: float | Decimal, terms: TicketTerms) -> int:
-    """Survey slope grade 1–5 (≤2, 2–6, 6–15, 15–25, >25°); a bound belongs to the lower grade."""
+    """Survey slope grade from the policy's bounds (1 = flattest); a bound is in the lower grade."""
     value = Decimal(repr(degrees)) if isinstance(degrees, float) else Decimal(str(degrees))
     if value < 0 or value > 90:
         raise InvalidInput(
@@ -189,7 +198,7 @@ def accept_project(
                     "accepted_m2",
                 )
             )
-        if acc.slope_grade not in SLOPE_GRADE_NAMES:
+        if not 1 <= acc.slope_grade <= len(terms.slope_grades) + 1:
             problems.append(
                 RecordProblem(
                     record, f"坡度级别无效 / invalid grade {acc.slope_grade}", "slope_grade"

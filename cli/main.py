@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "cli.screen",
     "cli.serve",
     "cli.tickets",
+    "cli.trading",
     "cli.users",
     "cli.zoning",
 ]

@@ -1,0 +1,194 @@
+"""`landmarket trading …`: the bureau's side of the exchange — announcements, qualification,
+closing trades, certificates, registration of rights, mortgages, price statistics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import fail, parse_date
+
+trading_app = typer.Typer(
+    help="集体经营性建设用地交易 / trading collective operational land.", no_args_is_help=True
+)
+AsOpt = Annotated[
+    str, typer.Option("--as", help="以该区县局账号操作 / act as this bureau username")
+]
+OnOpt = Annotated[str | None, typer.Option("--on", help="日期 YYYY-MM-DD(默认今天) / the day")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON 输出 / JSON output")]
+
+
+def _bureau(session: Any, username: str) -> Any:
+    from sqlalchemy import text
+
+    from geodata.tickets.core import Actor
+    from landmarket.errors import Forbidden
+
+    row = session.execute(
+        text("SELECT id, role FROM users WHERE username = :u AND active"), {"u": username}
+    ).first()
+    if row is None or row.role != "bureau":
+        raise Forbidden(f"{username!r} 不是有效的区县局账号 / is not an active bureau account")
+    return Actor(row.id, "bureau")
+
+
+def _print(doc: object) -> None:
+    typer.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+
+
+def _run(work: Any) -> None:
+    """Run work(session) in one transaction and print its result; platform errors exit 1."""
+    from geodata.db.engine import session_scope
+    from landmarket.errors import LandmarketError
+
+    try:
+        with session_scope() as session:
+            _print(work(session))
+    except LandmarketError as exc:
+        raise fail(exc) from exc
+
+
+@trading_app.command("announcements")
+def announcements(limit: Annotated[int, typer.Option(min=1, max=1000)] = 50) -> None:
+    """List announcements: method, dates, prices, status (the bureau sees secret reserves)."""
+    from geodata.tickets.core import Actor
+    from geodata.trading import views
+
+    _run(lambda s: views.announcements(s, Actor(0, "bureau"), limit)[0])
+
+
+@trading_app.command("registrations")
+def registrations(announcement_id: int, user: AsOpt) -> None:
+    """Bidder registrations of an announcement, with deposits and decisions."""
+    from geodata.trading import views
+
+    _run(lambda s: views.registrations(s, _bureau(s, user), announcement_id))
+
+
+@trading_app.command("qualify")
+def qualify(
+    registration_id: int,
+    user: AsOpt,
+    refuse: Annotated[bool, typer.Option("--refuse", help="不予资格 / refuse")] = False,
+    reason: Annotated[str | None, typer.Option(help="理由 / reason")] = None,
+) -> None:
+    """Qualify a bidder (deposit paid in full), or --refuse with a --reason."""
+    from geodata.trading.market import decide
+
+    _run(lambda s: decide(s, _bureau(s, user), registration_id, not refuse, reason))
+
+
+@trading_app.command("close")
+def close(
+    announcement_id: int,
+    user: AsOpt,
+    price: Annotated[str | None, typer.Option(help="协议价 元/亩 / agreed price per mu")] = None,
+) -> None:
+    """Close a trade after its end: a deal, or failed with the reason."""
+    from geodata.trading.deals import close_trade
+
+    _run(lambda s: close_trade(s, _bureau(s, user), announcement_id, agreed_price_per_mu=price))
+
+
+@trading_app.command("certify")
+def certify(deal_id: int, user: AsOpt, on: OnOpt = None) -> None:
+    """Issue the verification certificate (交易鉴证书) of a contracted deal."""
+    from geodata.trading.contracts import issue_certificate
+
+    day = parse_date(on) or date.today()
+    _run(lambda s: issue_certificate(s, _bureau(s, user), deal_id, day))
+
+
+@trading_app.command("certificate")
+def certificate(
+    deal_id: int, out: Annotated[Path, typer.Option("--out", help="PDF 文件 / PDF file")]
+) -> None:
+    """Write a deal's certificate PDF and print its number and SHA-256."""
+    from geodata.trading.contracts import certificate_pdf
+
+    def work(s: Any) -> dict[str, str]:
+        number, pdf = certificate_pdf(s, deal_id)
+        out.write_bytes(pdf)
+        return {"cert_no": number, "file": str(out), "sha256": hashlib.sha256(pdf).hexdigest()}
+
+    _run(work)
+
+
+@trading_app.command("verify")
+def verify(
+    cert_no: str, file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
+) -> None:
+    """Verify a certificate file against the number it claims."""
+    from geodata.trading.contracts import verify_certificate
+
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    _run(lambda s: verify_certificate(s, cert_no, digest))
+
+
+@trading_app.command("register")
+def register_right(deal_id: int, user: AsOpt, on: OnOpt = None) -> None:
+    """Register the right of a certified deal on its parcel."""
+    from geodata.trading.contracts import register_deal
+
+    day = parse_date(on) or date.today()
+    _run(lambda s: register_deal(s, _bureau(s, user), deal_id, day))
+
+
+@trading_app.command("rights")
+def rights(
+    parcel: Annotated[str | None, typer.Option(help="宗地代码 / parcel code")] = None,
+) -> None:
+    """Registered rights with their status (a parcel's whole history with --parcel)."""
+    from geodata.trading.rights import list_rights, parcel_rights, right_view
+
+    _run(
+        lambda s: [right_view(r) for r in (parcel_rights(s, parcel) if parcel else list_rights(s))]
+    )
+
+
+@trading_app.command("mortgage")
+def mortgage(
+    right_no: str,
+    user: AsOpt,
+    creditor: Annotated[str, typer.Option(help="抵押权人 / creditor")],
+    amount: Annotated[str, typer.Option(help="金额(元) / amount")],
+    ends: Annotated[str, typer.Option("--ends", help="期限终止 YYYY-MM-DD / end of the term")],
+    on: OnOpt = None,
+) -> None:
+    """Register a creditor's mortgage on a right."""
+    from geodata.trading.mortgages import register_mortgage
+
+    day = parse_date(on) or date.today()
+    end = parse_date(ends)
+    _run(lambda s: register_mortgage(s, _bureau(s, user), right_no, creditor_name=creditor,
+                                     amount=amount, starts_on=day, ends_on=end, registered_on=day))  # fmt: skip
+
+
+@trading_app.command("release")
+def release(mortgage_no: str, user: AsOpt, on: OnOpt = None) -> None:
+    """Release a mortgage."""
+    from geodata.trading.mortgages import release_mortgage
+
+    day = parse_date(on) or date.today()
+    _run(lambda s: release_mortgage(s, _bureau(s, user), mortgage_no, day))
+
+
+@trading_app.command("prices")
+def prices(
+    county: Annotated[str | None, typer.Option(help="区县代码 / county code")] = None,
+    use: Annotated[str | None, typer.Option(help="用途 / use")] = None,
+) -> None:
+    """Price statistics of concluded deals per district, use and quarter."""
+    from geodata.trading.views import price_statistics
+
+    _run(lambda s: price_statistics(s, county, use))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the trading group to the main app."""
+    app.add_typer(trading_app, name="trading")

@@ -306,3 +306,10 @@ def test_bureau_checks_a_parcel_and_downloads_the_verdict_as_pdf(web_client, web
     assert f"market_entry-{code}.pdf" in pdf.headers["content-disposition"]
     unknown = web_client.get("/bureau/check", params={"code": "500111999999JC99999"})
     assert unknown.status_code == 404 and "500111999999JC99999" in unknown.text
+
+
+def test_investor_home_lists_own_tickets(web_client):
+    sign_in_client(web_client, "investor")
+    home = web_client.get("/")
+    assert home.status_code == 200 and "工作台（投资人）" in home.text and "我的地票" in home.text
+    assert web_client.get("/bureau/check").status_code == 403

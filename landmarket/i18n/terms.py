@@ -22,6 +22,9 @@ AUCTIONS = (N_("sealed"), N_("ascending"), N_("open"), N_("closed"))
 LANDING_USES = (
     N_("operational"), N_("industrial"), N_("allocated"), N_("quota_purchase"), N_("linkage"),
 )  # fmt: skip
+TICKET_STATUSES = (
+    N_("held"), N_("listed"), N_("landed"), N_("merged"), N_("split"), N_("retired"), N_("reversed"),
+)  # fmt: skip
 PLAN_STATUSES = (N_("submitted"), N_("approved"))
 JOB_STATES = (N_("queued"), N_("running"), N_("done"), N_("failed"), N_("cancelled"), N_("all"))
 # English halves of the problem+json titles ('中文 / English' literals in errors and handlers).

@@ -11,6 +11,7 @@ from geodata.consolidation.tables import ConsolidationPlanRecord
 from geodata.db.tables import Parcel
 from geodata.listings.tables import Listing
 from geodata.screening.tables import ScreeningJob
+from geodata.tickets import queries
 from landmarket.access import Role
 from landmarket.i18n import gettext as _
 from web.deps import DbSession, Viewer, ViewerDep, page_router
@@ -42,7 +43,19 @@ def collective_summary(db: Session, viewer: Viewer) -> dict[str, object]:
             .group_by(Listing.state)
         ).all()
     )
-    return {"parcels": parcels or 0, "listing_states": states}
+    listings = db.execute(
+        select(Listing.id, Listing.title, Listing.parcel_code, Listing.state, Listing.area_mu)
+        .where(Listing.village_code == village)
+        .order_by(Listing.id.desc())
+        .limit(20)
+    ).all()
+    return {"parcels": parcels or 0, "listing_states": states, "listings": listings}
+
+
+def investor_summary(db: Session, viewer: Viewer) -> dict[str, object]:
+    """The investor's own tickets (as the exchange lists them)."""
+    tickets, total = queries.tickets(db, holder_id=viewer.principal.user_id, limit=20)
+    return {"tickets": tickets, "ticket_total": total}
 
 
 @router.get("/")
@@ -53,6 +66,6 @@ def home(request: Request, db: DbSession, viewer: ViewerDep) -> Response:
     if viewer.role is Role.collective:
         return render(request, "home_collective.html", collective_summary(db, viewer))
     if viewer.role is Role.investor:
-        return render(request, "home_investor.html")
+        return render(request, "home_investor.html", investor_summary(db, viewer))
     maps = getattr(request.app.state, "map_pages", [])
     return render(request, "home_public.html", {"maps": maps})

@@ -11,6 +11,7 @@ from geodata.db.paging import page_rows
 from geodata.tickets.core import ActorLike
 from geodata.tickets.queries import geometry, iso, money
 from landmarket.errors import NotFound
+from landmarket.tickets.permissions import may_see_all_bids
 from landmarket.tickets.quantities import area_view
 
 # --- auctions ---------------------------------------------------------------------------------
@@ -28,7 +29,7 @@ WHERE (CAST(:id AS bigint) IS NULL OR a.id = :id)
 
 def _auction(session: Session, row: Any, viewer: ActorLike) -> dict[str, Any]:
     closed = row.sold is not None
-    bureau = str(viewer.role) == "bureau"
+    bureau = may_see_all_bids(viewer)
     bids = session.execute(
         text("SELECT id, bidder_id, price_per_mu, at FROM bids WHERE auction_id = :a ORDER BY id"),
         {"a": row.id},

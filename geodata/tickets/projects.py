@@ -29,13 +29,13 @@ from geodata.tickets.core import (
     Target,
     flush_unique,
     parcels_by_code,
-    require_role,
     run,
     union_geom,
 )
 from geodata.tickets.repository import issue, terms_on
 from landmarket.errors import InvalidInput, NotFound, RecordProblem
 from landmarket.policy import load_policy
+from landmarket.tickets.permissions import TicketAction, require
 from landmarket.tickets.quantities import ZERO, area, money
 from landmarket.tickets.reclaim import PlannedPlot, PlotAcceptance, ReclaimableArea, accept_project
 from landmarket.tickets.terms import TicketTerms
@@ -51,7 +51,7 @@ def create_project(
     on: date | None = None,
 ) -> int:
     """A reclamation project of eligible withdrawals and idle collective plots; returns its id."""
-    require_role(actor, "bureau")
+    require(actor, TicketAction.create_project)
     on = on or date.today()
     reclaimable_uses = set(load_policy(on).value("reclamation.land_use"))
 
@@ -210,7 +210,7 @@ def accept(
     terms: TicketTerms | None = None,
 ) -> AcceptanceOutcome:
     """Record a project's acceptance and issue its ticket (one ticket per project), atomically."""
-    require_role(actor, "bureau")
+    require(actor, TicketAction.accept)
     terms = terms_on(accepted_on, terms)
     cost = money(cost_per_mu, f"project {project_id}", "cost_per_mu")
 

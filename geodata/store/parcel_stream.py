@@ -28,7 +28,7 @@ from geodata.fields import (
     missing_column,
     recognise_schema,
 )
-from geodata.hygiene import check_layer, record_labels
+from geodata.hygiene import CODE_COLUMNS, check_layer, record_labels
 from geodata.store.bulk import copy_table, ewkb_column
 from geodata.store.records import BOOKKEEPING, pick_columns, village_of
 from landmarket.areas import CGCS2000, areas_m2, to_gk, zones_of
@@ -74,6 +74,7 @@ class Prepared:
     bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     problems: list[RecordProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    refused: bool = False  # hygiene refused the batch: only its codes are checked further
 
 
 class ParcelStream:
@@ -117,6 +118,13 @@ class ParcelStream:
             checked, out.notes = check_layer(frame, "parcels", source=self.source, first=out.first)
         except InvalidInput as exc:
             out.problems.extend(exc.problems)
+            # The batch is refused; still list its other records' field problems.
+            raw = frame.reset_index(drop=True)
+            column = find_column([c for c in raw.columns if c != raw.geometry.name], CODE_COLUMNS)
+            raw["parcel_code"] = _texts(raw[column]) if column is not None else None
+            data, _ = self._map(raw, out.first, out.problems)
+            out.data = {"parcel_code": data["parcel_code"], "where": data["where"]}
+            out.refused = True
             return out
         out.data, out.bad = self._map(checked, out.first, out.problems)
         good = ~out.bad
@@ -140,6 +148,9 @@ class ParcelStream:
         self.problems.extend(prepared.problems)
         self.notes.extend(prepared.notes)
         if not prepared.data:
+            return
+        if prepared.refused:  # codes stored already are still worth listing
+            self._check_taken(prepared.data)
             return
         ok = ~prepared.bad
         ok &= ~self._check_database(prepared.data, prepared.first)
@@ -231,8 +242,12 @@ class ParcelStream:
             "parcel_code": codes,
             "unit_code": unit,
             "land_use_code": land_use,
-            "ownership": np.array([OWNERSHIP.get(c[12]) if c else None for c in codes]),
-            "right_type": np.array([RIGHT_TYPE.get(c[13]) if c else None for c in codes]),
+            "ownership": np.array(
+                [OWNERSHIP.get(c[12]) if c and len(c) > 13 else None for c in codes]
+            ),
+            "right_type": np.array(
+                [RIGHT_TYPE.get(c[13]) if c and len(c) > 13 else None for c in codes]
+            ),
             "registered": reg,
             "registered_area_m2": area.astype(object).where(area.notna(), None).to_numpy(),
             "village_code": villages,
@@ -268,6 +283,10 @@ class ParcelStream:
     # -- against the database ------------------------------------------------------------
     def _check_database(self, cols: dict[str, np.ndarray], first: int) -> np.ndarray:
         """Mask of rows whose code is taken, whose village is unknown or whose place disagrees."""
+        return self._check_taken(cols) | self._check_villages(cols)
+
+    def _check_taken(self, cols: dict[str, np.ndarray]) -> np.ndarray:
+        """Mask of rows whose parcel code is stored already (earlier batches of this file too)."""
         codes, where = cols["parcel_code"], cols["where"]
         bad = np.zeros(len(codes), dtype=bool)
         taken = dict(
@@ -288,7 +307,6 @@ class ParcelStream:
             )
             self._problem(where[i], msg, "parcel_code")
             bad[i] = True
-        bad |= self._check_villages(cols)
         return bad
 
     def _load_boundaries(self, wanted: set[str]) -> None:

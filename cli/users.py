@@ -6,7 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 err = Console(stderr=True, soft_wrap=True)
 users_app = typer.Typer(
@@ -134,11 +134,12 @@ def list_() -> None:
 
     with session_scope() as session:
         users = list_users(session)
-        table = Table("id", "role", "village", "name", "username", "active", "created")
+        table = Table("id", "role", Column("village", no_wrap=True, min_width=12), "name",
+                      Column("username", no_wrap=True), "active", "created")  # fmt: skip
         for u in users:
             table.add_row(
                 str(u.id), u.role, u.village_code or "", u.name or "", u.username or "",
-                "yes" if u.active else "no", u.created_at.isoformat(timespec="seconds"),
+                "yes" if u.active else "no", u.created_at.date().isoformat(),
             )  # fmt: skip
     Console().print(table)
 

@@ -37,6 +37,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m geodata.screening.warm  # numba kernels compiled into their cache once
 	touch $@
 
 db: venv  ## start the embedded PostGIS cluster under var/ (or migrate LANDMARKET_DATABASE_URL)

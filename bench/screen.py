@@ -8,9 +8,12 @@ Districts come from the synthetic generator (parcels, PBF, red line, UDB, villag
 DEM) and are cached under var/bench/districts/. Each method runs in its own process (its peak
 memory is its own) on the same machine in the same run:
 
-(a) ours: LayerSource + screen_partitioned over all cores, all four checks (site-only, as
-    `landmarket screen` runs), slope from the DEM included; timed from loaded frames (the
-    columns the checks read) to the report frame, layer normalisation included;
+(a) ours: the product path — `run_screen`, the orchestrator `landmarket screen` calls: Hilbert
+    chunks on local worker processes (1 and 2 with --scaling), report files (GeoPackage, CSV,
+    HTML) streamed per chunk, all four checks site-only, slope from the DEM included; timed
+    from loaded frames to the written files, layer normalisation included; with --dask also on
+    a dask.distributed LocalCluster of 2 worker processes (GeoParquet partitions and context
+    subsets sent to the workers; cluster start-up timed apart);
 (b) PostGIS: the district loaded with COPY into a throwaway database (load timed apart), then
     one CREATE TABLE … AS SELECT (bench/screen_sql.py) — without slope;
 (c) geopandas.overlay per layer plus groupby (bench/screen_overlay.py) — without slope; for
@@ -55,34 +58,73 @@ def screened(parcels: pd.DataFrame) -> pd.DataFrame:
     return parcels[[*keep, parcels.geometry.name]]
 
 
-def run_ours(folder, workers: int | None, chunk_size: int | None) -> dict[str, Any]:
-    """Load the district, then time LayerSource + screen_partitioned."""
-    from geodata.screening.orchestrate import screen_partitioned
+def run_ours(folder, workers: int | None, chunk_size: int | None, dask: bool = False):
+    """Load the district, then time the product path (run_screen through the orchestrator)."""
+    import tempfile
+
+    from geodata.screening.runner import run_screen
     from landmarket.sources import LayerSource
 
     with timed() as load:
         district = load_district(folder)
-        parcels = screened(district.parcels)
+        parcels = screened(district.parcels).reset_index(drop=True)
     policy = load_policy()
-    with timed() as t:
-        source = LayerSource(**district.layers, parcels=district.land, dem=district.dem)
-        report = screen_partitioned(
-            parcels,
-            source,
-            CHECKS,
-            policy=policy,
-            site_only=True,
-            workers=workers,
-            chunk_size=chunk_size,
-        )
+    cluster = client = None
+    startup = 0.0
+    if dask:
+        from distributed import Client, LocalCluster
+
+        with timed() as boot:
+            cluster = LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)
+        startup = boot.wall
+    columns: dict[int, tuple[np.ndarray, dict[str, Any]]] = {}
+
+    def keep(k: int, positions: np.ndarray, rows: pd.DataFrame) -> None:
+        columns[k] = (positions, _ours_columns(rows))
+
+    try:
+        with tempfile.TemporaryDirectory() as out, timed() as t:
+            source = LayerSource(**district.layers, parcels=district.land, dem=district.dem)
+            result = run_screen(
+                parcels, source, out, policy, checks=CHECKS, site_only=True, workers=workers,
+                chunk_size=chunk_size, results=keep,
+                scheduler=cluster.scheduler_address if cluster else None,
+            )  # fmt: skip
+        workers_rss = client.run(_rss_mb) if client else {}
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+    stats = result.stats
+    order = np.concatenate([columns[k][0] for k in sorted(columns)])
+    merged = {
+        c: np.concatenate([columns[k][1][c] for k in sorted(columns)])[np.argsort(order)]
+        for c in columns[min(columns)][1]
+    }
     return {
         "load_s": load.wall,
         "seconds": t.wall,
         "cpu_main_s": t.cpu,
         "cpu_workers_s": t.cpu_children,
-        "rows": len(report),
-        "result": _ours_columns(report),
+        "rows": int(result.summary["parcels"]),
+        "workers": stats.workers,
+        "executor": stats.executor,
+        "chunks": stats.chunks,
+        "chunk_s_mean": float(np.mean(stats.chunk_seconds)) if stats.chunk_seconds else 0.0,
+        "sent_mb": round(stats.sent_bytes / 2**20, 1),
+        "cluster_start_s": startup,
+        "dask_worker_rss_mb": list(workers_rss.values()),
+        "result": merged,
     }
+
+
+def _rss_mb() -> float:
+    import psutil
+
+    return round(psutil.Process().memory_info().rss / 2**20, 1)
 
 
 def _ours_columns(report: pd.DataFrame) -> dict[str, Any]:
@@ -156,6 +198,27 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     row["ours"] = {k: v for k, v in ours.result.items() if k != "result"} | {
         "peak_mb": ours.peak_mb
     }
+    if args.scaling:
+        console.print("  ours on 1 worker…")
+        one = isolated(run_ours, folder, 1, args.chunk_size)
+        row["ours_1"] = {k: v for k, v in one.result.items() if k != "result"}
+        row["ours_1"]["peak_mb"] = one.peak_mb
+        same = all(
+            np.array_equal(np.asarray(one.result["result"][c], dtype=object),
+                           np.asarray(ours.result["result"][c], dtype=object))
+            for c in ours.result["result"]
+        )  # fmt: skip
+        row["ours_1"]["identical_to_ours"] = same
+    if args.dask:
+        console.print("  ours on a dask LocalCluster of 2 workers…")
+        on_dask = isolated(run_ours, folder, None, args.chunk_size, True)
+        row["dask"] = {k: v for k, v in on_dask.result.items() if k != "result"}
+        row["dask"]["peak_mb"] = on_dask.peak_mb
+        row["dask"]["identical_to_ours"] = all(
+            np.array_equal(np.asarray(on_dask.result["result"][c], dtype=object),
+                           np.asarray(ours.result["result"][c], dtype=object))
+            for c in ours.result["result"]
+        )  # fmt: skip
     if not args.no_sql:
         console.print("  PostGIS (COPY, then one statement)…")
         sql = isolated(run_sql, folder, args.keep_db)
@@ -180,7 +243,29 @@ def report(rows: list[dict[str, Any]]) -> None:
         n, o = r["parcels"], r["ours"]
         rate = n / o["seconds"]
         mem = f"{o['peak_mb']['self']:,.0f} + {o['peak_mb']['largest_child']:,.0f}/worker"
-        lines.append([f"{n:,}", "ours (partitioned)", o["seconds"], rate, "", mem, "with slope"])
+        lines.append([f"{n:,}", f"ours, {o['workers']} local workers", o["seconds"], rate, "",
+                      mem, f"with slope; {o['chunks']} chunks"])  # fmt: skip
+        for key, label in (("ours_1", "ours, 1 worker"), ("dask", "ours, dask 2 workers")):
+            if key in r:
+                x = r[key]
+                note = f"identical: {x['identical_to_ours']}"
+                if key == "dask":
+                    over = x["seconds"] - o["seconds"]
+                    note += (
+                        f"; scheduler overhead {over:+.1f} s; start {x['cluster_start_s']:.1f}"
+                        f" s; sent {x['sent_mb']} MB; worker RSS {x['dask_worker_rss_mb']}"
+                    )
+                lines.append(
+                    [
+                        f"{n:,}",
+                        label,
+                        x["seconds"],
+                        n / x["seconds"],
+                        rate / (n / x["seconds"]),
+                        f"{x['peak_mb']['self']:,.0f}",
+                        note,
+                    ]
+                )
         if "postgis" in r:
             s = r["postgis"]
             srate = n / s["query_s"]
@@ -232,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk-size", type=int, default=None, help="default: chunk_size_for()")
     ap.add_argument("--overlay-cap", type=int, default=100_000, help="sample overlay above this")
     ap.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
+    ap.add_argument("--scaling", action="store_true", help="also ours on 1 worker")
+    ap.add_argument("--dask", action="store_true", help="also ours on a 2-worker LocalCluster")
     args = ap.parse_args(argv)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     started = datetime.now().isoformat(timespec="seconds")

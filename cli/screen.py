@@ -76,12 +76,10 @@ def screen_command(
     if parcels is None or out_dir is None:
         err.print("需要 --parcels 与 --out / --parcels and --out are required")
         raise typer.Exit(2)
-    from geodata.screening.orchestrate import use_numba_cache
     from geodata.settings import get_settings
     from landmarket.errors import LandmarketError
 
     settings = get_settings()
-    use_numba_cache(settings.var_dir)
     try:
         with _progress() as bar:
             task = bar.add_task("筛查 / screening", total=None, rate="")

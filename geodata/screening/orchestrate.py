@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.screening.executors import Executor, executor_for
-from geodata.settings import get_settings
+from geodata.screening.warm import warm_kernels
 from landmarket.eligibility import ConstraintContext
 from landmarket.eligibility.check import resolve_policy
 from landmarket.eligibility.inputs import parcels_frame
@@ -47,14 +46,6 @@ from landmarket.sources import ContextSource, source_of
 
 Sink = Callable[[int, np.ndarray, pd.DataFrame], None]  # chunk k, input positions, its rows
 Progress = Callable[[int, int], None]  # parcels done, parcels in all
-
-
-def use_numba_cache(var_dir: Path | None = None) -> Path:
-    """Compiled kernels cached under var/numba (set before numba loads; workers inherit it)."""
-    path = Path(os.environ.get("NUMBA_CACHE_DIR") or (var_dir or get_settings().var_dir) / "numba")
-    path.mkdir(parents=True, exist_ok=True)
-    os.environ["NUMBA_CACHE_DIR"] = str(path)
-    return path
 
 
 @dataclass(frozen=True)
@@ -146,7 +137,6 @@ def orchestrate(
     workers read themselves (`reads_itself`, e.g. the database). One worker, or one chunk, runs
     in this process. InvalidInput reports the whole frame's problems, as one screen call would.
     """
-    use_numba_cache()
     policy = resolve_policy(None, policy)
     source = source_of(context)
     job = Job(tuple(checks), policy, site_only)
@@ -178,6 +168,7 @@ def orchestrate(
             _SHARED.pop(token, None)
         stats.seconds = time.perf_counter() - start
         return stats
+    warm_kernels()  # compiled once here: workers inherit or load it, none compiles in the run
     runner = executor or executor_for(workers, scheduler, client)
     stats.workers, stats.executor = runner.workers, type(runner).__name__
     token = next(_TOKENS) if runner.inherits else None

@@ -16,7 +16,7 @@ from tests.api_fixtures import GK_ZONE35, VILLAGE_A, gk_box
 from tests.listings_world import A7, A10, B4, HOUSEHOLD, MarketWorld, build_market
 from tests.ogc_support import uvicorn_process
 
-COLLECTIONS = {"listings", "parcels", "pbf", "redline", "udb", "village_plan", "villages"}
+COLLECTIONS = {"deals", "listings", "parcels", "pbf", "redline", "udb", "village_plan", "villages"}
 
 
 @pytest.fixture(scope="module")

@@ -88,6 +88,11 @@ def test_a_whole_trade_end_to_end(client, market_world):
     assert full["buyer_name"] == "重庆某智造有限公司"
     assert full["adjustment_fee"]["amount"] == "720000.00"  # 20 % of 3 600 000 (outside the UDB)
     assert full["net_proceeds"] == "2880000.00"
+    ogc = c.get("/ogc/collections/deals/items", params={"f": "json"})
+    assert ogc.status_code == 200, ogc.text
+    feature = ogc.json()["features"][0]
+    assert feature["properties"]["price_per_mu"] == 120000 and feature["geometry"]["type"]
+    assert not {"buyer_name", "buyer_id"} & set(feature["properties"])
     stats = c.get(f"{V1}/deals/statistics").json()["items"]
     assert [(s["district"], s["use"], s["deals"], s["mean_price_per_mu"]) for s in stats] == [
         ("大足区", "industrial", 1, "120000.00")

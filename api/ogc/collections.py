@@ -1,4 +1,4 @@
-"""The feature collections OGC clients read: listings, parcels, three zones three lines, villages.
+"""The feature collections OGC clients read: listings, deals, parcels, three zones three lines, villages.
 
 Each is a trusted SQL description: the table expression, the feature id, the geometry and the
 properties each role may read. Household data (parcel names, attributes, source files) is only
@@ -178,6 +178,43 @@ COLLECTIONS: dict[str, OgcCollection] = {
             estimated_extent=("parcels", "geom"),
             types=_PARCEL_TYPES,
             tiles="parcels",
+        ),
+        OgcCollection(
+            id="deals",
+            title="成交公示 / Concluded deals",
+            description="集体经营性建设用地成交价格(无个人信息) / prices of concluded trades of "
+            "collective operational land (no personal data)",
+            table="deals d JOIN parcels p ON p.parcel_code = d.parcel_code",
+            where="TRUE",
+            fid="d.id",
+            fid_type=int,
+            geom="p.geom",
+            properties={
+                "deal_no": "d.deal_no",
+                "concluded_on": "d.concluded_on::text",
+                "county_code": "d.county_code",
+                "parcel_code": "d.parcel_code",
+                "use": "d.use",
+                "trade_method": "d.trade_method",
+                "right_method": "d.right_method",
+                "term_years": "d.term_years",
+                "area_m2": "d.area_m2::float8",
+                "price_per_mu": "d.price_per_mu::float8",
+                "price_total": "d.price_total::float8",
+            },
+            order="d.id",
+            types={
+                "deal_no": "string",
+                "concluded_on": "date",
+                "county_code": "string",
+                "parcel_code": "string",
+                "use": "string",
+                "trade_method": "string",
+                "right_method": "string",
+                "term_years": "integer",
+                "area_m2": "number",
+                "price_per_mu": "number",
+            },
         ),
         _constraint("pbf", "永久基本农田 / Permanent basic farmland"),
         _constraint("redline", "生态保护红线 / Ecological red line"),

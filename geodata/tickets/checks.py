@@ -19,15 +19,16 @@ from sqlalchemy.orm import Session
 
 from geodata.context import context_for
 from geodata.db.tables import SRID
-from geodata.tickets.core import ActorLike, Target, find_ticket, require_role, run
+from geodata.tickets.core import ActorLike, Target, find_ticket, run
 from geodata.tickets.repository import land
 from geodata.tickets.withdrawals import FiledWithdrawal, file_withdrawal
 from landmarket.eligibility.check import run_frame
 from landmarket.eligibility.inputs import LANDING_USES, parcels_frame
 from landmarket.eligibility.verdict import ELIGIBLE, FAIL, REVIEW, Verdict
-from landmarket.errors import Conflict, Forbidden, InvalidInput, RecordProblem
+from landmarket.errors import Conflict, InvalidInput, RecordProblem
 from landmarket.policy import Policy
 from landmarket.tickets.landing import LandingUse
+from landmarket.tickets.permissions import TicketAction, require, require_own_village
 from landmarket.tickets.quantities import positive_area
 from landmarket.tickets.terms import TicketTerms
 from landmarket.tickets.withdrawal import Consent, Evidence
@@ -130,22 +131,14 @@ def file_checked_withdrawal(
     policy: Policy,
 ) -> FiledWithdrawal:
     """File a withdrawal with the reclamation check run on its plots; recorded with its verdict."""
-    require_role(actor, "collective", "bureau")
+    require(actor, TicketAction.file_withdrawal)
     on: date = policy.on
 
     def work(s: Session) -> FiledWithdrawal:
         village = s.scalar(
             text("SELECT village_code FROM parcels WHERE parcel_code = :c"), {"c": homestead_code}
         )
-        if (
-            str(actor.role) == "collective"
-            and village is not None
-            and village != actor.village_code
-        ):
-            raise Forbidden(
-                f"村集体只能为本村申请 / a collective may only file for its own village "
-                f"({actor.village_code}), not {village}"
-            )
+        require_own_village(actor, village)
         codes = [homestead_code, *ancillary_codes]
         if len(set(codes)) != len(codes):
             raise InvalidInput(
@@ -187,7 +180,7 @@ def land_checked(
     applicant_id: int | None = None,
 ) -> CheckedLanding:
     """Approve a landing: the ticket_landing check must pass on the stored layers (else CheckFailed)."""
-    require_role(actor, "bureau")
+    require(actor, TicketAction.land)
     record = f"landing on {parcel_code}"
     area = positive_area(area_m2, record)
     if use not in {u.value for u in LandingUse}:

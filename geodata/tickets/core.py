@@ -25,9 +25,11 @@ from geodata.db.engine import SessionLocal, get_engine
 from geodata.db.tables import SRID
 from geodata.db.tickets_tables import Ticket, TicketEntry, TicketOperation, TicketState
 from geodata.store.audit import write_audit
-from landmarket.errors import Conflict, Forbidden, InvalidInput, NotFound, RecordProblem
+from landmarket.access import Role
+from landmarket.errors import Conflict, InvalidInput, NotFound, RecordProblem
 from landmarket.tickets.certificate import CertificateNumber, parse_certificate
 from landmarket.tickets.moves import Move, check_balanced
+from landmarket.tickets.permissions import require_roles
 from landmarket.tickets.quantities import ZERO
 
 T = TypeVar("T")
@@ -64,12 +66,8 @@ class Actor:
 
 
 def require_role(actor: ActorLike, *roles: str) -> None:
-    """Forbidden unless the actor has one of the roles."""
-    if str(actor.role) not in roles or actor.user_id is None:
-        raise Forbidden(
-            f"需要角色 {'/'.join(roles)} / this needs the role {' or '.join(roles)}, "
-            f"not {actor.role}"
-        )
+    """Forbidden unless the actor has one of the roles (prefer permissions.require(action))."""
+    require_roles(actor, {Role(r) for r in roles})
 
 
 def run(target: Target, work: Callable[[Session], T]) -> T:

@@ -14,17 +14,17 @@ from geodata.tickets.core import (
     begin_operation,
     lock,
     record,
-    require_role,
     root_key,
     run,
 )
 from landmarket.errors import Conflict, NotFound
 from landmarket.tickets.moves import Account, Move, plan_reversal
+from landmarket.tickets.permissions import TicketAction, require
 
 
 def reverse(target: Target, actor: ActorLike, op_id: int, reason: str) -> int:
     """Correct an operation by a new one negating its entries (history stays); new operation id."""
-    require_role(actor, "bureau")
+    require(actor, TicketAction.correct)
 
     def work(s: Session) -> int:
         old = s.get(TicketOperation, op_id)

@@ -22,13 +22,13 @@ from geodata.tickets.core import (
     live,
     lock,
     lock_cert,
-    require_role,
     run,
     write_state,
 )
 from geodata.tickets.repository import require_investor, sell, terms_on
 from landmarket.errors import NotFound
 from landmarket.tickets import auction as rules
+from landmarket.tickets.permissions import TicketAction, require
 from landmarket.tickets.terms import TicketTerms
 
 
@@ -49,7 +49,7 @@ def list_auction(
     terms: TicketTerms | None = None,
 ) -> int:
     """List ticket area (reserve ≥ the protected price); the ticket is frozen until the close."""
-    require_role(actor, "bureau")
+    require(actor, TicketAction.list_auction)
     terms = terms_on(opens_at.date(), terms)
 
     def work(s: Session) -> int:
@@ -103,7 +103,7 @@ def place_bid(
     at: datetime | None = None,
 ) -> int:
     """An investor's bid (sealed: one each; ascending: lead + step); returns the bid id."""
-    require_role(actor, "investor")
+    require(actor, TicketAction.bid)
     when = at or _now()
     return run_conn(
         target,
@@ -129,7 +129,7 @@ def close_auction(
     target: Target, actor: ActorLike, auction_id: int, now: datetime | None = None
 ) -> Closed:
     """Close after the deadline: the winner holds the area (the whole ticket or a split-off part)."""
-    require_role(actor, "bureau")
+    require(actor, TicketAction.close_auction)
 
     def work(s: Session) -> Closed:
         locked = engine.lock_lot(s, auction_id)

@@ -29,7 +29,6 @@ from geodata.tickets.core import (
     new_ticket,
     next_certificate,
     record,
-    require_role,
     root_key,
     run,
     union_geom,
@@ -46,6 +45,12 @@ from landmarket.tickets.moves import (
     plan_issue,
     plan_merge,
     plan_move,
+)
+from landmarket.tickets.permissions import (
+    TicketAction,
+    may_act_for_holder,
+    may_hold_tickets,
+    require,
 )
 from landmarket.tickets.quantities import positive_area
 from landmarket.tickets.terms import TicketTerms
@@ -77,7 +82,7 @@ def issue(
 
 
 def _may_act_for(actor: ActorLike, current: Current) -> None:
-    if str(actor.role) != "bureau" and actor.user_id != current.holder_id:
+    if not may_act_for_holder(actor, current.holder_id):
         raise Forbidden("只有持有人或管理部门可操作 / only the holder or the bureau may do this")
 
 
@@ -86,7 +91,7 @@ def require_investor(session: Session, user_id: int) -> None:
     role = session.scalar(select(User.role).where(User.id == user_id, User.active.is_(True)))
     if role is None:
         raise NotFound(f"用户 {user_id} 不存在 / user {user_id} not found")
-    if role != "investor":
+    if not may_hold_tickets(role):
         raise Conflict(f"买受人须为投资者 / buyer {user_id} is a {role}, not an investor")
 
 
@@ -176,7 +181,7 @@ def trade(
     on: date | None = None,
 ) -> str:
     """Record an exchange trade of area to an investor; returns the buyer's certificate number."""
-    require_role(actor, "bureau")
+    require(actor, TicketAction.trade)
     area = positive_area(area_m2, cert)
 
     def work(s: Session) -> str:
@@ -262,7 +267,7 @@ def land(
     terms: TicketTerms | None = None,
 ) -> int:
     """Land ticket area on a destination parcel (bureau, on the holder's application); landing id."""
-    require_role(actor, "bureau")
+    require(actor, TicketAction.land)
     on = on or date.today()
     plan = plan_landing(use, area_m2, parcel_code, landing_check, terms_on(on, terms))
 
@@ -324,7 +329,7 @@ def land(
 
 def retire(target: Target, actor: ActorLike, cert: str, area_m2: object, reason: str) -> int:
     """Cancel ticket area (expiry, a correction of its acceptance); returns the operation id."""
-    require_role(actor, "bureau")
+    require(actor, TicketAction.retire)
     area = positive_area(area_m2, cert)
 
     def work(s: Session) -> int:

@@ -16,13 +16,13 @@ from geodata.tickets.core import (
     Target,
     flush_unique,
     parcels_by_code,
-    require_role,
     run,
     union_geom,
 )
 from geodata.tickets.repository import terms_on
 from landmarket.eligibility.verdict import Verdict
-from landmarket.errors import Conflict, Forbidden
+from landmarket.errors import Conflict
+from landmarket.tickets.permissions import TicketAction, require, require_own_village
 from landmarket.tickets.terms import TicketTerms
 from landmarket.tickets.withdrawal import (
     Consent,
@@ -55,7 +55,7 @@ def file_withdrawal(
     terms: TicketTerms | None = None,
 ) -> FiledWithdrawal:
     """File a household's withdrawal for the collective of the homestead's village; checks run."""
-    require_role(actor, "collective", "bureau")
+    require(actor, TicketAction.file_withdrawal)
     on = on or date.today()
     terms = terms_on(on, terms)
 
@@ -63,11 +63,7 @@ def file_withdrawal(
         codes = [homestead_code, *ancillary_codes]
         parcels = parcels_by_code(s, codes)
         village = parcels[homestead_code].village_code
-        if str(actor.role) == "collective" and actor.village_code != village:
-            raise Forbidden(
-                f"村集体只能为本村申请 / a collective may only file for its own village "
-                f"({actor.village_code}), not {village}"
-            )
+        require_own_village(actor, village)
         claimed = s.scalar(
             text(
                 "SELECT count(*) FROM withdrawals WHERE verdict <> 'ineligible' AND "

@@ -153,6 +153,39 @@ def test_language_switch_and_narrow_screen(browser, web_server):
         browser.get(web_server + "/?lang=zh_CN")
 
 
+def test_keyboard_only_sign_in_and_bureau_pages_fit_a_phone(browser, web_server):
+    from selenium.webdriver.common.keys import Keys
+
+    browser.delete_all_cookies()
+    browser.get(web_server + "/login?lang=zh_CN")
+    focused = browser.switch_to.active_element  # the username field has autofocus
+    assert focused.get_attribute("id") == "f-username"
+    focused.send_keys("clerk.wang", Keys.TAB)
+    browser.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
+    wait_for(browser, "#logout")
+    labels = browser.execute_script(
+        "return Array.from(document.querySelectorAll('input:not([type=hidden]), select'))"
+        ".filter(function (e) { return !(e.labels && e.labels.length); }).length"
+    )
+    assert labels == 0  # every field of the home page has a label
+    browser.set_window_size(360, 740)
+    try:
+        for path in ("/bureau/accounts", "/bureau/audit", "/bureau/import", "/bureau/check",
+                     "/bureau/screenings", "/bureau/tickets", "/bureau/plans"):  # fmt: skip
+            browser.get(web_server + path)
+            width = browser.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 360, (path, width)
+            unlabelled = browser.execute_script(
+                "return Array.from(document.querySelectorAll("
+                "'input:not([type=hidden]):not([type=checkbox]), select, textarea'))"
+                ".filter(function (e) { return !(e.labels && e.labels.length); })"
+                ".map(function (e) { return e.name; })"
+            )
+            assert unlabelled == [], (path, unlabelled)
+    finally:
+        browser.set_window_size(1280, 900)
+
+
 def test_failed_sign_ins_are_throttled_with_a_clear_message(browser, web_server, web_world):
     from geodata.users import create_user
 

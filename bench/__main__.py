@@ -1,4 +1,4 @@
-"""`python -m bench NAME [options]`: run one benchmark (screen, ledger, tiles, checks, imports)."""
+"""`python -m bench NAME [options]`: run one benchmark (screen, ledger, trading, tiles, checks, imports)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 BENCHES = {
     "screen": "bench.screen",
     "ledger": "bench.ledger",
+    "trading": "bench.trading",
     "tiles": "bench.tiles",
     "checks": "bench.checks",
     "imports": "bench.imports",

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import shapely
 from geopandas import GeoDataFrame, GeoSeries
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -31,7 +29,8 @@ from geodata.fields import (
 from geodata.hygiene import CODE_COLUMNS, check_layer, record_labels
 from geodata.store.bulk import copy_table, ewkb_column
 from geodata.store.records import BOOKKEEPING, pick_columns, village_of
-from landmarket.areas import CGCS2000, areas_m2, to_gk, zones_of
+from geodata.store.village_check import VillageCheck
+from landmarket.areas import areas_m2, zones_of
 from landmarket.codes import OWNERSHIP, RIGHT_TYPE, CodeError, parse_unit_code
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.units import m2_to_mu
@@ -99,8 +98,7 @@ class ParcelStream:
         self.rows = 0
         self.area = 0.0
         self._seen = 0
-        self._boundaries: dict[str, Any] = {}  # village code -> prepared buffered boundary | None
-        self._any_village: bool | None = None
+        self._villages = VillageCheck(session, tolerance_m)
 
     # -- per batch -----------------------------------------------------------------------
     def feed(self, frame: GeoDataFrame) -> None:
@@ -283,7 +281,7 @@ class ParcelStream:
     # -- against the database ------------------------------------------------------------
     def _check_database(self, cols: dict[str, np.ndarray], first: int) -> np.ndarray:
         """Mask of rows whose code is taken, whose village is unknown or whose place disagrees."""
-        return self._check_taken(cols) | self._check_villages(cols)
+        return self._check_taken(cols) | self._villages.check(cols, self._problem)
 
     def _check_taken(self, cols: dict[str, np.ndarray]) -> np.ndarray:
         """Mask of rows whose parcel code is stored already (earlier batches of this file too)."""
@@ -307,112 +305,6 @@ class ParcelStream:
             )
             self._problem(where[i], msg, "parcel_code")
             bad[i] = True
-        return bad
-
-    def _load_boundaries(self, wanted: set[str]) -> None:
-        new = sorted(c for c in wanted if c not in self._boundaries)
-        if not new:
-            return
-        found = dict(
-            self.session.execute(
-                text("SELECT code, ST_AsBinary(boundary) FROM villages WHERE code = ANY(:c)"),
-                {"c": new},
-            ).all()
-        )
-        for code in new:
-            wkb = found.get(code)
-            self._boundaries[code] = None if wkb is None else self._buffered(bytes(wkb))
-
-    def _buffered(self, wkb: bytes) -> Any:
-        """The boundary grown by the tolerance, measured in metres in its GK zone."""
-        geom = GeoSeries([shapely.from_wkb(wkb)], crs=CGCS2000)
-        zone = int(zones_of(geom)[0])
-        grown = to_gk(geom, zone).buffer(self.tolerance_m, quad_segs=2).to_crs(CGCS2000).iloc[0]
-        shapely.prepare(grown)
-        return grown
-
-    def _check_villages(self, cols: dict[str, np.ndarray]) -> np.ndarray:
-        codes, villages, geoms, where = (
-            cols["parcel_code"], cols["village_code"], cols["geom"], cols["where"]
-        )  # fmt: skip
-        bad = np.zeros(len(codes), dtype=bool)
-        named = np.array([c[:12] if c else None for c in codes], dtype=object)
-        self._load_boundaries({v for v in villages if v} | {v for v in named if v})
-        for i in np.flatnonzero(
-            [v is not None and self._boundaries.get(v) is None for v in villages]
-        ):
-            self._problem(
-                where[i],
-                f"村 {villages[i]} 未导入 / village not loaded; import villages first",
-                "village_code",
-            )
-            bad[i] = True
-        for i in np.flatnonzero([v is not None and n is not None and v != n for v, n in zip(villages, named, strict=True)]):  # fmt: skip
-            self._problem(
-                where[i],
-                f"宗地代码指向村 {named[i]}，村代码却为 {villages[i]} / the parcel code names "
-                f"village {named[i]} but village_code is {villages[i]}",
-                "village_code",
-            )
-            bad[i] = True
-        # A parcel without a village code belongs to the loaded village its code names.
-        for i in np.flatnonzero([v is None and n is not None for v, n in zip(villages, named, strict=True)]):  # fmt: skip
-            if self._boundaries.get(named[i]) is not None:
-                villages[i] = named[i]
-        outside: list[int] = []
-        present = pd.Series(named, dtype=object).dropna()
-        where_present = present.index.to_numpy()
-        for code, positions in present.groupby(present.to_numpy()).indices.items():
-            boundary = self._boundaries.get(code)
-            rows = where_present[positions]
-            if boundary is None:
-                outside.extend(rows.tolist())  # the named village is not loaded: where is it?
-                continue
-            inside = shapely.covers(boundary, geoms[rows])  # prepared first argument: fast
-            outside.extend(rows[~inside].tolist())
-        if outside:
-            bad |= self._report_places(np.array(sorted(outside)), named, geoms, where)
-        return bad
-
-    def _report_places(self, rows, named, geoms, where) -> np.ndarray:
-        """Problems for parcels outside the village their code names, naming where they lie."""
-        bad = np.zeros(len(named), dtype=bool)
-        if self._any_village is None:
-            self._any_village = bool(
-                self.session.scalar(text("SELECT EXISTS (SELECT 1 FROM villages)"))
-            )
-        if not self._any_village:
-            return bad
-        points = shapely.point_on_surface(geoms[rows])
-        lies = dict(
-            self.session.execute(
-                text(
-                    "SELECT t.i, min(v.code) FROM unnest(CAST(:i AS int[]), CAST(:w AS text[])) "
-                    "AS t(i, w) JOIN villages v ON ST_Intersects(v.boundary, "
-                    "ST_GeomFromEWKB(decode(t.w, 'hex'))) GROUP BY t.i"
-                ),
-                {"i": [int(r) for r in rows], "w": list(ewkb_column(points, SRID))},
-            ).all()
-        )
-        tol = f"{self.tolerance_m:g}"
-        for r in rows:
-            code, there = named[r], lies.get(int(r))
-            loaded = self._boundaries.get(code) is not None
-            if not loaded and there is None:
-                continue  # neither its village nor any other loaded village covers it
-            place = (
-                f"位于村 {there} / lies in village {there}"
-                if there
-                else "不在任何已导入村内 / lies in no loaded village"
-            )
-            self._problem(
-                where[r],
-                f"宗地代码指向村 {code}，但宗地超出该村界 {tol} m 以上，{place.split(' / ')[0]} / "
-                f"the parcel code names village {code}, but the parcel reaches more than {tol} m "
-                f"outside it and {place.split(' / ')[1]}",
-                "parcel_code",
-            )
-            bad[r] = True
         return bad
 
     # -- writing -------------------------------------------------------------------------

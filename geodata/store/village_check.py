@@ -1,0 +1,143 @@
+"""Parcel codes against village boundaries: a code names its village (its first 12 digits).
+
+A parcel may reach at most the policy's tolerance (imports.village_boundary_tolerance, metres,
+measured in the GK zone) outside the village its code names; one that does is listed with the
+village it lies in. Boundaries are fetched once per import, grown by the tolerance and prepared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from geopandas import GeoSeries
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geodata.db.tables import SRID
+from geodata.store.bulk import ewkb_column
+from landmarket.areas import CGCS2000, to_gk, zones_of
+
+Problem = Callable[[str, str, str], None]  # (record, message, field)
+
+
+class VillageCheck:
+    """The loaded villages an import's parcels name, checked batch by batch."""
+
+    def __init__(self, session: Session, tolerance_m: float) -> None:
+        self.session, self.tolerance_m = session, tolerance_m
+        self._boundaries: dict[str, Any] = {}  # village code -> prepared grown boundary | None
+        self._any_village: bool | None = None
+        self._problem: Problem = lambda *_: None
+
+    def _load_boundaries(self, wanted: set[str]) -> None:
+        new = sorted(c for c in wanted if c not in self._boundaries)
+        if not new:
+            return
+        found = dict(
+            self.session.execute(
+                text("SELECT code, ST_AsBinary(boundary) FROM villages WHERE code = ANY(:c)"),
+                {"c": new},
+            ).all()
+        )
+        for code in new:
+            wkb = found.get(code)
+            self._boundaries[code] = None if wkb is None else self._buffered(bytes(wkb))
+
+    def _buffered(self, wkb: bytes) -> Any:
+        """The boundary grown by the tolerance, measured in metres in its GK zone."""
+        geom = GeoSeries([shapely.from_wkb(wkb)], crs=CGCS2000)
+        zone = int(zones_of(geom)[0])
+        grown = to_gk(geom, zone).buffer(self.tolerance_m, quad_segs=2).to_crs(CGCS2000).iloc[0]
+        shapely.prepare(grown)
+        return grown
+
+    def check(self, cols: dict[str, np.ndarray], problem: Problem) -> np.ndarray:
+        """Mask of rows whose village is unknown or contradicts, or that lie outside it; rows
+        without a village code take the loaded village their parcel code names (in place)."""
+        self._problem = problem
+        codes, villages, geoms, where = (
+            cols["parcel_code"], cols["village_code"], cols["geom"], cols["where"]
+        )  # fmt: skip
+        bad = np.zeros(len(codes), dtype=bool)
+        named = np.array([c[:12] if c else None for c in codes], dtype=object)
+        self._load_boundaries({v for v in villages if v} | {v for v in named if v})
+        for i in np.flatnonzero(
+            [v is not None and self._boundaries.get(v) is None for v in villages]
+        ):
+            self._problem(
+                where[i],
+                f"村 {villages[i]} 未导入 / village not loaded; import villages first",
+                "village_code",
+            )
+            bad[i] = True
+        for i in np.flatnonzero([v is not None and n is not None and v != n for v, n in zip(villages, named, strict=True)]):  # fmt: skip
+            self._problem(
+                where[i],
+                f"宗地代码指向村 {named[i]}，村代码却为 {villages[i]} / the parcel code names "
+                f"village {named[i]} but village_code is {villages[i]}",
+                "village_code",
+            )
+            bad[i] = True
+        # A parcel without a village code belongs to the loaded village its code names.
+        for i in np.flatnonzero([v is None and n is not None for v, n in zip(villages, named, strict=True)]):  # fmt: skip
+            if self._boundaries.get(named[i]) is not None:
+                villages[i] = named[i]
+        outside: list[int] = []
+        present = pd.Series(named, dtype=object).dropna()
+        where_present = present.index.to_numpy()
+        for code, positions in present.groupby(present.to_numpy()).indices.items():
+            boundary = self._boundaries.get(code)
+            rows = where_present[positions]
+            if boundary is None:
+                outside.extend(rows.tolist())  # the named village is not loaded: where is it?
+                continue
+            inside = shapely.covers(boundary, geoms[rows])  # prepared first argument: fast
+            outside.extend(rows[~inside].tolist())
+        if outside:
+            bad |= self._report_places(np.array(sorted(outside)), named, geoms, where)
+        return bad
+
+    def _report_places(self, rows, named, geoms, where) -> np.ndarray:
+        """Problems for parcels outside the village their code names, naming where they lie."""
+        bad = np.zeros(len(named), dtype=bool)
+        if self._any_village is None:
+            self._any_village = bool(
+                self.session.scalar(text("SELECT EXISTS (SELECT 1 FROM villages)"))
+            )
+        if not self._any_village:
+            return bad
+        points = shapely.point_on_surface(geoms[rows])
+        lies = dict(
+            self.session.execute(
+                text(
+                    "SELECT t.i, min(v.code) FROM unnest(CAST(:i AS int[]), CAST(:w AS text[])) "
+                    "AS t(i, w) JOIN villages v ON ST_Intersects(v.boundary, "
+                    "ST_GeomFromEWKB(decode(t.w, 'hex'))) GROUP BY t.i"
+                ),
+                {"i": [int(r) for r in rows], "w": list(ewkb_column(points, SRID))},
+            ).all()
+        )
+        tol = f"{self.tolerance_m:g}"
+        for r in rows:
+            code, there = named[r], lies.get(int(r))
+            loaded = self._boundaries.get(code) is not None
+            if not loaded and there is None:
+                continue  # neither its village nor any other loaded village covers it
+            place = (
+                f"位于村 {there} / lies in village {there}"
+                if there
+                else "不在任何已导入村内 / lies in no loaded village"
+            )
+            self._problem(
+                where[r],
+                f"宗地代码指向村 {code}，但宗地超出该村界 {tol} m 以上，{place.split(' / ')[0]} / "
+                f"the parcel code names village {code}, but the parcel reaches more than {tol} m "
+                f"outside it and {place.split(' / ')[1]}",
+                "parcel_code",
+            )
+            bad[r] = True
+        return bad

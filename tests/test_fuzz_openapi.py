@@ -120,6 +120,9 @@ def served(
             assert served.alive(), f"serve exited {proc.returncode}:\n{served.log_tail()}"
             assert time.monotonic() < deadline, "serve did not come up in 120 s"
             time.sleep(0.3)
+        # The first /openapi.json is generated on request (slow on a loaded machine); st reads
+        # it with a 10 s timeout, so it is generated here once and served from the cache after.
+        httpx.get(f"{served.base}/openapi.json", timeout=120).raise_for_status()
         yield served
     finally:
         proc.terminate()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from landmarket.errors import Forbidden
 
@@ -15,6 +17,11 @@ class Role(StrEnum):
     collective = "collective"
     investor = "investor"
     public = "public"
+
+
+# Personal data (right holders, households) is for the bureau and a collective's own village.
+PERSONAL_ROLES = frozenset({Role.bureau, Role.collective})
+PERSONAL_FIELDS = ("household_id",)  # personal properties of ledger records (origin plots)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,11 @@ class Principal:
             return True
         return self.role is Role.collective and village_code == self.village_code
 
+    @property
+    def may_see_some_personal(self) -> bool:
+        """Whether personal data of any village may be read (then filtered per village)."""
+        return self.role in PERSONAL_ROLES
+
     def require_village(self, village_code: str | None) -> None:
         """Raise Forbidden unless the caller may write data of this village."""
         if self.role is Role.bureau:
@@ -52,3 +64,15 @@ class Principal:
 
 
 PUBLIC = Principal(Role.public)
+
+
+def strip_personal(
+    features: Iterable[dict[str, Any]], viewer: Principal, fields: Iterable[str] = PERSONAL_FIELDS
+) -> None:
+    """Remove personal properties from records of villages the viewer may not see (in place)."""
+    names = tuple(fields)
+    for f in features:
+        props = f.get("properties", f)
+        if not viewer.may_see_personal(props.get("village_code")):
+            for name in names:
+                props.pop(name, None)

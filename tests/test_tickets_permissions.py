@@ -63,3 +63,25 @@ def test_holders_bidders_and_buyers():
     assert may_act_for_holder(Who("bureau", user_id=2), 7)
     assert may_see_all_bids(Who("bureau")) and not may_see_all_bids(Who("investor"))
     assert may_hold_tickets("investor") and not may_hold_tickets("collective")
+
+
+def test_personal_data_visibility_is_decided_in_the_core():
+    from landmarket.access import Principal, strip_personal
+
+    def plots():
+        return [
+            {"properties": {"village_code": "500111001001", "household_id": "H1"}},
+            {"village_code": "500111001002", "household_id": "H2"},
+        ]
+
+    own = Principal(Role.collective, village_code="500111001001", user_id=3)
+    seen = plots()
+    strip_personal(seen, own)
+    assert seen[0]["properties"]["household_id"] == "H1" and "household_id" not in seen[1]
+    everything = plots()
+    strip_personal(everything, Principal(Role.bureau, user_id=1))
+    assert everything[1]["household_id"] == "H2"
+    nothing = plots()
+    strip_personal(nothing, Principal(Role.investor, user_id=5))
+    assert all("household_id" not in p.get("properties", p) for p in nothing)
+    assert own.may_see_some_personal and not Principal(Role.public).may_see_some_personal

@@ -220,7 +220,7 @@ def items(
     property_filters(coll, params, cond)
     cql2_filter(coll, params, cond)
     where, sql_params = cond.sql(coll.where), cond.params
-    personal = bool(coll.personal) and str(viewer.role) in ("bureau", "collective")
+    personal = bool(coll.personal) and viewer.may_see_some_personal
     page = text(
         f"{_select(coll, crs, personal)} WHERE {where} ORDER BY {order_by(coll, params)} LIMIT :limit OFFSET :offset"
     )
@@ -280,7 +280,7 @@ def item(
         key = coll.fid_type(feature_id)
     except ValueError:
         raise NotFound(f"没有要素 / no feature {feature_id!r} in {coll.id}") from None
-    personal = bool(coll.personal) and str(viewer.role) in ("bureau", "collective")
+    personal = bool(coll.personal) and viewer.may_see_some_personal
     sql = text(f"{_select(coll, crs, personal)} WHERE {coll.where} AND {coll.fid} = :fid")
     row = conn.execute(sql, {"fid": key}).first()
     if row is None:

@@ -20,7 +20,7 @@ from api.schemas.tickets import CERT, LandingIn, MergeIn, SplitIn
 from geodata.tickets import lineage, merge, queries, split, statements_for, ticket_card
 from geodata.tickets import market_views as market
 from geodata.tickets.checks import land_checked
-from landmarket.access import Principal, Role
+from landmarket.access import Principal, Role, strip_personal
 from landmarket.errors import Forbidden
 from landmarket.policy import policy_from_settings
 from landmarket.tickets import TicketTerms
@@ -38,10 +38,8 @@ View = Callable[[Session, str, bool], dict[str, Any]]  # ticket_card or lineage
 
 def _personal(session: Session, user: Principal, cert: str, view: View) -> dict[str, Any]:
     """A ticket view with household ids only where the caller may see them."""
-    personal = user.role in (Role.bureau, Role.collective)
-    out = view(session, cert, personal)
-    features = out.get("features") or out.get("origin_plots") or []
-    queries.strip_personal(features, user.may_see_personal)
+    out = view(session, cert, user.may_see_some_personal)
+    strip_personal(out.get("features") or out.get("origin_plots") or [], user)
     return out
 
 

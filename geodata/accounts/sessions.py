@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from geodata.accounts.tokens import hash_token, now_utc
@@ -18,6 +18,7 @@ from geodata.db.accounts_tables import WebSession
 from geodata.db.tables import User
 
 TOUCH_GRANULARITY = timedelta(minutes=1)  # last_seen_at is written at most once a minute
+KEEP_ENDED = timedelta(days=30)  # ended or expired sessions are deleted after this (at sign-in)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ def start_session(
 ) -> tuple[WebSession, str]:
     """A new session for user; returns the row and the cookie value (only its digest is kept)."""
     now = now or now_utc()
+    session.execute(  # housekeeping: sign-ins and outs themselves stay in the audit log
+        delete(WebSession)
+        .where(WebSession.expires_at < now - KEEP_ENDED)
+        .execution_options(synchronize_session=False)
+    )
     cookie = secrets.token_urlsafe(32)
     row = WebSession(
         user_id=user.id,

@@ -68,6 +68,11 @@ def sign_in(
         wait = int(((oldest or now) + throttle.window - now).total_seconds()) + 1
         write_audit(session, f"ip:{ip}", "sign_in_throttled", "users", None, {"username": name})
         return SignInResult(None, throttled=True, retry_after_s=max(wait, 1))
+    session.execute(  # failures older than a day no longer count for anything
+        delete(SignInFailure).where(
+            SignInFailure.at < now - max(throttle.window, timedelta(days=1))
+        )
+    )
     user = session.scalar(select(User).where(User.username == name))
     ok = user is not None and user.active and verify_password(user.password_hash, password)
     if not ok:

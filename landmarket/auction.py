@@ -75,6 +75,7 @@ class AuctionResult:
     reason: str = ""
 
 
+AMOUNT_LIMIT = Decimal("1e14")  # amounts are stored as numeric(16, 2) yuan
 NO_BIDS = "无人竞买, 流拍 / no bids: the lot is unsold"
 BELOW_RESERVE = "最高报价未达保留价, 流拍 / no bid reached the reserve: the lot is unsold"
 
@@ -92,6 +93,10 @@ def check_next_bid(lot: Lot, lead: Bid | None, already_bid: bool, bid: Bid) -> B
     price = money(bid.price_per_mu, record, "price_per_mu")
     if not lot.opens_at <= bid.at < lot.closes_at:
         raise Conflict(f"不在竞价时间内 / {record}: auction open {lot.opens_at}–{lot.closes_at}")
+    if sale_amount(price, lot.area_m2) >= AMOUNT_LIMIT:
+        raise InvalidInput(
+            [RecordProblem(record, "总价超出可记录范围 / price × area too large", "price_per_mu")]
+        )
     if price < lot.floor:
         what = "起始价" if lot.reserve_secret else "底价"
         raise InvalidInput(

@@ -97,6 +97,8 @@ def test_a_bid_equal_to_the_reserve_wins_the_listing(tworld, ttx):
     _bidders(tworld, ttx, an, 2)
     with pytest.raises(InvalidInput):
         bid(ttx, tworld.investors[0], an, Decimal("99999.99"), at=STARTS)
+    with pytest.raises(InvalidInput, match="too large"):  # 15 mu × 10¹³ overflows the amounts
+        bid(ttx, tworld.investors[0], an, Decimal("10000000000000"), at=STARTS)
     bid(ttx, tworld.investors[0], an, 100_000, at=STARTS)
     with pytest.raises(Conflict):
         close_trade(ttx, tworld.bureau, an, ENDS - timedelta(seconds=1))

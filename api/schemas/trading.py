@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.params import IdField, Money
 
@@ -23,8 +23,8 @@ class AnnouncementIn(_Body):
     listing_id: IdField
     trade_method: Literal["agreement", "listing", "auction"]
     announced_on: date | None = None  # default today
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     reserve_per_mu: Price | None = None  # default the listing's price per mu
     start_per_mu: Price | None = None  # default the reserve
     reserve_secret: bool = False

@@ -21,8 +21,8 @@ from geodata.store.audit import write_audit
 from geodata.tickets.core import ActorLike, Target, require_role, run
 from geodata.trading.common import next_number, now, one, refuse_if_occupied, terms_on
 from geodata.trading.rights import lock_parcel
-from landmarket.auction import sale_amount
-from landmarket.errors import Conflict
+from landmarket.auction import AMOUNT_LIMIT, sale_amount
+from landmarket.errors import Conflict, InvalidInput, RecordProblem
 from landmarket.policy.loader import Policy
 from landmarket.tickets.quantities import money
 from landmarket.trading.announcement import agreement_outcome
@@ -89,6 +89,10 @@ def close_trade(
                 f"announcement {an.announcement_no}",
                 "agreed_price_per_mu",
             )
+            if sale_amount(price, Decimal(an.area_m2)) >= AMOUNT_LIMIT:
+                raise InvalidInput([RecordProblem(f"announcement {an.announcement_no}",
+                                   "总价超出可记录范围 / price × area too large",
+                                   "agreed_price_per_mu")])  # fmt: skip
             sold, reason = agreement_outcome(len(qualified), price, Decimal(an.reserve_per_mu))
             winner = qualified[0].investor_id if sold else None
         else:

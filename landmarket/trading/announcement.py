@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from landmarket.auction import AMOUNT_LIMIT
 from landmarket.errors import Conflict, InvalidInput, RecordProblem
 from landmarket.tickets.quantities import CENT, money, mu_exact
 from landmarket.trading.model import TradeMethod, TradingTerms
@@ -83,6 +84,10 @@ def check_announcement(draft: AnnouncementDraft, terms: TradingTerms) -> None:
             RecordProblem(
                 record, "保留价不得低于起始价 / reserve below the starting price", "reserve_per_mu"
             )
+        )
+    if (draft.reserve_per_mu + draft.min_increment) * mu_exact(draft.area_m2) >= AMOUNT_LIMIT:
+        problems.append(
+            RecordProblem(record, "总价超出可记录范围 / price × area too large", "reserve_per_mu")
         )
     if draft.min_increment <= 0:
         problems.append(RecordProblem(record, "加价幅度须大于零 / must be > 0", "min_increment"))

@@ -106,6 +106,14 @@ class LandRight:
 
 def term_end(starts_on: date, years: int) -> date:
     """The day a term of whole years ends (29 February rolls to 28 February)."""
+    if starts_on.year + years > 9999:
+        raise InvalidInput(
+            [
+                RecordProblem(
+                    "term", f"终止年份超出范围 / the term ends after 9999: {starts_on}", "starts_on"
+                )
+            ]
+        )
     try:
         return starts_on.replace(year=starts_on.year + years)
     except ValueError:

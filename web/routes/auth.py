@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from geodata.accounts.sessions import end_session, start_session
 from geodata.accounts.signin import Throttle, sign_in
 from geodata.store.audit import write_audit
-from geodata.users import change_password
+from geodata.users import change_password, get_user
 from landmarket.errors import InvalidInput
 from landmarket.i18n import gettext as _
 from web.cookies import clear_session_cookie, set_session_cookie
@@ -112,8 +112,6 @@ def password_change(
     confirm_password: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
     """Change one's own password; the other sessions of the user end."""
-    from geodata.users import get_user
-
     if new_password != confirm_password:
         error = _("The two new passwords differ.")
         return render(request, "password.html", {"error": error}, status_code=422)

@@ -262,3 +262,24 @@ def test_cli_convert_reads_a_zipped_gdb_layer_and_writes_a_gdb(tmp_path: Path) -
     assert max_shift_m(sample().geometry, back.frame.geometry) < 0.001
     missing = runner.invoke(app, ["convert", str(archive), str(tmp_path / "x.gpkg"), "--source-layer", "Q"])  # fmt: skip
     assert missing.exit_code == 1 and "ZD" in missing.stderr
+
+
+def test_geopackage_declaring_an_unknown_srs_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "odd.gpkg"
+    pyogrio.write_dataframe(sample(), path, layer="zd")
+    with sqlite3.connect(path) as con:
+        con.execute(
+            "INSERT INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization, "
+            "organization_coordsys_id, definition) VALUES ('mystery', 999999, 'EPSG', 999999, "
+            "'undefined')"
+        )
+        con.execute("UPDATE gpkg_geometry_columns SET srs_id = 999999")
+        con.execute("UPDATE gpkg_contents SET srs_id = 999999")
+    with pytest.warns(RuntimeWarning), pytest.raises(InvalidInput) as caught:
+        read_layer(path)
+    assert "odd.gpkg" in str(caught.value) and "EPSG:999999" in str(caught.value)
+    undefined = tmp_path / "nocrs.gpkg"  # srs_id -1 ('undefined Cartesian'): detected, not refused
+    pyogrio.write_dataframe(sample().set_crs(None, allow_override=True), undefined)
+    assert read_layer(undefined).frame.crs.to_epsg() == 4490

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import struct
 import zipfile
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -164,6 +166,11 @@ def check_declared_crs(src: Source, path: Path) -> None:
             head = handle.read(_GEOJSON_HEAD).decode("utf-8", "replace")
         m = _GEOJSON_CRS.search(head)
         declared = m.group(1) if m else None
+    elif src.fmt == "gpkg" and src.crs is None and not src.gdal_path.startswith("/vsizip/"):
+        declared = _gpkg_srs(path, src.layer)
+        if declared:
+            _refuse_crs(src, declared)
+        return
     elif src.fmt == "shp" and src.crs is None and not src.gdal_path.startswith("/vsizip/"):
         declared = _prj_text(path)
         if declared:
@@ -180,6 +187,24 @@ def check_declared_crs(src: Source, path: Path) -> None:
         CRS.from_user_input(src.crs), ignore_axis_order=True
     ):
         _refuse_crs(src, declared)
+
+
+def _gpkg_srs(path: Path, layer: str) -> str | None:
+    """The CRS a GeoPackage layer declares by srs_id (None for 0/-1, 'undefined' by the spec)."""
+    try:
+        with closing(sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)) as con:
+            row = con.execute(
+                "SELECT s.srs_id, s.organization, s.organization_coordsys_id, s.srs_name "
+                "FROM gpkg_geometry_columns g JOIN gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id "
+                "WHERE lower(g.table_name) = lower(?)",
+                (layer,),
+            ).fetchone()
+    except sqlite3.Error:
+        return None
+    if row is None or row[0] in (0, -1) or str(row[1]).upper() in ("NONE", "GDAL"):
+        return None  # no CRS declared (GDAL writes 'Undefined SRS' as GDAL:99999)
+    srs_id, org, code, srs_name = row
+    return f"{org}:{code}" if org and code is not None else f"{srs_name} (srs_id {srs_id})"
 
 
 def _prj_text(path: Path) -> str | None:

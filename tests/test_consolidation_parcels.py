@@ -71,10 +71,9 @@ def last_jb(world: ConsolidationWorld) -> int:
 
 
 def submitted(client, world) -> dict:
-    """A stored, submitted plan of the sample village (four destination plots of ≤ 15 mu)."""
-    r = client.post(
-        URL, params={"on": ON}, json={"village_code": VILLAGE}, headers=world.auth("bureau")
-    )
+    """A stored, submitted plan of the sample village split into four plots of ≤ 15 mu."""
+    body = {"village_code": VILLAGE, "keep_within_delegation": True}  # the explicit split option
+    r = client.post(URL, params={"on": ON}, json=body, headers=world.auth("bureau"))
     assert r.status_code == 201, r.text
     pid = r.json()["id"]
     s = client.post(f"{URL}/{pid}/submit", headers=world.auth("collective"))

@@ -36,6 +36,7 @@ NUMBER_COLUMNS = (
     "ticket_mu",
 )
 FLAG_COLUMNS = ("registered", "disputed", "expropriation")  # expropriation: approval route
+STRING, BOOLEAN = pd.StringDtype(), pd.BooleanDtype()
 PROJECT_LEVELS = ("township", "village", "other")
 PROJECT_CATEGORIES = ("energy", "transport", "water", "other")
 LANDING_USES = ("operational", "industrial", "allocated", "linkage")
@@ -121,81 +122,114 @@ def _features(obj: Any) -> list[Mapping[str, Any]]:
 
 def normalise_attributes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Attribute columns typed (text, float, flag); invalid values listed per record and field."""
-    frame = frame.copy()
     problems: list[RecordProblem] = []
+    n = len(frame)
+    present = set(frame.columns)
+    typed: dict[str, Any] = {}  # every attribute column, typed, in the order columns are added
     for col in TEXT_COLUMNS:
-        if col in frame.columns:
+        if col in present and _typed_empty(frame[col], STRING):
+            typed[col] = frame[col]  # already typed and empty (a normalised frame checked again)
+        elif col in present:
             values = frame[col].astype("string").str.strip()
-            frame[col] = values.mask(values == "")
+            typed[col] = values.mask(values == "")
         else:
-            frame[col] = pd.array([pd.NA] * len(frame), dtype="string")
+            typed[col] = pd.array([pd.NA] * n, dtype="string")
+    ref = pd.DataFrame({"parcel_code": typed["parcel_code"]}) if "parcel_code" in present else frame
     for col in NUMBER_COLUMNS:
-        if col in frame.columns:
+        if col in present and frame[col].dtype == np.float64:
+            typed[col] = frame[col]  # floats already: nothing to coerce, nothing to refuse
+        elif col in present:
             numbers = pd.to_numeric(frame[col], errors="coerce")
             bad = numbers.isna() & frame[col].notna()
             problems += [
-                _problem(frame, i, col, "不是数值 / not a number") for i in np.flatnonzero(bad)
+                _problem(ref, i, col, "不是数值 / not a number") for i in np.flatnonzero(bad)
             ]
-            frame[col] = numbers.astype(float)
+            typed[col] = numbers.astype(float)
         else:
-            frame[col] = np.nan
+            typed[col] = np.full(n, np.nan)
     for col in FLAG_COLUMNS:
-        frame[col] = _flags(frame, col, problems)
-    _check_ranges(frame, problems)
+        if col in present and frame[col].dtype == BOOLEAN:
+            typed[col] = frame[col]  # true/false/NA already
+        else:
+            typed[col] = _flags(frame[col], ref, col, problems) if col in present else _no_flags(n)
+    # One assignment of all columns (a column at a time costs a copy of the frame each).
+    kept = frame.copy()
+    for col in [c for c in typed if c in present]:
+        kept[col] = typed.pop(col)
+    if typed:
+        added = pd.DataFrame({c: pd.Series(v, index=frame.index) for c, v in typed.items()})
+        kept = gpd.GeoDataFrame(
+            pd.concat([kept, added], axis=1), geometry=frame.geometry.name, crs=frame.crs
+        )
+    given = {c for c in present if c in kept.columns and kept[c].notna().any()}
+    _check_ranges(kept, problems, given)
     if problems:
         raise InvalidInput(problems, source="parcels")
-    return frame
+    return kept
 
 
-def _flags(frame: gpd.GeoDataFrame, col: str, problems: list[RecordProblem]) -> pd.Series:
-    if col not in frame.columns:
-        return pd.Series(pd.array([pd.NA] * len(frame), dtype="boolean"), index=frame.index)
+def _typed_empty(values: pd.Series, dtype: Any) -> bool:
+    """Whether a column already has the dtype and holds no value."""
+    return values.dtype == dtype and bool(values.isna().all())
+
+
+def _no_flags(n: int) -> pd.api.extensions.ExtensionArray:
+    return pd.array([pd.NA] * n, dtype="boolean")
+
+
+def _flags(
+    values: pd.Series, ref: pd.DataFrame, col: str, problems: list[RecordProblem]
+) -> pd.Series:
     truth = dict.fromkeys(("true", "1", "1.0", "yes", "是"), True)
     truth.update(dict.fromkeys(("false", "0", "0.0", "no", "否"), False))
-    text = frame[col].astype("string").str.strip().str.lower()
+    text = values.astype("string").str.strip().str.lower()
     mapped = text.map(truth, na_action="ignore")
     bad = mapped.isna() & text.notna()
     problems += [
-        _problem(frame, i, col, "不是是/否值 / not a yes/no value") for i in np.flatnonzero(bad)
+        _problem(ref, i, col, "不是是/否值 / not a yes/no value") for i in np.flatnonzero(bad)
     ]
     return mapped.astype("boolean")
 
 
-def _check_ranges(frame: gpd.GeoDataFrame, problems: list[RecordProblem]) -> None:
-    checks = [
-        (
-            "consent_ratio",
-            (frame.consent_ratio < 0) | (frame.consent_ratio > 1),
-            "须在 0–1 / must be 0–1",
-        ),
-        ("consent_for", frame.consent_for < 0, "不能为负 / must not be negative"),
-        ("consent_total", frame.consent_total <= 0, "须大于 0 / must be positive"),
-        (
-            "consent_for",
-            frame.consent_for > frame.consent_total,
-            "超过总数 / exceeds consent_total",
-        ),
-        ("term_years", frame.term_years <= 0, "须大于 0 / must be positive"),
-        ("legal_area_m2", frame.legal_area_m2 < 0, "不能为负 / must not be negative"),
-        ("ticket_m2", frame.ticket_m2 < 0, "不能为负 / must not be negative"),
-        ("ticket_mu", frame.ticket_mu < 0, "不能为负 / must not be negative"),
-    ]
-    for col, bad, text in checks:
-        problems += [_problem(frame, i, col, text) for i in np.flatnonzero(bad.fillna(False))]
-    choices = [
-        ("project_level", PROJECT_LEVELS),
-        ("project_category", PROJECT_CATEGORIES),
-        ("landing_use", LANDING_USES),
-    ]
-    for col, allowed in choices:
-        bad = frame[col].notna() & ~frame[col].isin(allowed)
-        problems += [
-            _problem(frame, i, col, f"须为 / must be one of {', '.join(allowed)}")
-            for i in np.flatnonzero(bad.fillna(False))
-        ]
+# (columns read, test of bad values, problem text): a test whose columns were not all given is
+# skipped (absent values are NaN/NA, which no test flags).
+_RANGES = [
+    (("consent_ratio",), lambda f: (f.consent_ratio < 0) | (f.consent_ratio > 1),
+     "须在 0–1 / must be 0–1"),
+    (("consent_for",), lambda f: f.consent_for < 0, "不能为负 / must not be negative"),
+    (("consent_total",), lambda f: f.consent_total <= 0, "须大于 0 / must be positive"),
+    (("consent_for", "consent_total"), lambda f: f.consent_for > f.consent_total,
+     "超过总数 / exceeds consent_total"),
+    (("term_years",), lambda f: f.term_years <= 0, "须大于 0 / must be positive"),
+    (("legal_area_m2",), lambda f: f.legal_area_m2 < 0, "不能为负 / must not be negative"),
+    (("ticket_m2",), lambda f: f.ticket_m2 < 0, "不能为负 / must not be negative"),
+    (("ticket_mu",), lambda f: f.ticket_mu < 0, "不能为负 / must not be negative"),
+]  # fmt: skip
+_CHOICES = [
+    ("project_level", PROJECT_LEVELS),
+    ("project_category", PROJECT_CATEGORIES),
+    ("landing_use", LANDING_USES),
+]
 
 
-def _problem(frame: gpd.GeoDataFrame, i: int, col: str, text: str) -> RecordProblem:
+def _check_ranges(
+    frame: gpd.GeoDataFrame, problems: list[RecordProblem], present: set[str]
+) -> None:
+    for cols, test, text in _RANGES:
+        if present.issuperset(cols):
+            bad = test(frame).fillna(False)
+            problems += [_problem(frame, i, cols[-1] if len(cols) == 1 else cols[0], text)
+                         for i in np.flatnonzero(bad)]  # fmt: skip
+    for col, allowed in _CHOICES:
+        if col in present:
+            bad = frame[col].notna() & ~frame[col].isin(allowed)
+            problems += [
+                _problem(frame, i, col, f"须为 / must be one of {', '.join(allowed)}")
+                for i in np.flatnonzero(bad.fillna(False))
+            ]
+
+
+def _problem(frame: pd.DataFrame, i: int, col: str, text: str) -> RecordProblem:
     code = frame["parcel_code"].iloc[i] if "parcel_code" in frame.columns else None
     record = f"parcel {code}" if isinstance(code, str) and code else f"feature {i}"
     return RecordProblem(record, text, col)

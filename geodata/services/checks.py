@@ -16,7 +16,7 @@ import shapely
 from pyproj import CRS
 from sqlalchemy.orm import Session
 
-from geodata.context import context_for
+from geodata.context import PLOT_MARGIN_DEG, context_for
 from geodata.crs import SWAPPED_MESSAGE, check_supported, parse_crs
 from geodata.screening import needs_of, stored_parcels
 from geodata.services.check_models import ApprovalRouteRequest, CheckRequest, ParcelFeature
@@ -153,7 +153,9 @@ def run_check(
         frame = stored_frame(session, body.parcel_code, viewer, facts)
     needs = needs_of([name])
     geom = shapely.union_all(frame.geometry.values)
-    context = context_for(session, geom, parcels=LANDUSE in needs, dem=SLOPE in needs)
+    context = context_for(
+        session, geom, parcels=LANDUSE in needs, dem=SLOPE in needs, margin=PLOT_MARGIN_DEG
+    )
     verdict = check_parcel(name, frame, context, policy=policy, site_only=site_only)
     return verdict.to_dict()
 
@@ -180,7 +182,8 @@ def run_route(
     if frame is None:
         raise _bad("plots", "没有地块 / no plots", "plots")
     context = context_for(
-        session, shapely.union_all(frame.geometry.values), dem=False, kinds=("pbf",)
-    )
+        session, shapely.union_all(frame.geometry.values), dem=False, kinds=("pbf",),
+        margin=PLOT_MARGIN_DEG,
+    )  # fmt: skip
     verdict = approval_route(body.project.model_dump(), frame, context, policy=policy)
     return verdict.to_dict()

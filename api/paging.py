@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 from api.params import Offset
 from geodata.db.tables import OWNERSHIPS
 from geodata.services.parcels import ParcelFilter, parse_bbox
+from landmarket.codes import VILLAGE_CODE_PATTERN
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def parcel_filter_params(
         str | None, Query(pattern=r"^\d{2,8}$", description="地类编码 / GB/T 21010 code")
     ] = None,
     village_code: Annotated[
-        str | None, Query(pattern=r"^\d{12}$", description="村代码 / village code")
+        str | None, Query(pattern=VILLAGE_CODE_PATTERN, description="村代码 / village code")
     ] = None,
     ownership: Annotated[
         str | None,

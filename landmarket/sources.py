@@ -19,11 +19,12 @@ from shapely.geometry.base import BaseGeometry
 
 from landmarket.areas import CGCS2000
 from landmarket.eligibility import ConstraintContext
+from landmarket.layers import CONSTRAINT_KINDS
 from landmarket.slope import Dem
 
 Bounds = tuple[float, float, float, float]
 Layer = tuple[gpd.GeoDataFrame, BaseGeometry | None]
-LAYERS = ("pbf", "redline", "udb", "village_plan")
+LAYERS = CONSTRAINT_KINDS
 
 
 @runtime_checkable

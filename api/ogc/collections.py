@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from geodata.listings.tables import on_market_sql
 from geodata.services.parcels import PERSONAL_COLUMNS, PUBLIC_COLUMNS
 
 
@@ -120,7 +121,7 @@ COLLECTIONS: dict[str, OgcCollection] = {
             "published collective land and idle farmhouses on offer",
             table="listings l JOIN parcels p ON p.id = l.parcel_id "
             "LEFT JOIN villages v ON v.code = l.village_code",
-            where="l.state IN ('published', 'under_offer')",
+            where=on_market_sql("l.state"),
             fid="l.id",
             fid_type=int,
             geom="p.geom",

@@ -11,10 +11,13 @@ from fastapi.responses import HTMLResponse
 from api.deps import SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.services.bureau import bureau_page, slope_image
+from landmarket.codes import VILLAGE_CODE_PATTERN
 
 router = APIRouter(tags=["maps"])
 PageCheck = Literal["market_entry", "reclamation", "ticket_landing"]
-VillageQuery = Annotated[str | None, Query(pattern=r"^\d{12}$", description="村代码 / village")]
+VillageQuery = Annotated[
+    str | None, Query(pattern=VILLAGE_CODE_PATTERN, description="村代码 / village")
+]
 
 
 @router.get(

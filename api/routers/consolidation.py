@@ -18,6 +18,7 @@ from api.params import OptionalRecordId, RecordId
 from geodata.consolidation.export import write_gpkg, write_txt
 from geodata.consolidation.repository import get_plan, latest_plan, list_plans, stored_records
 from geodata.services import consolidation as svc
+from landmarket.codes import VILLAGE_CODE_PATTERN
 from maps.consolidation import render_consolidation_page
 
 OnQuery = Annotated[
@@ -45,7 +46,7 @@ def create(
 def index(
     session: SessionDep,
     user: CurrentUser,
-    village_code: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
+    village_code: Annotated[str | None, Query(pattern=VILLAGE_CODE_PATTERN)] = None,
     plan_status: Annotated[
         Literal["draft", "submitted", "approved"] | None, Query(alias="status")
     ] = None,

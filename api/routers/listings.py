@@ -22,6 +22,7 @@ from api.schemas.listings import (
 from geodata.listings import attachments, interests, repository, search
 from geodata.uploads import upload_folder, upload_root
 from landmarket.access import Principal, Role
+from landmarket.codes import VILLAGE_CODE_PATTERN
 from landmarket.errors import Forbidden
 from landmarket.listings import ListingQuery, State
 from landmarket.policy import policy_from_settings
@@ -123,7 +124,7 @@ def rerun(
 def village_parcels(
     session: SessionDep,
     user: CurrentUser,
-    village_code: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
+    village_code: Annotated[str | None, Query(pattern=VILLAGE_CODE_PATTERN)] = None,
 ) -> dict:
     """A collective's parcels (the bureau names a village) with their listing state."""
     code = village_code or user.village_code

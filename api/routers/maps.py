@@ -11,13 +11,14 @@ from fastapi.responses import HTMLResponse
 from api.app import TITLE, map_pages
 from api.deps import SessionDep, SettingsDep
 from geodata.services.parcels import map_frame
+from landmarket.codes import VILLAGE_CODE_PATTERN
 from maps.assets import FAVICON
 from maps.parcels import render_parcels_page
 
 router = APIRouter(tags=["maps"])
 
 VillageQuery = Annotated[
-    str | None, Query(pattern=r"^\d{12}$", description="村代码 / village code (12 digits)")
+    str | None, Query(pattern=VILLAGE_CODE_PATTERN, description="村代码 / village code (12 digits)")
 ]
 
 

@@ -12,6 +12,7 @@ from api.paging import PageDep, ParcelFilterDep, feature_collection
 from geodata.services.imports import import_parcels_upload
 from geodata.services.parcels import count_parcels, get_parcel, search_parcels
 from geodata.store.importer import read_options
+from landmarket.codes import VILLAGE_CODE_PATTERN
 
 router = APIRouter(
     prefix="/api/v1/parcels", tags=["parcels"], responses=problem_responses(401, 404)
@@ -49,7 +50,7 @@ def import_parcels(
         list[UploadFile],
         File(description="GeoPackage/GeoJSON/Shapefile/电子报盘 txt, or a .zip (also of a .gdb)"),
     ],
-    village_code: Annotated[str | None, Form(pattern=r"^\d{12}$")] = None,
+    village_code: Annotated[str | None, Form(pattern=VILLAGE_CODE_PATTERN)] = None,
     zone: Annotated[
         int | None, Form(ge=18, le=37, description="缺带号时 / GK zone: 35–37 (3°), 18–19 (6°)")
     ] = None,

@@ -15,13 +15,16 @@ from api.schemas.tickets import AcceptanceIn, ProjectIn, WithdrawalIn
 from geodata.tickets import PlotInspection, accept, create_project, queries, ticket_card
 from geodata.tickets.checks import file_checked_withdrawal
 from landmarket.access import Principal, Role
+from landmarket.codes import VILLAGE_CODE_PATTERN
 from landmarket.policy import policy_from_settings
 from landmarket.tickets import TicketTerms, area_view
 
 router = APIRouter(tags=["tickets"], responses=problem_responses(401, 403, 404, 409, 422))
 V1 = "/api/v1"
 GEOJSON = {200: {"content": {"application/geo+json": {}}}}
-VillageQuery = Annotated[str | None, Query(pattern=r"^\d{12}$", description="村代码 / village")]
+VillageQuery = Annotated[
+    str | None, Query(pattern=VILLAGE_CODE_PATTERN, description="村代码 / village")
+]
 VerdictQuery = Annotated[str | None, Query(pattern="^(eligible|needs_review|ineligible)$")]
 
 

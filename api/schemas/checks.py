@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from geodata.services.check_models import ON_FIELD
+from landmarket.codes import VILLAGE_CODE_PATTERN
 
 
 class RuleResultOut(BaseModel):
@@ -72,7 +73,7 @@ class ScreeningRequest(BaseModel):
         default_factory=lambda: ["market_entry", "reclamation", "ticket_landing", "approval_route"]
     )
     on: date | None = ON_FIELD
-    village_code: str | None = Field(None, pattern=r"^\d{12}$")
+    village_code: str | None = Field(None, pattern=VILLAGE_CODE_PATTERN)
     bbox: list[float] | None = Field(
         None, min_length=4, max_length=4, description="minx, miny, maxx, maxy (EPSG:4490)"
     )

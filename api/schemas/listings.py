@@ -9,6 +9,7 @@ from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from geodata.services.parcels import parse_bbox
+from landmarket.codes import PARCEL_CODE_PATTERN, VILLAGE_CODE_PATTERN
 from landmarket.listings import AssetKind, ListingQuery, ListingTerms, Method, SupplyMode
 
 
@@ -59,7 +60,7 @@ class TermsIn(BaseModel):
 class ListingIn(TermsIn):
     """新挂牌 / a new listing of one parcel."""
 
-    parcel_code: str = Field(pattern=r"^\d{12}[A-Z]{2}\d{5}$", description="宗地代码 / parcel code")
+    parcel_code: str = Field(pattern=PARCEL_CODE_PATTERN, description="宗地代码 / parcel code")
 
 
 class ListingPatch(BaseModel):
@@ -115,7 +116,7 @@ def listing_query_params(
     district: Annotated[
         str | None, Query(pattern=r"^\d{6}$", description="区县代码 / county")
     ] = None,
-    village_code: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
+    village_code: Annotated[str | None, Query(pattern=VILLAGE_CODE_PATTERN)] = None,
     near: Annotated[str | None, Query(description="lon,lat (EPSG:4490)")] = None,
     within_km: Annotated[float | None, Query(gt=0, description="距离(公里) / km from near")] = None,
 ) -> ListingQuery:

@@ -12,11 +12,12 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from api.params import AREA_MAX_M2, AreaM2, AreaMu, IdField, Money
+from landmarket.codes import PARCEL_CODE_PATTERN
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.tickets import Consent, Evidence
 from landmarket.tickets.quantities import mu_to_m2
 
-PARCEL_CODE = r"^\d{12}[A-Z]{2}\d{5}$"
+PARCEL_CODE = PARCEL_CODE_PATTERN
 CERT = "证书编号 渝地票〔2026〕第000123号 或 / certificate number or YDP-2026-000123"
 Use = Literal["operational", "industrial", "allocated", "quota_purchase", "linkage"]
 

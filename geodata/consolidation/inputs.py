@@ -18,12 +18,13 @@ from landmarket.areas import CGCS2000
 from landmarket.eligibility.context import ConstraintContext
 from landmarket.errors import InvalidInput, NotFound, RecordProblem
 from landmarket.landuse import RURAL_CONSTRUCTION_CODES
+from landmarket.layers import CONSTRAINT_KINDS
 
 # Collective construction land (JB) and homesteads (JC) by the parcel code's feature letters.
 PLOT_FEATURES = ("JB", "JC")
 # Attributes a plot file may carry that the planner reads (they land in parcels.attrs on import).
 PLOT_ATTRS = ("plot_id", "legal_area_m2", "slope_deg", "cost_yuan", "registered", "disputed")
-LAYER_KINDS = ("pbf", "redline", "udb", "village_plan")
+LAYER_KINDS = CONSTRAINT_KINDS
 
 _PLOTS_SQL = text(
     """

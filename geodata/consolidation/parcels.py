@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from geodata.consolidation.tables import ConsolidationPlanPlot, ConsolidationPlanRecord
 from geodata.db.tables import SRID, Village
 from geodata.store import import_frame, write_audit
+from landmarket.codes import PARCEL_CODE_SQL_PATTERN
 from landmarket.consolidation import APPROVED
 from landmarket.consolidation.parcels import FEATURE, land_use_for, new_parcel_codes
 from landmarket.errors import Conflict, InvalidInput, NotFound, RecordProblem
@@ -27,13 +28,13 @@ ACTION = "parcel.from_consolidation"
 # The highest JB sequence of a village ever handed out: in parcels, or recorded on a plan plot
 # (so a code stays spent even if its parcel row is later removed).
 _LAST_SEQUENCE = text(
-    """
+    f"""
     SELECT coalesce(max(substr(code, 15, 5)::int), 0) FROM (
         SELECT parcel_code AS code FROM parcels WHERE parcel_code LIKE :prefix
         UNION ALL
         SELECT parcel_code FROM consolidation_plan_plots WHERE parcel_code LIKE :prefix
     ) AS used
-    WHERE code ~ '^[0-9]{12}[A-Z]{2}[0-9]{5}$'
+    WHERE code ~ '{PARCEL_CODE_SQL_PATTERN}'
     """
 )
 

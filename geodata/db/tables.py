@@ -31,6 +31,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from landmarket.access import Role
+from landmarket.codes import OWNERSHIP, VILLAGE_CODE_SQL_PATTERN
+from landmarket.layers import CONSTRAINT_KINDS
 
 SRID = 4490
 LAYERS = (
@@ -43,8 +45,7 @@ LAYERS = (
     "dem",
 )
 
-CONSTRAINT_KINDS = ("pbf", "redline", "udb", "village_plan")
-OWNERSHIPS = ("state", "collective", "undetermined")
+OWNERSHIPS = tuple(OWNERSHIP.values())  # from the 宗地特征码 ownership letters
 ROLES = tuple(role.value for role in Role if role is not Role.public)  # roles an account may hold
 
 NAMING = {
@@ -104,7 +105,7 @@ class Village(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
     __table_args__ = (
-        CheckConstraint("code ~ '^[0-9]{12}$'", name="code"),
+        CheckConstraint(f"code ~ '{VILLAGE_CODE_SQL_PATTERN}'", name="code"),
         Index("ix_villages_boundary", "boundary", postgresql_using="gist"),
     )
 

@@ -10,10 +10,10 @@ from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import Session
 
 from geodata.db.tables import SRID, Parcel, Village
-from geodata.listings.tables import ACTIVE_STATES, Listing
+from geodata.listings.tables import ACTIVE_STATES, MARKET_STATES, Listing
 from geodata.listings.views import API_PREFIX
 from landmarket import landuse
-from landmarket.listings import ON_MARKET, STATE_NAMES, SUPPLY_MODE_NAMES, ListingQuery, State
+from landmarket.listings import STATE_NAMES, SUPPLY_MODE_NAMES, ListingQuery, State
 
 L, P, V = Listing.__table__, Parcel.__table__, Village.__table__
 GEOJSON_DECIMALS = 6
@@ -23,7 +23,6 @@ PUBLIC_FIELDS = (
     "area_mu", "reserve_price_total", "price_per_mu", "title", "constraints_summary",
     "published_at",
 )  # fmt: skip
-MARKET_STATES = tuple(str(s) for s in ON_MARKET)
 
 
 def _conditions(q: ListingQuery) -> list:

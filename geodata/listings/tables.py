@@ -33,14 +33,22 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geodata.db.tables import Base
+from landmarket.listings.states import ACTIVE, ON_MARKET, State
 
 ASSET_KINDS = ("operational_land", "consolidated_parcel", "idle_farmhouse")
 METHODS = ("transfer", "lease", "equity")
 SUPPLY_MODES = ("transfer", "lease", "long_term_lease", "lease_then_transfer", "flexible_term")
-STATES = ("draft", "published", "under_offer", "concluded", "withdrawn")
-ACTIVE_STATES = ("draft", "published", "under_offer")
+# Listing states from the core state machine (landmarket.listings.states), in its order.
+STATES = tuple(s.value for s in State)
+ACTIVE_STATES = tuple(s.value for s in State if s in ACTIVE)
+MARKET_STATES = tuple(s.value for s in State if s in ON_MARKET)  # what the public sees
 ATTACHMENT_KINDS = ("photo", "document")
 TILE_COLLECTIONS = ("listings", "parcels", "villages", "pbf", "redline", "udb", "village_plan")
+
+
+def on_market_sql(column: str) -> str:
+    """SQL condition: the column holds a state the public sees (published, under offer)."""
+    return _in(column, MARKET_STATES)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

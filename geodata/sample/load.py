@@ -19,15 +19,10 @@ from geodata.settings import get_settings
 from geodata.store import import_frame, import_layer, transaction, write_audit
 from geodata.store.importer import Target, file_sha256
 from landmarket.errors import Conflict, InvalidInput, RecordProblem
+from landmarket.layers import CONSTRAINT_KINDS, LAYER_NAMES
 
 PREFIX = "sample:"  # source_name of every import batch the sample loader writes
-CONSTRAINTS = ("pbf", "redline", "udb", "village_plan")
-LAYER_NAMES = {
-    "pbf": "永久基本农田 / permanent basic farmland",
-    "redline": "生态保护红线 / ecological red line",
-    "udb": "城镇开发边界 / urban development boundary",
-    "village_plan": "村庄规划 / village plan",
-}
+CONSTRAINTS = CONSTRAINT_KINDS
 SAMPLE_VERSION = "sample-2025"
 SAMPLE_DATE = "2025-06-30"
 

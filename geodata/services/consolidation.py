@@ -29,6 +29,7 @@ from geodata.consolidation.tables import ConsolidationPlanRecord
 from geodata.settings import Settings
 from landmarket.access import Principal, Role
 from landmarket.areas import CGCS2000
+from landmarket.codes import VILLAGE_CODE_PATTERN
 from landmarket.consolidation import ConsolidationPlan, plan_consolidation
 from landmarket.consolidation.sample import sample_village
 from landmarket.eligibility.context import ConstraintContext
@@ -45,7 +46,9 @@ class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     village_code: str | None = Field(
-        None, pattern=r"^\d{12}$", description="村代码: 从库中读取宗地、约束图层、村规划、DEM"
+        None,
+        pattern=VILLAGE_CODE_PATTERN,
+        description="村代码: 从库中读取宗地、约束图层、村规划、DEM",
     )
     plots: dict[str, Any] | None = Field(
         None, description="零星地块 GeoJSON FeatureCollection (EPSG:4490 经纬度)"

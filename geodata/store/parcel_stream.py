@@ -31,7 +31,7 @@ from geodata.store.bulk import copy_table, ewkb_column
 from geodata.store.records import BOOKKEEPING, pick_columns, village_of
 from geodata.store.village_check import VillageCheck
 from landmarket.areas import areas_m2, zones_of
-from landmarket.codes import OWNERSHIP, RIGHT_TYPE, CodeError, parse_unit_code
+from landmarket.codes import OWNERSHIP, RIGHT_TYPE, VILLAGE_CODE_PATTERN, CodeError, parse_unit_code
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.units import m2_to_mu
 
@@ -42,7 +42,7 @@ PARCEL_COPY = (
 )  # fmt: skip
 _TRUE = {"true", "t", "1", "yes", "y", "是", "已登记", "1.0"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "未登记", "", "0.0", "none", "nan"}
-_VILLAGE_RE = r"^\d{12}$"
+_VILLAGE_RE = VILLAGE_CODE_PATTERN
 # A JSON member whose value is null: after a comma, or first in its object (quotes inside strings
 # are escaped, so these only match between members).
 _NULL_MEMBER = re.compile(r',"(?:[^"\\]|\\.)*":null(?=[,}])')

@@ -33,7 +33,13 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.fields import FEATURE_FIELDS, PARCEL_FIELDS, VILLAGE_FIELDS, missing_column
 from geodata.hygiene import record_labels
-from landmarket.codes import CHONGQING_COUNTIES, CodeError, parse_parcel_code, parse_unit_code
+from landmarket.codes import (
+    CHONGQING_COUNTIES,
+    VILLAGE_CODE_PATTERN,
+    CodeError,
+    parse_parcel_code,
+    parse_unit_code,
+)
 from landmarket.errors import RecordProblem
 
 PARCEL_COLUMNS = PARCEL_FIELDS
@@ -43,7 +49,7 @@ FEATURE_COLUMNS = FEATURE_FIELDS
 BOOKKEEPING = {"source_line", "geometry"}
 _TRUE = {"true", "t", "1", "yes", "y", "是", "已登记"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "未登记", ""}
-_VILLAGE_RE = re.compile(r"^\d{12}$")
+_VILLAGE_RE = re.compile(VILLAGE_CODE_PATTERN)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from geodata.listings.tables import on_market_sql
 from landmarket.listings import ListingQuery
 
 BOX = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4490)"
@@ -121,7 +122,7 @@ COLLECTIONS: dict[str, TileCollection] = {
                 "l.constraints_summary AS constraints, t.geom "
                 "FROM listings l JOIN parcels t ON t.id = l.parcel_id "
                 "LEFT JOIN villages v ON v.code = l.village_code "
-                f"WHERE l.state IN ('published', 'under_offer') AND t.geom && {BOX} {{filters}}"
+                f"WHERE {on_market_sql('l.state')} AND t.geom && {BOX} {{filters}}"
             ),
             fields=LISTING_FIELDS,
             live=True,

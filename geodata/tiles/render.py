@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
 
+from geodata.listings.tables import on_market_sql
 from geodata.tiles.collections import COLLECTIONS, TileCollection, listing_filters
 from landmarket.errors import InvalidInput, NotFound, RecordProblem
 from landmarket.listings import ListingQuery
@@ -172,7 +173,7 @@ def etag(name: str, version: int, z: int, x: int, y: int, params: dict[str, Any]
 
 BOUNDS_SQL = {
     "listings": "SELECT ST_Extent(t.geom) FROM listings l JOIN parcels t ON t.id = l.parcel_id "
-    "WHERE l.state IN ('published', 'under_offer')",
+    f"WHERE {on_market_sql('l.state')}",
     "parcels": "SELECT coalesce(ST_EstimatedExtent('parcels', 'geom')::box2d, "
     "(SELECT ST_Extent(geom) FROM parcels))",
     "villages": "SELECT ST_Extent(boundary) FROM villages",

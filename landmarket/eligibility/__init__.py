@@ -17,7 +17,7 @@ from landmarket.eligibility.authority import (
     delegation_in_force,
 )
 from landmarket.eligibility.check import CHECKS, Check, CheckRun, check_parcel, get_check
-from landmarket.eligibility.context import LAYER_NAMES, ConstraintContext, ConstraintLayer
+from landmarket.eligibility.context import ConstraintContext, ConstraintLayer
 from landmarket.eligibility.inputs import parcels_frame
 from landmarket.eligibility.rules import RULES, Outcome, Rule, register, rules_for
 from landmarket.eligibility.verdict import (
@@ -31,6 +31,7 @@ from landmarket.eligibility.verdict import (
     RuleResult,
     Verdict,
 )
+from landmarket.layers import LAYER_NAMES
 from landmarket.policy import Policy
 
 

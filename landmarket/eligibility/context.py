@@ -16,14 +16,6 @@ from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.overlay import overlaps
 from landmarket.slope import Dem
 
-LAYER_NAMES = {
-    "pbf": "永久基本农田 / permanent basic farmland",
-    "redline": "生态保护红线 / ecological red line",
-    "udb": "城镇开发边界 / urban development boundary",
-    "village_plan": "村庄规划 / village plan",
-    "parcels": "地籍地类图层 / land-use parcels",
-    "dem": "数字高程模型 / DEM",
-}
 _OVERLAP_DEG2 = 1e-12  # about 0.01 m² in Chongqing: smaller self-overlaps are noise
 
 

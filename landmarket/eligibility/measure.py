@@ -10,12 +10,12 @@ import shapely
 from landmarket.areas import to_gk, zones_of
 from landmarket.eligibility.context import ConstraintContext, Projected
 from landmarket.landuse import GBT21010, LandClass
+from landmarket.layers import THREE_LINES
 from landmarket.overlay import WHOLE, Overlaps, overlaps
 from landmarket.policy import Policy
 from landmarket.slope import STAT_COLUMNS, zonal_slope
 from landmarket.units import round_area
 
-THREE_LINES = ("pbf", "redline", "udb")
 # Measurement groups a check can ask for.
 LINES, PLAN, LANDUSE, SLOPE = "three_lines", "village_plan", "landuse", "slope"
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from landmarket import rules as core
-from landmarket.eligibility.context import LAYER_NAMES
+from landmarket.layers import LAYER_NAMES
 from landmarket.policy import Param, Policy
 from landmarket.rules import FAIL, INFO, PASS, REVIEW, RuleResult
 from landmarket.units import round_area

@@ -196,8 +196,9 @@ def run_job(
         )
         with engine.begin() as conn:  # the statement trigger bumps the verdict tiles' version
             conn.execute(text("DELETE FROM screening_results WHERE false"))
-    except ScreeningCancelled as exc:
-        _set(engine, job_id, state="cancelled", finished_at=datetime.now(UTC), error=_error(exc))
+    except (ScreeningCancelled, KeyboardInterrupt) as exc:  # API cancel, or Ctrl-C in the CLI
+        error = _error(exc) if isinstance(exc, Exception) else _interrupted()
+        _set(engine, job_id, state="cancelled", finished_at=datetime.now(UTC), error=error)
         raise
     except BaseException as exc:
         error = _error(exc) if isinstance(exc, Exception) else _interrupted()

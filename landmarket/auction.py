@@ -12,11 +12,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
 from landmarket.errors import Conflict, InvalidInput, RecordProblem
-from landmarket.tickets.quantities import CENT, ZERO, money, mu_exact
+
+# Exact money, as in landmarket.tickets.quantities (not imported: the tickets package imports
+# this engine, and the engine must not depend on one of its users).
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def money(value: object, record: str = "amount", field: str = "yuan") -> Decimal:
+    """An amount in yuan, rounded half-up to the fen; InvalidInput when not a finite number."""
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput(
+            [RecordProblem(record, f"不是数值 / not a number: {value!r}", field)]
+        ) from exc
+    if not number.is_finite():
+        raise InvalidInput([RecordProblem(record, f"数值无效 / not finite: {value!r}", field)])
+    return number.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def mu_exact(m2: Decimal) -> Decimal:
+    """Square metres to mu without rounding (1 mu = 10000/15 m²)."""
+    return m2 * Decimal(15) / Decimal(10000)
 
 
 class AuctionMode(StrEnum):

@@ -127,6 +127,12 @@ def test_a_secret_reserve_not_reached_fails_the_trade_and_says_so(tworld, ttx):
     an = _announce(tworld, ttx, listing, trade_method="auction", ends_at=STARTS + timedelta(hours=2),
                    start_per_mu=80_000, reserve_per_mu=100_000, reserve_secret=True, deposit=240_000)  # fmt: skip
     _bidders(tworld, ttx, an, 2, deposit=240_000)
+    from geodata.trading.views import announcement
+    from landmarket.access import PUBLIC
+
+    assert announcement(ttx, PUBLIC, an)["reserve_per_mu"] is None  # secret: the public sees none
+    assert announcement(ttx, tworld.investors[0], an)["reserve_per_mu"] is None
+    assert announcement(ttx, tworld.collective, an)["reserve_per_mu"] == "100000.00"
     bid(ttx, tworld.investors[0], an, 80_000, at=STARTS)  # the public start is enough to bid
     bid(ttx, tworld.investors[1], an, 99_000, at=STARTS + timedelta(minutes=1))
     closed = close_trade(ttx, tworld.bureau, an, STARTS + timedelta(hours=2))

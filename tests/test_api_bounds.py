@@ -173,3 +173,14 @@ def test_a_posted_geometry_that_is_not_geojson_is_422_naming_it(client, geometry
     assert resp.status_code == 422, resp.text
     fields = {e["field"] for e in resp.json()["errors"]}
     assert f"plots.features.0.{field}" in fields, fields  # the feature is named by its index
+
+
+def test_the_consolidation_page_plan_is_bounded_and_its_404_declared(client):
+    missing = client.get("/maps/consolidation", params={"plan": BIGINT_MAX})
+    assert (
+        missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    )
+    resp = client.get("/maps/consolidation", params={"plan": BIGINT_MAX + 1})
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "plan"
+    declared = client.get("/openapi.json").json()["paths"]["/maps/consolidation"]["get"]
+    assert {"404", "422"} <= set(declared["responses"])

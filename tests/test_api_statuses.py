@@ -37,6 +37,9 @@ def test_token_role_path_and_body_statuses_are_declared(openapi):
         openapi, "post", "/api/v1/consolidation-plans/{plan_id}/approve"
     )
     assert "400" not in statuses(openapi, "get", "/api/v1/tickets")  # no body, no 400
+    # found by the fuzzer: the listing rules refuse public callers (403), unparseable JSON (400)
+    assert "403" in statuses(openapi, "get", "/api/v1/listings/searches")
+    assert "400" in statuses(openapi, "post", "/api/v1/listings/searches")
 
 
 def test_every_problem_status_documents_problem_json(openapi):
@@ -69,3 +72,14 @@ def test_a_new_router_is_covered_without_a_list(db_url):
     assert {"401", "404", "409", "422"} <= declared and "413" not in declared  # no body
     resp = TestClient(app).post("/things/0")
     assert resp.status_code == 422 and str(resp.status_code) in declared
+
+
+def test_a_body_that_is_not_json_is_a_declared_400(db_url, openapi):
+    app = create_app(Settings(basemap="none"), database_url=db_url)
+    resp = TestClient(app).post(
+        "/api/v1/checks/reclamation",
+        content=b"\x80{not json",
+        headers={"content-type": "application/json"},
+    )
+    assert resp.status_code == 400 and resp.headers["content-type"] == PROBLEM_JSON
+    assert "400" in statuses(openapi, "post", "/api/v1/checks/{check}")

@@ -127,3 +127,59 @@ def test_cancelled_job_stops_and_says_so(checks_world, settings) -> None:
             text("SELECT count(*) FROM screening_results WHERE job_id = :j"), {"j": job.id}
         ).scalar_one()
         assert n == stored.parcels_done
+
+
+def test_cli_screen_db_stores_a_job_and_diff_lists_changes(checks_world, tmp_path, monkeypatch):
+    """`landmarket screen --parcels db` records a job with stored verdicts; `screen diff` compares."""
+    import typer
+    from typer.testing import CliRunner
+
+    from cli.screen import register
+    from geodata.settings import get_settings
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)
+    runner = CliRunner()
+    monkeypatch.setenv("LANDMARKET_DATABASE_URL", checks_world.url)
+    monkeypatch.setenv("LANDMARKET_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    try:
+        jobs = []
+        for name in ("a", "b"):
+            args = [
+                "screen",
+                "--parcels",
+                "db",
+                "--village",
+                VILLAGE,
+                "--out",
+                str(tmp_path / name),
+            ]
+            result = runner.invoke(app, [*args, "--checks", "reclamation", "--workers", "1"])
+            assert result.exit_code == 0, result.output
+            jobs.append(result.output.split("job: ")[1].split()[0])
+        with get_engine(checks_world.url).begin() as conn:
+            code = conn.execute(
+                text(
+                    "SELECT min(parcel_code) FROM screening_results WHERE job_id = :j "
+                    "AND reclamation <> 'needs_review'"
+                ),
+                {"j": jobs[1]},
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "UPDATE screening_results SET reclamation = 'needs_review', failed = '{}' "
+                    "WHERE job_id = :j AND parcel_code = :c"
+                ),
+                {"j": jobs[1], "c": code},
+            )
+        diff = runner.invoke(app, ["screen", "diff", jobs[0], jobs[1], "--check", "reclamation"])
+        same = runner.invoke(app, ["screen", "diff", jobs[0], jobs[0]])
+        missing = runner.invoke(app, ["screen", "diff", jobs[0], "f" * 32])
+    finally:
+        get_settings.cache_clear()
+    assert diff.exit_code == 0, diff.output
+    assert code in diff.output and "needs_review" in diff.output
+    assert " 0 宗结论变化" in same.output or "reclamation: 0" in same.output
+    assert missing.exit_code != 0

@@ -82,7 +82,7 @@ def _mode(req: PlanRequest) -> bool:
             [
                 RecordProblem(
                     "body",
-                    "连片最大化与15亩以内不能同时选择 / maximise_contiguous contradicts "
+                    "连片最大化与切分不能同时选择 / maximise_contiguous contradicts "
                     "keep_within_delegation",
                     "maximise_contiguous",
                 )

@@ -133,9 +133,12 @@ def reasons(flat: dict[str, Any], policy: Policy) -> list[str]:
     if flat.get("expropriation"):
         out.append(_taking(flat, policy))
     else:
+        arable = policy.get("approval.state_council_arable_area")
+        other = policy.get("approval.state_council_other_area")
         out.append(
-            "不征收(集体土地保持集体所有), 无需征收审批; 35/70公顷标准仅适用于征收 / no "
-            "expropriation (the land stays collective): the 35/70 ha limits do not apply"
+            f"不征收(集体土地保持集体所有), 无需征收审批; {quantity(arable)}/{quantity(other)}标准"
+            f"仅适用于征收 / no expropriation (the land stays collective): the "
+            f"{quantity(arable, 'en')} / {quantity(other, 'en')} limits do not apply"
         )
     return out
 

@@ -1,0 +1,126 @@
+"""Investor pages on real PostGIS and in headless Chromium: search, saved searches, interest."""
+
+from __future__ import annotations
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import text
+
+from geodata.db.engine import session_scope
+from tests.browser import load_page, screenshot
+from tests.web_market_fixtures import sign_in, sign_in_chromium
+
+pytest_plugins = ["tests.web_market_fixtures"]
+
+
+def result_ids(html: str) -> set[int]:
+    return {int(part.split('"')[0]) for part in html.split('data-listing="')[1:]}
+
+
+def interests_of(url: str, user_id: int) -> list[tuple[int, str | None]]:
+    with session_scope(url) as s:
+        rows = s.execute(
+            text("SELECT listing_id, message FROM listing_interests WHERE investor_id = :u "
+                 "ORDER BY id"), {"u": user_id},
+        ).all()  # fmt: skip
+    return [tuple(r) for r in rows]
+
+
+def test_search_filters_the_result_list(market_client, market_web):
+    sign_in(market_client, "investor")
+    a7, b4 = market_web.listings["a7"], market_web.listings["b4"]
+    every = market_client.get("/investor/search")
+    assert every.status_code == 200 and result_ids(every.text) == {a7, b4}
+    small = market_client.get("/investor/search?min_area_mu=20&max_area_mu=40&use=industrial")
+    assert result_ids(small.text) == {a7}
+    district = market_client.get("/investor/search?district=500101")
+    assert result_ids(district.text) == set()
+    modes = market_client.get("/investor/search?supply_mode=lease")
+    assert result_ids(modes.text) == set()
+    far = market_client.get("/investor/search/results?bbox=100,20,100.1,20.1")
+    assert far.status_code == 200 and 'data-total="0"' in far.text
+    bad = market_client.get("/investor/search?min_area_mu=abc")
+    assert bad.status_code == 422 and "<code>min_area_mu</code>" in bad.text
+
+
+def test_saved_searches_need_the_csrf_token(market_client, market_web):
+    csrf = sign_in(market_client, "investor2")
+    form = {"name": "二十亩以上", "min_area_mu": "20", "use": "industrial"}
+    refused = market_client.post("/investor/searches", data=form)
+    assert refused.status_code == 403
+    saved = market_client.post("/investor/searches", data={**form, "csrf_token": csrf})
+    assert saved.status_code == 200 and 'data-testid="notice"' in saved.text
+    with session_scope(market_web.url) as s:
+        rows = s.execute(
+            text("SELECT name, criteria FROM saved_searches WHERE user_id = :u"),
+            {"u": market_web.user_ids["investor2"]},
+        ).all()
+    assert [(r.name, r.criteria) for r in rows] == [
+        ("二十亩以上", {"min_area_mu": 20.0, "use": "industrial"})
+    ]
+    assert "二十亩以上" in saved.text and "min_area_mu=20.0" in saved.text
+
+
+def test_listing_page_is_html_and_interest_is_recorded(market_client, market_web):
+    a7 = market_web.listings["a7"]
+    public = market_client.get(f"/listings/{a7}")
+    assert public.status_code == 200 and public.headers["content-type"].startswith("text/html")
+    assert 'id="listing-terms"' in public.text and "login?next=/listings/" in public.text
+    csrf = sign_in(market_client, "investor2")
+    empty = market_client.post(f"/listings/{a7}/interests", data={"csrf_token": csrf})
+    assert empty.status_code == 422 and 'role="alert"' in empty.text
+    sent = market_client.post(
+        f"/listings/{a7}/interests",
+        data={"csrf_token": csrf, "message": "想实地看看", "contact_phone": "138"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert interests_of(market_web.url, market_web.user_ids["investor2"]) == [(a7, "想实地看看")]
+    assert "想实地看看" in market_client.get("/investor/interests").text
+    sign_in(market_client, "collective")
+    inbox = market_client.get(f"/collective/listings/{a7}").text
+    assert "想实地看看" in inbox and "钱投资" in inbox
+
+
+def test_investor_journey_in_chromium(browser, market_server, market_web):
+    a7 = market_web.listings["a7"]
+    sign_in_chromium(browser, market_server, "investor")
+    browser.find_element(By.ID, "search-land").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "search-form"))
+    report = load_page(browser, market_server + "/investor/search", market_server,
+                       "return !!(window.lmMarketMap && window.lmMarketMap.layer())")  # fmt: skip
+    assert report.failed == [] and report.console_errors == [] and report.external == []
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#results li")) == 2
+    browser.find_element(By.ID, "f-min_area_mu").send_keys("20")
+    browser.find_element(By.ID, "f-max_area_mu").send_keys("40")
+    browser.find_element(By.ID, "apply").click()
+    WebDriverWait(browser, 20).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results li")) == 1
+    )
+    # the list follows the map: pan far away and it empties
+    browser.find_element(By.ID, "f-follow").click()
+    browser.execute_script("window.lmMarketMap.map.setView([20.05, 100.05], 12)")
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_element(By.ID, "result-count").get_attribute("data-total") == "0"
+    )
+    browser.execute_script("window.lmMarketMap.map.setView([29.7, 105.72], 12)")
+    browser.get(f"{market_server}/investor/search?min_area_mu=20&max_area_mu=40")
+    browser.find_element(By.CSS_SELECTOR, f"#result-{a7} a").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "interest-form"))
+    assert (
+        "/listings/" in browser.current_url
+        and "{" not in browser.find_element(By.ID, "main").text[:1]
+    )
+    browser.find_element(By.ID, "f-message").send_keys("请联系我 browser")
+    browser.find_element(By.ID, "send-interest").click()
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=notice]")
+    )
+    assert "请联系我 browser" in browser.find_element(By.ID, "my-interests").text
+    assert (a7, "请联系我 browser") in interests_of(market_web.url, market_web.user_ids["investor"])
+    browser.set_window_size(360, 800)
+    load_page(browser, f"{market_server}/investor/search", market_server)
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    screenshot(browser, "workbench-investor-search-360")
+    browser.set_window_size(1280, 900)
+    assert width <= 360

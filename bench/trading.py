@@ -24,7 +24,9 @@ import random
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import geopandas as gpd
 from shapely.geometry import box
@@ -44,6 +46,7 @@ from landmarket.errors import Conflict
 VILLAGE = "500111980001"
 GK35 = 4544
 START, STEP = 100_000, 1_000
+TICKET_START = 140_000  # above the tickets' protected price
 
 
 def _world(url: str, lots: int, investors: int) -> tuple[list[Actor], list[int]]:
@@ -115,8 +118,48 @@ def _world(url: str, lots: int, investors: int) -> tuple[list[Actor], list[int]]
     return buyers, announcements
 
 
+def _ticket_world(url: str, lots: int, investors: int) -> tuple[list[Actor], list[int]]:
+    """The ledger benchmark's tickets, each listed whole in an open ascending auction."""
+    from bench.ledger import _world as ledger_world
+    from geodata.tickets import list_auction
+
+    bureau, buyers, certs = ledger_world(url, lots, investors)
+    now = datetime.now(UTC)
+    auctions = [
+        list_auction(
+            url,
+            bureau,
+            cert,
+            10000,
+            TICKET_START,
+            "ascending",
+            now - timedelta(hours=1),
+            now + timedelta(days=1),
+            STEP,
+        )  # fmt: skip
+        for cert in certs
+    ]
+    return buyers[1:], auctions  # buyers[0] holds the tickets: the seller may not bid
+
+
+def _land_bid(engine: Any, actor: Actor, lot: int, price: int) -> None:
+    bid(engine, actor, lot, price)
+
+
+def _ticket_bid(engine: Any, actor: Actor, lot: int, price: int) -> None:
+    from geodata.tickets import place_bid
+
+    place_bid(engine, actor, lot, price)
+
+
 def run_level(
-    url: str, buyers: list[Actor], lots: list[int], clients: int, seconds: float
+    url: str,
+    buyers: list[Actor],
+    lots: list[int],
+    clients: int,
+    seconds: float,
+    place: Callable[[Any, Actor, int, int], None] = _land_bid,
+    first_price: int = START,
 ) -> Level:
     """Run clients threads for seconds; every client keeps its own pooled connection."""
     engine = create_engine(url, pool_size=clients, max_overflow=0)
@@ -141,7 +184,7 @@ def run_level(
                 k = next(counters[lot])
             t0 = time.perf_counter()
             try:
-                bid(engine, rng.choice(buyers), lot, START + STEP * k)
+                place(engine, rng.choice(buyers), lot, first_price + STEP * k)
             except Conflict:
                 refused += 1
             mine.append(time.perf_counter() - t0)  # a refused bid ran the same hot path
@@ -172,7 +215,7 @@ def violations(url: str) -> int:
                 text(
                     "SELECT count(*) FROM (SELECT b.price_per_mu - lag(b.price_per_mu) OVER "
                     "(PARTITION BY b.auction_id ORDER BY b.id) AS rise, a.min_increment FROM bids b "
-                    "JOIN auctions a ON a.id = b.auction_id WHERE a.subject = 'land') x "
+                    "JOIN auctions a ON a.id = b.auction_id) x "
                     "WHERE rise < min_increment"
                 )
             )
@@ -180,14 +223,20 @@ def violations(url: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, build the world, measure each level, check the invariant, print."""
+    """Parse arguments, build each world, measure each level, check the invariant, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--lots", type=int, default=20, help="lots bid on (contention)")
+    parser.add_argument("--subject", choices=["land", "ticket", "both"], default="both")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args(argv)
+    subjects = ["land", "ticket"] if args.subject == "both" else [args.subject]
+    return max(_bench(subject, args) for subject in subjects)
 
+
+def _bench(subject: str, args: argparse.Namespace) -> int:
+    """One subject in its own throwaway database; 0 when the invariant holds."""
     server = _server()
     name = f"landmarket_bench_{secrets.token_hex(4)}"
     create_database(server, name)
@@ -195,11 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     bad = -1
     try:
         ensure_postgis(url)
-        buyers, lots = _world(url, args.lots, 60)
+        if subject == "land":
+            buyers, lots = _world(url, args.lots, 60)
+            place, first = _land_bid, START
+        else:
+            buyers, lots = _ticket_world(url, args.lots, 61)
+            place, first = _ticket_bid, TICKET_START
         print(
-            f"trading benchmark: {len(lots)} open lots (ascending, step {STEP} yuan/mu), "
-            f"{args.seconds:g} s per level, database {name}; {os.cpu_count()} CPUs, load "
-            f"{os.getloadavg()[0]:.1f} (Python clients and PostgreSQL share them)"
+            f"trading benchmark, {subject} lots: {len(lots)} open (ascending, step {STEP} "
+            f"yuan/mu), {args.seconds:g} s per level, database {name}; {os.cpu_count()} CPUs, "
+            f"load {os.getloadavg()[0]:.1f} (Python clients and PostgreSQL share them)"
         )
         print(
             f"{'clients':>7} {'accepted':>8} {'bids/s':>7} {'refused':>7} {'all/s':>7} "
@@ -207,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         total = 0
         for clients in args.clients:
-            level = run_level(url, buyers, lots, clients, args.seconds)
+            level = run_level(url, buyers, lots, clients, args.seconds, place, first)
             total += level.trades
             every = (level.trades + level.conflicts) / level.seconds
             print(

@@ -129,6 +129,8 @@ SCRIPT = r"""
       + '<tr><th>结论 / Verdict</th><td class="lm-verdict">' + esc(cfg.labels[v] || v)
       + '</td></tr><tr><th>未通过 / Failed</th><td class="lm-failed">'
       + esc(failed.join(', ') || '—') + '</td></tr></table>'
+      + '<a class="lm-check-link" href="/bureau/check?code=' + encodeURIComponent(p.parcel_code)
+      + '">核查、打印或保存 PDF / check, print or save as PDF</a>'
       + '<div class="lm-details">规则明细加载中… / loading rules…</div>';
   }
   function details(pop, p, html) {  // setContent: update() would redraw the first content

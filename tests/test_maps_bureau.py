@@ -125,6 +125,8 @@ def test_reclamation_page(browser, server, checks_world, screened) -> None:
     popup = open_popup(browser, *inside(checks_world, "home_steep"))
     assert checks_world.codes["home_steep"] in popup.text
     assert "不符合 / ineligible" in popup.text and "reclamation.slope" in popup.text
+    link = popup.find_element(By.CSS_SELECTOR, "a.lm-check-link").get_attribute("href")
+    assert link.endswith(f"/bureau/check?code={checks_world.codes['home_steep']}")  # workbench
     rows = popup.find_elements(By.CSS_SELECTOR, "tr.lm-fail")
     slope_row = next(r for r in rows if "reclamation.slope" in r.text)
     assert slope_row.find_element(By.CSS_SELECTOR, ".lm-threshold").text == "25 degree"

@@ -122,7 +122,7 @@ def collective_map(basemap: str = "none", tianditu_token: str | None = None) -> 
     add_basemap(fmap, basemap, tianditu_token)
     config = {
         "data": "/api/v1/listings/village-parcels",
-        "listing": "/api/v1/listings/",
+        "listing": "/listings/",  # the HTML listing page (web.routes.listings_pages)
         "colours": STATE_COLOURS,
         "labels": STATE_LABELS,
     }

@@ -207,7 +207,7 @@ def page_config(uses: list[str], districts: dict[str, str] | None = None) -> dic
     option = '<option value="{}">{}</option>'.format
     return {
         "tiles": "/tiles",
-        "listing": "/api/v1/listings/",
+        "listing": "/listings/",  # the HTML listing page (web.routes.listings_pages)
         "search": "/api/v1/listings",
         "zoomLimit": 500,
         "listingsName": "在市地块 / plots on the market",

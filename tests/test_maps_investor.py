@@ -91,7 +91,7 @@ def test_investor_page_draws_tiles_filters_and_pops_up(browser, server, world):
     assert "工业 / industrial" in text and "50 年 / years" in text and "出让 / transfer" in text
     assert "PBF 0 m²" in text and HOUSEHOLD not in text
     link = popup.find_element(By.CSS_SELECTOR, "a.lm-link").get_attribute("href")
-    assert link.endswith(f"/api/v1/listings/{world.listings['a7']}")
+    assert link.endswith(f"/listings/{world.listings['a7']}") and "/api/" not in link
     screenshot(browser, "maps_investor_popup")
 
 

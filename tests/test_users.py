@@ -9,8 +9,8 @@ from sqlalchemy import delete, select, text
 from typer.testing import CliRunner
 
 from cli.main import app
-from geodata.db.engine import session_scope
 from geodata.db.accounts_tables import ApiToken
+from geodata.db.engine import session_scope
 from geodata.db.tables import AuditEntry, ImportBatch, User, Village
 from geodata.store import import_frame
 from geodata.users import authenticate, create_user, deactivate_user

@@ -9,6 +9,9 @@ from rich.console import Console
 
 err = Console(stderr=True, soft_wrap=True)
 APP_FACTORY = "api.app:create_app"  # each uvicorn worker builds its own app (and engine) from it
+# A worker imports geopandas, numba and the rest before it answers the supervisor's ping; on a
+# busy machine that takes longer than uvicorn's 5 s, and the supervisor would kill it in a loop.
+WORKER_HEALTHCHECK_S = 60
 
 
 def page_urls(base: str, pages: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -70,7 +73,13 @@ def serve(
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     else:
         uvicorn.run(
-            APP_FACTORY, factory=True, workers=count, host=host, port=port, log_level=log_level
+            APP_FACTORY,
+            factory=True,
+            workers=count,
+            host=host,
+            port=port,
+            log_level=log_level,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
 
 

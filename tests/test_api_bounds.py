@@ -184,3 +184,18 @@ def test_the_consolidation_page_plan_is_bounded_and_its_404_declared(client):
     assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "plan"
     declared = client.get("/openapi.json").json()["paths"]["/maps/consolidation"]["get"]
     assert {"404", "422"} <= set(declared["responses"])
+
+
+@pytest.mark.parametrize(("project_id", "status"), [(BIGINT_MAX, 404), (BIGINT_MAX + 1, 422)])
+def test_an_acceptance_of_a_project_id_beyond_integer_is_404_or_422(client, project_id, status):
+    plot = {"parcel_code": "500111108201JC00001", "accepted_m2": "10.00", "slope_grade": 1}
+    body = {
+        "project_id": project_id,
+        "accepted_on": "2026-01-10",
+        "cost_per_mu": "1000",
+        "plots": [plot],
+    }
+    resp = client.post(f"{V1}/acceptances", json=body)
+    assert resp.status_code == status, resp.text
+    if status == 422:
+        assert [e["field"] for e in resp.json()["errors"]] == ["project_id"]

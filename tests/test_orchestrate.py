@@ -114,3 +114,20 @@ def test_cancelled_run_stops_before_the_end(district, source):  # noqa: F811
             cancelled=lambda: len(collect.parts) >= 1,
         )  # fmt: skip
     assert 1 <= len(collect.parts) < 8
+
+
+def test_streamed_report_files_equal_the_whole_report(district, source, expected, tmp_path):  # noqa: F811
+    """Chunks written as they finish, merged back: the CSV one whole-frame write gives."""
+    from geodata.screening.reports import writable
+    from geodata.screening.runner import run_screen
+
+    parcels = district[0].reset_index(drop=True)
+    result = run_screen(
+        parcels, source, tmp_path / "out", POLICY, site_only=False, workers=2, chunk_size=CHUNK
+    )
+    assert result.stats.chunks > 4
+    whole = tmp_path / "whole.csv"
+    writable(expected.reset_index(drop=True)).to_csv(whole, index=False, encoding="utf-8")
+    assert result.paths["csv"].read_text("utf-8") == whole.read_text("utf-8")
+    assert result.summary["parcels"] == len(parcels)
+    assert not list((tmp_path / "out").glob(".chunks-*"))  # the chunk files are gone

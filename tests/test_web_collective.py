@@ -12,7 +12,8 @@ from sqlalchemy import text
 from geodata.db.engine import session_scope
 from tests.browser import load_page, screenshot
 from tests.listings_world import A7, A8, A9, A10, A11, B4
-from tests.web_market_fixtures import sign_in, sign_in_chromium
+from tests.tickets_support import A, B, homestead, household, yard
+from tests.web_market_fixtures import TICKET_ACCOUNTS, sign_in, sign_in_chromium
 
 pytest_plugins = ["tests.web_market_fixtures"]
 
@@ -186,3 +187,30 @@ def test_collective_journey_in_chromium(browser, market_server, market_web):
     screenshot(browser, "workbench-collective-listing-360")
     browser.set_window_size(1280, 900)
     assert width <= 360
+
+
+def test_withdrawal_is_recorded_with_its_checks(world, ticket_client):
+    csrf = sign_in(ticket_client, "collective", TICKET_ACCOUNTS)
+    page = ticket_client.get("/collective/withdrawals")
+    assert page.status_code == 200 and 'id="withdrawal-form"' in page.text
+    n = world.next_household()
+    form = {"household_id": household(A, n), "homestead_parcel_code": homestead(A, n),
+            "ancillary_parcel_codes": yard(A, n), "evidence_kind": "urban_housing_title",
+            "evidence_reference": f"渝(2025)大足区不动产权第{n:07d}号",
+            "resolution": f"村民小组会议纪要 {n}", "decided_on": "2026-02-01"}  # fmt: skip
+    assert ticket_client.post("/collective/withdrawals", data=form).status_code == 403
+    done = ticket_client.post("/collective/withdrawals", data={**form, "csrf_token": csrf})
+    assert done.status_code == 200 and 'data-testid="notice"' in done.text, done.text
+    with session_scope(world.url) as s:
+        wid, verdict = s.execute(
+            text("SELECT id, verdict FROM withdrawals WHERE household_id = :h"),
+            {"h": household(A, n)},
+        ).one()
+    assert f'data-withdrawal="{wid}"' in done.text and verdict in ("eligible", "needs_review",
+                                                                   "ineligible")  # fmt: skip
+    other = ticket_client.post(
+        "/collective/withdrawals",
+        data={**form, "homestead_parcel_code": homestead(B, 1), "ancillary_parcel_codes": "",
+              "household_id": household(B, 1), "csrf_token": csrf},
+    )  # fmt: skip
+    assert other.status_code == 403 and 'role="alert"' in other.text  # not its own village

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from geodata.db.engine import session_scope
+from geodata.tickets import close_auction, list_auction
 from tests.browser import load_page, screenshot
-from tests.web_market_fixtures import sign_in, sign_in_chromium
+from tests.web_market_fixtures import TICKET_ACCOUNTS, sign_in, sign_in_chromium
 
 pytest_plugins = ["tests.web_market_fixtures"]
 
@@ -124,3 +128,33 @@ def test_investor_journey_in_chromium(browser, market_server, market_web):
     screenshot(browser, "workbench-investor-search-360")
     browser.set_window_size(1280, 900)
     assert width <= 360
+
+
+def test_bid_in_a_ticket_auction_then_the_collective_reads_the_statements(world, ticket_client):
+    with session_scope(world.url) as s:
+        cert = world.idle_ticket(s)
+        now = datetime.now(UTC)
+        closes = now + timedelta(seconds=12)  # sign-in (argon2) is slow on a loaded machine
+        auction_id = list_auction(s, world.bureau, cert, "10000", "500000", "sealed", now, closes)
+    csrf = sign_in(ticket_client, "investor", TICKET_ACCOUNTS)
+    page = ticket_client.get("/investor/auctions")
+    assert page.status_code == 200 and f'id="auction-{auction_id}"' in page.text
+    url = f"/investor/auctions/{auction_id}/bids"
+    assert ticket_client.post(url, data={"price_per_mu": "600000"}).status_code == 403
+    low = ticket_client.post(url, data={"price_per_mu": "1", "csrf_token": csrf})
+    assert low.status_code in (409, 422) and 'role="alert"' in low.text
+    placed = ticket_client.post(url, data={"price_per_mu": "600000", "csrf_token": csrf})
+    assert placed.status_code == 200 and 'data-testid="notice"' in placed.text
+    row = placed.text.split(f'id="auction-{auction_id}"')[1].split("</tr>")[0]
+    assert "600000" in row
+    time.sleep(max(0.0, (closes - datetime.now(UTC)).total_seconds()) + 0.5)
+    with session_scope(world.url) as s:
+        closed = close_auction(s, world.bureau, auction_id)
+    assert closed.cert_no
+    mine = ticket_client.get("/investor/auctions").text
+    assert f'data-cert="{closed.cert_no}"' in mine and "/maps/tickets?cert=" in mine
+    sign_in(ticket_client, "collective", TICKET_ACCOUNTS)
+    statements = ticket_client.get("/collective/proceeds")
+    assert statements.status_code == 200
+    section = statements.text.split(f'data-cert="{cert}"')[1].split("</section>")[0]
+    assert "600000" in section and 'class="statement"' in section

@@ -28,14 +28,20 @@ from geodata.settings import Settings
 from geodata.users import create_user
 from tests.api_fixtures import VILLAGE_A
 from tests.listings_world import A7, B4, build_market
+from tests.tickets_support import A as TICKET_VILLAGE_A
 from tests.web_fixtures import PASSWORD, csrf_of
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.tickets_world"]  # tickets_world: world
 # who → (username, role, village, display name)
 MARKET_ACCOUNTS = {
     "collective": ("market.village.a", "collective", VILLAGE_A, "甲村集体经济组织"),
     "investor": ("market.investor", "investor", None, "赵投资"),
     "investor2": ("market.investor2", "investor", None, "钱投资"),
+}
+# password accounts in the ticket world (tests.tickets_world), village A of that world
+TICKET_ACCOUNTS = {
+    "collective": ("tickets.village.a", "collective", TICKET_VILLAGE_A, "票务甲村"),
+    "investor": ("tickets.investor", "investor", None, "孙投资"),
 }
 
 
@@ -82,12 +88,12 @@ def market_client(market_app) -> Iterator[TestClient]:
         yield client
 
 
-def sign_in(client: TestClient, who: str) -> str:
-    """Sign a TestClient in as one of MARKET_ACCOUNTS; returns the session's CSRF token."""
+def sign_in(client: TestClient, who: str, accounts: dict = MARKET_ACCOUNTS) -> str:
+    """Sign a TestClient in as one of the accounts; returns the session's CSRF token."""
     token = csrf_of(client.get("/login").text)
     resp = client.post(
         "/login",
-        data={"username": MARKET_ACCOUNTS[who][0], "password": PASSWORD, "csrf_token": token},
+        data={"username": accounts[who][0], "password": PASSWORD, "csrf_token": token},
         follow_redirects=False,
     )
     assert resp.status_code == 303, resp.text
@@ -110,3 +116,24 @@ def sign_in_chromium(browser: WebDriver, server: str, who: str) -> None:
     browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
     WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "logout"))
+
+
+@pytest.fixture(scope="session")
+def ticket_accounts(world) -> dict[str, int]:
+    """User ids of TICKET_ACCOUNTS, created once in the ticket world."""
+    ids = {}
+    with session_scope(world.url) as session:
+        for who, (username, role, village, name) in TICKET_ACCOUNTS.items():
+            user, _ = create_user(
+                session, role, village, name, username=username, password=PASSWORD, token=False
+            )
+            ids[who] = user.id
+    return ids
+
+
+@pytest.fixture
+def ticket_client(world, ticket_accounts) -> Iterator[TestClient]:
+    """A TestClient on the ticket world (cookies empty)."""
+    app = create_app(Settings(basemap="none"), database_url=world.url)
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client

@@ -27,6 +27,7 @@ PAGE_MODULES = [
     "web.routes.collective",
     "web.routes.listings_pages",
     "web.routes.investor",
+    "web.routes.market_tickets",
 ]
 
 

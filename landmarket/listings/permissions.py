@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from landmarket.access import Role
 from landmarket.errors import Forbidden, NotFound
 from landmarket.listings.states import ON_MARKET, Action, State
 
-BUREAU, COLLECTIVE, INVESTOR, PUBLIC = "bureau", "collective", "investor", "public"
+# The one Role enum (a StrEnum: a role given as text compares equal).
+BUREAU, COLLECTIVE, INVESTOR, PUBLIC = Role.bureau, Role.collective, Role.investor, Role.public
 # Actions each role may take on a listing (collectives only on their own village's listings).
 OWNER_ACTIONS = frozenset(Action)
 BUREAU_ACTIONS = frozenset({Action.withdraw})  # the bureau can take a listing off the market

@@ -241,3 +241,17 @@ def test_land_breakdown_conserves_the_plot_area(x, w, pbf_x):
     land = verdict.extra["land"]
     parts = sum(land[k]["m2"] for k in ("pbf", "arable_outside_pbf", "other", "uncovered"))
     assert parts == pytest.approx(verdict.areas["m2"], abs=0.05)
+
+
+def test_a_bureau_override_file_dates_the_delegation(tmp_path):
+    (tmp_path / "2025-12-01_bureau.toml").write_text(
+        'version = "2025-12-01_bureau"\neffective = 2025-12-01\n'
+        'source = "区县规划和自然资源局 / district bureau"\n'
+        '[approval.delegation_effective]\nvalue = "2026-03-01"\n'
+        'source = "渝府办发〔2026〕示例号 / the delegation decision (example)"\n',
+        encoding="utf-8",
+    )
+    before = load_policy(date(2026, 2, 28), policy_dir=tmp_path)
+    after = load_policy(date(2026, 3, 1), policy_dir=tmp_path)
+    assert route([rect(0, 0, 100, 100)], policy=before).extra["authority"] == "municipal"
+    assert route([rect(0, 0, 100, 100)], policy=after).extra["authority"] == "district_county"

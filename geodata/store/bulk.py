@@ -16,9 +16,28 @@ from geodata.db.tables import SRID
 
 
 def ewkb_column(geoms: Any, srid: int = SRID) -> np.ndarray:
-    """Geometries as hex EWKB with their SRID (the text form PostGIS reads in COPY)."""
-    arr = shapely.set_srid(np.asarray(geoms, dtype=object), srid)
-    return shapely.to_wkb(arr, hex=True, include_srid=True)
+    """Geometries as hex EWKB with their SRID (the text form PostGIS reads in COPY).
+
+    Plain little-endian WKB from GEOS with the SRID spliced into its header (the type's flag
+    byte gains 0x20, the SRID follows the type): the same EWKB as GEOS writes after set_srid,
+    without copying every geometry and without GEOS's slower hex writer."""
+    arr = np.asarray(geoms, dtype=object)
+    wkbs = shapely.to_wkb(arr)
+    srid_hex = srid.to_bytes(4, "little").hex()
+    flags: dict[int, str] = {}
+    out = np.empty(len(wkbs), dtype=object)
+    for i, wkb in enumerate(wkbs):
+        if wkb is None:
+            out[i] = None
+            continue
+        if wkb[0] != 1 or wkb[4] & 0x20:  # big-endian or already carrying an SRID: let GEOS do it
+            return shapely.to_wkb(shapely.set_srid(arr, srid), hex=True, include_srid=True)
+        flag = flags.get(wkb[4])
+        if flag is None:
+            flag = flags[wkb[4]] = f"{wkb[4] | 0x20:02X}"
+        text = wkb.hex().upper()
+        out[i] = text[:8] + flag + srid_hex.upper() + text[10:]
+    return out
 
 
 def copy_table(session: Session, table: str, data: pa.Table) -> int:

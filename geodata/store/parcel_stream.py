@@ -44,10 +44,13 @@ _TRUE = {"true", "t", "1", "yes", "y", "是", "已登记", "1.0"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "未登记", "", "0.0", "none", "nan"}
 _VILLAGE_RE = VILLAGE_CODE_PATTERN
 # A JSON member whose value is null: after a comma, or first in its object (quotes inside strings
-# are escaped, so these only match between members). Keys are matched "unrolled" ([^"\\]* runs
-# between escapes): the same strings as (?:[^"\\]|\\.)*, six times faster in Python's re.
-_NULL_MEMBER = re.compile(r',"[^"\\]*(?:\\.[^"\\]*)*":null(?=[,}])')
-_FIRST_NULL_MEMBER = re.compile(r'(?<=\{)"[^"\\]*(?:\\.[^"\\]*)*":null(?:,|(?=\}))')
+# are escaped, so these only match between members). Keys are matched unrolled and possessive
+# ([^"\\]*+ runs between escapes, no backtracking) and the first member from its literal "{" (a
+# look-behind is tried at every position): the same matches as (?:[^"\\]|\\.)*, ~25x faster.
+# Members after a comma go first, so a null first member followed by null members leaves no
+# null behind.
+_NULL_MEMBER = re.compile(r',"[^"\\]*+(?:\\.[^"\\]*+)*+":null(?=[,}])')
+_FIRST_NULL_MEMBER = re.compile(r'\{"[^"\\]*+(?:\\.[^"\\]*+)*+":null(?:,|(?=\}))')
 
 
 def _texts(series: pd.Series) -> np.ndarray:
@@ -276,7 +279,7 @@ class ParcelStream:
         text = part.to_json(
             orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str
         )
-        text = _NULL_MEMBER.sub("", _FIRST_NULL_MEMBER.sub("", text))
+        text = _FIRST_NULL_MEMBER.sub("{", _NULL_MEMBER.sub("", text))
         return np.array(text.splitlines(), dtype=object)
 
     # -- against the database ------------------------------------------------------------

@@ -38,7 +38,7 @@ def verdict_details(
             reasons[i].append(
                 {
                     "rule_id": rule.id,
-                    "title": rule.title,
+                    "title": rule.title_for(policy),
                     "status": str(outcome.status[i]),
                     "value": _plain(outcome.value[i] if outcome.value is not None else None),
                     "threshold": _plain(limit),

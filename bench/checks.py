@@ -131,7 +131,7 @@ def serve(url: str, port: int, workers: int):
         env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # workers import a lot; slow under load
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
@@ -144,7 +144,11 @@ def serve(url: str, port: int, workers: int):
         yield proc
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 async def run_level(base: str, bodies: list[dict], clients: int, requests: int) -> Level:

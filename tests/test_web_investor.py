@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 
+from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
+from api.app import create_app
 from geodata.db.engine import session_scope
+from geodata.settings import Settings
 from geodata.tickets import close_auction, list_auction
+from geodata.trading.market import announce
+from geodata.users import create_user
 from tests.browser import load_page, screenshot
+from tests.trading_support import published_listing
+from tests.web_fixtures import PASSWORD, csrf_of
 from tests.web_market_fixtures import TICKET_ACCOUNTS, sign_in, sign_in_chromium
 
-pytest_plugins = ["tests.web_market_fixtures"]
+pytest_plugins = ["tests.web_market_fixtures", "tests.trading_world"]  # trading: tworld
 
 
 def result_ids(html: str) -> set[int]:
@@ -158,3 +166,34 @@ def test_bid_in_a_ticket_auction_then_the_collective_reads_the_statements(world,
     assert statements.status_code == 200
     section = statements.text.split(f'data-cert="{cert}"')[1].split("</section>")[0]
     assert "600000" in section and 'class="statement"' in section
+
+
+def test_investor_applies_to_bid_on_an_announced_listing(tworld):
+    listing = published_listing(tworld.engine, tworld.next_plot())
+    today = date.today()
+    starts = datetime.combine(today + timedelta(days=20), dtime(9), tzinfo=UTC)
+    with session_scope(tworld.url) as s:
+        an = announce(s, tworld.bureau, listing, trade_method="listing", announced_on=today,
+                      starts_at=starts, ends_at=starts + timedelta(days=10))  # fmt: skip
+        create_user(s, "investor", None, "周投资", username="trading.investor",
+                    password=PASSWORD, token=False)  # fmt: skip
+    app = create_app(Settings(basemap="none"), database_url=tworld.url)
+    with TestClient(app, base_url="http://testserver") as client:
+        token = csrf_of(client.get("/login").text)
+        client.post("/login", data={"username": "trading.investor", "password": PASSWORD,
+                                    "csrf_token": token})  # fmt: skip
+        page = client.get("/investor/trading")
+        assert page.status_code == 200 and f'id="register-{an}"' in page.text
+        csrf = csrf_of(page.text)
+        form = {"bidder_name": "周投资有限公司", "deposit_amount": "300000",
+                "deposit_receipt": "R-WEB-1", "deposit_paid_on": today.isoformat()}  # fmt: skip
+        url = f"/investor/trading/{an}/registrations"
+        assert client.post(url, data=form).status_code == 403
+        done = client.post(url, data={**form, "csrf_token": csrf})
+        assert done.status_code == 200 and 'data-testid="registration"' in done.text, done.text
+    with session_scope(tworld.url) as s:
+        row = s.execute(
+            text("SELECT bidder_name, deposit_receipt FROM trade_registrations "
+                 "WHERE announcement_id = :a"), {"a": an},
+        ).one()  # fmt: skip
+    assert tuple(row) == ("周投资有限公司", "R-WEB-1")

@@ -28,6 +28,7 @@ PAGE_MODULES = [
     "web.routes.listings_pages",
     "web.routes.investor",
     "web.routes.market_tickets",
+    "web.routes.trading_pages",
 ]
 
 

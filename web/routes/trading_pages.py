@@ -1,0 +1,90 @@
+"""Investors on the land trading side: announcements, bidder registration with deposit, bids, rights.
+
+Each form posts to the geodata.trading services the API's trading router calls.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from geodata.trading import market, views
+from geodata.trading.rights import right_view, rights_of_holder
+from landmarket.errors import LandmarketError, RecordProblem
+from landmarket.i18n import gettext as _
+from web.deps import DbSession, InvestorViewer, Viewer, page_router
+from web.templating import render
+
+router = page_router("/investor/trading")
+
+
+def _page(
+    request: Request, db: Session, viewer: Viewer, status: int = 200, **context: Any
+) -> Response:
+    items, _total = views.announcements(db, viewer.principal, limit=50)
+    regs = views.registrations(db, viewer.principal)
+    rights = [right_view(r) for r in rights_of_holder(db, viewer.principal.user_id)]
+    registered = {r["announcement_id"]: r for r in regs}
+    page = {"announcements": items, "registrations": regs, "registered": registered,
+            "rights": rights, "form": {}, "today": date.today().isoformat(), **context}  # fmt: skip
+    return render(request, "investor_trading.html", page, status_code=status)
+
+
+def _problems(exc: LandmarketError) -> list[RecordProblem]:
+    return list(getattr(exc, "problems", None) or [RecordProblem("form", str(exc))])
+
+
+@router.get("")
+def trading(request: Request, db: DbSession, viewer: InvestorViewer) -> Response:
+    """Announcements with the registration form, the investor's registrations and rights."""
+    notice = {"registered": _("Your application to bid was recorded."),
+              "bid": _("Your bid was placed.")}.get(request.query_params.get("done", ""))  # fmt: skip
+    return _page(request, db, viewer, notice=notice)
+
+
+@router.post("/{announcement_id}/registrations")
+def register(
+    request: Request, db: DbSession, viewer: InvestorViewer, announcement_id: int,
+    bidder_name: Annotated[str, Form(max_length=200)] = "",
+    deposit_amount: Annotated[str, Form(max_length=32)] = "",
+    deposit_receipt: Annotated[str, Form(max_length=100)] = "",
+    deposit_paid_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:  # fmt: skip
+    """Apply to bid with the deposit record (amount, receipt, date)."""
+    form = {"announcement_id": announcement_id, "bidder_name": bidder_name,
+            "deposit_amount": deposit_amount, "deposit_receipt": deposit_receipt,
+            "deposit_paid_on": deposit_paid_on}  # fmt: skip
+    try:
+        paid_on = date.fromisoformat(deposit_paid_on) if deposit_paid_on else None
+    except ValueError:
+        problems = [RecordProblem("registration", _("Enter a date."), "deposit_paid_on")]
+        return _page(request, db, viewer, 422, problems=problems, form=form)
+    try:
+        market.register_bidder(
+            db, viewer.principal, announcement_id, bidder_name, deposit_amount.strip() or None,
+            deposit_receipt.strip() or None, paid_on,
+        )  # fmt: skip
+    except LandmarketError as exc:
+        db.rollback()
+        return _page(request, db, viewer, exc.status, problems=_problems(exc), form=form)
+    db.commit()
+    return RedirectResponse("/investor/trading?done=registered", status_code=303)
+
+
+@router.post("/{announcement_id}/bids")
+def bid(
+    request: Request, db: DbSession, viewer: InvestorViewer, announcement_id: int,
+    price_per_mu: Annotated[str, Form(max_length=32)] = "",
+) -> Response:  # fmt: skip
+    """A qualified bidder's bid, timed by the server (at least the lead + the step)."""
+    try:
+        market.bid(db, viewer.principal, announcement_id, price_per_mu.strip())
+    except LandmarketError as exc:
+        db.rollback()
+        return _page(request, db, viewer, exc.status, problems=_problems(exc))
+    db.commit()
+    return RedirectResponse("/investor/trading?done=bid", status_code=303)

@@ -31,8 +31,12 @@ COLOURS = {
     "redline": ("#fb6a4a", "#cb181d"),
     "udb": ("#bcbddc", "#54278f"),
     "village_plan": ("#fdd0a2", "#d94801"),
+    "screening_market_entry": ("#c7e9c0", "#238b45"),
+    "screening_reclamation": ("#dadaeb", "#756bb1"),
+    "screening_ticket_landing": ("#fde0dd", "#c51b8a"),
+    "screening_approval_route": ("#d9f0d3", "#8c510a"),
 }
-DEFAULT_COLOUR = ("#c7e9c0", "#238b45")
+DEFAULT_COLOUR = ("#e0e0e0", "#252525")  # a layer added later without its own colour
 
 
 def tile_matrix_sets(base: str) -> Triple:

@@ -32,9 +32,10 @@ from landmarket.errors import LandmarketError
 from landmarket.slope import Dem
 
 MARGIN_DEG = 0.002  # ~200 m: features just outside the place still matter for slivers at its edge
-# One plot's check reads only what meets the plot (plus ~1 m): a feature whose envelope misses
-# the plot's cannot overlap it, nor change the part of another feature that does, so verdicts
-# equal those over the wider box, at a fraction of the features to read and project.
+# The approval route reads only what meets the plots (plus ~1 m): a feature whose envelope misses
+# theirs cannot overlap them, nor change the part of another feature that does, so its verdicts
+# equal those over the wider box. (The parcel checks keep MARGIN_DEG: over 120 sample checks
+# with the DEM and the village plan, 8 answers differed with the narrow box.)
 PLOT_MARGIN_DEG = 1e-5
 DEM_MARGIN_CELLS = 3  # slope needs neighbours: a window's edge cells must lie outside the place
 Bounds = tuple[float, float, float, float]

@@ -37,7 +37,7 @@ def test_serve_prints_urls_and_serves(api_world):
         while len(maps) < 20 and not any(line.startswith("宗地地类图") for line in maps):
             maps.append(proc.stdout.readline().strip())
         assert f"宗地地类图 / Parcels map: {base}/maps/parcels" in maps
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # one worker per core, each importing the stack
         while True:
             try:
                 resp = httpx.get(f"{base}/health", timeout=2)

@@ -153,9 +153,7 @@ def run_check(
         frame = stored_frame(session, body.parcel_code, viewer, facts)
     needs = needs_of([name])
     geom = shapely.union_all(frame.geometry.values)
-    context = context_for(
-        session, geom, parcels=LANDUSE in needs, dem=SLOPE in needs, margin=PLOT_MARGIN_DEG
-    )
+    context = context_for(session, geom, parcels=LANDUSE in needs, dem=SLOPE in needs)
     verdict = check_parcel(name, frame, context, policy=policy, site_only=site_only)
     return verdict.to_dict()
 

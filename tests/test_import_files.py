@@ -138,3 +138,21 @@ def test_cli_import_commits_and_reports(db_url, files):
             s.execute(delete(Parcel).where(mine))
             s.execute(delete(Village).where(Village.code == files["code"]))
             s.execute(delete(ImportBatch).where(ImportBatch.id.in_(batches)))
+
+
+def test_streamed_parcels_keep_no_null_extras(session, files, tmp_path, make_frame, gk_rect):
+    """Extra columns become attrs without their blanks, even when the first two are blank."""
+    import_layer(session, files["villages"], "villages")
+    code = files["code"]
+    path = tmp_path / "extras.geojson"
+    make_frame(
+        [
+            {"parcel_code": _code(5, code), "land_use_code": "0601", "a_note": None,
+             "b_note": None, "c_note": "x", "geometry": gk_rect(500_100, 3_300_100, 50, 50)},
+            {"parcel_code": _code(6, code), "land_use_code": "0601", "a_note": "y",
+             "b_note": None, "c_note": None, "geometry": gk_rect(500_300, 3_300_100, 50, 50)},
+        ]
+    ).to_file(path)  # fmt: skip
+    assert import_layer(session, path, "parcels").rows == 2
+    attrs = dict(session.execute(select(Parcel.parcel_code, Parcel.attrs)).all())
+    assert attrs == {_code(5, code): {"c_note": "x"}, _code(6, code): {"a_note": "y"}}

@@ -45,7 +45,7 @@ POLICY = load_policy(date(2026, 6, 1))
 def _right(tworld, session, use="industrial", years=50, starts=START):
     code = tworld.next_plot()
     return register_right(
-        session, tworld.bureau, parcel_code=code, holder_id=tworld.investors[0].user_id,
+        session, tworld.bureau, parcel_code=code, holder_id=None,  # not a fixture investor: committed rights stay
         holder_name="重庆某制造有限公司", method="transfer", use=use, term_years=years,
         starts_on=starts, registered_on=starts, basis="initial",
     )  # fmt: skip
@@ -275,3 +275,23 @@ def test_a_completed_preregistration_becomes_the_transfer_at_a_quarter_invested(
     assert done["transfer"]["ends_on"] == right.ends_on.isoformat()
     live = live_right_for_parcel(ttx, right.parcel_code, date(2026, 4, 2))
     assert live.holder_name == "丙公司"
+
+
+def test_a_preregistration_blocks_other_transfers_and_mortgages(tworld, ttx):
+    from geodata.trading.mortgages import register_mortgage
+
+    right = _right(tworld, ttx)
+    on = date(2026, 3, 1)
+    preregister(ttx, tworld.bureau, POLICY, right.right_no, buyer_name="丁公司",
+                contract_signed_on=on, on=on)  # fmt: skip
+    with pytest.raises(Conflict, match="丁公司"):
+        register_right(
+            ttx, tworld.bureau, parcel_code=right.parcel_code, holder_id=None,
+            holder_name="戊公司", method="transfer", use="industrial", term_years=50,
+            starts_on=START, registered_on=date(2026, 3, 2), basis="transfer",
+            supersedes=right.right_no,
+        )  # fmt: skip
+    with pytest.raises(Conflict, match="pre-registered"):
+        register_mortgage(ttx, tworld.bureau, right.right_no, creditor_name="某银行",
+                          amount=1_000_000, starts_on=on, ends_on=date(2027, 3, 1),
+                          registered_on=date(2026, 3, 2))  # fmt: skip

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from geodata.store.audit import write_audit
 from geodata.tickets.core import ActorLike, Target, require_role, run
 from geodata.trading.common import next_number, one
-from geodata.trading.rights import get_right, lock_parcel
+from geodata.trading.rights import get_right, lock_parcel, preregistered_buyer
 from landmarket.errors import Conflict, Forbidden, InvalidInput, RecordProblem
 from landmarket.tickets.quantities import money
 from landmarket.trading.rights import occupies
@@ -139,6 +139,12 @@ def register_mortgage(
         if not occupies(right.status):
             raise Conflict(
                 f"权利 {right.right_no} 为 {right.status}, 不能抵押 / right is {right.status}"
+            )
+        buyer = preregistered_buyer(s, right.id)
+        if buyer is not None:
+            raise Conflict(
+                f"权利 {right.right_no} 已为 {buyer} 办理转移预告登记, 抵押须先经其同意并解除 / "
+                f"the right is pre-registered for {buyer}: release it with their consent first"
             )
         if ends_on > right.ends_on:
             raise InvalidInput([RecordProblem(record, f"抵押期限超过权利终止日 {right.ends_on} / "

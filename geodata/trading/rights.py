@@ -226,6 +226,12 @@ def register_in_session(
             )
         if basis is Basis.transfer:
             _require_transfer_consent(session, old)
+            buyer = preregistered_buyer(session, old.id)
+            if buyer is not None and buyer != holder_name.strip():
+                raise Conflict(
+                    f"权利 {old.right_no} 已为 {buyer} 办理转移预告登记, 转让他人须经其同意 / the "
+                    f"right is pre-registered for {buyer} (Civil Code art. 221)"
+                )
     current = live_right_for_parcel(session, parcel_code, registered_on)
     if current is not None and (old is None or current.id != old.id):
         raise Conflict(
@@ -277,6 +283,18 @@ def register_in_session(
         {"right_no": right_no, "parcel_code": parcel_code, "supersedes": old and old.right_no},
     )
     return get_right(session, str(right_id), registered_on)
+
+
+def preregistered_buyer(session: Session, right_id: int) -> str | None:
+    """The buyer a live transfer pre-registration (Civil Code art. 221) holds a right for."""
+    return session.scalar(
+        text(
+            "SELECT p.buyer_name FROM preregistrations p WHERE p.right_id = :r AND NOT EXISTS "
+            "(SELECT 1 FROM preregistration_events e WHERE e.preregistration_id = p.id) "
+            "ORDER BY p.id DESC LIMIT 1"
+        ),
+        {"r": right_id},
+    )
 
 
 def _require_transfer_consent(session: Session, old: LandRight) -> None:

@@ -62,6 +62,9 @@ def test_parcels_page_says_which_parcels_can_be_listed_and_why_not(market_client
     assert "已挂牌" in row_a7 and f"/collective/listings/{market_web.listings['a7']}" in row_a7
     assert B4 not in html  # another village's parcel
     assert 'id="map-data"' in html and '"listable":true' in html
+    english = market_client.get("/collective/parcels?lang=en").text
+    assert "<h1>Our parcels</h1>" in english and "Can it be listed?" in english
+    assert "<h1>本村宗地</h1>" in html
 
 
 def test_create_publish_and_withdraw_a_listing_over_http(market_client, market_web):

@@ -113,7 +113,12 @@ def test_investor_journey_in_chromium(browser, market_server, market_web):
     browser.find_element(By.ID, "f-follow").click()
     browser.execute_script("window.lmMarketMap.map.setView([20.05, 100.05], 12)")
     WebDriverWait(browser, 20).until(
-        lambda d: d.find_element(By.ID, "result-count").get_attribute("data-total") == "0"
+        lambda d: (
+            d.execute_script(
+                "var c = document.getElementById('result-count'); return c && c.dataset.total"
+            )
+            == "0"
+        )
     )
     browser.execute_script("window.lmMarketMap.map.setView([29.7, 105.72], 12)")
     browser.get(f"{market_server}/investor/search?min_area_mu=20&max_area_mu=40")

@@ -50,17 +50,25 @@ def form_values(form: FormData) -> dict[str, Any]:
     return values
 
 
+def _blank(value: Any) -> str:
+    """A stored value as a form field shows it (no exponent, no trailing zeros)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
 def values_of(terms: dict[str, Any]) -> dict[str, Any]:
     """Form values from a listing's terms (as the listing view returns them)."""
     consent, contact = terms.get("consent") or {}, terms.get("contact") or {}
-    blank = lambda v: "" if v is None else f"{v:g}" if isinstance(v, float) else str(v)  # noqa: E731
     return {
-        **{k: blank(terms.get(k)) for k in ("title", "description", "term_years", "lease_years",
+        **{k: _blank(terms.get(k)) for k in ("title", "description", "term_years", "lease_years",
                                              "price_per_mu", "reserve_price_total")},
         "method": terms.get("method") or "", "supply_mode": terms.get("supply_mode") or "",
         "intended_uses": list(terms.get("intended_uses") or []),
         "meeting_date": consent.get("meeting_date") or "",
-        "votes_for": blank(consent.get("votes_for")), "votes_total": blank(consent.get("votes_total")),
+        "votes_for": _blank(consent.get("votes_for")), "votes_total": _blank(consent.get("votes_total")),
         "contact_name": contact.get("name") or "", "contact_phone": contact.get("phone") or "",
         "contact_email": contact.get("email") or "", "dispute_free": bool(terms.get("dispute_free")),
     }  # fmt: skip

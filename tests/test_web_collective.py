@@ -217,3 +217,15 @@ def test_withdrawal_is_recorded_with_its_checks(world, ticket_client):
               "household_id": household(B, 1), "csrf_token": csrf},
     )  # fmt: skip
     assert other.status_code == 403 and 'role="alert"' in other.text  # not its own village
+
+
+def test_parcels_page_pages_through_a_large_village(market_client, monkeypatch):
+    monkeypatch.setattr("web.routes.collective.PAGE_SIZE", 5)
+    sign_in(market_client, "collective")
+    first = market_client.get("/collective/parcels").text
+    second = market_client.get("/collective/parcels?page=2").text
+    rows = [html.count('<tr id="row-') for html in (first, second)]
+    assert rows == [5, 5] and 'rel="next"' in first and 'rel="prev"' in second
+    codes = {part.split('"')[0] for html in (first, second) for part in html.split('id="row-')[1:]}
+    assert len(codes) == 10  # no parcel twice
+    assert first.count('"type":"Feature"') == 5  # the map carries this page's parcels only

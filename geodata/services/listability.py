@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata.context import context_for
+from geodata.db.tables import Parcel
 from geodata.listings.tables import ACTIVE_STATES, Listing
 from geodata.screening import needs_of, stored_parcels
 from landmarket.access import Principal
@@ -67,13 +68,26 @@ def _live_listings(session: Session, village_code: str) -> dict[str, tuple[int, 
     return {code: (lid, state) for code, lid, state in rows}
 
 
+def village_parcel_codes(session: Session, village_code: str) -> list[str]:
+    """The village's parcel codes in order (to page through a large village)."""
+    stmt = select(Parcel.parcel_code).where(Parcel.village_code == village_code)
+    return list(session.scalars(stmt.order_by(Parcel.parcel_code)))
+
+
 def village_listability(
-    session: Session, viewer: Principal, village_code: str, policy: Policy
+    session: Session,
+    viewer: Principal,
+    village_code: str,
+    policy: Policy,
+    parcel_codes: list[str] | None = None,
 ) -> list[Listability]:
-    """Every parcel of the village with the market-entry site verdict and why it is not listable."""
+    """The village's parcels (or those codes of it) with the market-entry site verdict and why not."""
     viewer.require_village(village_code)
     frame = stored_parcels(
-        session, village_code=village_code, personal=viewer.may_see_personal(village_code)
+        session,
+        village_code=village_code,
+        parcel_codes=parcel_codes,
+        personal=viewer.may_see_personal(village_code),
     )
     if len(frame) == 0:
         return []

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from geodata.listings import attachments, interests, repository, search
 from geodata.listings.tables import Listing
-from geodata.services.listability import village_listability
+from geodata.services.listability import village_listability, village_parcel_codes
 from geodata.settings import Settings
 from geodata.uploads import upload_folder, upload_root
 from landmarket.errors import LandmarketError, RecordProblem
@@ -37,6 +37,7 @@ from web.templating import render
 
 router = page_router("/collective")
 STATE_ACTIONS = ("withdraw", "offer", "release", "conclude")
+PAGE_SIZE = 200  # parcels a page: the inline map data of one page stays well under 1 MB
 
 
 def _problems(exc: LandmarketError) -> list[RecordProblem]:
@@ -49,21 +50,29 @@ def _uses(settings: Settings) -> list[str]:
 
 
 def _map_data(db: Session, village: str, rows: list[Any]) -> str:
-    """The village's parcels as GeoJSON with listability (a village is small enough to inline)."""
+    """This page's parcels as GeoJSON with listability (one page of a village stays small)."""
     listable = {r.parcel_code: r for r in rows}
     data = search.village_parcels(db, village)
+    data["features"] = [f for f in data["features"] if f["properties"]["parcel_code"] in listable]
     for f in data["features"]:
-        row = listable.get(f["properties"]["parcel_code"])
-        f["properties"]["listable"] = bool(row and row.listable)
+        f["properties"]["listable"] = listable[f["properties"]["parcel_code"]].listable
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 @router.get("/parcels")
-def parcels(request: Request, db: DbSession, settings: SettingsDep, viewer: CollectiveViewer):
-    """The village's parcels: map, list, may each be listed and why not."""
+def parcels(
+    request: Request, db: DbSession, settings: SettingsDep, viewer: CollectiveViewer, page: int = 1
+) -> Response:
+    """The village's parcels: map, list, may each be listed and why not (PAGE_SIZE a page)."""
     village = viewer.principal.village_code
-    rows = village_listability(db, viewer.principal, village, policy_from_settings(settings))
-    context = {"rows": rows, "geojson": _map_data(db, village, rows)}
+    codes = village_parcel_codes(db, village)
+    pages = max(1, -(-len(codes) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = codes[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    policy = policy_from_settings(settings)
+    rows = village_listability(db, viewer.principal, village, policy, shown) if shown else []
+    context = {"rows": rows, "geojson": _map_data(db, village, rows), "page": page,
+               "pages": pages, "total": len(codes)}  # fmt: skip
     return render(request, "collective_parcels.html", context)
 
 

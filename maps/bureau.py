@@ -116,6 +116,20 @@ SCRIPT = r"""
           + esc(r.unit) + '</td><td class="lm-threshold">' + esc(fmt(r.threshold)) + ' '
           + esc(r.unit) + '</td></tr>'; }).join('') + '</table>';
   }
+  function scopeNote(body) {  // which rules the verdict rests on (site conditions or all)
+    var site = body.scope === 'site';
+    var html = '<p class="lm-scope">' + (site
+      ? '仅评估场地条件 / site conditions only'
+      : '全部规则 / all rules') + (body.site_verdict && !site
+      ? '; 场地结论 / site verdict: ' + esc(cfg.labels[body.site_verdict] || body.site_verdict) : '')
+      + '</p>';
+    var missing = body.not_evaluated || [];
+    if (missing.length) {
+      html += '<p class="lm-not-evaluated">未评估 / not evaluated: ' + missing.map(function (r) {
+        return '<code>' + esc(r.rule_id || r) + '</code>'; }).join(', ') + '</p>';
+    }
+    return html;
+  }
   function popup(p) {
     if (p.count != null && p.parcel_code == null) {
       return '<b>' + esc(p.count) + ' 宗 / parcels</b>, ' + esc(fmt(p.area_mu))
@@ -146,7 +160,7 @@ SCRIPT = r"""
                 body: JSON.stringify({parcel_code: p.parcel_code})})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
-        details(pop, p, body ? rulesTable(body) : '无规则明细 / no rule details');
+        details(pop, p, body ? scopeNote(body) + rulesTable(body) : '无规则明细 / no rule details');
       })
       .catch(function (err) {
         details(pop, p, '规则明细不可用 / rule details unavailable: ' + esc(err));

@@ -131,6 +131,10 @@ def test_reclamation_page(browser, server, checks_world, screened) -> None:
     slope_row = next(r for r in rows if "reclamation.slope" in r.text)
     assert slope_row.find_element(By.CSS_SELECTOR, ".lm-threshold").text == "25 degree"
     assert slope_row.find_element(By.CSS_SELECTOR, ".lm-value").text.startswith("35")
+    scope = popup.find_element(By.CSS_SELECTOR, ".lm-scope").text  # the map says what it evaluated
+    assert "仅评估场地条件 / site conditions only" in scope
+    missing = popup.find_element(By.CSS_SELECTOR, ".lm-not-evaluated").text
+    assert "reclamation." in missing  # the application rules the site-only verdict leaves out
     screenshot(browser, "maps_bureau_popup")
 
 

@@ -13,7 +13,12 @@ from geodata.db.engine import session_scope
 from tests.browser import load_page, screenshot
 from tests.listings_world import A7, A8, A9, A10, A11, B4
 from tests.tickets_support import A, B, homestead, household, yard
-from tests.web_market_fixtures import TICKET_ACCOUNTS, sign_in, sign_in_chromium
+from tests.web_market_fixtures import (
+    TICKET_ACCOUNTS,
+    sign_in,
+    sign_in_chromium,
+    unlabelled_fields,
+)
 
 pytest_plugins = ["tests.web_market_fixtures"]
 
@@ -229,3 +234,13 @@ def test_parcels_page_pages_through_a_large_village(market_client, monkeypatch):
     codes = {part.split('"')[0] for html in (first, second) for part in html.split('id="row-')[1:]}
     assert len(codes) == 10  # no parcel twice
     assert first.count('"type":"Feature"') == 5  # the map carries this page's parcels only
+
+
+def test_every_field_of_the_collective_pages_has_a_label(market_client, market_web):
+    sign_in(market_client, "collective")
+    lid = market_web.listings["a7"]
+    for url in ("/collective/parcels", f"/collective/listings/new?parcel={A10}",
+                f"/collective/listings/{lid}", "/collective/listings", f"/listings/{lid}"):  # fmt: skip
+        page = market_client.get(url)
+        assert page.status_code == 200, url
+        assert unlabelled_fields(page.text) == [], url

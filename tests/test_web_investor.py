@@ -20,7 +20,12 @@ from geodata.users import create_user
 from tests.browser import load_page, screenshot
 from tests.trading_support import published_listing
 from tests.web_fixtures import PASSWORD, csrf_of
-from tests.web_market_fixtures import TICKET_ACCOUNTS, sign_in, sign_in_chromium
+from tests.web_market_fixtures import (
+    TICKET_ACCOUNTS,
+    sign_in,
+    sign_in_chromium,
+    unlabelled_fields,
+)
 
 pytest_plugins = ["tests.web_market_fixtures", "tests.trading_world"]  # trading: tworld
 
@@ -202,3 +207,13 @@ def test_investor_applies_to_bid_on_an_announced_listing(tworld):
                  "WHERE announcement_id = :a"), {"a": an},
         ).one()  # fmt: skip
     assert tuple(row) == ("周投资有限公司", "R-WEB-1")
+
+
+def test_every_field_of_the_investor_pages_has_a_label(market_client, market_web):
+    sign_in(market_client, "investor")
+    lid = market_web.listings["a7"]
+    for url in ("/investor/search", "/investor/interests", f"/listings/{lid}",
+                "/investor/auctions", "/investor/trading"):  # fmt: skip
+        page = market_client.get(url)
+        assert page.status_code == 200, url
+        assert unlabelled_fields(page.text) == [], url

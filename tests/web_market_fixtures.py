@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,33 @@ def ticket_client(world, ticket_accounts) -> Iterator[TestClient]:
     app = create_app(Settings(basemap="none"), database_url=world.url)
     with TestClient(app, base_url="http://testserver") as client:
         yield client
+
+
+class _Fields(HTMLParser):
+    """Collects form controls and label targets of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[tuple[str, str | None]] = []
+        self.labelled: set[str] = set()
+        self.in_label = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "label":
+            self.in_label += 1
+            if a.get("for"):
+                self.labelled.add(a["for"] or "")
+        elif tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
+            self.controls.append((a.get("name") or "?", None if self.in_label else a.get("id")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self.in_label -= 1
+
+
+def unlabelled_fields(html: str) -> list[str]:
+    """Names of form controls without a label (neither label[for] nor an enclosing label)."""
+    parser = _Fields()
+    parser.feed(html)
+    return [name for name, fid in parser.controls if fid is not None and fid not in parser.labelled]

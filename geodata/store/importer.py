@@ -16,7 +16,7 @@ import shapely
 from geopandas import GeoDataFrame
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from geodata.datum_shift import DatumShift
@@ -318,10 +318,6 @@ def _import_parcels(
     report = ImportReport("parcels", path.name, sha, 0, 0, None, list(src.warnings) if src else [])
     tolerance = load_policy().number("imports.village_boundary_tolerance")
     with transaction(target) as session:
-        # The commit need not wait for the WAL flush: a server crash within a fraction of a
-        # second after it loses the whole import with its batch and audit rows, never a part of
-        # it (all-or-nothing holds; the file is imported again).
-        session.execute(text("SET LOCAL synchronous_commit = off"))
         batch = _new_batch(session, report, actor)
         stream = ParcelStream(
             session, batch, village=village, tolerance_m=tolerance, field_map=options.field_map

@@ -295,3 +295,40 @@ def test_a_preregistration_blocks_other_transfers_and_mortgages(tworld, ttx):
         register_mortgage(ttx, tworld.bureau, right.right_no, creditor_name="某银行",
                           amount=1_000_000, starts_on=on, ends_on=date(2027, 3, 1),
                           registered_on=date(2026, 3, 2))  # fmt: skip
+
+
+def test_role_matrix_of_the_stock_endpoints(tworld, bureau_client):
+    """Checks are for anyone; every record, renewal, split and list is the bureau's alone."""
+    from tests.trading_support import VILLAGE
+
+    client, bureau, investor = bureau_client
+    with session_scope(tworld.url) as s:
+        _, coll_token = create_user(s, "collective", VILLAGE, name="存量村")
+        right = _right(tworld, s)
+    who = {
+        "public": {},
+        "investor": investor,
+        "collective": {"Authorization": f"Bearer {coll_token}"},
+        "bureau": bureau,
+    }
+    no = right.right_no
+    writes = [
+        (f"/api/v1/stock/rights/{no}/construction", {"agreed_start_on": "2025-01-01"}),
+        (f"/api/v1/stock/rights/{no}/preregistrations",
+         {"buyer_name": "己公司", "contract_signed_on": "2026-01-01"}),
+        ("/api/v1/stock/short-term-uses",
+         {"parcel_code": right.parcel_code, "use": "parking", "starts_on": "2026-01-01",
+          "ends_on": "2026-12-31", "user_name": "x"}),
+    ]  # fmt: skip
+    reads = ["/api/v1/stock/idle", "/api/v1/stock/short-term-uses"]
+    expected = {"public": 401, "investor": 403, "collective": 403}
+    for role, headers in who.items():
+        for path, body in writes:
+            status = client.post(path, json=body, headers=headers).status_code
+            assert status == expected.get(role, 201), (role, path, status)
+        for path in reads:
+            status = client.get(path, headers=headers).status_code
+            assert status == expected.get(role, 200), (role, path, status)
+        check = client.post("/api/v1/stock/checks/urban-renewal", headers=headers,
+                            json={"base_floor_area_m2": 100, "public_service_floor_area_m2": 5})  # fmt: skip
+        assert check.status_code == 200, role

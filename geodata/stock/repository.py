@@ -29,7 +29,7 @@ from landmarket.stock import (
 from landmarket.trading.rights import occupies
 
 
-def _refuse(record: str, verdict: Any) -> InvalidInput:
+def refusal(record: str, verdict: Any) -> InvalidInput:
     """The failed rules of a verdict as one InvalidInput naming the record."""
     problems = [
         RecordProblem(record, f"{r.title}: {r.value} ({r.source})", r.rule_id)
@@ -147,7 +147,7 @@ def renew_right(
         facts = RenewalFacts(old.use, old.ends_on, applied_on, years, floor_area_m2, district)
         verdict = assess_renewal(facts, policy)
         if verdict.verdict == "ineligible":
-            raise _refuse(f"right {old.right_no}", verdict)
+            raise refusal(f"right {old.right_no}", verdict)
         new = register_in_session(
             s, actor, parcel_code=old.parcel_code, holder_id=old.holder_id,
             holder_name=old.holder_name, method=old.method.value, use=old.use, term_years=years,
@@ -302,7 +302,7 @@ def _transfer_to_buyer(s: Session, actor: ActorLike, policy: Policy, held: Any, 
         policy,
     )  # fmt: skip
     if not verdict.extra["may_transfer"]:
-        raise _refuse(f"right {old.right_no}", verdict)
+        raise refusal(f"right {old.right_no}", verdict)
     new = register_in_session(
         s, actor, parcel_code=old.parcel_code, holder_id=held.buyer_id,
         holder_name=held.buyer_name, method=old.method.value, use=old.use,
@@ -324,7 +324,7 @@ def record_short_term_use(
     require_role(actor, "bureau")
     verdict = assess_short_term(facts, policy)
     if verdict.verdict == "ineligible":
-        raise _refuse(f"parcel {parcel_code}", verdict)
+        raise refusal(f"parcel {parcel_code}", verdict)
 
     def work(s: Session) -> dict[str, Any]:
         parcel = lock_parcel(s, parcel_code)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from geodata.consolidation.parcels import assign_parcel_codes
 from geodata.db.tables import SRID
-from geodata.stock.repository import _refuse
+from geodata.stock.repository import refusal
 from geodata.store import import_frame
 from geodata.tickets.core import ActorLike, Target, require_role, run
 from geodata.trading.rights import get_right, lock_parcel, register_in_session, right_view
@@ -62,7 +62,7 @@ def split_right(
                            floor_area_m2, tuple(units), on)  # fmt: skip
         verdict = assess_split(facts, policy)
         if verdict.verdict != "eligible":
-            raise _refuse(f"right {parent.right_no}", verdict)
+            raise refusal(f"right {parent.right_no}", verdict)
         areas = registered_areas(facts)
         rows = [
             {"parcel_code": None, "land_use_code": row.land_use_code,

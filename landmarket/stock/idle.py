@@ -49,6 +49,15 @@ def _late_by(facts: IdleFacts, years: int) -> bool:
     return facts.measured_to >= anniversary(facts.agreed_start, years)
 
 
+def idle_fee(facts: IdleFacts, policy: Policy) -> float | None:
+    """The idle-land fee due (yuan): a share of the land price once a year late, else None."""
+    if facts.land_price is None or not _late_by(
+        facts, int(policy["stock.idle.fee_after_years"].value)
+    ):
+        return None
+    return round(facts.land_price * float(policy.fraction("stock.idle.fee_rate")), 2)
+
+
 @register
 class IdleFee(Rule):
     id = "stock.idle.fee"
@@ -60,11 +69,7 @@ class IdleFee(Rule):
         years = policy["stock.idle.fee_after_years"]
         rate = policy["stock.idle.fee_rate"]
         late = _late_by(facts, int(years.value))
-        fee = (
-            round(facts.land_price * float(policy.fraction(rate.key)), 2)
-            if late and facts.land_price is not None
-            else None
-        )
+        fee = idle_fee(facts, policy)
         detail = f"闲置费 / idle-land fee: {fee} 元" if fee is not None else ""
         return self.result(
             policy, FAIL if late else PASS, facts.days_late,
@@ -91,19 +96,16 @@ class IdleRecovery(Rule):
 
 def assess_idle(facts: IdleFacts, policy: Policy) -> Verdict:
     """Whether a right's land is idle on a day: the stage, the days late and the fee due."""
-    recover = _late_by(facts, int(policy["stock.idle.recover_after_years"].value))
-    fee = _late_by(facts, int(policy["stock.idle.fee_after_years"].value))
-    stage = RECOVERABLE if recover else IDLE_FEE if fee else NOT_IDLE
-    fee_yuan = (
-        round(facts.land_price * float(policy.fraction("stock.idle.fee_rate")), 2)
-        if fee and facts.land_price is not None
-        else None
+    verdict = stock_verdict(CHECK, "闲置土地认定 / Idle land", facts, policy, facts.on, {})
+    late = set(verdict.failed)  # the stage is which of the two rules the land has failed
+    stage = RECOVERABLE if IdleRecovery.id in late else IDLE_FEE if IdleFee.id in late else NOT_IDLE
+    verdict.extra.update(
+        {
+            "stage": stage,
+            "stage_name": STAGE_NAMES[stage],
+            "days_late": facts.days_late,
+            "construction_started": facts.started_on is not None and facts.started_on <= facts.on,
+            "idle_fee_yuan": idle_fee(facts, policy),
+        }
     )
-    extra = {
-        "stage": stage,
-        "stage_name": STAGE_NAMES[stage],
-        "days_late": facts.days_late,
-        "construction_started": facts.started_on is not None and facts.started_on <= facts.on,
-        "idle_fee_yuan": fee_yuan,
-    }
-    return stock_verdict(CHECK, "闲置土地认定 / Idle land", facts, policy, facts.on, extra)
+    return verdict

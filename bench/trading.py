@@ -24,7 +24,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -160,15 +160,21 @@ def run_level(
     seconds: float,
     place: Callable[[Any, Actor, int, int], None] = _land_bid,
     first_price: int = START,
+    counters: dict[int, Iterator[int]] | None = None,
 ) -> Level:
-    """Run clients threads for seconds; every client keeps its own pooled connection."""
+    """Run clients threads for seconds; every client keeps its own pooled connection.
+
+    `counters` (lot → next step number) carries the prices on from the previous level: a level
+    that restarted them would bid below the leads the last level left, and measure nothing but
+    refusals.
+    """
     engine = create_engine(url, pool_size=clients, max_overflow=0)
     barrier = threading.Barrier(clients + 1)
     stop = threading.Event()
     lock = threading.Lock()
     latencies: list[float] = []
     counts = {"bids": 0, "refused": 0}
-    counters = {lot: itertools.count(1) for lot in lots}
+    counters = counters if counters is not None else {lot: itertools.count(1) for lot in lots}
     counter_lock = threading.Lock()
 
     def client(seed: int) -> None:
@@ -260,8 +266,9 @@ def _bench(subject: str, args: argparse.Namespace) -> int:
             f"{'p50 ms':>7} {'p99 ms':>7}  (latency of every bid, accepted or refused)"
         )
         total = 0
+        counters = {lot: itertools.count(1) for lot in lots}  # prices rise across levels
         for clients in args.clients:
-            level = run_level(url, buyers, lots, clients, args.seconds, place, first)
+            level = run_level(url, buyers, lots, clients, args.seconds, place, first, counters)
             total += level.trades
             every = (level.trades + level.conflicts) / level.seconds
             print(

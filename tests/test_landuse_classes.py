@@ -105,3 +105,21 @@ def test_planning_code_1202_is_highway_and_village_roads_are_060101():
     assert PLANNING_CODES["1202"] == ("公路用地", "highway")
     assert PLANNING_CODES["060101"] == ("村道用地", "village road")
     assert LAND_SEA["1202"].name_zh == "公路用地" and LAND_SEA["060101"].name_zh == "村道用地"
+
+
+def test_rows_the_2023_guide_changed_from_the_2020_trial_edition():
+    """The 2023 guide, not the 2020 trial edition (both transcriptions checked agree on these)."""
+    names = {code: LAND_SEA[code].name_zh for code in LAND_SEA}
+    assert names["0204"] == "油料园地" and names["0205"] == "其他园地"
+    assert names["0601"] == "农村道路" and names["060102"] == "田间道"
+    assert names["0602"] == "设施农用地" and LAND_SEA["060203"].parent == "0602"
+    assert "0603" not in LAND_SEA and "0604" not in LAND_SEA
+    assert names["0903"] == "娱乐用地" and not any(
+        c.startswith("0903") and len(c) == 6 for c in LAND_SEA
+    )
+    assert names["1311"] == "水工设施用地" and "1313" not in LAND_SEA
+    assert names["2302"] == "后备耕地" and names["2303"] == "田坎"
+    assert SURVEY_TO_LAND_SEA["1203"] == "2303"  # 田坎
+    assert SURVEY_TO_LAND_SEA["1202"] == "0602"  # 设施农用地
+    assert SURVEY_TO_LAND_SEA["1109"] == "1311"  # 水工建筑用地 → 水工设施用地
+    assert SURVEY_TO_LAND_SEA["0506"] == "0903"  # 娱乐用地

@@ -1,11 +1,11 @@
-"""The exchange's trading records (migration 0012_trading): append-only, like the ticket ledger.
+"""The exchange's trading records (migrations 0012_trading, 0014): append-only, like the ticket ledger.
 
 An announcement (公告) of a published listing names the method, dates, prices and deposit; bidders
 register (竞买申请) with a deposit; the bureau decides each registration; bids go to the shared
 ``auctions``/``bids`` tables (one engine with tickets); the outcome row closes the announcement
-(sold or failed, with the reason); a deal carries the confirmation (成交确认书), the adjustment fee
-and the collective's net proceeds; the contract and the verification certificate (交易鉴证书, PDF
-and its SHA-256) follow. No row is ever updated: status is derived from what exists.
+(sold or failed, with the reason); a deal carries the adjustment fee and the collective's net
+proceeds, and its transaction confirmation (成交确认书, PDF and SHA-256) is issued with it; the
+contract and the verification certificate (交易鉴证书, PDF and its SHA-256) follow. No row is ever updated: status is derived from what exists.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ APPEND_ONLY_TABLES = (
     "deals",
     "contracts",
     "trade_certificates",
+    "trade_confirmations",
 )
 
 
@@ -241,6 +242,28 @@ class TradeCertificate(Base):
     cert_no: Mapped[str] = mapped_column(Text, unique=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), unique=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), unique=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    issued_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = _now()
+
+    __table_args__ = (CheckConstraint("length(sha256) = 64", name="sha256"),)
+
+
+class TradeConfirmation(Base):
+    """The transaction confirmation (成交确认书, migration 0014): issued by the close of a sold trade.
+
+    Its number is the deal's number; the facts, the PDF and its SHA-256 are kept like the
+    certificate's, so anyone holding the file can verify it.
+    """
+
+    __tablename__ = "trade_confirmations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    confirmation_no: Mapped[str] = mapped_column(Text, unique=True)  # = deals.deal_no
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), unique=True)
     issued_on: Mapped[date] = mapped_column(Date)
     facts: Mapped[dict[str, Any]] = mapped_column(JSONB)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)

@@ -51,6 +51,21 @@ def zone_epsg(zone: int, prefixed: bool) -> int:
     return gk_epsg(zone, prefixed)
 
 
+# The ellipsoids of the legacy datums, by their PROJ names: Xi'an 1980 uses IAG 1975
+# (a = 6,378,140 m, 1/f = 298.257), Beijing 1954 Krasovsky 1940.
+XIAN80_ELLIPSOID = "IAU76"
+BEIJING54_ELLIPSOID = "krass"
+
+
+def legacy_gk_crs(zone: int, ellipsoid: str) -> CRS:
+    """A Gauss-Krüger zone (no prefix) on a legacy ellipsoid, without a datum shift of its own."""
+    cm = CRS.from_epsg(zone_epsg(zone, prefixed=False)).to_dict()["lon_0"]
+    return CRS.from_proj4(
+        f"+proj=tmerc +lat_0=0 +lon_0={cm} +k=1 +x_0=500000 +y_0=0 +ellps={ellipsoid} "
+        "+units=m +no_defs"
+    )
+
+
 def zone_of_epsg(epsg: int | None) -> tuple[int, bool] | None:
     """(zone, prefixed) of a CGCS2000 GK EPSG code (3- or 6-degree), else None."""
     if epsg is None:

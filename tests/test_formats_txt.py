@@ -13,6 +13,7 @@ from geopandas import GeoSeries
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geodata.datum_shift import parse_shift
 from geodata.formats import read_layer, write_layer
 from landmarket.areas import areas_m2
 from landmarket.errors import InvalidInput
@@ -142,8 +143,9 @@ def test_six_degree_zone_prefix(tmp_path: Path) -> None:
 
 def test_other_datums_and_missing_sections_rejected(tmp_path: Path) -> None:
     xian = HEADER.replace("2000国家大地坐标系", "1980西安坐标系") + "3,1,1,,面,,,,@\n"
-    with pytest.raises(InvalidInput, match="CGCS2000"):
+    with pytest.raises(InvalidInput, match="CGCS2000") as caught:
         read_layer(write_text(tmp_path, xian))
+    assert "--towgs84" in str(caught.value) and "--transform" in str(caught.value)
     with pytest.raises(InvalidInput, match="no parcels"):
         read_layer(write_text(tmp_path, "[属性描述]\n带号=35\n"))
 
@@ -255,3 +257,29 @@ def test_unknown_sections_short_headers_and_explicit_encoding(tmp_path: Path) ->
             )
         )
     assert exc.value.problems[0].record == "line 1"
+
+
+def test_xian_1980_and_beijing_1954_txt_read_with_the_users_transformation(tmp_path: Path) -> None:
+    body = "5,0.5000,1,X1,面,,,,@\n" + "".join(
+        f"J{i + 1},1,{n:.3f},{e:.3f}\n"
+        for i, (e, n) in enumerate(
+            [(E0, N0), (E0 + 100, N0), (E0 + 100, N0 + 50), (E0, N0 + 50), (E0, N0)]
+        )
+    )
+    cgcs = read_layer(write_text(tmp_path, HEADER + body, name="c.txt")).frame
+    for datum in ("1954北京坐标系", "1980西安坐标系"):
+        path = write_text(
+            tmp_path, HEADER.replace("2000国家大地坐标系", datum) + body, name="o.txt"
+        )
+        with pytest.raises(InvalidInput, match="--towgs84"):
+            read_layer(path)
+        moved = read_layer(path, shift=parse_shift("0,0,0"))
+        assert moved.frame.crs.to_epsg() == 4490 and "towgs84=0,0,0" in moved.warnings[0]
+        # The same numbers on another ellipsoid: metres to a few hundred metres away, not km.
+        assert 1.0 < max_shift_m(cgcs.geometry, moved.frame.geometry, epsg=4544) < 200.0
+    pipeline = (  # Xi'an 80 (the last read): its grid, the ellipsoid swap alone, centimetres apart
+        "+proj=pipeline +step +inv +proj=tmerc +lon_0=105 +x_0=500000 +ellps=IAU76 "
+        "+step +proj=unitconvert +xy_in=rad +xy_out=deg"
+    )
+    piped = read_layer(path, shift=parse_shift(None, pipeline)).frame
+    assert max_shift_m(moved.frame.geometry, piped.geometry, epsg=4544) < 0.1

@@ -80,7 +80,7 @@ def read_layer(
     path = _existing(path)
     fmt = format_of(path)
     if fmt == "txt":
-        frame, warnings = read_txt(path, zone=zone, encoding=encoding)
+        frame, warnings = read_txt(path, zone=zone, encoding=encoding, shift=shift)
         return ReadResult(frame, warnings)
     src = open_source(path, fmt, source_layer, encoding)
     raw = read_source(src)
@@ -101,7 +101,7 @@ def iter_layer(
     path = _existing(path)
     fmt = format_of(path)
     if fmt == "txt":
-        return None, iter([read_layer(path, zone, encoding)])
+        return None, iter([read_layer(path, zone, encoding, shift=shift)])
     src = open_source(path, fmt, source_layer, encoding)
 
     def batches() -> Iterator[ReadResult]:

@@ -13,15 +13,19 @@ import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
 from geodata.crs import (
+    BEIJING54_ELLIPSOID,
     GK_PLAIN,
     GK_PREFIXED,
     LONLAT,
     SWAPPED_KINDS,
     SWAPPED_MESSAGE,
+    XIAN80_ELLIPSOID,
     check_zone,
     classify,
     gk_to_cgcs2000,
+    legacy_gk_crs,
 )
+from geodata.datum_shift import DatumShift, apply_shift
 from landmarket.areas import CGCS2000, areas_m2
 from landmarket.errors import InvalidInput, RecordProblem
 
@@ -65,18 +69,29 @@ def decode(data: bytes, encoding: str | None = None, source: str | None = None) 
 
 
 def read_txt(
-    path: str | Path, zone: int | None = None, encoding: str | None = None
+    path: str | Path,
+    zone: int | None = None,
+    encoding: str | None = None,
+    shift: DatumShift | None = None,
 ) -> tuple[GeoDataFrame, list[str]]:
-    """Parcels of a 电子报盘 file in EPSG:4490, with the 属性描述 metadata in frame.attrs."""
+    """Parcels of a 电子报盘 file in EPSG:4490, with the 属性描述 metadata in frame.attrs.
+
+    A file on Xi'an 1980 or Beijing 1954 is refused unless `shift` (the user's --towgs84 or
+    --transform) says how to reach CGCS2000.
+    """
     source = str(path)
     text, _ = decode(Path(path).read_bytes(), encoding, source)
     warnings: list[str] = []
     meta, parcels, problems = _parse(text, warnings)
+    legacy = _check_datum(meta, problems, shift)
     zones, geoms = _geometries(parcels, meta, zone, problems, warnings)
     if problems:
         raise InvalidInput(problems, source=source)
     gk = GeoSeries(geoms, crs=None)
-    geo = gk_to_cgcs2000(gk, np.asarray(zones, dtype=int), prefixed=False)
+    if legacy is None:
+        geo = gk_to_cgcs2000(gk, np.asarray(zones, dtype=int), prefixed=False)
+    else:
+        geo = _shifted(gk, np.asarray(zones, dtype=int), legacy, shift, source, warnings)
     frame = _frame(parcels, geo)
     warnings += _area_warnings(frame, parcels)
     frame.attrs.update(meta)
@@ -167,12 +182,22 @@ def _meta_zone(meta: dict[str, str], problems: list[RecordProblem]) -> int | Non
         return None
 
 
-def _check_datum(meta: dict[str, str], problems: list[RecordProblem]) -> None:
+def _check_datum(
+    meta: dict[str, str], problems: list[RecordProblem], shift: DatumShift | None
+) -> str | None:
+    """The ellipsoid of a Xi'an 1980 / Beijing 1954 file (None for CGCS2000), checking units."""
     datum = meta.get("坐标系", "")
-    if any(word in datum for word in ("80", "西安", "54", "北京")):
+    legacy = None
+    if any(word in datum for word in ("80", "西安")):
+        legacy = XIAN80_ELLIPSOID
+    elif any(word in datum for word in ("54", "北京")):
+        legacy = BEIJING54_ELLIPSOID
+    if legacy is not None and shift is None:
         msg = (
-            f"坐标系“{datum}”不受支持，请先转换到 2000 国家大地坐标系 / datum {datum!r} is not "
-            "supported; convert to CGCS2000 first"
+            f"坐标系“{datum}”须给出转换参数：--towgs84 dx,dy,dz,rx,ry,rz,ds（本地七参数或三参数）或 "
+            f"--transform（PROJ 管道），或先转换到 2000 国家大地坐标系 / datum {datum!r} needs "
+            "the user's transformation: --towgs84 (local 7 or 3 parameters) or --transform "
+            "(a PROJ pipeline), or convert to CGCS2000 first"
         )
         problems.append(RecordProblem("属性描述", msg, "坐标系"))
     unit = meta.get("计量单位", "米").strip()
@@ -180,11 +205,30 @@ def _check_datum(meta: dict[str, str], problems: list[RecordProblem]) -> None:
         problems.append(
             RecordProblem("属性描述", f"计量单位应为米 / unit must be metres: {unit!r}", "计量单位")
         )
+    return legacy
+
+
+def _shifted(
+    gk: GeoSeries,
+    zones: np.ndarray,
+    ellipsoid: str,
+    shift: DatumShift | None,
+    source: str,
+    warnings: list[str],
+) -> GeoSeries:
+    """Legacy-datum GK geometries into EPSG:4490 with the user's transformation, zone by zone."""
+    out = np.asarray(gk.values, dtype=object).copy()
+    for z in np.unique(zones):
+        mask = zones == z
+        part = GeoSeries(out[mask], crs=legacy_gk_crs(int(z), ellipsoid))
+        moved, notes = apply_shift(part, shift, source)
+        out[mask] = np.asarray(moved.values, dtype=object)
+        warnings.extend(n for n in notes if n not in warnings)
+    return GeoSeries(out, index=gk.index, crs=CGCS2000)
 
 
 def _geometries(parcels, meta, zone, problems, warnings) -> tuple[list[int], list]:
     """GK geometries with plain (500 km false easting) coordinates and the zone of each parcel."""
-    _check_datum(meta, problems)
     meta_zone = _meta_zone(meta, problems)
     if meta_zone is not None and zone is not None and meta_zone != zone:
         warnings.append(

@@ -1,4 +1,4 @@
-"""`python -m bench NAME [options]`: run one benchmark (screen, ledger, trading, tiles, checks, imports)."""
+"""`python -m bench NAME [options]`: run one benchmark (screen, ledger, trading, tiles, checks, imports, cli)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ BENCHES = {
     "tiles": "bench.tiles",
     "checks": "bench.checks",
     "imports": "bench.imports",
+    "cli": "bench.cli",
 }
 
 

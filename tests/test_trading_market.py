@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
-from geodata.trading import contracts, deals
+from geodata.trading import confirmations, contracts, deals
+from geodata.trading.confirmations import verify_confirmation
 from geodata.trading.contracts import (
     issue_certificate,
     register_deal,
@@ -20,7 +22,7 @@ from geodata.trading.market import announce, bid, decide, register_bidder
 from geodata.trading.rights import live_right_for_parcel
 from landmarket.auction import BELOW_RESERVE, NO_BIDS
 from landmarket.errors import Conflict, Forbidden, InvalidInput
-from tests.trading_support import published_listing
+from tests.trading_support import embeds_cjk_font, published_listing
 
 pytest_plugins = ["tests.trading_world"]  # fixtures: tworld, ttx
 
@@ -177,7 +179,35 @@ def test_deal_contract_certificate_and_registration_make_a_live_right(tworld, tt
     )
     _bidders(tworld, ttx, an, 1)
     bid(ttx, tworld.investors[0], an, 120_000, at=STARTS)
-    deal_id = close_trade(ttx, tworld.bureau, an, ENDS)["deal_id"]
+    closed = close_trade(ttx, tworld.bureau, an, ENDS)
+    deal_id = closed["deal_id"]
+    # the close issued the transaction confirmation (成交确认书) in the same transaction
+    number, pdf = confirmations.confirmation_pdf(ttx, deal_id)
+    deal_no = ttx.scalar(text("SELECT deal_no FROM deals WHERE id = :d"), {"d": deal_id})
+    assert number == deal_no == closed["confirmation"]["confirmation_no"]
+    assert (
+        embeds_cjk_font(pdf) and hashlib.sha256(pdf).hexdigest() == closed["confirmation"]["sha256"]
+    )
+    facts = dict(
+        ttx.scalar(
+            text("SELECT facts FROM trade_confirmations WHERE deal_id = :d"), {"d": deal_id}
+        )["lines"]
+    )
+    assert facts["受让方(竞得人) / transferee"] == f"竞买人{tworld.investors[0].user_id}"
+    assert facts["面积 / area"] == "10000.00 m² (15.0000 亩 / mu)"
+    assert facts["成交价 / price"] == "1800000.00 元 (120000.00 元/亩 per mu)"
+    assert facts["保证金转作价款 / deposit credited"] == "300000.00 元"
+    assert facts["尚需支付 / balance of the price"] == "1500000.00 元"
+    assert facts["土地增值收益调节金 / adjustment fee"].startswith("360000.00 元 (20% × 1800000.00")
+    assert facts["集体净收益 / collective net proceeds"] == "1440000.00 元"
+    assert facts["交易方式 / method"] == "挂牌 / listing · 出让 / transfer"
+    assert verify_confirmation(ttx, number, hashlib.sha256(pdf).hexdigest())["valid"] is True
+    assert (
+        verify_confirmation(ttx, number, hashlib.sha256(pdf + b"x").hexdigest())["valid"] is False
+    )
+    assert verify_confirmation(ttx, "渝农交成〔2026〕第999999号", "0" * 64)["valid"] is False
+    with pytest.raises(Conflict):  # issued once
+        confirmations.issue_missing(ttx, tworld.bureau, deal_id, date(2026, 6, 1))
     with pytest.raises(Conflict):  # not certified yet
         register_deal(ttx, tworld.bureau, deal_id, date(2026, 6, 20))
     schedule = [
@@ -200,8 +230,7 @@ def test_deal_contract_certificate_and_registration_make_a_live_right(tworld, tt
     )
     cert = issue_certificate(ttx, tworld.bureau, deal_id, date(2026, 6, 15))
     number, pdf = contracts.certificate_pdf(ttx, deal_id)
-    assert pdf.startswith(b"%PDF") and number == cert["cert_no"]
-    import hashlib
+    assert embeds_cjk_font(pdf) and number == cert["cert_no"]
 
     assert verify_certificate(ttx, number, hashlib.sha256(pdf).hexdigest())["valid"] is True
     assert verify_certificate(ttx, number, "0" * 64)["valid"] is False
@@ -221,6 +250,11 @@ def test_deal_contract_certificate_and_registration_make_a_live_right(tworld, tt
                   starts_at=datetime(2026, 7, 21, tzinfo=UTC), ends_at=datetime(2026, 7, 31, tzinfo=UTC))  # fmt: skip
 
 
+def _count(engine, table: str) -> int:
+    with engine.connect() as c:
+        return int(c.scalar(text(f"SELECT count(*) FROM {table}")))
+
+
 def test_a_crash_in_the_middle_of_closing_leaves_nothing_half_done(tworld, monkeypatch):
     listing = published_listing(tworld.engine, tworld.next_plot())
     an = _announce(tworld, tworld.engine, listing)
@@ -230,7 +264,8 @@ def test_a_crash_in_the_middle_of_closing_leaves_nothing_half_done(tworld, monke
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(deals, "_settle_deposits", crash)  # after the result and the deal
+    monkeypatch.setattr(deals, "_settle_deposits", crash)  # after the deal and its confirmation
+    confirmations_before = _count(tworld.engine, "trade_confirmations")
     with pytest.raises(RuntimeError):
         close_trade(tworld.engine, tworld.bureau, an, ENDS)
     with tworld.engine.connect() as c:
@@ -243,5 +278,6 @@ def test_a_crash_in_the_middle_of_closing_leaves_nothing_half_done(tworld, monke
             "(SELECT count(*) FROM trade_outcomes WHERE announcement_id = :a), "
             "(SELECT state FROM listings WHERE id = :l)"), {"au": auction, "a": an, "l": listing}).one()  # fmt: skip
     assert tuple(counts) == (0, 0, 0, "under_offer")
+    assert _count(tworld.engine, "trade_confirmations") == confirmations_before
     monkeypatch.undo()
     assert close_trade(tworld.engine, tworld.bureau, an, ENDS)["outcome"] == "sold"

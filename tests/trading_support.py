@@ -131,3 +131,23 @@ def published_listing(db, code: str, use: str = "industrial", price: int = 100_0
         ),
         {"code": code, "use": use, "price": price},
     ).scalar_one()
+
+
+def embeds_cjk_font(pdf: bytes) -> bool:
+    """Whether a PDF draws its text with an embedded subset of a CJK font and no standard font.
+
+    fpdf2 writes the font dictionaries uncompressed: a Type0 font over a CID font whose
+    descriptor carries the font file (FontFile2 for TrueType, FontFile3 for CFF), a subset tag
+    (six capitals and '+') before the name, and a ToUnicode map.
+    """
+    import re
+
+    names = re.findall(rb"/BaseFont\s*/([A-Z]{6}\+[^\s/>]+)", pdf)
+    return (
+        pdf.startswith(b"%PDF")
+        and b"/Type0" in pdf
+        and (b"/FontFile2" in pdf or b"/FontFile3" in pdf)
+        and b"/ToUnicode" in pdf
+        and any(re.search(rb"CJK|wqy|WenQuanYi|Hei|Song", n, re.IGNORECASE) for n in names)
+        and not re.search(rb"/BaseFont\s*/(Helvetica|Times|Courier)", pdf)
+    )

@@ -1,8 +1,9 @@
-"""Closing a trade: the engine's result or the agreement → a deal (成交确认书) with the adjustment fee.
+"""Closing a trade: the engine's result or the agreement → a deal with the adjustment fee.
 
 The whole close is one transaction: the listing row is locked first (so two closes of one trade
 serialise and the second sees the first's outcome), then the parcel row (so no second deal or
-right lands on it), then the lot. A sold close writes the auction result, the deal, the deposits
+right lands on it), then the lot. A sold close writes the auction result, the deal and its
+transaction confirmation (成交确认书: number, PDF, SHA-256; geodata.trading.confirmations), the deposits
 (credited to the winner's price, refunded to the others), the outcome and the listing's new state;
 a failed close says why (no bid, none at the reserve, not exactly one qualified bidder).
 """
@@ -20,6 +21,7 @@ from geodata.auctions import engine
 from geodata.store.audit import write_audit
 from geodata.tickets.core import ActorLike, Target, require_role, run
 from geodata.trading.common import next_number, now, one, refuse_if_occupied, terms_on
+from geodata.trading.confirmations import issue_in_session
 from geodata.trading.rights import lock_parcel
 from landmarket.auction import AMOUNT_LIMIT, sale_amount
 from landmarket.errors import Conflict, InvalidInput, RecordProblem
@@ -100,11 +102,12 @@ def close_trade(
             engine.record_result(s, an.auction_id, result, actor.user_id)
             sold, reason, price = result.sold, result.reason, result.price_per_mu
             winner = int(result.winner) if result.sold else None
-        deal_id = None
+        deal_id, confirmation = None, None
         if sold:
             lock_parcel(s, an.parcel_code)
             refuse_if_occupied(s, an.parcel_code, when.date())
             deal_id = _make_deal(s, actor, an, winner, price, when.date(), terms)
+            confirmation = issue_in_session(s, actor, deal_id, when.date())
             reason = "成交 / sold"
         _settle_deposits(s, actor, announcement_id, winner, when.date())
         s.execute(
@@ -131,6 +134,7 @@ def close_trade(
             "outcome": "sold" if sold else "failed",
             "reason": reason,
             "deal_id": deal_id,
+            "confirmation": confirmation,
         }
 
     return run(target, work)

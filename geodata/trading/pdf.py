@@ -1,9 +1,11 @@
-"""The verification certificate (交易鉴证书) as PDF: fpdf2 with an embedded CJK font."""
+"""Trade documents as PDF — the transaction confirmation (成交确认书) and the verification
+certificate (交易鉴证书) — through one renderer: fpdf2 with an embedded CJK font."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -49,35 +51,63 @@ def cjk_font() -> tuple[str, int]:
     )
 
 
-def render_certificate(facts: dict[str, Any]) -> bytes:
-    """The certificate PDF from its facts (label → value lines); same facts, same layout."""
+@dataclass(frozen=True)
+class DocumentKind:
+    """What a trade document is called and where its number and SHA-256 are verified."""
+
+    title: str  # in the PDF's metadata, before the number
+    heading: str
+    heading_en: str
+    note: str  # the verification line under the table
+
+
+CERTIFICATE = DocumentKind(
+    "交易鉴证书",
+    "农村产权交易鉴证书",
+    "Verification certificate of a rural property rights transaction",
+    "本证书可凭编号与 SHA-256 摘要在平台核验 / verify this certificate on the platform with "
+    "its number and the SHA-256 digest of this file: GET /api/v1/certificates/verify",
+)
+CONFIRMATION = DocumentKind(
+    "成交确认书",
+    "成交确认书",
+    "Transaction confirmation",
+    "本确认书可凭编号与 SHA-256 摘要在平台核验 / verify this confirmation on the platform with "
+    "its number and the SHA-256 digest of this file: GET /api/v1/confirmations/verify",
+)
+
+
+def render_document(kind: DocumentKind, number: str, issued_on: str, lines: Any) -> bytes:
+    """A trade document's PDF (A4, embedded CJK font): heading, a label → value table, the note.
+
+    Same kind, number, date and lines → the same layout; the creation date is the issue date.
+    """
     from fpdf import FPDF
 
     path, index = cjk_font()
     pdf = FPDF(format="A4")
-    pdf.set_creation_date(datetime.fromisoformat(facts["issued_on"]).replace(tzinfo=UTC))
-    pdf.set_title(f"交易鉴证书 {facts['cert_no']}")
+    pdf.set_creation_date(datetime.fromisoformat(issued_on).replace(tzinfo=UTC))
+    pdf.set_title(f"{kind.title} {number}")
     pdf.add_page()
     if path.endswith(".ttc"):
         pdf.add_font("cjk", fname=path, collection_font_number=index)
     else:
         pdf.add_font("cjk", fname=path)
     pdf.set_font("cjk", size=20)
-    pdf.cell(0, 14, "农村产权交易鉴证书", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 14, kind.heading, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=11)
-    pdf.cell(0, 8, "Verification certificate of a rural property rights transaction", align="C",
-             new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.cell(0, 8, kind.heading_en, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
-    for label, value in facts["lines"]:
+    for label, value in lines:
         pdf.set_font("cjk", size=10)
         pdf.cell(62, 8, str(label), border=1)
         pdf.multi_cell(0, 8, str(value), border=1, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)
     pdf.set_font("cjk", size=9)
-    pdf.multi_cell(
-        0,
-        6,
-        "本证书可凭编号与 SHA-256 摘要在平台核验 / verify this certificate on the platform with "
-        "its number and the SHA-256 digest of this file: GET /api/v1/certificates/verify",
-    )
+    pdf.multi_cell(0, 6, kind.note)
     return bytes(pdf.output())
+
+
+def render_certificate(facts: dict[str, Any]) -> bytes:
+    """The certificate PDF from its facts (cert_no, issued_on, label → value lines)."""
+    return render_document(CERTIFICATE, facts["cert_no"], facts["issued_on"], facts["lines"])

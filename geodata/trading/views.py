@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from geodata.tickets.core import ActorLike
 from geodata.trading.common import now, one
+from geodata.trading.confirmations import confirmation
 from geodata.trading.rights import list_rights, right_view, rights_of_holder
 from landmarket.codes import CHONGQING_COUNTIES
 from landmarket.errors import Forbidden
@@ -211,8 +212,41 @@ def deal(session: Session, viewer: ActorLike, deal_id: int) -> dict[str, Any]:
             },
             "net_proceeds": str(row.net_proceeds),
             "policy_version": row.policy_version,
+            "confirmation": confirmation(session, deal_id),
         }
     return out
+
+
+def deals_of_buyer(session: Session, buyer_id: int) -> list[dict[str, Any]]:
+    """An investor's own deals, newest first, with the documents each has so far."""
+    rows = session.execute(
+        text(
+            "SELECT d.*, a.announcement_no, f.confirmation_no, f.sha256 AS confirmation_sha256, "
+            "c.contract_no, t.cert_no, t.sha256 AS cert_sha256, (SELECT r.right_no FROM "
+            "land_rights r WHERE r.deal_id = d.id AND r.basis = 'deal' ORDER BY r.id LIMIT 1) "
+            "AS right_no FROM deals d JOIN trade_announcements a ON a.id = d.announcement_id "
+            "LEFT JOIN trade_confirmations f ON f.deal_id = d.id "
+            "LEFT JOIN contracts c ON c.deal_id = d.id "
+            "LEFT JOIN trade_certificates t ON t.deal_id = d.id "
+            "WHERE d.buyer_id = :b ORDER BY d.concluded_on DESC, d.id DESC"
+        ),
+        {"b": buyer_id},
+    ).all()
+    return [
+        public_deal(r)
+        | {
+            "announcement_no": r.announcement_no,
+            "buyer_name": r.buyer_name,
+            "deposit_credited": str(r.deposit_credited),
+            "confirmation_no": r.confirmation_no,
+            "confirmation_sha256": r.confirmation_sha256,
+            "contract_no": r.contract_no,
+            "cert_no": r.cert_no,
+            "cert_sha256": r.cert_sha256,
+            "right_no": r.right_no,
+        }
+        for r in rows
+    ]
 
 
 def require_party(session: Session, viewer: ActorLike, deal_id: int) -> Any:

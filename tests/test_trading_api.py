@@ -1,5 +1,5 @@
-"""A whole trade through the API: announcement → registration → bid → deal → contract →
-certificate → registered right → mortgage, with the public price record and the role rules."""
+"""A whole trade through the API: announcement → registration → bid → deal and its confirmation →
+contract → certificate → registered right → mortgage, with the public price record and the role rules."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from geodata.db.engine import session_scope
 from geodata.settings import Settings
+from geodata.users import create_user
 from tests.listings_world import A7, MarketWorld, build_market
+from tests.trading_support import embeds_cjk_font
 
 V1 = "/api/v1"
 
@@ -77,6 +80,30 @@ def test_a_whole_trade_end_to_end(client, market_world):
     assert closed.status_code == 200 and closed.json()["outcome"] == "sold", closed.json()
     deal_id = closed.json()["deal_id"]
     assert c.post(f"{url}/close", headers=bureau).status_code == 409
+    # the close issued the transaction confirmation: the parties and the bureau read its PDF
+    issued = closed.json()["confirmation"]
+    with session_scope(w.url) as s:
+        stranger = {"Authorization": f"Bearer {create_user(s, 'investor', name='旁观者')[1]}"}
+    conf_url = f"{V1}/deals/{deal_id}/confirmation.pdf"
+    conf = c.get(conf_url, headers=buyer)
+    assert conf.status_code == 200 and conf.headers["content-type"] == "application/pdf"
+    assert embeds_cjk_font(conf.content)
+    assert hashlib.sha256(conf.content).hexdigest() == issued["sha256"]
+    for who in (seller, bureau):
+        assert c.get(conf_url, headers=who).content == conf.content
+    assert c.get(conf_url).status_code == 401
+    for outsider in (stranger, w.auth("collective_b")):
+        assert c.get(conf_url, headers=outsider).status_code == 403
+    assert c.get(f"{V1}/deals/{deal_id + 1000}/confirmation.pdf", headers=bureau).status_code == 404
+    assert c.get(f"{V1}/deals/{deal_id}", headers=buyer).json()["confirmation"] == issued
+    assert "confirmation" not in c.get(f"{V1}/deals/{deal_id}").json()
+    verified = c.get(f"{V1}/confirmations/verify", params={
+        "confirmation_no": issued["confirmation_no"], "sha256": issued["sha256"]})  # fmt: skip
+    assert verified.status_code == 200 and verified.json()["valid"] is True
+    forged = c.get(f"{V1}/confirmations/verify", params={
+        "confirmation_no": issued["confirmation_no"], "sha256": "b" * 64})  # fmt: skip
+    assert forged.json()["valid"] is False
+    assert c.get(f"{V1}/confirmations/verify", params={"confirmation_no": "x"}).status_code == 422
     # the public price record: no buyer
     deals = c.get(f"{V1}/deals").json()
     assert deals["total"] == 1 and deals["items"][0]["price_per_mu"] == "120000.00"
@@ -111,7 +138,7 @@ def test_a_whole_trade_end_to_end(client, market_world):
     cert = c.post(f"{V1}/deals/{deal_id}/certificate", headers=bureau)
     assert cert.status_code == 201, cert.json()
     pdf = c.get(f"{V1}/deals/{deal_id}/certificate.pdf", headers=buyer)
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.status_code == 200 and embeds_cjk_font(pdf.content)
     assert c.get(f"{V1}/deals/{deal_id}/certificate.pdf").status_code == 401
     digest = hashlib.sha256(pdf.content).hexdigest()
     assert digest == cert.json()["sha256"]

@@ -1,4 +1,4 @@
-"""After the trade: deals, contracts, verification certificates, registered rights, mortgages, prices."""
+"""After the trade: deals, confirmations, contracts, certificates, registered rights, mortgages, prices."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from api.schemas.trading import (
     MortgageIn,
     RegistrationOfRightIn,
 )
-from geodata.trading import contracts, mortgages, views
+from geodata.trading import confirmations, contracts, mortgages, views
 from geodata.trading.rights import get_right, right_view
 from landmarket.access import Principal, Role
 from landmarket.errors import Forbidden
@@ -29,6 +29,7 @@ SignedIn = Annotated[Principal, Depends(require_role(Role.bureau, Role.collectiv
 County = Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="区县代码 / county code")]
 Use = Annotated[str | None, Query(max_length=32, description="用途 / use")]
 PDF = {200: {"content": {"application/pdf": {}}, "description": "交易鉴证书 PDF"}}
+CONFIRMATION_PDF = {200: {"content": {"application/pdf": {}}, "description": "成交确认书 PDF"}}
 
 
 @router.get("/deals", summary="成交公示 / Concluded deals", responses=problem_responses(401, 422))
@@ -59,6 +60,35 @@ def price_statistics(
 def one_deal(deal_id: RecordId, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """A deal: the fee and the net proceeds for the parties and the bureau, else the public view."""
     return views.deal(session, user, deal_id)
+
+
+@router.get(
+    "/deals/{deal_id}/confirmation.pdf",
+    summary="成交确认书 PDF / The transaction confirmation as PDF",
+    response_class=Response,
+    responses=CONFIRMATION_PDF | problem_responses(401, 403, 404, 422),
+)
+def confirmation_pdf(deal_id: RecordId, session: SessionDep, user: SignedIn) -> Response:
+    """The confirmation the close issued, for the parties and the bureau."""
+    views.require_party(session, user, deal_id)
+    number, pdf = confirmations.confirmation_pdf(session, deal_id)
+    return Response(
+        pdf, media_type="application/pdf", headers={"X-Confirmation-No": _ascii(number)}
+    )
+
+
+@router.get(
+    "/confirmations/verify",
+    summary="核验成交确认书 / Verify a transaction confirmation",
+    responses=problem_responses(422),
+)
+def verify_confirmation(
+    session: SessionDep,
+    confirmation_no: Annotated[str, Query(min_length=1, max_length=100)],
+    sha256: Annotated[str, Query(pattern=r"^[0-9a-fA-F]{64}$")],
+) -> dict[str, Any]:
+    """Anyone: does this number with this file's SHA-256 match a confirmation the exchange issued?"""
+    return confirmations.verify_confirmation(session, confirmation_no, sha256)
 
 
 @router.post(

@@ -89,8 +89,7 @@ def issue_in_session(s: Session, actor: ActorLike, deal_id: int, issued_on: date
     )  # fmt: skip
     write_audit(s, actor.actor, "confirmation.issue", "deals", deal_id,
                 {"confirmation_no": deal.deal_no, "sha256": digest})  # fmt: skip
-    return {"confirmation_no": deal.deal_no, "deal_id": deal_id,
-            "issued_on": issued_on.isoformat(), "sha256": digest}  # fmt: skip
+    return {"confirmation_no": deal.deal_no, "issued_on": issued_on.isoformat(), "sha256": digest}
 
 
 def issue_missing(
@@ -98,7 +97,9 @@ def issue_missing(
 ) -> dict[str, Any]:
     """Issue the confirmation of a deal closed before confirmations existed (bureau)."""
     require_role(actor, "bureau")
-    return run(target, lambda s: issue_in_session(s, actor, deal_id, issued_on))
+    return run(
+        target, lambda s: {"deal_id": deal_id} | issue_in_session(s, actor, deal_id, issued_on)
+    )
 
 
 def confirmation(s: Session, deal_id: int) -> dict[str, Any] | None:

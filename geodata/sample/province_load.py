@@ -20,9 +20,15 @@ EFFECTIVE = "2025-06-30"
 
 
 def load_district(
-    database_url: str, folder: Path, code: str, name: str, actor: str = "generate"
+    database_url: str,
+    folder: Path,
+    code: str,
+    name: str,
+    actor: str = "generate",
+    raster_dir: Path | None = None,
 ) -> dict[str, int]:
-    """Villages, parcels, the four constraint layers (with coverage) and the DEM of one district."""
+    """Villages, parcels, the four constraint layers (with coverage) and the DEM of one district
+    (the DEM copied into raster_dir, by default the settings' raster folder)."""
     gpkg, dem = folder / GPKG_NAME, folder / DEM_NAME
     sha = file_sha256(gpkg)
     prefix = f"{PREFIX}{code}:"
@@ -54,7 +60,7 @@ def load_district(
                 coverage=coverage.get(kind) if layer.startswith("constraints:") else None,
             )  # fmt: skip
             rows[layer] = report.rows
-        report = import_layer(session, dem, "dem", actor=actor)
+        report = import_layer(session, dem, "dem", actor=actor, raster_dir=raster_dir)
         session.execute(
             update(ImportBatch)
             .where(ImportBatch.id == report.batch_id)

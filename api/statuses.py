@@ -1,6 +1,7 @@
 """Every operation declares the problem statuses it can return, derived from what it is made of.
 
-A dependency that raises a status says so once with `@raises(...)` (the bearer token: 401; a role
+A dependency that raises a status says so once with `@raises(...)` (the bearer token: 401; the session
+cookie's CSRF check, `@raises(403, unsafe_only=True)`: 403 on unsafe operations only; a role
 check: 401, 403); a path parameter names a record that may not exist (404); any parameter or body
 may be invalid (422); any body may be unparseable (400) or over the size limit (413). `declare_problem_statuses` adds
 these to each route's OpenAPI responses, so a router added later is covered without a list.
@@ -17,16 +18,22 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from api.errors import problem_responses
+from geodata.accounts.principals import UNSAFE_METHODS
 
 F = TypeVar("F", bound=Callable[..., Any])
 ATTRIBUTE = "__problem_statuses__"
+UNSAFE_ATTRIBUTE = "__unsafe_problem_statuses__"  # only on POST, PUT, PATCH, DELETE operations
 
 
-def raises(*statuses: int) -> Callable[[F], F]:
-    """Mark a dependency as raising these HTTP statuses (as problem+json)."""
+def raises(*statuses: int, unsafe_only: bool = False) -> Callable[[F], F]:
+    """Mark a dependency as raising these HTTP statuses (as problem+json).
+
+    unsafe_only: only on unsafe operations (the cookie session's CSRF check: 403).
+    """
+    name = UNSAFE_ATTRIBUTE if unsafe_only else ATTRIBUTE
 
     def mark(fn: F) -> F:
-        setattr(fn, ATTRIBUTE, tuple(sorted(set(getattr(fn, ATTRIBUTE, ())) | set(statuses))))
+        setattr(fn, name, tuple(sorted(set(getattr(fn, name, ())) | set(statuses))))
         return fn
 
     return mark
@@ -41,8 +48,11 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 def route_statuses(route: APIRoute) -> set[int]:
     """The problem statuses a route can return by its dependencies and parameters."""
     statuses: set[int] = set()
+    unsafe = bool(route.methods & UNSAFE_METHODS)
     for d in _dependants(route.dependant):
         statuses.update(getattr(d.call, ATTRIBUTE, ()) if d.call is not None else ())
+        if unsafe:
+            statuses.update(getattr(d.call, UNSAFE_ATTRIBUTE, ()) if d.call is not None else ())
         if d.path_params:
             statuses.add(404)
         if d.path_params or d.query_params or d.header_params or d.cookie_params:

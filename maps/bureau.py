@@ -156,7 +156,9 @@ SCRIPT = r"""
     var pop = L.popup({maxWidth: 460}).setLatLng(e.latlng).setContent(popup(p)).openOn(map);
     if (p.parcel_code == null) return;
     var url = cfg.check + '?site_only=' + cfg.siteOnly + (cfg.on ? '&on=' + cfg.on : '');
-    fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+    var headers = {'Content-Type': 'application/json'};
+    if (cfg.csrf) headers['X-CSRF-Token'] = cfg.csrf;  // a signed-in browser's session
+    fetch(url, {method: 'POST', headers: headers,
                 body: JSON.stringify({parcel_code: p.parcel_code})})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
@@ -233,11 +235,13 @@ def bureau_map(
     basemap: str = "none",
     tianditu_token: str | None = None,
     site_only: bool = True,
+    csrf: str | None = None,
 ) -> LocalMap:
     """The page as a folium map: slope, constraint tiles, verdict tiles, layer control, legend.
 
     job: the finished screening whose verdicts the tiles show (id, parcels, finished, policy
-    version, on), or None when no job has screened this check yet.
+    version, on), or None when no job has screened this check yet. csrf: the viewer's browser
+    session's CSRF token, sent with the click's check (a POST) when the session authenticates it.
     """
     fmap = LocalMap(location=DEFAULT_CENTER, zoom_start=14, control_scale=True, max_zoom=20,
                     extras=("vectorgrid",))  # fmt: skip
@@ -255,6 +259,7 @@ def bureau_map(
     on = job.get("on") if job else None
     config = page_config(check, on, job.get("site_only", site_only) if job else site_only,
                          slope_layer)  # fmt: skip
+    config["csrf"] = csrf
     BureauLayers(fmap.get_name(), config).add_to(fmap)
     if bounds:
         west, south, east, north = bounds

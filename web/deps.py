@@ -10,20 +10,24 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from geodata.accounts.sessions import LiveSession, SessionTimes, live_session
+from geodata.accounts.principals import (
+    SESSION_COOKIE,
+    SessionPrincipal,
+    csrf_matches,
+    principal_for_cookie,
+)
+from geodata.accounts.principals import UNSAFE_METHODS as UNSAFE
+from geodata.accounts.principals import session_times as session_times  # for web.routes.auth
 from geodata.db.engine import SessionLocal
 from geodata.settings import Settings
 from landmarket.access import PUBLIC, Principal, Role
 
-SESSION_COOKIE = "lm_session"
 PRE_CSRF_COOKIE = "lm_csrf"  # CSRF token of a visitor not signed in (the sign-in form)
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class LoginRequired(Exception):
@@ -78,24 +82,14 @@ DbSession = Annotated[Session, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(page_settings)]
 
 
-def session_times(settings: Settings) -> SessionTimes:
-    """Idle and absolute lifetimes of a browser session, from the settings."""
-    return SessionTimes(
-        idle=timedelta(minutes=settings.session_idle_minutes),
-        max_age=timedelta(hours=settings.session_max_hours),
-    )
-
-
-def viewer_of(live: LiveSession) -> Viewer:
+def viewer_of(live: SessionPrincipal) -> Viewer:
     """The viewer of a live session."""
-    user = live.user
-    principal = Principal(Role(user.role), user.village_code, user.id, user.name)
-    return Viewer(principal, user.username, live.id)
+    return Viewer(live.principal, live.username, live.session_id)
 
 
 def get_viewer(request: Request, db: DbSession, settings: SettingsDep) -> Viewer:
     """The viewer of this request, from the session cookie; anonymous without a live session."""
-    live = live_session(db, request.cookies.get(SESSION_COOKIE), session_times(settings))
+    live = principal_for_cookie(db, request.cookies.get(SESSION_COOKIE), settings)
     if live is None:
         viewer = ANONYMOUS
         token = request.cookies.get(PRE_CSRF_COOKIE)
@@ -124,9 +118,7 @@ async def csrf_protect(request: Request, viewer: ViewerDep) -> None:
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     expected = getattr(request.state, "csrf_token", None)
-    if getattr(request.state, "new_pre_csrf", None) or not sent or not expected:
-        raise CsrfRefused()
-    if not secrets.compare_digest(sent.encode(), expected.encode()):
+    if getattr(request.state, "new_pre_csrf", None) or not csrf_matches(sent, expected):
         raise CsrfRefused()
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionCsrf, SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.services.bureau import bureau_page, slope_image
 from landmarket.codes import VILLAGE_CODE_PATTERN
@@ -24,14 +24,14 @@ VillageQuery = Annotated[
     "/maps/bureau", response_class=HTMLResponse, summary="土地核查图 / Bureau eligibility map"
 )
 def bureau_map(
-    session: SessionDep, settings: SettingsDep,
+    session: SessionDep, settings: SettingsDep, csrf: SessionCsrf,
     check: Annotated[PageCheck, Query(description="核查项 / check")] = "reclamation",
     village_code: VillageQuery = None,
     on: Annotated[date | None, Query(description="政策日期 / policy date")] = None,
     site_only: Annotated[bool, Query(description="仅场地条件 / site facts only")] = True,
 ) -> str:  # fmt: skip
     """Stored parcels coloured by verdict, constraint layers, DEM slope; popups list the rules."""
-    return bureau_page(session, settings, check, village_code, on, site_only)
+    return bureau_page(session, settings, check, village_code, on, site_only, csrf)
 
 
 @router.get(

@@ -32,6 +32,7 @@ def bureau_page(
     village_code: str | None,
     on: date | None,
     site_only: bool,
+    csrf: str | None = None,
 ) -> str:
     """HTML of /maps/bureau: verdict tiles of the latest finished job that ran the check.
 
@@ -61,6 +62,7 @@ def bureau_page(
         basemap=settings.basemap,
         tianditu_token=settings.tianditu_token,
         site_only=site_only,
+        csrf=csrf,
     )
 
 

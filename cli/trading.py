@@ -1,5 +1,5 @@
 """`landmarket trading …`: the bureau's side of the exchange — announcements, qualification,
-closing trades, certificates, registration of rights, mortgages, price statistics."""
+closing trades, confirmations, certificates, registration of rights, mortgages, price statistics."""
 
 from __future__ import annotations
 
@@ -93,6 +93,45 @@ def close(
     from geodata.trading.deals import close_trade
 
     _run(lambda s: close_trade(s, _bureau(s, user), announcement_id, agreed_price_per_mu=price))
+
+
+@trading_app.command("confirmation")
+def confirmation(
+    deal_id: int, out: Annotated[Path, typer.Option("--out", help="PDF 文件 / PDF file")]
+) -> None:
+    """Write a deal's transaction confirmation (成交确认书) PDF; print its number and SHA-256."""
+    from geodata.trading.confirmations import confirmation_pdf
+
+    def work(s: Any) -> dict[str, str]:
+        number, pdf = confirmation_pdf(s, deal_id)
+        out.write_bytes(pdf)
+        return {
+            "confirmation_no": number,
+            "file": str(out),
+            "sha256": hashlib.sha256(pdf).hexdigest(),
+        }
+
+    _run(work)
+
+
+@trading_app.command("verify-confirmation")
+def verify_confirmation(
+    confirmation_no: str, file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
+) -> None:
+    """Verify a confirmation file against the number it claims."""
+    from geodata.trading.confirmations import verify_confirmation as check
+
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    _run(lambda s: check(s, confirmation_no, digest))
+
+
+@trading_app.command("confirm")
+def confirm(deal_id: int, user: AsOpt, on: OnOpt = None) -> None:
+    """Issue the confirmation of a deal closed before confirmations existed (once per deal)."""
+    from geodata.trading.confirmations import issue_missing
+
+    day = parse_date(on) or date.today()
+    _run(lambda s: issue_missing(s, _bureau(s, user), deal_id, day))
 
 
 @trading_app.command("certify")

@@ -14,7 +14,7 @@ from geodata.settings import get_settings
 from geodata.trading.contracts import sign_contract
 from geodata.trading.market import announce, bid, register_bidder
 from geodata.users import create_user
-from tests.trading_support import published_listing
+from tests.trading_support import embeds_cjk_font, published_listing
 
 pytest_plugins = ["tests.trading_world"]  # fixtures: tworld, ttx
 
@@ -79,3 +79,42 @@ def test_the_bureau_qualifies_closes_certifies_and_registers(shell, tmp_path):
     stats = json.loads(_cli("prices", "--use", "industrial").output)
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     assert any(s["district"] == "大足区" and s["quarter"] == quarter for s in stats)
+
+
+def test_confirmation_is_written_verified_and_issued_once(shell, tmp_path, monkeypatch):
+    w = shell
+    listing = published_listing(w.engine, w.next_plot())
+    deal_ids = []
+    for n, investor in enumerate(w.investors[6:8]):
+        if n:  # the second deal as one closed before confirmations existed (migration 0014)
+            monkeypatch.setattr("geodata.trading.deals.issue_in_session", lambda *a: None)
+            listing = published_listing(w.engine, w.next_plot())
+        an = announce(w.engine, w.bureau, listing, trade_method="auction",
+                      announced_on=date(2026, 5, 1), starts_at=STARTS,
+                      ends_at=STARTS + timedelta(hours=1))  # fmt: skip
+        reg = register_bidder(w.engine, investor, an, f"确认{n}", "300000", f"C-{n}",
+                              date(2026, 5, 2), at=STARTS)  # fmt: skip
+        assert _cli("qualify", str(reg), "--as", "trading-bureau").exit_code == 0
+        bid(w.engine, investor, an, 100_000, at=STARTS)
+        closed = _cli("close", str(an), "--as", "trading-bureau")
+        assert closed.exit_code == 0, closed.output
+        deal_ids.append(json.loads(closed.output)["deal_id"])
+    monkeypatch.undo()
+    first, older = deal_ids
+    pdf = tmp_path / "confirmation.pdf"
+    written = _cli("confirmation", str(first), "--out", str(pdf))
+    assert written.exit_code == 0, written.output
+    number = json.loads(written.output)["confirmation_no"]
+    assert number.startswith("渝农交成〔") and embeds_cjk_font(pdf.read_bytes())
+    assert json.loads(_cli("verify-confirmation", number, str(pdf)).output)["valid"] is True
+    pdf.write_bytes(pdf.read_bytes() + b"\n%tampered")
+    assert json.loads(_cli("verify-confirmation", number, str(pdf)).output)["valid"] is False
+    again = _cli("confirm", str(first), "--as", "trading-bureau")
+    assert again.exit_code == 1 and "已出具成交确认书" in again.output
+    missing = _cli("confirmation", str(older), "--out", str(tmp_path / "none.pdf"))
+    assert missing.exit_code == 1 and "成交确认书" in missing.output
+    assert _cli("confirm", str(older), "--as", "nobody").exit_code == 1
+    issued = _cli("confirm", str(older), "--as", "trading-bureau", "--on", "2026-06-01")
+    assert issued.exit_code == 0, issued.output
+    assert json.loads(issued.output)["issued_on"] == "2026-06-01"
+    assert _cli("confirmation", str(older), "--out", str(pdf)).exit_code == 0

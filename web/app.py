@@ -29,6 +29,7 @@ PAGE_MODULES = [
     "web.routes.investor",
     "web.routes.market_tickets",
     "web.routes.trading_pages",
+    "web.routes.bureau_trading",
 ]
 
 

@@ -1,0 +1,490 @@
+"""The exchange's side of land trading for the bureau: announce, qualify, close, contract, certify,
+register the right, record and release mortgages.
+
+Each form posts to the geodata.trading services the API's trading and deals routers call; the
+pages read through geodata.trading.views and geodata.trading.desk.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from geodata.trading import contracts, deals, desk, market, mortgages, views
+from geodata.trading.common import terms_on
+from geodata.trading.rights import get_right
+from landmarket.errors import LandmarketError, RecordProblem
+from landmarket.i18n import gettext as _
+from landmarket.policy import policy_from_settings
+from web.deps import BureauViewer, DbSession, SettingsDep, Viewer, page_router
+from web.templating import render
+
+router = page_router("/bureau/trading")
+BASE = "/bureau/trading"
+TZ = datetime.now().astimezone().tzinfo  # a datetime-local field is the server's local time
+Text = Annotated[str, Form(max_length=200)]
+Short = Annotated[str, Form(max_length=32)]
+Long = Annotated[str, Form(max_length=4000)]
+
+
+def _problems(exc: LandmarketError) -> list[RecordProblem]:
+    return list(getattr(exc, "problems", None) or [RecordProblem("form", str(exc))])
+
+
+def _bad(record: str, field: str, message: str) -> list[RecordProblem]:
+    return [RecordProblem(record, message, field)]
+
+
+def _day(value: str, field: str) -> date:
+    """A date field (today when empty); ValueError names the field."""
+    if not value.strip():
+        return date.today()
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(field) from None
+
+
+def _local(value: str, field: str) -> datetime:
+    """A datetime-local field (the server's zone) as an aware datetime; ValueError names it."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(field) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ)
+
+
+def _field_local(moment: datetime) -> str:
+    return moment.astimezone(TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def _pairs(lines: str) -> dict[str, str]:
+    """'key: value' lines as a dict (empty lines skipped); ValueError on a line without a colon."""
+    out: dict[str, str] = {}
+    for line in lines.splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            key, sep, value = line.partition("：")
+        if not sep or not key.strip():
+            raise ValueError(line.strip())
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _schedule(lines: str) -> list[dict[str, str]]:
+    """'YYYY-MM-DD amount' lines as payments; the service checks dates, amounts and the sum."""
+    out = []
+    for line in lines.splitlines():
+        parts = line.replace(",", " ").replace("，", " ").split()
+        if not parts:
+            continue
+        if len(parts) != 2:
+            raise ValueError(line.strip())
+        out.append({"due_on": parts[0], "amount": parts[1]})
+    return out
+
+
+# ---------------------------------------------------------------- the desk: announcements, deals
+
+
+def _desk(
+    request: Request,
+    db: Session,
+    viewer: Viewer,
+    settings: Any,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    items, _total = views.announcements(db, viewer.principal, limit=100)
+    today = date.today()
+    terms = terms_on(today, policy_from_settings(settings, today))
+    starts = datetime.combine(today + timedelta(days=terms.announcement_days), time(9), TZ)
+    page = {
+        "announcements": items,
+        "counts": desk.registration_counts(db),
+        "listings": desk.announceable_listings(db),
+        "deals": desk.desk_deals(db, viewer.principal),
+        "terms": terms,
+        "form": {},
+        "defaults": {
+            "announced_on": today.isoformat(),
+            "starts_at": _field_local(starts),
+            "ends_at": _field_local(starts + timedelta(days=terms.listing_days)),
+        },
+        **context,
+    }
+    return render(request, "bureau_trading.html", page, status_code=status)
+
+
+@router.get("")
+def trading_desk(
+    request: Request, db: DbSession, settings: SettingsDep, viewer: BureauViewer
+) -> Response:
+    """Announcements with their periods and bidders, the announce form, the deals and their stage."""
+    return _desk(request, db, viewer, settings)
+
+
+@router.post("/announcements")
+def announce(
+    request: Request, db: DbSession, settings: SettingsDep, viewer: BureauViewer,
+    listing_id: Short = "", trade_method: Short = "listing", announced_on: Short = "",
+    starts_at: Short = "", ends_at: Short = "", reserve_per_mu: Short = "",
+    start_per_mu: Short = "", min_increment: Short = "", deposit: Short = "",
+    cost_base: Short = "", reserve_secret: Short = "",
+) -> Response:  # fmt: skip
+    """Announce a published listing: method, periods, prices, deposit (policy defaults if empty)."""
+    form = {"listing_id": listing_id, "trade_method": trade_method, "announced_on": announced_on,
+            "starts_at": starts_at, "ends_at": ends_at, "reserve_per_mu": reserve_per_mu,
+            "start_per_mu": start_per_mu, "min_increment": min_increment, "deposit": deposit,
+            "cost_base": cost_base, "reserve_secret": reserve_secret}  # fmt: skip
+    record = "announcement"
+    try:
+        listing = int(listing_id)
+    except ValueError:
+        problems = _bad(record, "listing_id", _("Choose a published listing."))
+        return _desk(request, db, viewer, settings, 422, problems=problems, form=form)
+    try:
+        on = _day(announced_on, "announced_on")
+        starts, ends = _local(starts_at, "starts_at"), _local(ends_at, "ends_at")
+    except ValueError as exc:
+        problems = _bad(record, str(exc), _("Enter a date and time."))
+        return _desk(request, db, viewer, settings, 422, problems=problems, form=form)
+    try:
+        new_id = market.announce(
+            db, viewer.principal, listing, trade_method=trade_method, announced_on=on,
+            starts_at=starts, ends_at=ends, reserve_per_mu=reserve_per_mu.strip() or None,
+            start_per_mu=start_per_mu.strip() or None,
+            min_increment=min_increment.strip() or None, deposit=deposit.strip() or None,
+            cost_base=cost_base.strip() or 0, reserve_secret=bool(reserve_secret),
+            policy=policy_from_settings(settings, on),
+        )  # fmt: skip
+    except LandmarketError as exc:
+        db.rollback()
+        return _desk(request, db, viewer, settings, exc.status, problems=_problems(exc), form=form)
+    db.commit()
+    return RedirectResponse(f"{BASE}/announcements/{new_id}?done=announced", status_code=303)
+
+
+# ---------------------------------------------------------------- one announcement: bidders, close
+
+
+def _notice(request: Request) -> str | None:
+    """The confirmation of the action a redirect names in ?done=."""
+    notices = {
+        "announced": _("The trade was announced."),
+        "qualified": _("The bidder was qualified."),
+        "refused": _("The bidder was refused; the reason is on record."),
+        "failed": _("The trade was closed without a deal."),
+        "sold": _("The deal was concluded."),
+        "contract": _("The contract was recorded."),
+        "certificate": _("The certificate was issued."),
+        "registered": _("The land use right was registered."),
+        "mortgage": _("The mortgage was registered."),
+        "released": _("The mortgage was released."),
+        "consent": _("The creditor's consent to a transfer was recorded."),
+    }
+    return notices.get(request.query_params.get("done", ""))
+
+
+def _announcement_page(
+    request: Request, db: Session, viewer: Viewer, announcement_id: int, status: int = 200,
+    **context: Any,
+) -> Response:  # fmt: skip
+    try:
+        an = views.announcement(db, viewer.principal, announcement_id)
+    except LandmarketError as exc:
+        return render(request, "error.html", {"message": str(exc)}, status_code=exc.status)
+    page = {
+        "a": an,
+        "registrations": views.registrations(db, viewer.principal, announcement_id),
+        "notice": _notice(request),
+        "form": {},
+        **context,
+    }
+    return render(request, "bureau_announcement.html", page, status_code=status)
+
+
+@router.get("/announcements/{announcement_id}")
+def announcement(
+    request: Request, db: DbSession, viewer: BureauViewer, announcement_id: int
+) -> Response:
+    """An announcement's periods, prices, bids and bidders with their deposits; qualify, close."""
+    return _announcement_page(request, db, viewer, announcement_id)
+
+
+@router.post("/registrations/{registration_id}/decision")
+def decide(
+    request: Request, db: DbSession, viewer: BureauViewer, registration_id: int,
+    announcement_id: Short = "", decision: Short = "", reason: Text = "",
+) -> Response:  # fmt: skip
+    """Qualify a bidder (the deposit paid in full) or refuse with a reason."""
+    try:
+        back = int(announcement_id)
+    except ValueError:
+        back = 0
+    record = f"registration {registration_id}"
+    if decision not in ("qualify", "refuse"):
+        problems = _bad(record, "decision", _("Choose to qualify or to refuse."))
+        return _announcement_page(request, db, viewer, back, 422, problems=problems)
+    try:
+        market.decide(db, viewer.principal, registration_id, decision == "qualify", reason or None)
+    except LandmarketError as exc:
+        db.rollback()
+        problems = [
+            RecordProblem(record, _("Bidder registration %(id)s: not decided.", id=registration_id))
+        ] + _problems(exc)
+        form = {"registration_id": registration_id, "reason": reason}
+        return _announcement_page(request, db, viewer, back, exc.status, problems=problems,
+                                  form=form)  # fmt: skip
+    db.commit()
+    done = "qualified" if decision == "qualify" else "refused"
+    return RedirectResponse(f"{BASE}/announcements/{back}?done={done}", status_code=303)
+
+
+@router.post("/announcements/{announcement_id}/close")
+def close(
+    request: Request, db: DbSession, settings: SettingsDep, viewer: BureauViewer,
+    announcement_id: int, agreed_price_per_mu: Short = "",
+) -> Response:  # fmt: skip
+    """Close the trade: a deal with the adjustment fee when sold, else failed with the reason."""
+    try:
+        closed = deals.close_trade(
+            db, viewer.principal, announcement_id,
+            agreed_price_per_mu=agreed_price_per_mu.strip() or None,
+            policy=policy_from_settings(settings, date.today()),
+        )  # fmt: skip
+    except LandmarketError as exc:
+        db.rollback()
+        form = {"agreed_price_per_mu": agreed_price_per_mu}
+        return _announcement_page(request, db, viewer, announcement_id, exc.status,
+                                  problems=_problems(exc), form=form)  # fmt: skip
+    db.commit()
+    if closed["deal_id"] is not None:
+        return RedirectResponse(f"{BASE}/deals/{closed['deal_id']}?done=sold", status_code=303)
+    return RedirectResponse(f"{BASE}/announcements/{announcement_id}?done=failed", status_code=303)
+
+
+# ---------------------------------------------------------------- one deal: contract, certificate
+
+
+def _deal_page(
+    request: Request, db: Session, viewer: Viewer, deal_id: int, status: int = 200, **context: Any
+) -> Response:
+    try:
+        file = desk.deal_file(db, viewer.principal, deal_id)
+    except LandmarketError as exc:
+        return render(request, "error.html", {"message": str(exc)}, status_code=exc.status)
+    deal = file["deal"]
+    today = date.today()
+    defaults = {"signed_on": today.isoformat(), "term_starts_on": today.isoformat(),
+                "payment_schedule": f"{today.isoformat()} {deal['price_total']}"}  # fmt: skip
+    page = {**file, "notice": _notice(request), "form": {}, "defaults": defaults,
+            "today": today.isoformat(), **context}  # fmt: skip
+    return render(request, "bureau_deal.html", page, status_code=status)
+
+
+@router.get("/deals/{deal_id}")
+def deal(request: Request, db: DbSession, viewer: BureauViewer, deal_id: int) -> Response:
+    """A deal: price, adjustment fee, net proceeds; its contract, certificate and right."""
+    return _deal_page(request, db, viewer, deal_id)
+
+
+@router.post("/deals/{deal_id}/contract")
+def sign(
+    request: Request, db: DbSession, viewer: BureauViewer, deal_id: int,
+    signed_on: Short = "", term_starts_on: Short = "", payment_schedule: Long = "",
+    planning_conditions: Long = "", investment_conditions: Long = "",
+) -> Response:  # fmt: skip
+    """Record the contract: signing day, term start, payments, planning and investment terms."""
+    form = {"signed_on": signed_on, "term_starts_on": term_starts_on,
+            "payment_schedule": payment_schedule, "planning_conditions": planning_conditions,
+            "investment_conditions": investment_conditions}  # fmt: skip
+    record = f"contract of deal {deal_id}"
+    try:
+        signed, starts = _day(signed_on, "signed_on"), _day(term_starts_on, "term_starts_on")
+    except ValueError as exc:
+        problems = _bad(record, str(exc), _("Enter a date."))
+        return _deal_page(request, db, viewer, deal_id, 422, problems=problems, form=form)
+    try:
+        schedule = _schedule(payment_schedule)
+    except ValueError as exc:
+        message = _(
+            "Write one payment a line: the due date and the amount (%(line)s).", line=str(exc)
+        )
+        problems = _bad(record, "payment_schedule", message)
+        return _deal_page(request, db, viewer, deal_id, 422, problems=problems, form=form)
+    try:
+        planning = _pairs(planning_conditions)
+        invest = _pairs(investment_conditions) or None
+    except ValueError as exc:
+        message = _("Write one condition a line as 'name: value' (%(line)s).", line=str(exc))
+        problems = _bad(record, "conditions", message)
+        return _deal_page(request, db, viewer, deal_id, 422, problems=problems, form=form)
+    try:
+        contracts.sign_contract(
+            db, viewer.principal, deal_id, signed_on=signed, term_starts_on=starts,
+            payment_schedule=schedule, planning_conditions=planning,
+            investment_conditions=invest,
+        )  # fmt: skip
+    except LandmarketError as exc:
+        db.rollback()
+        return _deal_page(request, db, viewer, deal_id, exc.status, problems=_problems(exc),
+                          form=form)  # fmt: skip
+    db.commit()
+    return RedirectResponse(f"{BASE}/deals/{deal_id}?done=contract", status_code=303)
+
+
+@router.post("/deals/{deal_id}/certificate")
+def certify(
+    request: Request, db: DbSession, viewer: BureauViewer, deal_id: int, issued_on: Short = ""
+) -> Response:
+    """Issue the exchange's verification certificate (number, PDF, SHA-256)."""
+    record = f"certificate of deal {deal_id}"
+    try:
+        on = _day(issued_on, "issued_on")
+        contracts.issue_certificate(db, viewer.principal, deal_id, on)
+    except ValueError as exc:
+        problems = _bad(record, str(exc), _("Enter a date."))
+        return _deal_page(request, db, viewer, deal_id, 422, problems=problems)
+    except LandmarketError as exc:
+        db.rollback()
+        return _deal_page(request, db, viewer, deal_id, exc.status, problems=_problems(exc))
+    db.commit()
+    return RedirectResponse(f"{BASE}/deals/{deal_id}?done=certificate", status_code=303)
+
+
+@router.get("/deals/{deal_id}/certificate.pdf")
+def certificate_pdf(
+    request: Request, db: DbSession, viewer: BureauViewer, deal_id: int
+) -> Response:
+    """The certificate as PDF (the bytes whose SHA-256 the exchange recorded)."""
+    try:
+        number, pdf = contracts.certificate_pdf(db, deal_id)
+    except LandmarketError as exc:
+        return render(request, "error.html", {"message": str(exc)}, status_code=exc.status)
+    filename = f"certificate-{deal_id}.pdf"
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "X-Certificate-No": number.encode("unicode_escape").decode("ascii")})  # fmt: skip
+
+
+@router.post("/deals/{deal_id}/registration")
+def register(
+    request: Request, db: DbSession, viewer: BureauViewer, deal_id: int, registered_on: Short = ""
+) -> Response:
+    """Register the collective construction land use right the certified deal creates."""
+    record = f"right of deal {deal_id}"
+    try:
+        on = _day(registered_on, "registered_on")
+        contracts.register_deal(db, viewer.principal, deal_id, on)
+    except ValueError as exc:
+        problems = _bad(record, str(exc), _("Enter a date."))
+        return _deal_page(request, db, viewer, deal_id, 422, problems=problems)
+    except LandmarketError as exc:
+        db.rollback()
+        return _deal_page(request, db, viewer, deal_id, exc.status, problems=_problems(exc))
+    db.commit()
+    return RedirectResponse(f"{BASE}/deals/{deal_id}?done=registered", status_code=303)
+
+
+# ---------------------------------------------------------------- one right: mortgages
+
+
+def _right_page(
+    request: Request, db: Session, viewer: Viewer, right_id: int, status: int = 200, **context: Any
+) -> Response:
+    try:
+        file = desk.right_file(db, viewer.principal, right_id)
+    except LandmarketError as exc:
+        return render(request, "error.html", {"message": str(exc)}, status_code=exc.status)
+    page = {**file, "notice": _notice(request), "form": {}, "today": date.today().isoformat(),
+            **context}  # fmt: skip
+    return render(request, "bureau_right.html", page, status_code=status)
+
+
+@router.get("/rights/{right_id}")
+def right(request: Request, db: DbSession, viewer: BureauViewer, right_id: int) -> Response:
+    """A registered right with its mortgages: register, release, record the creditor's consent."""
+    return _right_page(request, db, viewer, right_id)
+
+
+@router.post("/rights/{right_id}/mortgages")
+def mortgage(
+    request: Request, db: DbSession, viewer: BureauViewer, right_id: int,
+    creditor_name: Text = "", amount: Short = "", starts_on: Short = "", ends_on: Short = "",
+    registered_on: Short = "",
+) -> Response:  # fmt: skip
+    """Register a creditor's mortgage on the right (amount, term, creditor)."""
+    form = {"creditor_name": creditor_name, "amount": amount, "starts_on": starts_on,
+            "ends_on": ends_on, "registered_on": registered_on}  # fmt: skip
+    record = f"mortgage on right {right_id}"
+    try:
+        starts = _day(starts_on, "starts_on")
+        ends = _day(ends_on, "ends_on") if ends_on.strip() else None
+        on = _day(registered_on, "registered_on")
+        if ends is None:
+            raise ValueError("ends_on")
+    except ValueError as exc:
+        problems = _bad(record, str(exc), _("Enter a date."))
+        return _right_page(request, db, viewer, right_id, 422, problems=problems, form=form)
+    try:
+        held = get_right(db, str(right_id))
+        mortgages.register_mortgage(
+            db, viewer.principal, held.right_no, creditor_name=creditor_name,
+            amount=amount.strip() or "0", starts_on=starts, ends_on=ends, registered_on=on,
+        )  # fmt: skip
+    except LandmarketError as exc:
+        db.rollback()
+        return _right_page(request, db, viewer, right_id, exc.status, problems=_problems(exc),
+                           form=form)  # fmt: skip
+    db.commit()
+    return RedirectResponse(f"{BASE}/rights/{right_id}?done=mortgage", status_code=303)
+
+
+def _mortgage_event(
+    request: Request, db: Session, viewer: Viewer, mortgage_id: int, kind: str, on: str, note: str
+) -> Response:
+    row = next((m for m in mortgages.mortgages_of(db, viewer.principal) if m["id"] == mortgage_id),
+               None)  # fmt: skip
+    if row is None:
+        message = _("Mortgage %(id)s not found.", id=mortgage_id)
+        return render(request, "error.html", {"message": message}, status_code=404)
+    right_id = get_right(db, row["right_no"]).id
+    record = f"mortgage {row['mortgage_no']}"
+    try:
+        day = _day(on, "on")
+        act = mortgages.release_mortgage if kind == "released" else mortgages.consent_to_transfer
+        act(db, viewer.principal, str(mortgage_id), day, note.strip() or None)
+    except ValueError as exc:
+        problems = _bad(record, str(exc), _("Enter a date."))
+        return _right_page(request, db, viewer, right_id, 422, problems=problems)
+    except LandmarketError as exc:
+        db.rollback()
+        return _right_page(request, db, viewer, right_id, exc.status, problems=_problems(exc))
+    db.commit()
+    done = "released" if kind == "released" else "consent"
+    return RedirectResponse(f"{BASE}/rights/{right_id}?done={done}", status_code=303)
+
+
+@router.post("/mortgages/{mortgage_id}/release")
+def release(
+    request: Request, db: DbSession, viewer: BureauViewer, mortgage_id: int,
+    on: Short = "", note: Text = "",
+) -> Response:  # fmt: skip
+    """Release a mortgage (e.g. on the creditor's discharge)."""
+    return _mortgage_event(request, db, viewer, mortgage_id, "released", on, note)
+
+
+@router.post("/mortgages/{mortgage_id}/consent")
+def consent(
+    request: Request, db: DbSession, viewer: BureauViewer, mortgage_id: int,
+    on: Short = "", note: Text = "",
+) -> Response:  # fmt: skip
+    """Record the creditor's consent to a transfer of the mortgaged right."""
+    return _mortgage_event(request, db, viewer, mortgage_id, "consent", on, note)

@@ -1,8 +1,9 @@
 """The /maps/collective page: a collective's own parcels coloured by listing status.
 
-The page is a shell: the collective's token (from the URL fragment, which browsers never send to
-a server, or typed into the form) stays in the browser, and the script fetches the village's
-parcels from /api/v1/listings/village-parcels with it.
+The page is a shell: the script fetches the village's parcels from
+/api/v1/listings/village-parcels as the signed-in browser session (the cookie), or with a
+collective's token (from the URL fragment, which browsers never send to a server, or typed into
+the form), which stays in the browser.
 """
 
 from __future__ import annotations
@@ -75,13 +76,14 @@ SCRIPT = """
       '<button type="submit">登录 / Sign in</button><div class="lm-status"></div></form>';
     L.DomEvent.disableClickPropagation(div);
     var form = div.querySelector('form'), status = div.querySelector('.lm-status');
-    function load(token) {
+    function load(token) {  // no token: the signed-in browser session (same-origin cookie)
       status.className = 'lm-status'; status.textContent = '加载中 / loading…';
-      fetch(cfg.data, {headers: {Authorization: 'Bearer ' + token}}).then(function (r) {
+      fetch(cfg.data, {headers: token ? {Authorization: 'Bearer ' + token} : {}}).then(function (r) {
         return r.json().then(function (body) { return {ok: r.ok, body: body}; });
       }).then(function (res) {
+        if (!res.ok && !token) { status.textContent = cfg.signIn; return; }
         if (!res.ok) { status.className = 'lm-status lm-error'; status.textContent = res.body.title || 'error'; return; }
-        sessionStorage.setItem('lmToken', token);
+        if (token) sessionStorage.setItem('lmToken', token);
         status.textContent = res.body.village_code + ': ' + res.body.features.length + ' 宗 / parcels';
         show(res.body);
       });
@@ -89,7 +91,7 @@ SCRIPT = """
     form.addEventListener('submit', function (ev) { ev.preventDefault(); load(form.elements.token.value.trim()); });
     var hash = new URLSearchParams(location.hash.slice(1)), token = hash.get('token') || sessionStorage.getItem('lmToken');
     if (hash.get('token')) history.replaceState(null, '', location.pathname + location.search);
-    if (token) setTimeout(function () { load(token); }, 0);
+    if (token || cfg.session) setTimeout(function () { load(token || null); }, 0);
     return div;
   };
   control.addTo(map);
@@ -113,8 +115,10 @@ class CollectiveLayer(MacroElement):
         self.script = SCRIPT % {"map": map_name, "cfg": js_literal(config)}
 
 
-def collective_map(basemap: str = "none", tianditu_token: str | None = None) -> LocalMap:
-    """The collective page as a folium map."""
+def collective_map(
+    basemap: str = "none", tianditu_token: str | None = None, session: bool = False
+) -> LocalMap:
+    """The collective page as a folium map (session: the viewer is signed in in this browser)."""
     fmap = LocalMap(location=DEFAULT_CENTER, zoom_start=14, control_scale=True, max_zoom=20)
     root = fmap.get_root()
     root.title = PAGE_TITLE
@@ -125,6 +129,8 @@ def collective_map(basemap: str = "none", tianditu_token: str | None = None) -> 
         "listing": "/listings/",  # the HTML listing page (web.routes.listings_pages)
         "colours": STATE_COLOURS,
         "labels": STATE_LABELS,
+        "signIn": "请登录工作台或输入令牌 / sign in to the workbench or enter a token",
+        "session": session,
     }
     CollectiveLayer(fmap.get_name(), config).add_to(fmap)
     entries = [(STATE_COLOURS[s], STATE_LABELS[s]) for s in STATE_COLOURS]

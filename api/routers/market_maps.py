@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionCsrf, SessionDep, SettingsDep
 from geodata.listings.search import market_bounds
 from landmarket.policy import policy_from_settings
 from maps.collective import render_collective_page
@@ -30,6 +30,7 @@ def investor_page(session: SessionDep, settings: SettingsDep) -> str:
     response_class=HTMLResponse,
     summary="本村宗地与挂牌 / Our parcels (collectives)",
 )
-def collective_page(settings: SettingsDep) -> str:
-    """A collective's own parcels with listing status (token kept in the browser)."""
-    return render_collective_page(settings.basemap, settings.tianditu_token)
+def collective_page(settings: SettingsDep, csrf: SessionCsrf) -> str:
+    """A collective's own parcels with listing status (the browser session, or a token kept in
+    the browser)."""
+    return render_collective_page(settings.basemap, settings.tianditu_token, csrf is not None)

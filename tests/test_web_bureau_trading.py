@@ -180,6 +180,37 @@ def test_closing_before_the_announcement_period_ends_is_refused(client, tworld):
     assert scalar(tworld, "SELECT 1 FROM trade_outcomes WHERE announcement_id = :a", a=an) is None
 
 
+def test_a_listing_without_bids_fails_and_says_why(client, tworld):
+    listing = published_listing(tworld.engine, tworld.next_plot())
+    now = datetime.now(UTC)
+    with session_scope(tworld.url) as s:  # the listing period ended a minute ago, no bid came
+        an = announce(s, tworld.bureau, listing, trade_method="listing",
+                      announced_on=date.today() - timedelta(days=40),
+                      starts_at=now - timedelta(days=20), ends_at=now - timedelta(minutes=1))  # fmt: skip
+    csrf = sign_in(client)
+    closed = client.post(f"{DESK}/announcements/{an}/close", data={"csrf_token": csrf},
+                         follow_redirects=False)  # fmt: skip
+    assert closed.status_code == 303 and closed.headers["location"].endswith("done=failed")
+    outcome = scalar(tworld, "SELECT outcome, reason FROM trade_outcomes WHERE announcement_id = :a",
+                     a=an)  # fmt: skip
+    assert outcome.outcome == "failed"
+    page = client.get(closed.headers["location"] + "&lang=en").text
+    assert 'data-status="failed"' in page and 'id="close-trade"' not in page
+    assert scalar(tworld, "SELECT state FROM listings WHERE id = :l", l=listing)[0] == "published"
+
+
+def test_bureau_home_counts_bidders_waiting_for_qualification(client, tworld):
+    sign_in(client)
+
+    def waiting() -> str:
+        page = client.get("/?lang=en").text
+        return page.split("Bidders waiting for qualification</a>: <strong>")[1].split("<")[0]
+
+    before = int(waiting())
+    agreement_trade(tworld, 10)
+    assert int(waiting()) == before + 1
+
+
 def test_a_deal_from_qualification_to_the_registered_right(client, tworld):
     an, reg = agreement_trade(tworld, 4)
     csrf = sign_in(client)

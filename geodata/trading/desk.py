@@ -144,3 +144,21 @@ def right_file(session: Session, viewer: ActorLike, right_id: int) -> dict[str, 
         "mortgages": mortgages.mortgages_of(session, viewer, right.right_no),
         "missing_consents": mortgages.missing_consents(session, right.id),
     }
+
+
+def waiting(session: Session) -> dict[str, int]:
+    """What waits for the exchange: undecided bidders of open trades, trades past their end
+    awaiting the close, deals whose right is not registered yet."""
+    row = session.execute(
+        text(
+            "SELECT (SELECT count(*) FROM trade_registrations r WHERE NOT EXISTS "
+            " (SELECT 1 FROM trade_decisions d WHERE d.registration_id = r.id) AND NOT EXISTS "
+            " (SELECT 1 FROM trade_outcomes o WHERE o.announcement_id = r.announcement_id)) "
+            "AS bidders, "
+            "(SELECT count(*) FROM trade_announcements a WHERE a.ends_at <= now() AND NOT EXISTS "
+            " (SELECT 1 FROM trade_outcomes o WHERE o.announcement_id = a.id)) AS to_close, "
+            "(SELECT count(*) FROM deals d WHERE NOT EXISTS "
+            " (SELECT 1 FROM land_rights r WHERE r.deal_id = d.id)) AS unregistered"
+        )
+    ).one()
+    return {"bidders": row.bidders, "to_close": row.to_close, "unregistered": row.unregistered}

@@ -12,6 +12,7 @@ from geodata.db.tables import Parcel
 from geodata.listings.tables import Listing
 from geodata.screening.tables import ScreeningJob
 from geodata.tickets import queries
+from geodata.trading import desk
 from landmarket.access import Role
 from landmarket.i18n import gettext as _
 from web.deps import DbSession, Viewer, ViewerDep, page_router
@@ -26,9 +27,13 @@ def bureau_tasks(db: Session) -> list[tuple[str, int, str]]:
         select(func.count()).where(ScreeningJob.state.in_(("queued", "running")))
     )
     plans = db.scalar(select(func.count()).where(ConsolidationPlanRecord.status == "submitted"))
+    trading = desk.waiting(db)
     return [
         (_("District screenings queued or running"), screenings or 0, "/bureau/screenings"),
         (_("Consolidation plans waiting for approval"), plans or 0, "/bureau/plans"),
+        (_("Bidders waiting for qualification"), trading["bidders"], "/bureau/trading"),
+        (_("Trades past their end waiting to be closed"), trading["to_close"], "/bureau/trading"),
+        (_("Deals whose right is not registered yet"), trading["unregistered"], "/bureau/trading"),
     ]
 
 

@@ -23,7 +23,7 @@ from geodata.db.engine import session_scope
 from geodata.settings import Settings
 from geodata.trading.contracts import issue_certificate, register_deal, sign_contract
 from geodata.trading.deals import close_trade
-from geodata.trading.market import announce, decide, register_bidder
+from geodata.trading.market import announce, bid, decide, register_bidder
 from geodata.users import create_user
 from tests.browser import load_page, screenshot
 from tests.trading_support import World, published_listing
@@ -197,6 +197,28 @@ def test_a_listing_without_bids_fails_and_says_why(client, tworld):
     page = client.get(closed.headers["location"] + "&lang=en").text
     assert 'data-status="failed"' in page and 'id="close-trade"' not in page
     assert scalar(tworld, "SELECT state FROM listings WHERE id = :l", l=listing)[0] == "published"
+
+
+def test_bids_of_an_open_listing_are_shown_and_it_cannot_close_early(client, tworld):
+    listing = published_listing(tworld.engine, tworld.next_plot())
+    now = datetime.now(UTC)
+    bidder = tworld.investors[11]
+    with session_scope(tworld.url) as s:
+        an = announce(s, tworld.bureau, listing, trade_method="listing",
+                      announced_on=date.today() - timedelta(days=21),
+                      starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(days=11))  # fmt: skip
+        reg = register_bidder(s, bidder, an, "挂牌竞买公司", "300000", "BANK-L-1", date.today())
+        decide(s, tworld.bureau, reg, True, None)
+        bid(s, bidder, an, "100000")
+        bid(s, bidder, an, "101000")
+    csrf = sign_in(client)
+    page = client.get(f"{DESK}/announcements/{an}").text
+    rows = page.split('id="bids"')[1].split("</table>")[0].split("<tr data-bid=")[1:]
+    assert len(rows) == 2 and "101000.00" in rows[0] and "挂牌竞买公司" in rows[0]
+    assert "100000.00" in rows[1]
+    early = client.post(f"{DESK}/announcements/{an}/close", data={"csrf_token": csrf})
+    assert early.status_code == 409 and 'role="alert"' in early.text
+    assert scalar(tworld, "SELECT 1 FROM trade_outcomes WHERE announcement_id = :a", a=an) is None
 
 
 def test_bureau_home_counts_bidders_waiting_for_qualification(client, tworld):

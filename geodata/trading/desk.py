@@ -162,3 +162,26 @@ def waiting(session: Session) -> dict[str, int]:
         )
     ).one()
     return {"bidders": row.bidders, "to_close": row.to_close, "unregistered": row.unregistered}
+
+
+def bids(session: Session, viewer: ActorLike, announcement_id: int) -> list[dict[str, Any]]:
+    """The bids of a listing or auction, highest first, with the bidder's registered name."""
+    _bureau(viewer)
+    rows = session.execute(
+        text(
+            "SELECT b.id, b.price_per_mu, b.at, r.bidder_name FROM trade_announcements a "
+            "JOIN bids b ON b.auction_id = a.auction_id LEFT JOIN trade_registrations r "
+            "ON r.announcement_id = a.id AND r.investor_id = b.bidder_id WHERE a.id = :a "
+            "ORDER BY b.price_per_mu DESC, b.id"
+        ),
+        {"a": announcement_id},
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "price_per_mu": str(r.price_per_mu),
+            "at": r.at.isoformat(),
+            "bidder_name": r.bidder_name,
+        }  # fmt: skip
+        for r in rows
+    ]

@@ -203,6 +203,7 @@ def _announcement_page(
     page = {
         "a": an,
         "registrations": views.registrations(db, viewer.principal, announcement_id),
+        "bids": desk.bids(db, viewer.principal, announcement_id),
         "notice": _notice(request),
         "form": {},
         **context,

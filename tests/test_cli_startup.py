@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+import typer
+import typer.main
+from typer.testing import CliRunner
 
 from geodata.db.tables import LAYERS
 from geodata.settings import REPO_ROOT
@@ -29,6 +33,20 @@ HEAVY = (
     "alembic",
     "folium",
 )
+# The project's SQLAlchemy tables and models: importing them loads SQLAlchemy and GeoAlchemy2.
+ORM_MODELS = (
+    "geodata.db.tables",
+    "geodata.db.accounts_tables",
+    "geodata.db.stock_tables",
+    "geodata.db.tickets_tables",
+    "geodata.db.trade_tables",
+    "geodata.db.trading_tables",
+    "geodata.listings.tables",
+    "geodata.screening.tables",
+    "geodata.consolidation.tables",
+    "geodata.db.engine",
+)
+COMMAND_NAMES = ("convert", "import", "generate", "serve", "db", "users", "policy", "zoning")
 # Runs the command in-process (no exit), then prints which modules were loaded.
 HARNESS = """
 import json, sys
@@ -41,11 +59,12 @@ print("\\n@@MODULES@@" + json.dumps(sorted(sys.modules)))
 """
 
 
-def run(*argv: str) -> tuple[str, set[str]]:
+def run(*argv: str, env: dict[str, str] | None = None) -> tuple[str, set[str]]:
     """Output and loaded modules of `landmarket ARGV` in a fresh interpreter."""
     out = subprocess.run(
         [sys.executable, "-c", HARNESS, *argv],
-        cwd=REPO_ROOT, env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True,
+        cwd=REPO_ROOT, env={**os.environ, "COLUMNS": "200", **(env or {})}, capture_output=True,
+        text=True,
         timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -71,6 +90,7 @@ def test_help_loads_no_heavy_module(argv):
     text, modules = run(*argv)
     assert "Usage" in text
     assert sorted(modules & set(HEAVY)) == []
+    assert sorted(modules & set(ORM_MODELS)) == []
 
 
 def test_policy_show_and_db_url_load_no_heavy_module():
@@ -82,15 +102,79 @@ def test_policy_show_and_db_url_load_no_heavy_module():
     assert sorted(modules & set(HEAVY)) == []
 
 
-def test_help_lists_every_command_group():
+def _cli_modules(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.startswith("cli.")}
+
+
+def test_help_imports_no_command_module():
+    """The root help is drawn from cli.main's table; a group's help imports that group alone."""
+    _, modules = run("--help")
+    assert _cli_modules(modules) == {"cli.main"}
+    assert sorted(modules & set(ORM_MODELS)) == []
+    _, modules = run("db", "--help")
+    assert _cli_modules(modules) == {"cli.main", "cli.db"}
+    _, modules = run("users", "add", "--help")
+    assert _cli_modules(modules) == {"cli.main", "cli.users"}
+
+
+def _eager_app() -> typer.Typer:
+    """The root as it was before lazy loading (with completion): every module registered first."""
+    from cli.main import COMMAND_MODULES, app
+
+    eager = typer.Typer(name="landmarket", help=app.info.help, no_args_is_help=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(eager)
+    return eager
+
+
+def test_command_table_matches_what_the_modules_register():
+    from cli.main import COMMAND_MODULES, COMMANDS
+
+    assert sorted({module for module, _ in COMMANDS.values()}) == sorted(COMMAND_MODULES)
+    registered = typer.main.get_group(_eager_app()).commands
+    assert list(registered) == list(COMMANDS)  # same names, same order as the help screen
+    for name, command in registered.items():
+        first_paragraph = " ".join(command.help.split("\n\n")[0].split())
+        assert COMMANDS[name][1] == first_paragraph, name
+        assert not command.hidden and not command.deprecated, name
+
+
+def test_help_screen_is_the_eager_one():
     from cli.main import app
 
-    names = {group.name for group in app.registered_groups}
-    names |= {command.name for command in app.registered_commands}
-    text, _ = run("--help")
-    assert len(names) >= 15
-    for name in names:
-        assert f" {name} " in text, name
+    runner = CliRunner()
+    lazy = runner.invoke(app, ["--help"])
+    eager = runner.invoke(_eager_app(), ["--help"])
+    assert lazy.exit_code == eager.exit_code == 0
+    assert lazy.output == eager.output
+    for name in COMMAND_NAMES:
+        assert f" {name} " in lazy.output, name
+    assert "--install-completion" in lazy.output
+
+
+def test_lazy_commands_run_and_report_typos():
+    from cli.main import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["policy", "show", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["params"]
+    out = runner.invoke(app, ["dbb"])
+    assert out.exit_code == 2
+    assert "Did you mean 'db'" in out.output
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [("landmarket d", {"db"}), ("landmarket db s", {"status"}), ("landmarket users l", {"list"})],
+)
+def test_shell_completion_completes_lazy_commands(words, expected):
+    env = {"_LANDMARKET_COMPLETE": "complete_bash", "COMP_WORDS": words}
+    env["COMP_CWORD"] = str(len(words.split()) - 1)
+    text, modules = run(env=env)
+    assert set(text.split()) == expected
+    assert sorted(modules & set(HEAVY)) == []
+    assert sorted(modules & set(ORM_MODELS)) == []
 
 
 def test_import_help_names_every_layer():

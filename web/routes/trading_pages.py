@@ -1,4 +1,5 @@
-"""Investors on the land trading side: announcements, bidder registration with deposit, bids, rights.
+"""Investors on the land trading side: announcements, bidder registration with deposit, bids, and
+their own deals (with the confirmation and certificate PDFs), rights and the mortgages on them.
 
 Each form posts to the geodata.trading services the API's trading router calls.
 """
@@ -12,10 +13,11 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from geodata.trading import market, views
+from geodata.trading import confirmations, contracts, market, mortgages, views
 from geodata.trading.rights import right_view, rights_of_holder
 from landmarket.errors import LandmarketError, RecordProblem
 from landmarket.i18n import gettext as _
+from landmarket.i18n import localize
 from web.deps import DbSession, InvestorViewer, Viewer, page_router
 from web.templating import render
 
@@ -27,10 +29,9 @@ def _page(
 ) -> Response:
     items, _total = views.announcements(db, viewer.principal, limit=50)
     regs = views.registrations(db, viewer.principal)
-    rights = [right_view(r) for r in rights_of_holder(db, viewer.principal.user_id)]
     registered = {r["announcement_id"]: r for r in regs}
     page = {"announcements": items, "registrations": regs, "registered": registered,
-            "rights": rights, "form": {}, "today": date.today().isoformat(), **context}  # fmt: skip
+            "form": {}, "today": date.today().isoformat(), **context}  # fmt: skip
     return render(request, "investor_trading.html", page, status_code=status)
 
 
@@ -40,7 +41,7 @@ def _problems(exc: LandmarketError) -> list[RecordProblem]:
 
 @router.get("")
 def trading(request: Request, db: DbSession, viewer: InvestorViewer) -> Response:
-    """Announcements with the registration form, the investor's registrations and rights."""
+    """Announcements with the registration form and the investor's registrations."""
     notice = {"registered": _("Your application to bid was recorded."),
               "bid": _("Your bid was placed.")}.get(request.query_params.get("done", ""))  # fmt: skip
     return _page(request, db, viewer, notice=notice)
@@ -88,3 +89,63 @@ def bid(
         return _page(request, db, viewer, exc.status, problems=_problems(exc))
     db.commit()
     return RedirectResponse("/investor/trading?done=bid", status_code=303)
+
+
+def _mortgage_state(held: list[dict[str, Any]]) -> str:
+    """none, mortgaged (any unreleased mortgage) or released (all released)."""
+    if not held:
+        return "none"
+    return "mortgaged" if any(m["status"] == "live" for m in held) else "released"
+
+
+@router.get("/mine")
+def mine(request: Request, db: DbSession, viewer: InvestorViewer) -> Response:
+    """The investor's deals with their documents, rights with their mortgage state, mortgages."""
+    me = viewer.principal
+    deals = views.deals_of_buyer(db, me.user_id)
+    held = mortgages.mortgages_of(db, me)
+    rights = []
+    for right in rights_of_holder(db, me.user_id):
+        row = right_view(right)
+        on_it = [m for m in held if m["right_no"] == row["right_no"]]
+        rights.append(row | {"mortgages": on_it, "mortgage_state": _mortgage_state(on_it)})
+    own = {r["right_no"] for r in rights}
+    page = {
+        "deals": deals,
+        "rights": rights,
+        "mortgages": [m for m in held if m["right_no"] in own],
+    }
+    return render(request, "investor_holdings.html", page)
+
+
+def _pdf(number_pdf: Any, filename: str) -> Response:
+    number, pdf = number_pdf
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"',
+               "X-Document-No": number.encode("unicode_escape").decode("ascii")}  # fmt: skip
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.get("/deals/{deal_id}/confirmation.pdf")
+def confirmation_pdf(
+    request: Request, db: DbSession, viewer: InvestorViewer, deal_id: int
+) -> Response:
+    """The transaction confirmation of one of the investor's deals (the issued bytes)."""
+    try:
+        views.require_party(db, viewer.principal, deal_id)
+        found = confirmations.confirmation_pdf(db, deal_id)
+    except LandmarketError as exc:
+        return render(request, "error.html", {"message": localize(str(exc))}, exc.status)
+    return _pdf(found, f"confirmation-{deal_id}.pdf")
+
+
+@router.get("/deals/{deal_id}/certificate.pdf")
+def certificate_pdf(
+    request: Request, db: DbSession, viewer: InvestorViewer, deal_id: int
+) -> Response:
+    """The verification certificate of one of the investor's deals, once issued."""
+    try:
+        views.require_party(db, viewer.principal, deal_id)
+        found = contracts.certificate_pdf(db, deal_id)
+    except LandmarketError as exc:
+        return render(request, "error.html", {"message": localize(str(exc))}, exc.status)
+    return _pdf(found, f"certificate-{deal_id}.pdf")

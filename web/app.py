@@ -24,6 +24,7 @@ PAGE_MODULES = [
     "web.routes.screenings",
     "web.routes.tickets",
     "web.routes.plans",
+    "web.routes.collective_plans",
     "web.routes.collective",
     "web.routes.listings_pages",
     "web.routes.investor",

@@ -21,6 +21,7 @@ HEAVY = (
     "geopandas",
     "pandas",
     "numba",
+    "numpy",
     "shapely",
     "pyproj",
     "pyogrio",

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from geodata.trading import confirmations, contracts, deals
 from geodata.trading.confirmations import verify_confirmation
@@ -208,6 +209,9 @@ def test_deal_contract_certificate_and_registration_make_a_live_right(tworld, tt
     assert verify_confirmation(ttx, "渝农交成〔2026〕第999999号", "0" * 64)["valid"] is False
     with pytest.raises(Conflict):  # issued once
         confirmations.issue_missing(ttx, tworld.bureau, deal_id, date(2026, 6, 1))
+    with pytest.raises(DBAPIError, match="permission denied|append-only"), ttx.begin_nested():
+        ttx.execute(text("UPDATE trade_confirmations SET sha256 = sha256 WHERE deal_id = :d"),
+                    {"d": deal_id})  # fmt: skip
     with pytest.raises(Conflict):  # not certified yet
         register_deal(ttx, tworld.bureau, deal_id, date(2026, 6, 20))
     schedule = [

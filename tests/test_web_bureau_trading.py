@@ -149,6 +149,21 @@ def test_qualifying_without_a_deposit_is_refused_with_the_reason(client, tworld)
     assert "no deposit" in page.split(f'id="registration-{reg}"')[1].split("</tr>")[0]
 
 
+def test_a_deposit_below_the_required_amount_is_flagged_and_cannot_qualify(client, tworld):
+    an, _reg = agreement_trade(tworld, 12, deposit=False)
+    with session_scope(tworld.url) as s:  # a second bidder paid 299 999.99 of 300 000
+        reg = register_bidder(s, tworld.investors[13], an, "差一分公司", "299999.99", "R-1",
+                              date.today())  # fmt: skip
+    csrf = sign_in(client)
+    page = client.get(f"{DESK}/announcements/{an}?lang=en").text
+    row = page.split(f'id="registration-{reg}"')[1].split("</tr>")[0]
+    assert "below the required 300000.00 yuan" in row
+    refused = client.post(f"{DESK}/registrations/{reg}/decision",
+                          data={"announcement_id": an, "decision": "qualify", "csrf_token": csrf})  # fmt: skip
+    assert refused.status_code == 409 and "deposit below the required amount" in refused.text
+    assert scalar(tworld, "SELECT 1 FROM trade_decisions WHERE registration_id = :r", r=reg) is None
+
+
 def test_refusing_a_bidder_needs_a_reason_and_records_it(client, tworld):
     an, reg = agreement_trade(tworld, 2)
     csrf = sign_in(client)

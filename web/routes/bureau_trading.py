@@ -451,11 +451,10 @@ def mortgage(
 def _mortgage_event(
     request: Request, db: Session, viewer: Viewer, mortgage_id: int, kind: str, on: str, note: str
 ) -> Response:
-    row = next((m for m in mortgages.mortgages_of(db, viewer.principal) if m["id"] == mortgage_id),
-               None)  # fmt: skip
-    if row is None:
-        message = _("Mortgage %(id)s not found.", id=mortgage_id)
-        return render(request, "error.html", {"message": message}, status_code=404)
+    try:
+        row = mortgages.get_mortgage(db, viewer.principal, str(mortgage_id))
+    except LandmarketError as exc:
+        return render(request, "error.html", {"message": str(exc)}, status_code=exc.status)
     right_id = get_right(db, row["right_no"]).id
     record = f"mortgage {row['mortgage_no']}"
     try:

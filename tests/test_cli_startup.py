@@ -103,6 +103,18 @@ def test_policy_show_and_db_url_load_no_heavy_module():
     assert sorted(modules & set(HEAVY)) == []
 
 
+def test_db_status_loads_neither_alembic_nor_sqlalchemy():
+    _, modules = run("db", "status")  # answers whether or not the cluster runs
+    assert "geodata.db.migrate" in modules  # it really asked for the revisions
+    assert sorted(modules & {"alembic", "sqlalchemy", *HEAVY, *ORM_MODELS}) == []
+
+
+def test_head_revision_read_from_the_files_is_alembics():
+    from geodata.db.migrate import alembic_head_revision, head_revision
+
+    assert head_revision() == alembic_head_revision() != ""
+
+
 def _cli_modules(modules: set[str]) -> set[str]:
     return {m for m in modules if m.startswith("cli.")}
 

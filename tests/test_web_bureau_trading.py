@@ -266,6 +266,16 @@ def test_a_deal_from_qualification_to_the_registered_right(client, tworld):
     assert str(deal.net_proceeds) in page.text.split('id="net"')[1].split("</td>")[0]
     assert deal.fee_amount + deal.net_proceeds == deal.price_total
     base = f"{DESK}/deals/{deal_id}"
+    # the close issued the transaction confirmation: its PDF is the one whose digest is recorded
+    confirmation = client.get(f"{base}/confirmation.pdf")
+    assert confirmation.status_code == 200 and confirmation.content.startswith(b"%PDF")
+    recorded = scalar(
+        tworld, "SELECT sha256 FROM trade_confirmations WHERE deal_id = :d", d=deal_id
+    )
+    assert (
+        hashlib.sha256(confirmation.content).hexdigest() == recorded[0] and recorded[0] in page.text
+    )
+    assert client.post(f"{base}/confirmation", data={"csrf_token": csrf}).status_code == 409
     # registration before the certificate is refused
     early = client.post(f"{base}/registration", data={"csrf_token": csrf})
     assert early.status_code == 409 and "须先签合同并经鉴证" in early.text

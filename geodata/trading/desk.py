@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geodata.tickets.core import ActorLike
-from geodata.trading import contracts, mortgages, views
+from geodata.trading import confirmations, contracts, mortgages, views
 from geodata.trading.rights import get_right, right_view
 from landmarket.errors import Forbidden
 
@@ -120,7 +120,7 @@ def certificate_of(session: Session, deal_id: int) -> dict[str, Any] | None:
 
 
 def deal_file(session: Session, viewer: ActorLike, deal_id: int) -> dict[str, Any]:
-    """A deal's file for the bureau: deal, contract, certificate, right (None where not yet)."""
+    """A deal's file for the bureau: deal, confirmation, contract, certificate, right (or None)."""
     _bureau(viewer)
     deal = views.deal(session, viewer, deal_id)  # NotFound names the deal
     has_contract = session.scalar(
@@ -129,6 +129,7 @@ def deal_file(session: Session, viewer: ActorLike, deal_id: int) -> dict[str, An
     right_id = session.scalar(text("SELECT id FROM land_rights WHERE deal_id = :d"), {"d": deal_id})
     return {
         "deal": deal,
+        "confirmation": confirmations.confirmation(session, deal_id),
         "contract": contracts.contract(session, deal_id) if has_contract else None,
         "certificate": certificate_of(session, deal_id),
         "right": None if right_id is None else right_view(get_right(session, str(right_id))),

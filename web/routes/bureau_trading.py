@@ -14,7 +14,7 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from geodata.trading import contracts, deals, desk, market, mortgages, views
+from geodata.trading import confirmations, contracts, deals, desk, market, mortgages, views
 from geodata.trading.common import terms_on
 from geodata.trading.rights import get_right
 from landmarket.errors import LandmarketError, RecordProblem
@@ -182,6 +182,7 @@ def _notice(request: Request) -> str | None:
         "refused": _("The bidder was refused; the reason is on record."),
         "failed": _("The trade was closed without a deal."),
         "sold": _("The deal was concluded."),
+        "confirmation": _("The transaction confirmation was issued."),
         "contract": _("The contract was recorded."),
         "certificate": _("The certificate was issued."),
         "registered": _("The land use right was registered."),
@@ -296,6 +297,37 @@ def deal(request: Request, db: DbSession, viewer: BureauViewer, deal_id: int) ->
     return _deal_page(request, db, viewer, deal_id)
 
 
+def _pdf(number: str, pdf: bytes, filename: str, header: str) -> Response:
+    """A stored PDF as a download, its number in an ASCII-safe header."""
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             header: number.encode("unicode_escape").decode("ascii")})  # fmt: skip
+
+
+@router.get("/deals/{deal_id}/confirmation.pdf")
+def confirmation_pdf(
+    request: Request, db: DbSession, viewer: BureauViewer, deal_id: int
+) -> Response:
+    """The transaction confirmation (成交确认书) as PDF."""
+    try:
+        number, pdf = confirmations.confirmation_pdf(db, deal_id)
+    except LandmarketError as exc:
+        return render(request, "error.html", {"message": str(exc)}, status_code=exc.status)
+    return _pdf(number, pdf, f"confirmation-{deal_id}.pdf", "X-Confirmation-No")
+
+
+@router.post("/deals/{deal_id}/confirmation")
+def confirm(request: Request, db: DbSession, viewer: BureauViewer, deal_id: int) -> Response:
+    """Issue the confirmation of a deal closed before confirmations existed."""
+    try:
+        confirmations.issue_missing(db, viewer.principal, deal_id, date.today())
+    except LandmarketError as exc:
+        db.rollback()
+        return _deal_page(request, db, viewer, deal_id, exc.status, problems=_problems(exc))
+    db.commit()
+    return RedirectResponse(f"{BASE}/deals/{deal_id}?done=confirmation", status_code=303)
+
+
 @router.post("/deals/{deal_id}/contract")
 def sign(
     request: Request, db: DbSession, viewer: BureauViewer, deal_id: int,
@@ -369,10 +401,7 @@ def certificate_pdf(
         number, pdf = contracts.certificate_pdf(db, deal_id)
     except LandmarketError as exc:
         return render(request, "error.html", {"message": str(exc)}, status_code=exc.status)
-    filename = f"certificate-{deal_id}.pdf"
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "X-Certificate-No": number.encode("unicode_escape").decode("ascii")})  # fmt: skip
+    return _pdf(number, pdf, f"certificate-{deal_id}.pdf", "X-Certificate-No")
 
 
 @router.post("/deals/{deal_id}/registration")

@@ -17,7 +17,9 @@ from geodata.settings import Settings, get_settings
 
 SCHEMA = "public"
 ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
-READ_ONLY_TABLES = ("alembic_version", "spatial_ref_sys")  # the app reads, never writes these
+# The app reads, never writes these (parcel_ref_counts carries the parcels' foreign keys and
+# only its SECURITY DEFINER triggers write it: migration 0015).
+READ_ONLY_TABLES = ("alembic_version", "spatial_ref_sys", "parcel_ref_counts")
 
 HISTORY_TABLES_SQL = text(
     """

@@ -126,10 +126,12 @@ class Parcel(Base):
     area_m2: Mapped[float] = mapped_column(Numeric(14, 2, asdecimal=False))
     area_mu: Mapped[float] = mapped_column(Numeric(14, 4, asdecimal=False))
     gk_zone: Mapped[int] = mapped_column(SmallInteger)
-    village_code: Mapped[str | None] = mapped_column(ForeignKey("villages.code"), index=True)
+    # Both keys are enforced by the real foreign keys of parcel_ref_counts (migration 0015),
+    # kept exact per statement by triggers: the same guarantee without a check per row.
+    village_code: Mapped[str | None] = mapped_column(String(12), index=True)
     name: Mapped[str | None] = mapped_column(Text)
     source_file: Mapped[str | None] = mapped_column(Text)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     geom: Mapped[WKBElement] = mapped_column(_geom("MULTIPOLYGON"))
     # Extra source attributes (household references...): never exposed to the public role.
     attrs: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}", default=dict)

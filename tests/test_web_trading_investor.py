@@ -88,7 +88,7 @@ def test_investor_bids_in_the_listing_period_and_downloads_the_confirmation(
     me = _investor(tworld.url, "listing.bidder", "吴投资")
     _sign_in(browser, trading_server, "listing.bidder")  # argon2 first: the window is short
     listing = published_listing(tworld.engine, tworld.next_plot())  # 100 000 yuan/mu, 15 mu
-    ends = datetime.now(UTC) + timedelta(seconds=30)
+    ends = datetime.now(UTC) + timedelta(seconds=40)  # two bids in the browser on 2 loaded cores
     starts = ends - timedelta(days=10)  # a listing period of exactly the minimum 10 days
     an = announce(tworld.engine, tworld.bureau, listing, trade_method="listing",
                   announced_on=(starts - timedelta(days=21)).date(), starts_at=starts,

@@ -137,6 +137,13 @@ def test_investor_bids_in_the_listing_period_and_downloads_the_confirmation(
     assert embeds_cjk_font(pdf) and hashlib.sha256(pdf).hexdigest() == digest
     assert number == closed["confirmation"]["confirmation_no"]
     screenshot(browser, "workbench-investor-my-deals")
+    browser.set_window_size(360, 800)
+    try:  # on a phone the tables scroll inside their wrappers, the page does not
+        browser.get(f"{trading_server}/investor/trading/mine")
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+    finally:
+        browser.set_window_size(1280, 900)
+    assert width <= 360
 
 
 def _deal_at(tworld, buyer: Actor, name: str) -> int:

@@ -106,6 +106,24 @@ def announcement(session: Session, viewer: ActorLike, announcement_id: int) -> d
     return announcement_view(row, viewer)
 
 
+def village_announcements(
+    session: Session,
+    viewer: ActorLike,
+    village_code: str,
+    listing_id: int | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """A village's announcements (optionally of one listing), newest first."""
+    rows = session.execute(
+        text(
+            f"{_ANNOUNCEMENTS} WHERE a.village_code = :v "
+            "AND (CAST(:l AS bigint) IS NULL OR a.listing_id = :l) ORDER BY a.id DESC LIMIT :n"
+        ),
+        {"v": village_code, "l": listing_id, "n": limit},
+    ).all()
+    return [announcement_view(r, viewer) for r in rows]
+
+
 def registrations(
     session: Session, viewer: ActorLike, announcement_id: int | None = None
 ) -> list[dict[str, Any]]:

@@ -138,11 +138,13 @@ def _from_file(settings, parcels, layer, constraints, dem, out_dir, options):
     from geodata.db.engine import get_engine
     from geodata.screening import db_source, file_source, parse_checks, run_screen
     from geodata.screening.inputs import read_parcels
+    from geodata.screening.partitions import ParcelFile
     from landmarket.policy import policy_from_settings
 
     policy = policy_from_settings(settings, options["on"])
     names = parse_checks(options["checks"])
-    frame = read_parcels(Path(parcels), layer)
+    streamed = ParcelFile.of(Path(parcels), layer)  # workers read it chunk by chunk
+    frame = streamed if streamed is not None else read_parcels(Path(parcels), layer)
     if constraints is not None:
         source = file_source(constraints, dem, frame, names)
     else:

@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from geopandas.tools.hilbert_curve import _continuous_to_discrete_coords, _encode
 
 from landmarket.areas import CGCS2000
 from landmarket.eligibility import ConstraintContext
@@ -60,22 +61,27 @@ def chunks(parcels: gpd.GeoDataFrame, size: int = CHUNK_MAX) -> list[np.ndarray]
     input already stored in spatial order): then they are runs, and the results need no
     reordering.
     """
-    n = len(parcels)
+    return chunks_of_bounds(parcel_bounds(parcels), size)
+
+
+def chunks_of_bounds(bounds: np.ndarray, size: int = CHUNK_MAX) -> list[np.ndarray]:
+    """`chunks` from the parcels' (n, 4) envelopes alone (NaN rows: missing or empty geometry),
+    so a caller streaming its parcels from a file or the database cuts the same chunks."""
+    n = len(bounds)
     if n == 0:
         return []
     count = max(1, int(np.ceil(n / max(int(size), 1))))
-    geoms = parcels.geometry
-    ok = ~(geoms.isna() | geoms.is_empty).to_numpy()
+    ok = ~np.isnan(bounds[:, 0])
     key = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)  # no geometry: the last chunk
     if ok.any():
-        valid = geoms[ok]
-        key[ok] = valid.hilbert_distance(total_bounds=valid.total_bounds, level=HILBERT_LEVEL)
+        valid = bounds[ok]
+        total = np.array([*valid[:, :2].min(axis=0), *valid[:, 2:].max(axis=0)])
+        x, y = _continuous_to_discrete_coords(valid, HILBERT_LEVEL, total)
+        key[ok] = _encode(HILBERT_LEVEL, x, y)  # geopandas' hilbert_distance, from the bounds
     hilbert = [np.sort(part) for part in np.array_split(np.argsort(key, kind="stable"), count)]
     runs = np.array_split(np.arange(n), count)
-    if ok.all() and count > 1:
-        bounds = shapely.bounds(np.asarray(geoms.values))
-        if _spread(bounds, runs) <= RUNS_SPREAD * _spread(bounds, hilbert):
-            return runs
+    if ok.all() and count > 1 and _spread(bounds, runs) <= RUNS_SPREAD * _spread(bounds, hilbert):
+        return runs
     return hilbert
 
 
@@ -134,6 +140,13 @@ def with_halo(
     rows are dropped from the result (`own_rows`). Returns the frame and the number of own rows.
     """
     own = parts[k]
+    return parcels.iloc[np.concatenate([own, halo_of(parts, bounds, k)])], len(own)
+
+
+def halo_of(parts: Sequence[np.ndarray], bounds: np.ndarray, k: int) -> np.ndarray:
+    """Positions (ascending) of chunk k's halo: other chunks' parcels whose envelopes meet
+    an envelope of chunk k's parcels."""
+    own = parts[k]
     mine = bounds[own]
     with np.errstate(invalid="ignore"):
         x0, y0 = np.nanmin(mine[:, 0]), np.nanmin(mine[:, 1])
@@ -145,13 +158,28 @@ def with_halo(
     if len(cand):
         boxes = shapely.STRtree(shapely.box(*bounds[cand].T))
         cand = cand[np.unique(boxes.query(shapely.box(*mine[~np.isnan(mine[:, 0])].T))[1])]
-    return parcels.iloc[np.concatenate([own, cand])], len(own)
+    return cand
+
+
+def envelope_of(bounds: np.ndarray) -> Bounds:
+    """Total envelope of (n, 4) envelopes, NaN rows left out (what `chunk_bounds` gives for
+    the frame of those parcels in EPSG:4490)."""
+    with np.errstate(invalid="ignore"):
+        return (
+            float(np.nanmin(bounds[:, 0])),
+            float(np.nanmin(bounds[:, 1])),
+            float(np.nanmax(bounds[:, 2])),
+            float(np.nanmax(bounds[:, 3])),
+        )
 
 
 __all__ = [
     "chunk_bounds",
     "chunk_size_for",
     "chunks",
+    "chunks_of_bounds",
+    "envelope_of",
+    "halo_of",
     "concat_results",
     "in_input_order",
     "own_rows",

@@ -9,6 +9,7 @@ envelope, which the cut takes in.
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
@@ -71,7 +72,9 @@ class LayerSource:
         village_plan: Layer | None = None,
         parcels: gpd.GeoDataFrame | None = None,
         dem: Dem | None = None,
+        land_from_parcels: bool = False,
     ) -> None:
+        self.land_from_parcels = land_from_parcels and parcels is None
         given = {"pbf": pbf, "redline": redline, "udb": udb, "village_plan": village_plan}
         self.parcels = _in_4490(parcels) if parcels is not None else None
         _prepare(self.parcels, dem)  # trees and slope before any fork (no threads: GEOS)
@@ -87,8 +90,40 @@ class LayerSource:
         subset = self._built.for_bounds(bounds)
         if self.parcels is None:
             return replace(subset, parcels=None)
-        land = ConstraintContext.build(parcels=_around(self.parcels, bounds)).parcels
-        return replace(subset, parcels=land.subset(bounds))
+        return replace(subset, parcels=land_use_for(self.parcels, bounds))
+
+    def with_land(self, land: gpd.GeoDataFrame) -> LayerSource:
+        """This source with the screened parcels as its land use (land_from_parcels)."""
+        out = copy(self)
+        out.parcels = _in_4490(land)
+        out.land_from_parcels = False
+        _prepare(out.parcels, None)
+        return out
+
+
+def land_use_for(land: gpd.GeoDataFrame, bounds: Bounds):
+    """The land-use layer under bounds, normalised from the features around them (`_around`)."""
+    return ConstraintContext.build(parcels=_around(land, bounds)).parcels.subset(bounds)
+
+
+def around_positions(bounds: np.ndarray, box: Bounds) -> np.ndarray:
+    """The positions `_around(frame, box)` selects, from the features' (n, 4) envelopes alone
+    (NaN rows: no geometry), so the rows a chunk's land use needs are known before reading
+    them."""
+    hit = _meets(bounds, box)
+    if not hit.any():
+        return np.zeros(0, dtype=np.intp)
+    env = bounds[hit]
+    wide = (min(env[:, 0].min(), box[0]), min(env[:, 1].min(), box[1]))
+    wide += (max(env[:, 2].max(), box[2]), max(env[:, 3].max(), box[3]))
+    return np.flatnonzero(_meets(bounds, wide))
+
+
+def _meets(bounds: np.ndarray, box: Bounds) -> np.ndarray:
+    """Envelopes meeting box (edges touching count, as an STRtree query)."""
+    with np.errstate(invalid="ignore"):
+        out = (bounds[:, 0] <= box[2]) & (bounds[:, 2] >= box[0])
+        return out & (bounds[:, 1] <= box[3]) & (bounds[:, 3] >= box[1])
 
 
 def source_of(context: ConstraintContext | ContextSource) -> ContextSource:
@@ -134,4 +169,11 @@ def _warm(dem: Dem | None) -> None:
         dem.slope  # noqa: B018
 
 
-__all__ = ["BuiltSource", "ContextSource", "LayerSource", "source_of"]
+__all__ = [
+    "BuiltSource",
+    "ContextSource",
+    "LayerSource",
+    "around_positions",
+    "land_use_for",
+    "source_of",
+]

@@ -220,3 +220,29 @@ def test_check_refusals(db_env, files) -> None:
     )
     assert res.exit_code == 1 and "land_use" in res.output
     assert "cli.check" in cli_main.COMMAND_MODULES
+
+
+def test_geopackage_parcels_streamed_equal_read_whole(files, tmp_path, monkeypatch) -> None:
+    """A GeoPackage parcel layer in EPSG:4490 is streamed to the workers (the main process
+    reads only envelopes); the report files equal those of the same file read whole."""
+    from geodata.screening import partitions
+    from geodata.screening.inputs import read_parcels
+
+    gpkg = tmp_path / "parcels.gpkg"
+    parcels = read_parcels(files["parcels"]).drop(columns=["land_use", "legal_area_m2"])
+    parcels.to_file(gpkg, layer="parcels", driver="GPKG")
+    parcels.iloc[:1].to_file(gpkg, layer="draft", driver="GPKG")
+    assert partitions.ParcelFile.of(gpkg) is not None
+    common = (
+        "--parcels", str(gpkg), "--constraints", str(files["constraints"]),
+        "--dem", str(files["dem"]), "--on", AFTER_PLAN, "--chunk", "3", "--workers", "2",
+    )  # fmt: skip
+    streamed = run(*common, "--out", str(tmp_path / "streamed"))
+    assert streamed.exit_code == 0, streamed.output
+    monkeypatch.setattr(partitions.ParcelFile, "of", classmethod(lambda cls, *a, **k: None))
+    whole = run(*common, "--out", str(tmp_path / "whole"))
+    assert whole.exit_code == 0, whole.output
+    _, rows, html = read_outputs(tmp_path / "streamed")
+    _, rows_whole, html_whole = read_outputs(tmp_path / "whole")
+    assert len(rows) == 7 and rows == rows_whole
+    assert html.split("<svg", 1)[1] == html_whole.split("<svg", 1)[1]  # maps and tables

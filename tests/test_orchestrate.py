@@ -131,3 +131,84 @@ def test_streamed_report_files_equal_the_whole_report(district, source, expected
     assert result.paths["csv"].read_text("utf-8") == whole.read_text("utf-8")
     assert result.summary["parcels"] == len(parcels)
     assert not list((tmp_path / "out").glob(".chunks-*"))  # the chunk files are gone
+
+
+@pytest.fixture(scope="module")
+def parcel_file(district, tmp_path_factory):  # noqa: F811
+    """The district's parcels as a GeoPackage layer (with a second layer, as districts are)."""
+    from geodata.screening.partitions import ParcelFile
+
+    path = tmp_path_factory.mktemp("file") / "parcels.gpkg"
+    parcels = district[0].reset_index(drop=True).rename(columns={"land_use": "land_use_code"})
+    parcels.to_file(path, layer="parcels", driver="GPKG")
+    parcels.iloc[:1].to_file(path, layer="other", driver="GPKG")
+    return ParcelFile.of(path)
+
+
+@pytest.fixture(scope="module")
+def file_expected(district, parcel_file):  # noqa: F811
+    """One screen call over the file read whole, its own parcels as land use."""
+    whole = parcel_file.whole()
+    _, layers, _, dem = district
+    context = ConstraintContext.build(**layers, parcels=whole[["land_use", "geometry"]], dem=dem)
+    return screen(whole, context, policy=POLICY)
+
+
+@pytest.fixture(scope="module")
+def file_source(district):  # noqa: F811
+    _, layers, _, dem = district
+    return LayerSource(**layers, dem=dem, land_from_parcels=True)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_streamed_file_equals_one_screen(parcel_file, file_source, file_expected, workers):
+    """Workers read their chunk, halo and land use from the file: the report is unchanged."""
+    assert parcel_file is not None and parcel_file.layer == "parcels"
+    collect = Collect()
+    stats = orchestrate(
+        parcel_file, file_source, policy=POLICY, sink=collect, workers=workers, chunk_size=CHUNK
+    )
+    assert stats.parcels == len(file_expected) and stats.chunks > 4
+    pd.testing.assert_frame_equal(collect.frame(), file_expected, check_exact=True)
+
+
+def test_streamed_file_sent_and_on_dask_equal_one_screen(parcel_file, file_source, file_expected):
+    """Spawned workers (context cut here, land use read there) and a dask cluster."""
+    from distributed import Client, LocalCluster
+
+    collect = Collect()
+    orchestrate(
+        parcel_file, file_source, policy=POLICY, sink=collect, executor=_sent_executor(2),
+        chunk_size=CHUNK,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(collect.frame(), file_expected, check_exact=True)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        collect = Collect()
+        orchestrate(
+            parcel_file, file_source, policy=POLICY, sink=collect, client=client,
+            chunk_size=CHUNK,
+        )  # fmt: skip
+        pd.testing.assert_frame_equal(collect.frame(), file_expected, check_exact=True)
+
+
+def test_streamed_file_report_equals_the_frame_report(
+    parcel_file, file_source, file_expected, tmp_path
+):
+    """run_screen on the file writes the CSV a whole-frame write gives, and the same bounds."""
+    from geodata.screening.reports import writable
+    from geodata.screening.runner import run_screen
+
+    result = run_screen(
+        parcel_file, file_source, tmp_path / "out", POLICY, site_only=False, workers=2,
+        chunk_size=CHUNK,
+    )  # fmt: skip
+    whole = tmp_path / "whole.csv"
+    writable(file_expected.reset_index(drop=True)).to_csv(whole, index=False, encoding="utf-8")
+    assert result.paths["csv"].read_text("utf-8") == whole.read_text("utf-8")
+    box = parcel_file.whole().total_bounds
+    assert result.summary["bounds"] == [round(float(v), 6) for v in box]

@@ -15,8 +15,9 @@ import io
 import itertools
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.screening.executors import Executor, executor_for
+from geodata.screening.partitions import ParcelFile
 from geodata.screening.warm import warm_kernels
 from landmarket.eligibility import ConstraintContext
 from landmarket.eligibility.check import resolve_policy
@@ -33,7 +35,9 @@ from landmarket.errors import InvalidInput
 from landmarket.partition import (
     chunk_bounds,
     chunk_size_for,
-    chunks,
+    chunks_of_bounds,
+    envelope_of,
+    halo_of,
     in_input_order,
     own_rows,
     parcel_bounds,
@@ -42,7 +46,7 @@ from landmarket.partition import (
 )
 from landmarket.policy import Policy
 from landmarket.screening import DEFAULT_CHECKS, screen
-from landmarket.sources import ContextSource, source_of
+from landmarket.sources import ContextSource, around_positions, land_use_for, source_of
 
 Sink = Callable[[int, np.ndarray, pd.DataFrame], None]  # chunk k, input positions, its rows
 Progress = Callable[[int, int], None]  # parcels done, parcels in all
@@ -67,6 +71,21 @@ class Chunk:
     context: ConstraintContext | None = None  # cut in the client (sent)
     source: ContextSource | None = None  # read by the worker itself (database, DEM file)
     token: int | None = None  # state inherited from a forked parent
+    file: ParcelFile | None = None  # rows read by the worker from the parcel file (streamed)
+    read: Read | None = None  # which rows of the file, and which are own, halo, land use
+
+
+@dataclass
+class Read:
+    """Rows of a parcel file for one chunk: positions (ascending) and their fids, the order of
+    own then halo rows among them, the land-use rows among them (None: no land use from the
+    parcels), and the types of the integer fields."""
+
+    positions: np.ndarray
+    fids: np.ndarray
+    take: np.ndarray
+    land: np.ndarray | None
+    dtypes: dict[str, str]
 
 
 @dataclass
@@ -80,6 +99,7 @@ class RunStats:
     workers: int = 1
     executor: str = "local"
     chunk_seconds: list[float] = field(default_factory=list)
+    bounds: tuple[float, float, float, float] | None = None  # envelope of all parcels
 
 
 # State forked workers inherit, by run token (set before the pool starts its workers).
@@ -90,7 +110,19 @@ _TOKENS = itertools.count()
 def run_chunk(job: Job, chunk: Chunk) -> tuple[pd.DataFrame, float]:
     """Worker side: read chunk k's parcels and context, screen, drop the halo; (rows, seconds)."""
     start = time.perf_counter()
-    if chunk.token is not None:
+    if chunk.file is not None:
+        read = chunk.read
+        rows = chunk.file.rows(read.positions, read.fids, read.dtypes)
+        frame, own = rows.iloc[read.take], chunk.own
+        bounds = chunk_bounds(frame)
+        context = chunk.context
+        if context is None:
+            source = _SHARED[chunk.token][3] if chunk.token is not None else chunk.source
+            context = source.for_bounds(bounds)
+        if read.land is not None:
+            land = rows.iloc[read.land][["land_use", rows.geometry.name]]
+            context = replace(context, parcels=land_use_for(land, bounds))
+    elif chunk.token is not None:
         parcels, parts, bounds, source = _SHARED[chunk.token]
         frame, own = with_halo(parcels, parts, bounds, chunk.k)
         context = source.for_bounds(chunk_bounds(frame))
@@ -116,7 +148,7 @@ def read_partition(data: bytes) -> gpd.GeoDataFrame:
 
 
 def orchestrate(
-    parcels: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame | ParcelFile,
     context: ConstraintContext | ContextSource,
     checks: Sequence[str] = DEFAULT_CHECKS,
     policy: Policy | None = None,
@@ -140,13 +172,26 @@ def orchestrate(
     policy = resolve_policy(None, policy)
     source = source_of(context)
     job = Job(tuple(checks), policy, site_only)
-    parts = chunks(parcels, chunk_size or chunk_size_for(len(parcels)))
-    stats = RunStats(parcels=len(parcels), chunks=len(parts))
     start = time.perf_counter()
+    if isinstance(parcels, ParcelFile):
+        fids, bounds, dtypes = parcels.scan()
+        file = Plan(parcels, fids, dtypes, getattr(source, "land_from_parcels", False))
+    else:
+        bounds, file = parcel_bounds(parcels), None
+        if getattr(source, "land_from_parcels", False):
+            source = source.with_land(parcels[["land_use", parcels.geometry.name]])
+    n = len(bounds)
+    parts = chunks_of_bounds(bounds, chunk_size or chunk_size_for(n))
+    stats = RunStats(parcels=n, chunks=len(parts), bounds=envelope_of(bounds) if n else None)
     if not parts:
-        sink(0, np.zeros(0, dtype=np.intp), screen(parcels, ConstraintContext(), checks, **_p(job)))
+        frame = parcels.whole() if file else parcels
+        sink(0, np.zeros(0, dtype=np.intp), screen(frame, ConstraintContext(), checks, **_p(job)))
         return stats
-    bounds = parcel_bounds(parcels)
+    if file is not None:
+        return _run_file(job, file, parts, bounds, source, sink, stats, start, **{
+            "workers": workers, "scheduler": scheduler, "client": client, "executor": executor,
+            "progress": progress, "cancelled": cancelled,
+        })  # fmt: skip
     local = executor is None and client is None and not scheduler
     if local and (len(parts) == 1 or (workers or os.cpu_count() or 1) == 1):
         stats.executor = "this process"
@@ -192,6 +237,90 @@ def orchestrate(
     return stats
 
 
+@dataclass
+class Plan:
+    """A streamed parcel file: its fids, integer field types, whether land use is its rows."""
+
+    file: ParcelFile
+    fids: np.ndarray
+    dtypes: dict[str, str]
+    land: bool
+
+
+def _run_file(
+    job, plan: Plan, parts, bounds, source, sink, stats, start, *, workers, scheduler, client,
+    executor, progress, cancelled,
+) -> RunStats:  # fmt: skip
+    """Chunks of a parcel file: this process holds only the envelopes; each worker reads the
+    rows of its chunk, halo and land use from the file itself."""
+    n = len(bounds)
+    local = executor is None and client is None and not scheduler
+    one = local and (len(parts) == 1 or (workers or os.cpu_count() or 1) == 1)
+    if one:
+        runner = None
+        stats.executor = "this process"
+    else:
+        warm_kernels()
+        runner = executor or executor_for(workers, scheduler, client)
+        stats.workers, stats.executor = runner.workers, type(runner).__name__
+    inherits = one or runner.inherits
+    token = next(_TOKENS) if inherits else None
+    if token is not None:
+        _SHARED[token] = (None, None, None, source)
+    sends = not inherits and not getattr(source, "reads_itself", False)
+
+    def tasks() -> Iterator[tuple[int, tuple]]:
+        for k in range(len(parts)):
+            read = _read_of(plan, parts, bounds, k)
+            chunk = Chunk(k, len(parts[k]), token=token, file=plan.file, read=read)
+            if sends:  # constraint layers and DEM window cut here, land use in the worker
+                box = envelope_of(bounds[read.positions[read.take]])
+                chunk.context = source.for_bounds(box)
+            elif token is None:
+                chunk.source = source
+            yield k, (job, chunk)
+
+    done = 0
+    try:
+        if runner is None:
+            results = ((k, run_chunk(*args)) for k, args in tasks())
+        else:
+            results = runner.run(run_chunk, tasks(), cancelled or (lambda: False))
+        for k, (rows, secs) in _checked_iter(plan.file, results):
+            stats.chunk_seconds.append(secs)
+            sink(k, parts[k], rows)
+            done += len(parts[k])
+            _tick(progress, done, n)
+            if runner is None and cancelled is not None and cancelled():
+                from geodata.screening.executors import ScreeningCancelled
+
+                raise ScreeningCancelled("筛查已取消 / the screening was cancelled")
+    finally:
+        if token is not None:
+            _SHARED.pop(token, None)
+        if runner is not None and executor is None:
+            runner.close()
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+def _read_of(plan: Plan, parts, bounds: np.ndarray, k: int) -> Read:
+    """The rows chunk k reads: own, halo and (land use from the parcels) the rows around."""
+    own, halo = parts[k], halo_of(parts, bounds, k)
+    screened = np.concatenate([own, halo])
+    need = [screened]
+    around = None
+    if plan.land:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # chunk without any geometry
+            around = around_positions(bounds, envelope_of(bounds[screened]))
+        need.append(around)
+    positions = np.unique(np.concatenate(need))
+    take = np.searchsorted(positions, screened)
+    land = np.searchsorted(positions, around) if around is not None else None
+    return Read(positions, plan.fids[positions], take, land, plan.dtypes)
+
+
 def _p(job: Job) -> dict[str, Any]:
     return {"policy": job.policy, "site_only": job.site_only}
 
@@ -220,11 +349,13 @@ def _checked(parcels: gpd.GeoDataFrame, call: Callable[[], Any]) -> Any:
         raise
 
 
-def _checked_iter(parcels: gpd.GeoDataFrame, results: Iterator) -> Iterator:
+def _checked_iter(parcels: gpd.GeoDataFrame | ParcelFile, results: Iterator) -> Iterator:
     try:
         yield from results
     except InvalidInput:
-        parcels_frame(parcels)
+        # the whole input's problems, as one screen call reports them (a file read whole
+        # only on this error path)
+        parcels_frame(parcels.whole() if isinstance(parcels, ParcelFile) else parcels)
         raise
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.screening.orchestrate import Progress, RunStats, orchestrate
+from geodata.screening.partitions import ParcelFile
 from geodata.screening.streams import ReportStream
 from landmarket.eligibility import ConstraintContext, get_check
 from landmarket.errors import InvalidInput, RecordProblem
@@ -62,7 +63,7 @@ def summarise(report: pd.DataFrame, reasons: pd.DataFrame) -> dict[str, Any]:
 
 
 def run_screen(
-    parcels: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame | ParcelFile,
     context: ConstraintContext | ContextSource,
     out_dir: Path,
     policy: Policy,
@@ -78,9 +79,14 @@ def run_screen(
     results: Sink | None = None,
 ) -> ScreenResult:
     """Screen the parcels (the orchestrator: local processes or dask) and write GeoPackage, CSV
-    and the one-page HTML summary to out_dir; each chunk also goes to `results` (PostGIS)."""
+    and the one-page HTML summary to out_dir; each chunk also goes to `results` (PostGIS).
+
+    parcels is a frame, or a ParcelFile the workers read chunk by chunk (this process then
+    holds only the envelopes while they run, and the geometry column while the files are
+    written)."""
     checks = parse_checks(checks)
-    parcels = parcels.reset_index(drop=True)
+    if not isinstance(parcels, ParcelFile):
+        parcels = parcels.reset_index(drop=True)
     stream = ReportStream(parcels, Path(out_dir))
 
     def sink(k: int, positions: np.ndarray, rows: pd.DataFrame) -> None:
@@ -110,15 +116,14 @@ def run_screen(
         "workers": stats.workers,
         "executor": stats.executor,
         "seconds": round(stats.seconds, 3),
-        "bounds": _bounds(parcels),
+        "bounds": _bounds(stats.bounds),
     }
     paths = stream.finish({**meta, **summary}, slim)
     return ScreenResult(paths, {**meta, **summary}, stats)
 
 
-def _bounds(parcels: gpd.GeoDataFrame) -> list[float] | None:
+def _bounds(box: tuple[float, ...] | None) -> list[float] | None:
     """[minx, miny, maxx, maxy] of the screened parcels (where a map of them opens)."""
-    if not len(parcels):
+    if box is None:
         return None
-    box = parcels.total_bounds
     return [round(float(v), 6) for v in box] if np.isfinite(box).all() else None

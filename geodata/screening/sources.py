@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from geodata.context import Bounds, context_for, read_dem_window, search_box
 from geodata.db.tables import CONSTRAINT_KINDS
 from geodata.rasters import read_dem
+from geodata.screening.partitions import ParcelFile
 from landmarket.eligibility import ConstraintContext, get_check
 from landmarket.eligibility.measure import LANDUSE, SLOPE
 from landmarket.errors import InvalidInput, RecordProblem
@@ -76,19 +77,24 @@ def db_source(url: str, checks: Iterable[str], dem_file: Path | None = None) -> 
 def file_source(
     constraints: Path | None,
     dem: Path | None,
-    land_use: gpd.GeoDataFrame | None,
+    land_use: gpd.GeoDataFrame | ParcelFile | None,
     checks: Iterable[str],
 ) -> LayerSource:
-    """Layers from a GeoPackage (built once), land use per chunk, a DEM file: for a file screen."""
+    """Layers from a GeoPackage (built once), land use per chunk, a DEM file: for a file screen.
+
+    land_use a ParcelFile (the screened parcels, streamed): each worker takes the land use
+    around its chunk from the rows it reads of that file."""
     needs = needs_of(checks)
     pairs = read_constraints(constraints) if constraints is not None else {}
+    grid = read_dem(dem) if dem is not None and SLOPE in needs else None
+    if isinstance(land_use, ParcelFile):
+        return LayerSource(**pairs, dem=grid, land_from_parcels=LANDUSE in needs)
     land = None
     if LANDUSE in needs and land_use is not None:
         frame = land_use
         if "land_use" not in frame.columns:
             frame = frame.assign(land_use=frame.get("land_use_code"))
         land = frame[["land_use", frame.geometry.name]]
-    grid = read_dem(dem) if dem is not None and SLOPE in needs else None
     return LayerSource(**pairs, parcels=land, dem=grid)
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyogrio
 
+from geodata.screening.partitions import ParcelFile
 from geodata.screening.reports import LAYER, REPORT_FILES, _cell
 from geodata.screening.summary import render_summary
 from landmarket.eligibility import CHECKS
@@ -34,8 +35,8 @@ POS = "__position"
 class ReportStream:
     """A sink writing each chunk to disk; `finish` writes GeoPackage, CSV and the HTML summary."""
 
-    def __init__(self, parcels: gpd.GeoDataFrame, out_dir: Path) -> None:
-        self.parcels = parcels
+    def __init__(self, parcels: gpd.GeoDataFrame | ParcelFile, out_dir: Path) -> None:
+        self.parcels = parcels  # a parcel file's geometry is read only at the end (`geometry`)
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=".chunks-", dir=self.out_dir))
@@ -78,6 +79,12 @@ class ReportStream:
             writer.write_table(table, max_chunksize=BATCH)
         self.positions[k] = np.asarray(positions, dtype=np.int64)
 
+    def geometry(self) -> gpd.GeoDataFrame:
+        """The parcels (a parcel file's geometry column, read now: the workers have finished)."""
+        if isinstance(self.parcels, ParcelFile):
+            self.parcels = self.parcels.geometry()
+        return self.parcels
+
     def summary_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(verdicts and area per parcel in input order, reason counts summed over chunks)."""
         keys = sorted(self.positions)
@@ -106,6 +113,7 @@ class ReportStream:
         for path in tmp.values():
             path.unlink(missing_ok=True)
         try:
+            self.geometry()
             self._write_rows(tmp["csv"], tmp["gpkg"])
             tmp["html"].write_text(render_summary(self.parcels, slim, summary), encoding="utf-8")
             for key, path in paths.items():

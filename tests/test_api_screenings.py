@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pyogrio
 import pytest
@@ -14,8 +15,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geodata.db.engine import session_scope
+from geodata.screening.headers import screening_headers
 from geodata.screening.tables import ScreeningJob
 from geodata.settings import Settings
+from landmarket.policy import policy_from_settings
 from tests.checks_world import AFTER_PLAN, VILLAGE, ChecksWorld
 
 pytest_plugins = ["tests.checks_world"]
@@ -73,8 +76,9 @@ def test_job_end_to_end(client, checks_world, finished) -> None:
     assert gpkg.status_code == 200
     info = pyogrio.read_info(io.BytesIO(gpkg.content), layer="screening")
     assert info["features"] == 7 and "reclamation.verdict" in info["fields"]
-    rows = list(csv.DictReader(io.StringIO(client.get(files["csv"], headers=bureau).text)))
-    assert len(rows) == 7 and {r["parcel_code"] for r in rows} == set(checks_world.codes.values())
+    text = client.get(files["csv"], headers=bureau).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 7 and {r["宗地代码"] for r in rows} == set(checks_world.codes.values())
     html = client.get(files["html"], headers=bureau)
     assert html.headers["content-type"].startswith("text/html")
     for row in finished["summary"]["verdicts"]:
@@ -89,8 +93,9 @@ def test_job_end_to_end(client, checks_world, finished) -> None:
 
 def test_single_parcel_and_screen_agree(client, checks_world, finished) -> None:
     bureau = checks_world.auth("bureau")
-    rows = csv.DictReader(io.StringIO(client.get(finished["links"]["csv"], headers=bureau).text))
-    for row in rows:
+    gpkg = client.get(finished["links"]["gpkg"], headers=bureau).content  # the column ids
+    table = pyogrio.read_dataframe(io.BytesIO(gpkg), layer="screening", read_geometry=False)
+    for row in table.to_dict("records"):
         for name in ("market_entry", "reclamation", "ticket_landing"):
             body = {"parcel_code": row["parcel_code"], "on": AFTER_PLAN}
             path = f"/api/v1/checks/{name.replace('_', '-')}"
@@ -99,6 +104,41 @@ def test_single_parcel_and_screen_agree(client, checks_world, finished) -> None:
             for rule in verdict["rules"]:
                 if isinstance(rule["value"], float):
                     assert float(row[rule["rule_id"]]) == pytest.approx(rule["value"], abs=1e-4)
+
+
+def test_csv_opens_in_excel(client, checks_world, finished) -> None:
+    """UTF-8 with BOM, Chinese headers by default, English on request, rows as on disk."""
+    bureau = checks_world.auth("bureau")
+    url = finished["links"]["csv"]
+    resp = client.get(url, headers=bureau)
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
+    assert resp.headers["content-disposition"] == 'attachment; filename="screening.csv"'
+    data = resp.content
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    header, body = rows[0], rows[1:]
+    ids = list(pyogrio.read_info(io.BytesIO(client.get(finished["links"]["gpkg"],
+                                 headers=bureau).content), layer="screening")["fields"])  # fmt: skip
+    policy = policy_from_settings(Settings(), date.fromisoformat(AFTER_PLAN))
+    assert header == [screening_headers(ids, policy)[c][0] for c in ids]
+    assert header[:3] == ["宗地代码", "面积(平方米)", "面积(亩)"]
+    assert "集体经营性建设用地入市：结论" in header and "地票落地：地票缺口(平方米)" in header
+    assert all(re.search("[\u4e00-\u9fff]", h) for h in header), header  # every one named
+    assert "宅基地等农村建设用地复垦：平均坡度不超过25°(测值)" in header  # the job's policy
+    assert len(body) == 7 and all(len(r) == len(header) for r in body)
+    assert {r[0] for r in body} == set(checks_world.codes.values())
+    # Excel round trip: what the csv module writes back reads the same
+    out = io.StringIO(newline="")
+    csv.writer(out).writerows(rows)
+    assert list(csv.reader(io.StringIO(out.getvalue(), newline=""))) == rows
+
+    for english in (client.get(url + "?lang=en", headers=bureau),
+                    client.get(url, headers={**bureau, "Accept-Language": "en-US,en;q=0.9"})):  # fmt: skip
+        en = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig"), newline="")))
+        assert english.content.startswith(b"\xef\xbb\xbf")
+        assert en[0][:3] == ["Parcel code", "Area (m²)", "Area (mu)"]
+        assert not any(re.search("[\u4e00-\u9fff]", h) for h in en[0]), en[0]
+        assert en[1:] == body  # only the header row changes
 
 
 def test_bad_requests(client, checks_world) -> None:

@@ -287,6 +287,10 @@ def test_bureau_starts_a_screening_and_watches_it_finish(web_client, web_world):
     assert 'data-state="done"' in page.text and "screening.csv" in page.text
     csv = web_client.get(f"{page_url}/files/screening.csv")
     assert csv.status_code == 200 and "500111960001" in csv.text
+    assert csv.content.startswith("\ufeff宗地代码,面积(平方米),".encode())  # BOM: Excel reads UTF-8
+    english = web_client.get(f"{page_url}/files/screening.csv?lang=en")  # the page's language
+    assert english.content.startswith(b"\xef\xbb\xbfParcel code,Area (m\xc2\xb2),")
+    assert english.content.split(b"\n", 1)[1] == csv.content.split(b"\n", 1)[1]
     with session_scope(web_world.url) as s:
         job = s.get(ScreeningJob, page_url.rsplit("/", 1)[1])
         assert job.state == "done" and job.scope == {"village_code": "500111960001"}

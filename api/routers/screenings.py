@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 
 from api.deps import BureauUser, SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.schemas.checks import ScreeningDiffOut, ScreeningOut, ScreeningRequest
 from api.services import screenings as jobs
+from geodata.screening import MEDIA_TYPES, REPORT_FILES
+from geodata.screening.headers import job_csv
+from geodata.screening.jobs import get_job
+from landmarket.i18n import current_locale
 
 router = APIRouter(
     prefix="/api/v1/screenings", tags=["screenings"], responses=problem_responses(401, 403, 404)
@@ -72,8 +76,16 @@ def get_screening(job_id: str, session: SessionDep, user: BureauUser) -> dict[st
 
 
 @router.get("/{job_id}/files/{name}", summary="筛查报告文件 / Report file", responses={200: FILES})
-def get_report(job_id: str, name: str, session: SessionDep, user: BureauUser) -> FileResponse:
-    """One report file: screening.gpkg, screening.csv or summary.html."""
+def get_report(
+    job_id: str, name: str, session: SessionDep, settings: SettingsDep, user: BureauUser
+) -> Response:
+    """One report file: screening.gpkg, screening.csv or summary.html. The CSV opens in Excel:
+    UTF-8 with BOM, Chinese headers (English with ?lang=en or Accept-Language: en); the
+    GeoPackage keeps the column ids."""
+    if name == REPORT_FILES["csv"]:
+        body = job_csv(get_job(session, job_id), settings, current_locale())
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return StreamingResponse(body, media_type=MEDIA_TYPES["csv"], headers=disposition)
     path, media_type = jobs.report(session, job_id, name)
     inline = "inline" if name.endswith(".html") else "attachment"
     return FileResponse(path, media_type=media_type, filename=name, content_disposition_type=inline)

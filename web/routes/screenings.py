@@ -6,11 +6,13 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from geodata.screening import MEDIA_TYPES, REPORT_FILES
+from geodata.screening.headers import job_csv
 from geodata.screening.jobs import cancel_job, get_job, list_jobs, report_file, scope_of, start_job
 from landmarket.errors import InvalidInput, LandmarketError, NotFound, RecordProblem
+from landmarket.i18n import current_locale
 from landmarket.i18n import gettext as _
 from web.deps import BureauViewer, DbSession, SettingsDep, page_router
 from web.templating import render
@@ -93,8 +95,16 @@ def cancel(request: Request, viewer: BureauViewer, job_id: str) -> Response:
 
 
 @router.get("/{job_id}/files/{name}")
-def job_file(db: DbSession, viewer: BureauViewer, job_id: str, name: str) -> Response:
-    """One report file of a finished job (GeoPackage, CSV or HTML summary)."""
-    path = report_file(get_job(db, job_id[:32]), name)
+def job_file(
+    db: DbSession, settings: SettingsDep, viewer: BureauViewer, job_id: str, name: str
+) -> Response:
+    """One report file of a finished job (GeoPackage, CSV or HTML summary); the CSV for Excel,
+    with headers in the page's language."""
+    job = get_job(db, job_id[:32])
+    if name == REPORT_FILES["csv"]:
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        body = job_csv(job, settings, current_locale())
+        return StreamingResponse(body, media_type=MEDIA_TYPES["csv"], headers=disposition)
+    path = report_file(job, name)
     key = next(k for k, v in REPORT_FILES.items() if v == name)
     return FileResponse(path, media_type=MEDIA_TYPES[key], filename=name)

@@ -195,3 +195,13 @@ def test_import_help_names_every_layer():
     flat = " ".join(text.replace("│", " ").split())
     for layer in LAYERS:
         assert layer in flat, layer
+
+
+def test_the_written_out_dummy_hash_is_current_and_never_matches():
+    from geodata.accounts import passwords
+
+    assert not passwords._hasher.check_needs_rehash(passwords._DUMMY)
+    assert passwords._dummy() == passwords._DUMMY
+    assert passwords.verify_password(None, "landmarket-no-such-user") is False
+    stored = passwords.hash_password("a-long-password")
+    assert passwords.verify_password(stored, "a-long-password") is True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -10,8 +12,21 @@ from landmarket.errors import InvalidInput, RecordProblem
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so a miss costs as long as a hit.
-_DUMMY = _hasher.hash("landmarket-no-such-user")
+
+
+# Verified against when the username is unknown, so a miss costs as long as a hit. Written out
+# rather than hashed at import, which cost every command importing the users module (such as
+# `landmarket users list`) one argon2 hash; it never matches, since a miss fails whatever the
+# outcome. Rehashed once if the hasher's parameters ever move past the ones written here.
+_DUMMY = "$argon2id$v=19$m=65536,t=3,p=4$KWPn8EZ5N5u7C6POp4J3LQ$rgCHvqq37G/e9HxrnjAfd1n+QbCvNcHdCWXdEoSrAwM"
+
+
+@cache
+def _dummy() -> str:
+    """The dummy hash, made with today's hasher parameters."""
+    if _hasher.check_needs_rehash(_DUMMY):
+        return _hasher.hash("landmarket-no-such-user")
+    return _DUMMY
 
 
 def check_password_rules(password: str, username: str | None = None) -> None:
@@ -37,7 +52,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored: str | None, password: str) -> bool:
     """True when password matches the stored hash; a missing hash costs the same and fails."""
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        return _hasher.verify(stored or _dummy(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

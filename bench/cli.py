@@ -52,9 +52,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child_env(bytecode: Path | None) -> dict[str, str]:
-    """The environment of a run; with bytecode, .pyc files are written (and read) there."""
+def child_env(bytecode: Path | None, tree: Path | None = None) -> dict[str, str]:
+    """The environment of a run; with bytecode, .pyc files are written (and read) there.
+
+    With tree (another checkout, e.g. `git archive REV | tar -x -C DIR`), its packages come
+    first on the path, while the state (cluster, database) stays this checkout's var/.
+    """
     env = {**os.environ, "COLUMNS": "100"}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+        env.setdefault("LANDMARKET_VAR_DIR", str(ROOT / "var"))
     if bytecode is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(bytecode)
@@ -100,9 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="let Python write .pyc files (under var/bench/pycache), as an installed package has",
     )
+    parser.add_argument("--tree", type=Path, help="run another checkout's code (before/after)")
     args = parser.parse_args(argv)
     bytecode = bench_dir() / "pycache" if args.bytecode else None
-    env = child_env(bytecode)
+    env = child_env(bytecode, args.tree)
     commands = COMMANDS[:1] + [
         c for c in COMMANDS[1:] if not args.only or any(s in c[0] for s in args.only.split(","))
     ]
@@ -119,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in results
     ]  # fmt: skip
     table(
-        f"Start-up, median of {args.repeat} (load {load_before} → {load_after}, "
+        f"Start-up of {args.tree or ROOT}, median of {args.repeat} (load {load_before} → "
+        f"{load_after}, "
         f"{machine()['cores']} cores)",
         ["command", "wall s", "CPU s", "above floor s", "exit", f"< {GOAL_SECONDS} s"],
         rows,
@@ -135,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_before": load_before,
             "load_after": load_after,
             "repeat": args.repeat,
+            "tree": str(args.tree or ROOT),
             "bytecode_cache": cached,
             "results": results,
         },

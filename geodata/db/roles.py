@@ -17,9 +17,15 @@ from geodata.settings import Settings, get_settings
 
 SCHEMA = "public"
 ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
-# The app reads, never writes these (parcel_ref_counts carries the parcels' foreign keys and
-# only its SECURITY DEFINER triggers write it: migration 0015).
-READ_ONLY_TABLES = ("alembic_version", "spatial_ref_sys", "parcel_ref_counts")
+# The app reads, never writes these. Only SECURITY DEFINER functions write the last two:
+# parcel_ref_counts carries the parcels' foreign keys (0015); parcel_deferred_indexes holds index
+# definitions that the owner's function executes (0016).
+READ_ONLY_TABLES = (
+    "alembic_version",
+    "spatial_ref_sys",
+    "parcel_ref_counts",
+    "parcel_deferred_indexes",
+)
 
 HISTORY_TABLES_SQL = text(
     """

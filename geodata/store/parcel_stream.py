@@ -43,6 +43,10 @@ PARCEL_COPY = (
 _TRUE = {"true", "t", "1", "yes", "y", "是", "已登记", "1.0"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "未登记", "", "0.0", "none", "nan"}
 _VILLAGE_RE = VILLAGE_CODE_PATTERN
+# A first batch at least this large into an empty parcels table has its secondary indexes built
+# once after the load instead of row by row (migration 0016: ~0.6 s less server CPU per 100,000
+# parcels). Smaller imports keep them: readers wait for the table while they are rebuilt.
+DEFER_INDEXES_FROM = 20_000
 # A JSON member whose value is null: after a comma, or first in its object (quotes inside strings
 # are escaped, so these only match between members). Keys are matched unrolled and possessive
 # ([^"\\]*+ runs between escapes, no backtracking) and the first member from its literal "{" (a
@@ -103,6 +107,7 @@ class ParcelStream:
         self.area = 0.0
         self._seen = 0
         self._villages = VillageCheck(session, tolerance_m)
+        self._deferred: bool | None = None  # secondary indexes dropped until finish()
 
     # -- per batch -----------------------------------------------------------------------
     def feed(self, frame: GeoDataFrame) -> None:
@@ -314,6 +319,10 @@ class ParcelStream:
     # -- writing -------------------------------------------------------------------------
     def _copy(self, cols: dict[str, np.ndarray]) -> None:
         n = len(cols["parcel_code"])
+        if self._deferred is None:  # the first COPY: a large first load builds indexes after
+            self._deferred = n >= DEFER_INDEXES_FROM and bool(
+                self.session.execute(text("SELECT parcels_defer_indexes()")).scalar()
+            )
         text_cols = ("parcel_code", "unit_code", "land_use_code", "ownership", "right_type",
                      "village_code", "name", "source_file")  # fmt: skip
         values = {
@@ -342,4 +351,6 @@ class ParcelStream:
         """(rows, total area m²) once every batch passed; else every problem, nothing kept."""
         if self.problems:
             raise InvalidInput(self.problems, source=self.source)
+        if self._deferred:
+            self.session.execute(text("SELECT parcels_restore_indexes()"))
         return self.rows, float(np.round(self.area, 2))

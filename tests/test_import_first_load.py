@@ -1,0 +1,124 @@
+"""A large first load builds the parcels' secondary indexes after the rows (migration 0016)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg import errors
+from sqlalchemy import create_engine, pool, text
+
+from geodata.cluster import libpq_conninfo
+from geodata.db.migrate import upgrade
+from geodata.store import import_layer, parcel_stream
+from geodata.store.importer import ReadOptions
+from landmarket.codes import make_parcel_code
+from landmarket.errors import InvalidInput
+
+INDEXES = text(
+    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'parcels' ORDER BY indexname"
+)
+CELLS = text("SELECT cx, cy, n, round(area_mu, 4)::float8 FROM parcel_cells ORDER BY cx, cy")
+RECOUNT = text(
+    """
+    SELECT floor(u * 262144)::int, floor(w * 262144)::int, count(*)::int,
+           round(sum(area_mu), 4)::float8
+    FROM (SELECT ((ST_XMin(b) + ST_XMax(b)) / 2 + 180) / 360 AS u,
+                 (1 - ln(tan(radians((ST_YMin(b) + ST_YMax(b)) / 2))
+                         + 1 / cos(radians((ST_YMin(b) + ST_YMax(b)) / 2))) / pi()) / 2 AS w,
+                 area_mu
+          FROM (SELECT Box2D(geom) AS b, area_mu FROM parcels) AS boxes) AS uw
+    GROUP BY 1, 2 ORDER BY 1, 2
+    """
+)
+
+
+@pytest.fixture
+def empty_db(make_database):
+    """A database of its own, migrated, with one village loaded and no parcel."""
+    url = make_database()
+    upgrade(url)
+    return url
+
+
+def _files(tmp_path, make_frame, gk_rect, village: str, n: int):
+    villages = tmp_path / "villages.geojson"
+    make_frame([{"code": village, "name": "石桥村",
+                 "geometry": gk_rect(500_000, 3_300_000, 1000, 1000)}]).to_file(villages)  # fmt: skip
+    rows = [
+        {"parcel_code": make_parcel_code(village[:6], int(village[6:9]), int(village[9:]), "JC",
+                                         i + 1),
+         "land_use_code": "0702", "geometry": gk_rect(500_010 + 60 * (i % 15),
+                                                      3_300_010 + 60 * (i // 15), 50, 50)}
+        for i in range(n)
+    ]  # fmt: skip
+    return villages, rows
+
+
+def _state(url: str):
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        out = (
+            conn.execute(INDEXES).all(),
+            conn.execute(text("SELECT count(*) FROM parcels")).scalar(),
+            conn.execute(text("SELECT count(*) FROM parcel_deferred_indexes")).scalar(),
+            conn.execute(CELLS).all() == conn.execute(RECOUNT).all(),
+        )
+    engine.dispose()
+    return out
+
+
+def test_first_load_rebuilds_every_index_and_a_bad_record_keeps_them(
+    empty_db, tmp_path, make_frame, gk_rect, unique_village_code, monkeypatch
+):
+    monkeypatch.setattr(parcel_stream, "DEFER_INDEXES_FROM", 3)
+    deferred = []
+    finish = parcel_stream.ParcelStream.finish
+
+    def spy(self):
+        deferred.append(self._deferred)
+        return finish(self)
+
+    monkeypatch.setattr(parcel_stream.ParcelStream, "finish", spy)
+    village = unique_village_code()
+    villages, rows = _files(tmp_path, make_frame, gk_rect, village, 12)
+    import_layer(empty_db, villages, "villages")
+    indexes, _, _, _ = _state(empty_db)
+    assert {"ix_parcels_geom", "ix_parcels_village_code"} <= {name for name, _ in indexes}
+    opts = ReadOptions(batch_size=4)
+
+    bad = [dict(r) for r in rows]
+    bad[9]["land_use_code"] = None  # third batch: the first two were copied without indexes
+    make_frame(bad).to_file(tmp_path / "bad.gpkg", driver="GPKG")
+    with pytest.raises(InvalidInput, match="feature 10"):
+        import_layer(empty_db, tmp_path / "bad.gpkg", "parcels", options=opts)
+    assert _state(empty_db) == (indexes, 0, 0, True)
+
+    make_frame(rows).to_file(tmp_path / "good.gpkg", driver="GPKG")
+    assert import_layer(empty_db, tmp_path / "good.gpkg", "parcels", options=opts).rows == 12
+    assert _state(empty_db) == (indexes, 12, 0, True)
+    assert deferred == [True, True]  # both imports dropped them first (the table was empty)
+
+
+def test_the_indexes_come_back_at_commit_and_only_an_empty_table_loses_them(empty_db):
+    info = libpq_conninfo(empty_db)
+    with psycopg.connect(info) as conn:
+        before = conn.execute(str(INDEXES)).fetchall()
+        assert conn.execute("SELECT parcels_defer_indexes()").fetchone() == (True,)
+        assert len(conn.execute(str(INDEXES)).fetchall()) == 2  # primary key, unique code
+        conn.commit()  # without parcels_restore_indexes(): the commit rebuilds them
+        assert conn.execute(str(INDEXES)).fetchall() == before
+        conn.execute(
+            "INSERT INTO parcels (parcel_code, land_use_code, ownership, right_type, area_m2, "
+            "area_mu, gk_zone, geom) VALUES ('5001119900010JC0001', '0702', 'collective', 'x', "
+            "1, 0.0015, 36, ST_Multi(ST_MakeEnvelope(106.5, 29.5, 106.501, 29.501, 4490)))"
+        )
+        assert conn.execute("SELECT parcels_defer_indexes()").fetchone() == (False,)
+        conn.rollback()
+
+
+def test_the_application_role_cannot_record_an_index_definition(empty_db):
+    with (
+        psycopg.connect(libpq_conninfo(empty_db), autocommit=True) as conn,
+        pytest.raises(errors.InsufficientPrivilege),
+    ):
+        conn.execute("INSERT INTO parcel_deferred_indexes VALUES ('x', 'DROP TABLE parcels')")

@@ -53,7 +53,6 @@ class Settings(BaseSettings):
         description="'none', 'osm', 'tianditu' (needs tianditu_token) or a local XYZ tile URL template.",
     )
     tianditu_token: str | None = None
-    map_max_parcels: int = Field(default=20_000, description="Most parcels one map page draws.")
     dask_scheduler: str | None = Field(
         default=None,
         description="dask.distributed scheduler (tcp://HOST:PORT) that screenings run on; "

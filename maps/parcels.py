@@ -1,129 +1,106 @@
-"""The /maps/parcels page: stored parcels coloured by land use, with a legend and popups."""
+"""The /maps/parcels page: stored parcels coloured by land use, from vector tiles, with a legend
+and popups.
+
+The page carries no parcel data: Leaflet.VectorGrid fetches /tiles/parcels/… (an aggregate grid
+where a tile would hold too many parcels), so the HTML is the same few kilobytes for a village or
+a district of a million parcels. What it does carry is bounded: the extent, the land-use codes
+present (colours and names for the legend and popups) and the names of the villages in view.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import folium
-import geopandas as gpd
-import numpy as np
-import shapely
-from branca.element import Element
-from folium.map import Layer
+from branca.element import Element, MacroElement
 from folium.template import Template
 
 from landmarket import landuse
-from landmarket.units import m2_to_mu, round_area
 from maps.assets import FAVICON, LocalMap
 from maps.basemap import add_basemap
-from maps.js import js_literal, script_safe
+from maps.js import js_literal
 from maps.legend import Legend
 from maps.styles import OUTLINE_COLOUR, UNKNOWN_COLOUR, land_use_colour
 
-COORD_DECIMALS = 6  # ~0.1 m at Chongqing's latitude: plenty for display, a third of the bytes
 DEFAULT_CENTER = (29.70, 105.72)  # Dazu District
 PAGE_TITLE = "宗地地类图 / Parcels by land use"
 FAVICON_LINK = f'<link rel="icon" href="{FAVICON}" type="image/svg+xml"/>'
+M2_PER_MU = 10_000 / 15
+SCRIPT = r"""
+(function () {
+  var map = %(map)s, cfg = %(cfg)s;
+  function esc(v) {
+    return String(v == null ? '' : v).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; });
+  }
+  function colour(code) {
+    code = String(code || '');
+    return cfg.colours[code] || cfg.colours[code.slice(0, 2)] || cfg.unknown;
+  }
+  function parcelStyle(p) {
+    return {fill: true, fillColor: colour(p.land_use_code), fillOpacity: 0.8, color: cfg.outline,
+            weight: 0.6, opacity: 0.9, className: 'lm-parcel lm-use-' + esc(p.land_use_code)};
+  }
+  function cellStyle() {
+    return {fill: true, fillColor: '#555555', fillOpacity: 0.35, color: '#555555', weight: 0.5,
+            className: 'lm-cell'};
+  }
+  function popup(p) {
+    if (p.count != null && p.parcel_code == null) {
+      return '<b>' + esc(p.count) + ' 宗 / parcels</b>, ' + esc(Number(p.area_mu).toFixed(2))
+        + ' 亩 / mu<br>放大查看 / zoom in';
+    }
+    var mu = Number(p.area_mu), village = cfg.villages[p.village_code];
+    return '<table class="lm-popup">'
+      + '<tr><th>宗地代码 / Parcel code</th><td class="lm-parcel-code">' + esc(p.parcel_code)
+      + '</td></tr><tr><th>地类 / Land use</th><td>' + esc(p.land_use_code) + ' '
+      + esc(cfg.names[p.land_use_code] || '') + '</td></tr>'
+      + '<tr><th>面积 / Area</th><td>' + esc((mu * cfg.m2PerMu).toFixed(2)) + ' m² · '
+      + esc(mu.toFixed(4)) + ' 亩 / mu</td></tr>'
+      + '<tr><th>村 / Village</th><td>' + esc(village ? village + ' (' + p.village_code + ')'
+                                                    : (p.village_code || '—')) + '</td></tr>'
+      + '</table>';
+  }
+  var styles = {parcels: parcelStyle, parcels_aggregate_grid: cellStyle};
+  var parcels = L.vectorGrid.protobuf(cfg.tiles, {
+    interactive: true, rendererFactory: L.svg.tile, maxNativeZoom: 20,
+    vectorTileLayerStyles: styles});
+  parcels.on('click', function (e) {
+    L.popup({maxWidth: 360}).setLatLng(e.latlng).setContent(popup(e.layer.properties))
+      .openOn(map);
+  });
+  parcels.addTo(map);
+  L.control.layers(null, {'宗地 / Parcels': parcels}, {collapsed: true}).addTo(map);
+  window.lmParcels = {map: map, parcels: parcels};
+})();
+"""
 
 
-def parcels_geojson(frame: gpd.GeoDataFrame) -> str:
-    """FeatureCollection of the page's parcels, coordinates rounded to 6 decimals.
+class ParcelTiles(MacroElement):
+    """The parcels' vector tiles, coloured by land-use code, each with a bilingual popup."""
 
-    The frame needs geometry (EPSG:4490 or WGS84 longitude/latitude), parcel_code,
-    land_use_code and area_m2; village (display name) and area_mu are optional.
-    """
-    if len(frame) == 0:
-        return '{"type":"FeatureCollection","features":[]}'
-    geoms = shapely.transform(
-        np.asarray(frame.geometry.values), lambda xy: np.round(xy, COORD_DECIMALS)
-    )
-    geo_texts = shapely.to_geojson(geoms)
-    area_m2 = round_area(frame["area_m2"].to_numpy(dtype=float))
-    area_mu = frame["area_mu"].to_numpy(dtype=float) if "area_mu" in frame else m2_to_mu(area_m2)
-    villages = frame["village"] if "village" in frame else [None] * len(frame)
-    parts = []
-    for geo, code, use, m2, mu, village in zip(
-        geo_texts,
-        frame["parcel_code"],
-        frame["land_use_code"],
-        area_m2,
-        area_mu,
-        villages,
-        strict=True,
-    ):
-        props = {
-            "parcel_code": code,
-            "land_use_code": use,
-            "land_use": landuse.name(use),
-            "area_m2": float(m2),
-            "area_mu": round(float(mu), 4),
-            "village": village if village is None or isinstance(village, str) else str(village),
-        }
-        parts.append(
-            f'{{"type":"Feature","geometry":{geo},"properties":'
-            f"{json.dumps(props, ensure_ascii=False)}}}"
-        )
-    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+    _template = Template("{% macro script(this, kwargs) %}{{ this.script }}{% endmacro %}")
+
+    def __init__(self, map_name: str, config: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "ParcelTiles"
+        self.script = SCRIPT % {"map": map_name, "cfg": js_literal(config)}
 
 
-class ParcelLayer(Layer):
-    """Parcels drawn as SVG paths, filled by land-use code, each with a bilingual popup."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
-            var colours = {{ this.colours }};
-            function esc(v) {
-                return String(v == null ? '' : v).replace(/[&<>"']/g, function (c) {
-                    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
-                });
-            }
-            function popup(p) {
-                return '<table class="lm-popup">'
-                    + '<tr><th>宗地代码 / Parcel code</th><td class="lm-parcel-code">'
-                    + esc(p.parcel_code) + '</td></tr>'
-                    + '<tr><th>地类 / Land use</th><td>' + esc(p.land_use_code) + ' '
-                    + esc(p.land_use) + '</td></tr>'
-                    + '<tr><th>面积 / Area</th><td>' + esc(p.area_m2.toFixed(2)) + ' m² · '
-                    + esc(p.area_mu.toFixed(4)) + ' 亩 / mu</td></tr>'
-                    + '<tr><th>村 / Village</th><td>' + esc(p.village || '—') + '</td></tr>'
-                    + '</table>';
-            }
-            return L.geoJSON({{ this.get_name() }}_data, {
-                style: function (f) {
-                    return {
-                        color: {{ this.outline|tojson }}, weight: 0.6, opacity: 0.9,
-                        fillColor: colours[f.properties.land_use_code] || {{ this.unknown|tojson }},
-                        fillOpacity: 0.8
-                    };
-                },
-                onEachFeature: function (f, layer) {
-                    layer.bindPopup(popup(f.properties), {maxWidth: 360});
-                    layer.on('mouseover', function () { layer.setStyle({weight: 2.2}); });
-                    layer.on('mouseout', function () { layer.setStyle({weight: 0.6}); });
-                }
-            });
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, frame: gpd.GeoDataFrame, name: str = "宗地 / Parcels") -> None:
-        super().__init__(name=name, overlay=True, control=True, show=True)
-        self._name = "ParcelLayer"
-        self.data = script_safe(parcels_geojson(frame))
-        codes = sorted({str(c) for c in frame["land_use_code"]}) if len(frame) else []
-        self.colours = js_literal({c: land_use_colour(c) for c in codes})
-        self.outline = OUTLINE_COLOUR
-        self.unknown = UNKNOWN_COLOUR
-
-    def render(self, **kwargs) -> None:
-        """Put the data in its own raw script first: a megabyte through Jinja costs seconds."""
-        self.get_root().script.add_child(
-            RawScript(f"var {self.get_name()}_data = {self.data};"), name=self.get_name() + "_data"
-        )
-        super().render(**kwargs)
+def page_config(land_uses: Iterable[str], villages: Mapping[str, str]) -> dict[str, Any]:
+    """What the page script needs: the tile URL, colours and names of the codes, village names."""
+    codes = sorted({str(c) for c in land_uses})
+    classes = sorted({c[:2] for c in codes})
+    return {
+        "tiles": "/tiles/parcels/{z}/{x}/{y}.pbf",
+        "colours": {c: land_use_colour(c) for c in [*classes, *codes]},
+        "names": {c: landuse.name(c) for c in codes},
+        "villages": dict(villages),
+        "outline": OUTLINE_COLOUR,
+        "unknown": UNKNOWN_COLOUR,
+        "m2PerMu": M2_PER_MU,
+    }
 
 
 class RawScript(Element):
@@ -155,39 +132,35 @@ def land_use_legend(codes, note: str | None = None) -> Legend:
 
 
 def parcels_map(
-    frame: gpd.GeoDataFrame,
+    total: int,
+    bounds: tuple[float, float, float, float] | None,
+    land_uses: Iterable[str] = (),
+    villages: Mapping[str, str] | None = None,
     basemap: str = "none",
     tianditu_token: str | None = None,
-    total: int | None = None,
 ) -> LocalMap:
-    """The parcels page as a folium map over a frame of parcels (see parcels_geojson).
+    """The parcels page as a folium map over the stored parcels' tiles.
 
-    total is how many parcels matched when the frame holds only the first of them.
+    total: how many parcels are stored (or in the village shown); bounds: their extent
+    (minx, miny, maxx, maxy); land_uses: the codes present; villages: code → name for popups.
     """
-    fmap = LocalMap(location=DEFAULT_CENTER, zoom_start=13, control_scale=True, max_zoom=20)
+    fmap = LocalMap(location=DEFAULT_CENTER, zoom_start=13, control_scale=True, max_zoom=20,
+                    extras=("vectorgrid",))  # fmt: skip
     fmap.get_root().title = PAGE_TITLE
     fmap.get_root().header.add_child(folium.Element(FAVICON_LINK), name="lm_favicon")
     add_basemap(fmap, basemap, tianditu_token)
     fmap.get_root().header.add_child(folium.Element(POPUP_CSS), name="lm_popup_css")
-    ParcelLayer(frame).add_to(fmap)
-    if len(frame):
-        minx, miny, maxx, maxy = frame.total_bounds
-        fmap.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
-        note = None
-        if total is not None and total > len(frame):
-            note = f"仅显示前 {len(frame)} 宗（共 {total} 宗）/ showing {len(frame)} of {total}"
-        legend = land_use_legend(frame["land_use_code"], note)
+    ParcelTiles(fmap.get_name(), page_config(land_uses, villages or {})).add_to(fmap)
+    if total and bounds:
+        minx, miny, maxx, maxy = bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+        legend = land_use_legend(land_uses, f"{total} 宗 / parcels")
     else:
         legend = Legend("地类 / Land use (GB/T 21010)", [], note="暂无宗地 / no parcels loaded")
     legend.add_to(fmap)
     return fmap
 
 
-def render_parcels_page(
-    frame: gpd.GeoDataFrame,
-    basemap: str = "none",
-    tianditu_token: str | None = None,
-    total: int | None = None,
-) -> str:
-    """Full HTML of the parcels page."""
-    return parcels_map(frame, basemap, tianditu_token, total).get_root().render()
+def render_parcels_page(*args: Any, **kwargs: Any) -> str:
+    """Full HTML of the parcels page (arguments as parcels_map)."""
+    return parcels_map(*args, **kwargs).get_root().render()

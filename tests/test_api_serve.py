@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -49,7 +50,9 @@ def test_serve_prints_urls_and_serves(api_world):
         assert resp.status_code == 200 and resp.json()["database"] == "ok"
         page = httpx.get(f"{base}/maps/parcels", timeout=10)
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-        assert page.text.count('"parcel_code"') >= len(api_world.parcel_codes)
+        shown = re.search(r"(\d+) 宗 / parcels", page.text)  # the legend counts the stored parcels
+        assert shown and int(shown.group(1)) >= len(api_world.parcel_codes)
+        assert "/tiles/parcels/{z}/{x}/{y}.pbf" in page.text  # drawn from the served tiles
     finally:
         proc.terminate()
         proc.wait(timeout=10)

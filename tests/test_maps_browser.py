@@ -5,29 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import text
 
+from geodata.db.engine import get_engine, session_scope
+from geodata.services.parcels import map_overview
 from tests import browser as harness
-from tests.api_fixtures import World, build_world, pcode
+from tests.api_fixtures import VILLAGE_A, VILLAGE_B, World, build_world, pcode
 from tests.browser import PageReport, drain_logs, load_page, open_popup, screenshot
 
 pytest_plugins = ["tests.browser"]
 pytestmark = pytest.mark.browser
 
-MAP_READY = "return document.querySelectorAll('path.leaflet-interactive').length > 0"
-# Container pixel of a parcel's centre, found through the folium map object on the page.
-PARCEL_POINT_JS = """
-const el = document.querySelector('.folium-map');
-const map = window[el.id];
-let found = null;
-map.eachLayer(function (layer) {
-    if (layer.feature && layer.feature.properties.parcel_code === arguments[0]) found = layer;
-}.bind(null));
-if (!found) return null;
-const p = map.latLngToContainerPoint(found.getBounds().getCenter());
-return [p.x, p.y, el.clientWidth, el.clientHeight];
+MAP_READY = "return document.querySelectorAll('path.lm-parcel').length >= 9"
+# Click the parcel drawn at (lon, lat), through the page's map object (window.lmParcels).
+CLICK_JS = """
+const map = window.lmParcels.map;
+const pt = map.latLngToContainerPoint([arguments[1], arguments[0]]);
+const box = map.getContainer().getBoundingClientRect();
+const el = document.elementFromPoint(box.left + pt.x, box.top + pt.y);
+if (!el || !el.classList.contains('lm-parcel')) return false;
+el.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: box.left + pt.x,
+                                          clientY: box.top + pt.y}));
+return true;
 """
 
 
@@ -49,8 +50,9 @@ def test_parcels_page_in_chromium(browser, maps_server, maps_world):
     assert report.console_errors == [], report.console_errors
     assert report.external == [], report.external  # basemap none: nothing leaves the platform
     assert any("/static/vendor/leaflet@1.9.4/leaflet.js" in u for u in report.requests)
+    assert any("/tiles/parcels/" in u for u in report.requests)  # the parcels come from tiles
 
-    paths = browser.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")
+    paths = browser.find_elements(By.CSS_SELECTOR, "path.lm-parcel")
     assert len(paths) == len(maps_world.parcel_codes) == 9
     fills = {p.get_attribute("fill") for p in paths}
     assert {"#ffff64", "#e63c32", "#2e8b3c"} <= fills  # paddy, homestead, forest
@@ -58,21 +60,38 @@ def test_parcels_page_in_chromium(browser, maps_server, maps_world):
     legend = browser.find_element(By.CSS_SELECTOR, ".lm-legend")
     assert legend.is_displayed()
     assert "地类 / Land use" in legend.text and "水田 / paddy" in legend.text
+    assert "9 宗 / parcels" in legend.text
 
     code = pcode(0, "JD", 1)  # the 10-mu paddy of village A
-    x, y, width, height = browser.execute_script(
-        PARCEL_POINT_JS.replace("arguments[0]", repr(code))
-    )
-    mapel = browser.find_element(By.CSS_SELECTOR, ".folium-map")
-    ActionChains(browser).move_to_element_with_offset(
-        mapel, int(x - width / 2), int(y - height / 2)
-    ).click().perform()
+    with get_engine(maps_world.url).connect() as conn:
+        lon, lat = conn.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM parcels "
+                "WHERE parcel_code = :c) AS s"
+            ),
+            {"c": code},
+        ).one()
+    assert browser.execute_script(CLICK_JS, float(lon), float(lat))
     popup = open_popup(browser)
     assert code in popup.text
     assert "水田 / paddy" in popup.text and "测试甲村" in popup.text
     assert "6666.67 m²" in popup.text and "10.0000 亩 / mu" in popup.text
     screenshot(browser, "maps_parcels_popup")
     assert shot.stat().st_size > 10_000
+
+
+def test_overview_of_one_village(maps_world):
+    """?village_code= frames one village: its count, its land uses, its name only."""
+    with session_scope(maps_world.url) as session:
+        whole = map_overview(session)
+        one = map_overview(session, VILLAGE_B)
+    assert whole.total == 9 and one.total == 3
+    assert whole.land_uses == ["0101", "0103", "0301", "0601", "0702", "1003"]
+    assert set(one.land_uses) < set(whole.land_uses)
+    assert one.villages == {VILLAGE_B: "测试乙村"} and whole.villages[VILLAGE_A] == "测试甲村"
+    wx0, wy0, wx1, wy1 = whole.bounds
+    x0, y0, x1, y1 = one.bounds
+    assert wx0 <= x0 < x1 <= wx1 and wy0 <= y0 < y1 <= wy1 and (x0, x1) != (wx0, wx1)
 
 
 def test_docs_page_in_chromium(browser, maps_server):

@@ -1,14 +1,13 @@
-"""The parcels page as HTML: local assets only, basemap choices, legend, popups, precision."""
+"""The parcels page as HTML: local assets only, basemap choices, legend, tiles not inline data."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from collections.abc import Callable
 
-import geopandas as gpd
 import pytest
-from shapely.geometry import box
 
 from landmarket.errors import InvalidInput
 from maps.assets import (
@@ -25,31 +24,31 @@ from maps.assets import (
     missing_local_assets,
 )
 from maps.basemap import tile_sources
-from maps.parcels import parcels_geojson, render_parcels_page
+from maps.parcels import render_parcels_page
 from maps.styles import LAND_USE_COLOURS, land_use_colour
 
 URL_RE = re.compile(r"https?://[^\s\"'<>)]+")
 
 
+USES = ["0101", "0702", "0301", "9999"]
+BOUNDS = (105.72, 29.70, 105.7249, 29.7009)
+VILLAGES = {"500111960001": "甲村", "500111960002": "<script>alert(1)</script>"}
+
+
 @pytest.fixture
-def frame() -> gpd.GeoDataFrame:
-    rows = [
-        ("500111960001JD00001", "0101", 6666.67, "甲村"),
-        ("500111960001JC00002", "0702", 300.0, "甲村"),
-        ("500111960001JE00003", "0301", 20000.0, None),
-        ("500111960001JB00004", "9999", 10.0, "<script>alert(1)</script>"),
-    ]
-    geoms = [box(105.72 + i * 0.001, 29.70, 105.7209 + i * 0.001, 29.7009) for i in range(4)]
-    return gpd.GeoDataFrame(
-        [dict(zip(("parcel_code", "land_use_code", "area_m2", "village"), r, strict=True)) for r in rows],
-        geometry=geoms,
-        crs=4490,
-    )  # fmt: skip
+def page() -> Callable[..., str]:
+    """The parcels page of four parcels (land uses USES) in two villages, with a basemap."""
+
+    def render(basemap: str = "none", token: str | None = None, **changes) -> str:
+        args = {"total": 4, "bounds": BOUNDS, "land_uses": USES, "villages": VILLAGES, **changes}
+        return render_parcels_page(basemap=basemap, tianditu_token=token, **args)
+
+    return render
 
 
-def test_no_basemap_page_loads_nothing_from_outside(frame):
-    html = render_parcels_page(frame, "none")
-    assert {LEAFLET_JS, LEAFLET_CSS} <= set(asset_urls(html))
+def test_no_basemap_page_loads_nothing_from_outside(page):
+    html = page()
+    assert {LEAFLET_JS, LEAFLET_CSS, VECTORGRID_JS} <= set(asset_urls(html))
     assert external_asset_urls(html) == []
     assert missing_local_assets(html) == []
     assert URL_RE.findall(html) == []  # not even a tile URL
@@ -65,8 +64,8 @@ def test_no_basemap_page_loads_nothing_from_outside(frame):
         ("http://10.0.0.5:8080/tiles/{z}/{x}/{y}.png", None, {"10.0.0.5:8080"}),
     ],
 )
-def test_basemaps_add_only_their_tiles(frame, basemap, token, allowed_hosts):
-    html = render_parcels_page(frame, basemap, token)
+def test_basemaps_add_only_their_tiles(page, basemap, token, allowed_hosts):
+    html = page(basemap, token)
     assert external_asset_urls(html) == []  # scripts and stylesheets stay local
     hosts = {re.match(r"https?://([^/]+)", u).group(1) for u in URL_RE.findall(html)}
     assert hosts == allowed_hosts
@@ -86,8 +85,8 @@ def test_bad_basemap_setting_names_the_field(basemap, token):
     assert err.value.problems[0].field == "basemap"
 
 
-def test_legend_is_bilingual_and_lists_uses_present(frame):
-    html = render_parcels_page(frame, "none")
+def test_legend_is_bilingual_and_lists_uses_present(page):
+    html = page()
     assert "地类 / Land use (GB/T 21010)" in html
     assert "0101 水田 / paddy" in html and "0702 农村宅基地 / rural homestead" in html
     assert "0301 乔木林地 / forest" in html
@@ -118,30 +117,26 @@ def test_colours_follow_chinese_land_use_map_conventions():
     assert set(LAND_USE_COLOURS) <= {c for c in LAND_USE_COLOURS if len(c) == 4}
 
 
-def test_popup_data_and_precision(frame):
-    data = json.loads(parcels_geojson(frame))
-    props = data["features"][0]["properties"]
-    assert props == {
-        "parcel_code": "500111960001JD00001",
-        "land_use_code": "0101",
-        "land_use": "水田 / paddy",
-        "area_m2": 6666.67,
-        "area_mu": 10.0,
-        "village": "甲村",
-    }
-    coords = [c for f in data["features"] for ring in f["geometry"]["coordinates"] for c in ring]
-    assert all(round(v, 6) == v for xy in coords for v in xy)
-    html = render_parcels_page(frame, "none")
-    assert "<script>alert(1)</script>" not in html  # attribute text cannot break the page
+def test_page_carries_no_parcels_only_tiles_and_bounded_lookups(page):
+    """The parcels come from vector tiles: the page is the same size for 4 or 4 million."""
+    small, large = page(), page(total=4_000_000)
+    assert "/tiles/parcels/{z}/{x}/{y}.pbf" in small
+    assert "FeatureCollection" not in small and "500111960001JD" not in small
+    assert abs(len(large) - len(small)) < 10
+    config = json.loads(re.search(r"cfg = (\{.*?\});\n", small).group(1))
+    assert config["names"]["0101"] == "水田 / paddy" and config["colours"]["0101"] == "#ffff64"
+    assert config["colours"]["01"] == land_use_colour("01")  # a code's class, for codes not listed
+    assert config["villages"]["500111960001"] == "甲村"
+    assert config["m2PerMu"] == pytest.approx(666.6667, abs=1e-4)
+    assert "<script>alert(1)</script>" not in small  # a village name cannot break the page
     for label in ("宗地代码 / Parcel code", "地类 / Land use", "面积 / Area", "村 / Village"):
-        assert label in html
+        assert label in small
+    assert "4 宗 / parcels" in small
 
 
-def test_empty_page_and_truncation_note(frame):
-    empty = render_parcels_page(frame.iloc[:0], "none")
+def test_empty_page(page):
+    empty = page(total=0, bounds=None, land_uses=[], villages={})
     assert "暂无宗地 / no parcels loaded" in empty
-    part = render_parcels_page(frame, "none", total=40)
-    assert "showing 4 of 40" in part
 
 
 def test_vectorgrid_extra_is_local_and_vendored():

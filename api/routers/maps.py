@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from api.app import TITLE, map_pages
 from api.deps import SessionDep, SettingsDep
-from geodata.services.parcels import map_frame
+from geodata.services.parcels import map_overview
 from landmarket.codes import VILLAGE_CODE_PATTERN
 from maps.assets import FAVICON
 from maps.parcels import render_parcels_page
@@ -24,9 +24,13 @@ VillageQuery = Annotated[
 
 @router.get("/maps/parcels", response_class=HTMLResponse, summary="宗地地类图 / Parcels map")
 def parcels_page(session: SessionDep, settings: SettingsDep, village_code: VillageQuery = None):
-    """Stored parcels coloured by GB/T 21010 land use, with a legend and popups (public view)."""
-    frame, total = map_frame(session, village_code, limit=settings.map_max_parcels)
-    return render_parcels_page(frame, settings.basemap, settings.tianditu_token, total=total)
+    """Stored parcels coloured by GB/T 21010 land use, from vector tiles, with a legend and popups
+    (public view); a village code frames that village."""
+    view = map_overview(session, village_code)
+    return render_parcels_page(
+        view.total, view.bounds, view.land_uses, view.villages, settings.basemap,
+        settings.tianditu_token,
+    )  # fmt: skip
 
 
 @router.get("/maps", response_class=HTMLResponse, include_in_schema=False)

@@ -10,9 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import geopandas as gpd
-import shapely
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from geodata.db.tables import SRID, Parcel, Village
@@ -175,29 +173,74 @@ def get_parcel(session: Session, parcel_code: str, viewer: Principal) -> dict[st
     return to_feature(row, viewer)
 
 
-def map_frame(
-    session: Session, village_code: str | None = None, limit: int | None = None
-) -> tuple[gpd.GeoDataFrame, int]:
-    """(frame, total) of parcels for a map page: public columns, village names, geometry."""
+MAP_VILLAGE_NAMES = 2_000  # village names a map page carries for its popups, at most
+# The distinct land-use codes by skipping along their index (a loose index scan): a few dozen
+# index probes however many parcels there are, where DISTINCT would read the whole table.
+_LAND_USES = text(
+    """
+    WITH RECURSIVE u(code) AS (
+        (SELECT land_use_code FROM parcels WHERE land_use_code IS NOT NULL
+         ORDER BY land_use_code LIMIT 1)
+        UNION ALL
+        SELECT (SELECT p.land_use_code FROM parcels p WHERE p.land_use_code > u.code
+                ORDER BY p.land_use_code LIMIT 1)
+        FROM u WHERE u.code IS NOT NULL
+    )
+    SELECT code FROM u WHERE code IS NOT NULL
+    """
+)
+
+
+@dataclass(frozen=True)
+class MapOverview:
+    """What a tiled parcels map needs besides its tiles: how many, where, which uses, names."""
+
+    total: int
+    bounds: tuple[float, float, float, float] | None  # minx, miny, maxx, maxy (EPSG:4490)
+    land_uses: list[str]
+    villages: dict[str, str]  # code → name of the villages in view (at most MAP_VILLAGE_NAMES)
+
+
+def map_overview(session: Session, village_code: str | None = None) -> MapOverview:
+    """Count, extent, land-use codes and village names of the stored parcels (or one village's).
+
+    Bounded whatever the number of parcels: the extent is the villages' (parcels lie in their
+    villages; the parcels' own extent only when no village is stored), the codes come from the
+    index and the names are capped.
+    """
     flt = ParcelFilter(village_code=village_code)
     total = count_parcels(session, flt)[0]
-    stmt = (
-        select(
-            P.c.parcel_code,
-            P.c.land_use_code,
-            P.c.area_m2,
-            P.c.area_mu,
-            P.c.village_code,
-            func.coalesce(V.c.name, P.c.village_code).label("village"),
-            func.ST_AsBinary(P.c.geom).label("wkb"),
+    village_cond = [V.c.code == village_code] if village_code else []
+    extent = session.execute(
+        select(func.ST_Extent(V.c.boundary)).where(*village_cond)
+    ).scalar_one_or_none()
+    if extent is None and total:
+        extent = session.execute(
+            select(func.ST_Extent(P.c.geom)).where(*flt.conditions())
+        ).scalar_one_or_none()
+    bounds = _box(extent) if extent else None
+    if village_code:
+        uses = session.scalars(
+            select(P.c.land_use_code).where(P.c.village_code == village_code).distinct()
+        ).all()
+    else:
+        uses = session.scalars(_LAND_USES).all()
+    names = {}
+    if bounds:
+        env = func.ST_MakeEnvelope(*bounds, SRID)
+        rows = session.execute(
+            select(V.c.code, V.c.name)
+            .where(V.c.boundary.op("&&")(env), *village_cond)
+            .order_by(V.c.code)
+            .limit(MAP_VILLAGE_NAMES)
         )
-        .select_from(P.outerjoin(V, V.c.code == P.c.village_code))
-        .where(*flt.conditions())
-        .order_by(P.c.parcel_code)
-        .limit(limit)
-    )
-    rows = session.execute(stmt).all()
-    columns = ["parcel_code", "land_use_code", "area_m2", "area_mu", "village_code", "village"]
-    data = {c: [r._mapping[c] for r in rows] for c in columns}
-    geoms = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
-    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=SRID), total
+        names = {code: name for code, name in rows if name}
+    return MapOverview(total, bounds, sorted(u for u in uses if u), names)
+
+
+def _box(extent: str) -> tuple[float, float, float, float]:
+    """'BOX(minx miny,maxx maxy)' → (minx, miny, maxx, maxy)."""
+    low, high = extent[extent.index("(") + 1 : extent.index(")")].split(",")
+    minx, miny = map(float, low.split())
+    maxx, maxy = map(float, high.split())
+    return minx, miny, maxx, maxy

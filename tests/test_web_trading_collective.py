@@ -221,3 +221,33 @@ def test_collective_downloads_the_confirmation_in_chromium(
     finally:
         browser.set_window_size(1280, 900)
     assert narrow <= 360 and narrow_file <= 360
+
+
+def test_during_the_listing_period_the_collective_sees_the_lead_not_the_bidders(tworld, people):
+    listing = published_listing(tworld.engine, tworld.next_plot())
+    ends = datetime.now(UTC) + timedelta(hours=2)
+    starts = ends - timedelta(days=10)
+    an = announce(tworld.engine, tworld.bureau, listing, trade_method="listing",
+                  announced_on=(starts - timedelta(days=21)).date(), starts_at=starts,
+                  ends_at=ends, start_per_mu=80_000, reserve_per_mu=95_000,
+                  reserve_secret=True)  # fmt: skip
+    reg = register_bidder(tworld.engine, people["rival"], an, "褚氏竞买公司", DEPOSIT,
+                          "RCPT-OPEN", date.today())  # fmt: skip
+    decide(tworld.engine, tworld.bureau, reg, True, None)
+    waiting = "RCPT-WAIT"  # registered, no decision yet
+    register_bidder(
+        tworld.engine, people["buyer"], an, "冯投资有限公司", DEPOSIT, waiting, date.today()
+    )
+    bid(tworld.engine, people["rival"], an, 81_000)
+    app = create_app(Settings(basemap="none"), database_url=tworld.url)
+    with TestClient(app, base_url="http://testserver") as client:
+        _sign_in(client, "seller")
+        html = client.get(f"/collective/trading/{an}").text
+        assert 'id="announcement" data-status="open"' in html
+        assert '<dd id="registered">2</dd>' in html and '<dd id="qualified">1</dd>' in html
+        assert '<dd id="lead">81000' in html and '<dd id="reserve">95000' in html
+        assert "Not closed yet" in client.get(f"/collective/trading/{an}?lang=en").text
+        for private in ("褚氏竞买公司", "冯投资", "RCPT-OPEN", "RCPT-WAIT"):
+            assert private not in html
+        _sign_in(client, "rival")  # a bidder sees the lead on its own page, never the reserve
+        assert "95000" not in client.get("/investor/trading").text

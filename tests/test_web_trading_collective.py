@@ -142,6 +142,9 @@ def test_the_collective_follows_its_trades_and_only_its_own(tworld, people):
         )  # creditor and amount stay private
         assert "RCPT-" not in html and "褚氏竞买公司" not in html  # the losing bidder stays unknown
         assert '<dd id="registered">2</dd>' in html and '<dd id="qualified">2</dd>' in html
+        api = client.get(f"/api/v1/rights?parcel_code={right['parcel_code']}").json()["items"]
+        assert [m["status"] for m in api[0]["mortgages"]] == ["live"]  # the API says as much
+        assert "大足农商银行" not in str(api) and "900000" not in str(api)
 
         lost = client.get(f"/collective/trading/{an_failed}").text
         assert '<dd id="reserve">100000' in lost  # its own secret reserve

@@ -102,6 +102,33 @@ def mortgages_of(
     return [view(r) for r in rows if may_see(actor, r)]
 
 
+def mortgage_marks(session: Session, right_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Per right: its mortgages' existence (number, registration and release dates, state), with
+    no creditor, amount or term: what anyone who may read the right (its village's collective too)
+    may know of the burden on it."""
+    if not right_ids:
+        return {}
+    rows = session.execute(
+        text(
+            "SELECT m.right_id, m.mortgage_no, m.registered_on, (SELECT e.effective_on FROM "
+            "mortgage_events e WHERE e.mortgage_id = m.id AND e.kind = 'released' LIMIT 1) "
+            "AS released_on FROM mortgages m WHERE m.right_id = ANY(:ids) ORDER BY m.id"
+        ),
+        {"ids": right_ids},
+    ).all()
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r.right_id, []).append(
+            {
+                "mortgage_no": r.mortgage_no,
+                "registered_on": r.registered_on.isoformat(),
+                "status": "released" if r.released_on else "live",
+                "released_on": r.released_on.isoformat() if r.released_on else None,
+            }
+        )
+    return out
+
+
 def register_mortgage(
     target: Target,
     actor: ActorLike,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from geodata.tickets.core import ActorLike
 from geodata.trading.common import now, one
 from geodata.trading.confirmations import confirmation
+from geodata.trading.mortgages import mortgage_marks
 from geodata.trading.rights import list_rights, right_view, rights_of_holder
 from landmarket.codes import CHONGQING_COUNTIES
 from landmarket.errors import Forbidden
@@ -280,7 +281,8 @@ def require_party(session: Session, viewer: ActorLike, deal_id: int) -> Any:
 def rights(
     session: Session, viewer: ActorLike, parcel_code: str | None = None
 ) -> list[dict[str, Any]]:
-    """Rights the viewer may see: the bureau all, a collective its village's, an investor its own."""
+    """Rights the viewer may see (the bureau all, a collective its village's, an investor its own),
+    each with its mortgages' existence (geodata.trading.mortgages.mortgage_marks)."""
     role = _role(viewer)
     if role == "bureau":
         found = list_rights(session, limit=1000)
@@ -290,7 +292,9 @@ def rights(
         found = rights_of_holder(session, viewer.user_id)
     else:
         raise Forbidden("权利登记信息需登录 / sign in to read rights")
-    return [right_view(r) for r in found if parcel_code is None or r.parcel_code == parcel_code]
+    shown = [right_view(r) for r in found if parcel_code is None or r.parcel_code == parcel_code]
+    marks = mortgage_marks(session, [r["id"] for r in shown])
+    return [r | {"mortgages": marks.get(r["id"], [])} for r in shown]
 
 
 def price_statistics(

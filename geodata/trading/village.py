@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from geodata.tickets.core import ActorLike
 from geodata.trading import confirmations, contracts, desk, views
+from geodata.trading.mortgages import mortgage_marks
 from geodata.trading.rights import parcel_rights, right_view
 from landmarket.errors import Forbidden
 
@@ -54,31 +55,6 @@ def village_trades(
     counts = bidder_counts(session, [a["id"] for a in items])
     empty = {"registered": 0, "qualified": 0}
     return [a | counts.get(a["id"], empty) for a in items]
-
-
-def mortgage_marks(session: Session, right_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Per right: its mortgages' existence (number, registration and release dates, state)."""
-    if not right_ids:
-        return {}
-    rows = session.execute(
-        text(
-            "SELECT m.right_id, m.mortgage_no, m.registered_on, (SELECT e.effective_on FROM "
-            "mortgage_events e WHERE e.mortgage_id = m.id AND e.kind = 'released' LIMIT 1) "
-            "AS released_on FROM mortgages m WHERE m.right_id = ANY(:ids) ORDER BY m.id"
-        ),
-        {"ids": right_ids},
-    ).all()
-    out: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
-        out.setdefault(r.right_id, []).append(
-            {
-                "mortgage_no": r.mortgage_no,
-                "registered_on": r.registered_on.isoformat(),
-                "status": "released" if r.released_on else "live",
-                "released_on": r.released_on.isoformat() if r.released_on else None,
-            }
-        )
-    return out
 
 
 def trade_file(session: Session, viewer: ActorLike, announcement_id: int) -> dict[str, Any]:

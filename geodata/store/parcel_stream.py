@@ -55,6 +55,7 @@ DEFER_INDEXES_FROM = 20_000
 # null behind.
 _NULL_MEMBER = re.compile(r',"[^"\\]*+(?:\\.[^"\\]*+)*+":null(?=[,}])')
 _FIRST_NULL_MEMBER = re.compile(r'\{"[^"\\]*+(?:\\.[^"\\]*+)*+":null(?:,|(?=\}))')
+_JSON_PATTERNS = 8  # more patterns of missing members than this: one pass and the patterns above
 
 
 def _texts(series: pd.Series) -> np.ndarray:
@@ -70,6 +71,13 @@ def _texts(series: pd.Series) -> np.ndarray:
     text = series.astype(str).str.strip().to_numpy(dtype=object)
     text[missing | (text == "")] = None
     return text
+
+
+def _json_lines(part: pd.DataFrame) -> str:
+    """Each row of part as a JSON object, one a line (pandas' C writer)."""
+    return part.to_json(
+        orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str
+    )
 
 
 @dataclass
@@ -281,11 +289,24 @@ class ParcelStream:
         for c in part.columns:  # blank text is no value, as in the row-by-row mapping
             if part[c].dtype == object:
                 part[c] = part[c].map(lambda v: (v.strip() or None) if isinstance(v, str) else v)
-        text = part.to_json(
-            orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str
-        )
-        text = _FIRST_NULL_MEMBER.sub("{", _NULL_MEMBER.sub("", text))
-        return np.array(text.splitlines(), dtype=object)
+        # Rows that leave the same members out share one JSON pass over just their members (no
+        # null to strip afterwards: ~2x faster on survey files, where few such patterns occur).
+        present = part.notna().to_numpy()
+        keys = present @ np.left_shift(1, np.arange(present.shape[1], dtype=np.int64) % 62)
+        patterns = np.unique(keys)
+        if present.shape[1] > 62 or len(patterns) > _JSON_PATTERNS:
+            text = _FIRST_NULL_MEMBER.sub("{", _NULL_MEMBER.sub("", _json_lines(part)))
+            return np.array(text.splitlines(), dtype=object)
+        out = np.full(len(part), "{}", dtype=object)
+        for key in patterns:
+            rows = np.flatnonzero(keys == key)
+            members = part.columns[present[rows[0]]]
+            if len(members):
+                text = _json_lines(part.iloc[rows][members])
+                if ":null" in text:  # a present value written as null (±inf)
+                    text = _FIRST_NULL_MEMBER.sub("{", _NULL_MEMBER.sub("", text))
+                out[rows] = text.splitlines()
+        return out
 
     # -- against the database ------------------------------------------------------------
     def _check_database(self, cols: dict[str, np.ndarray], first: int) -> np.ndarray:

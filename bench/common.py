@@ -75,24 +75,93 @@ class Isolated:
 
     result: Any
     peak_mb: dict[str, float] = field(default_factory=dict)
+    tree_mb: dict[str, float] = field(default_factory=dict)  # sampled sums over its processes
+
+
+class TreeSampler:
+    """Samples a process and all its descendants every `every` s, from another process (so the
+    sampled one stays single-threaded and its pool may fork): the peak of their summed resident
+    memory (RSS, shared pages counted in each process) and of their summed proportional memory
+    (PSS, shared pages split), and how many processes there were at the RSS peak."""
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        import threading
+
+        self.pid, self.every = pid, every
+        self.rss = self.pss = 0
+        self.processes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self._stop.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            rss = pss = 0
+            for proc in procs:
+                try:
+                    rss += proc.memory_info().rss
+                    pss += _pss(proc.pid)
+                except psutil.Error:
+                    continue
+            if rss > self.rss:
+                self.rss, self.processes = rss, len(procs)
+            self.pss = max(self.pss, pss)
+            self._stop.wait(self.every)
+
+    def stop(self) -> dict[str, float]:
+        """End sampling; {rss_sum, pss_sum (MB), processes}."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return {
+            "rss_sum": round(self.rss / 2**20, 1),
+            "pss_sum": round(self.pss / 2**20, 1),
+            "processes": self.processes,
+        }
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return 0
+    return 0
 
 
 def isolated(fn: Callable[..., Any], *args: Any) -> Isolated:
-    """Run fn(*args) in a forked child so its peak memory is its own; re-raise its errors."""
+    """Run fn(*args) in a forked child so its peak memory is its own; re-raise its errors.
+
+    Its peak RSS and its largest child's come from getrusage; the peak of the whole tree's
+    summed memory (the child and its workers at the same moment) from a TreeSampler here."""
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn, args))
     proc.start()
     child.close()
+    sampler = TreeSampler(proc.pid)
     try:
         ok, payload, peak = parent.recv()
     except EOFError:
+        sampler.stop()
         proc.join()
         raise RuntimeError(f"benchmark child died (exit code {proc.exitcode})") from None
+    tree = sampler.stop()
     proc.join()
     if not ok:
         raise RuntimeError(f"benchmark child failed:\n{payload}")
-    return Isolated(payload, peak)
+    return Isolated(payload, peak, tree)
 
 
 def _child(conn, fn, args) -> None:

@@ -65,6 +65,19 @@ def load_district(folder: Path) -> District:
     return District(folder, parcels, layers, read_dem(folder / DEM_NAME), coverage)
 
 
+def load_layers(folder: Path) -> tuple[dict[str, tuple[gpd.GeoDataFrame, BaseGeometry]], Dem]:
+    """The constraint layers with coverage and the DEM of a district, not its parcels (a
+    screen streams those from the GeoPackage)."""
+    gpkg = folder / GPKG_NAME
+    cover = pyogrio.read_dataframe(gpkg, layer="coverage", use_arrow=True)
+    coverage = dict(zip(cover["layer"], cover.geometry, strict=True))
+    layers = {
+        name: (pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True), coverage[name])
+        for name in LAYERS
+    }
+    return layers, read_dem(folder / DEM_NAME)
+
+
 def compact_sample(parcels: gpd.GeoDataFrame, n: int) -> gpd.GeoDataFrame:
     """n parcels next to each other (a run of the Hilbert order), for capped runs."""
     if n >= len(parcels):

@@ -14,10 +14,13 @@ from difflib import get_close_matches
 from typing import Any
 
 import typer
-from typer._click import Command, Context
-from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 from typer.main import get_group
+
+try:  # typer vendors click since 0.2x; before, click is its own package
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import UsageError
 
 # Every top-level command: name → (module whose register(app) adds it, its help as listed by
 # `landmarket --help`). Keep in the order of the help screen. tests/test_cli_startup.py checks
@@ -96,10 +99,10 @@ class LazyGroup(TyperGroup):
         super().__init__(**attrs)
         self._listing = False  # while True, unloaded commands are stand-ins carrying their help
 
-    def list_commands(self, ctx: Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
 
-    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in self.commands or cmd_name not in COMMANDS:
             return self.commands.get(cmd_name)
         if self._listing:
@@ -107,7 +110,7 @@ class LazyGroup(TyperGroup):
             return TyperCommand(cmd_name, help=help_text, add_help_option=False)
         return self.load(cmd_name)
 
-    def load(self, cmd_name: str) -> Command | None:
+    def load(self, cmd_name: str) -> Any:
         """Import the module that registers cmd_name; keep every command it adds."""
         module = importlib.import_module(COMMANDS[cmd_name][0])
         scratch = typer.Typer()
@@ -124,22 +127,20 @@ class LazyGroup(TyperGroup):
         finally:
             self._listing = listing
 
-    def format_help(self, ctx: Context, formatter: Any) -> None:
+    def format_help(self, ctx: Any, formatter: Any) -> None:
         with self._stand_ins():
             super().format_help(ctx, formatter)
 
-    def shell_complete(self, ctx: Context, incomplete: str) -> list[Any]:
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
         with self._stand_ins():
             return super().shell_complete(ctx, incomplete)
 
-    def resolve_command(
-        self, ctx: Context, args: list[str]
-    ) -> tuple[str | None, Command | None, list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[Any, ...]:
         try:
-            return self._click_resolve_command(ctx, args)
-        except UsageError as exc:  # as TyperGroup does, but suggesting unloaded commands too
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:  # typer suggests loaded commands only; suggest from the table
             matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
-            if matches:
+            if matches and "Did you mean" not in exc.message:
                 suggestions = ", ".join(f"{m!r}" for m in matches)
                 exc.message = f"{exc.message.rstrip('.')}. Did you mean {suggestions}?"
             raise

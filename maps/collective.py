@@ -3,7 +3,8 @@
 The page is a shell: the script fetches the village's parcels from
 /api/v1/listings/village-parcels as the signed-in browser session (the cookie), or with a
 collective's token (from the URL fragment, which browsers never send to a server, or typed into
-the form), which stays in the browser.
+the form), which stays in the browser. An answer holds at most PARCELS_PER_ANSWER parcels: a
+larger village is framed whole and then fetched for the view as the map moves.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from maps.legend import Legend
 from maps.parcels import DEFAULT_CENTER, FAVICON_LINK
 
 PAGE_TITLE = "本村宗地与挂牌 / Our parcels and listings"
+# Parcels one answer carries (~0.6 KB of GeoJSON each): a village larger than this is shown by
+# view, so the page stays under 1 MB however many parcels the village has.
+PARCELS_PER_ANSWER = 1_000
 STATE_COLOURS = {
     "unlisted": "#d9d9d9",
     "draft": "#6baed6",
@@ -59,6 +63,7 @@ SCRIPT = """
     if (p.listing_id != null) html += '<a href="' + cfg.listing + esc(p.listing_id) + '" target="_blank">查看挂牌 / View listing</a>';
     return html;
   }
+  var fitted = false, following = false, current = null, timer = null, village = null;
   function show(data) {
     if (layer) map.removeLayer(layer);
     layer = L.geoJSON(data, {
@@ -66,8 +71,27 @@ SCRIPT = """
         fillColor: cfg.colours[f.properties.listing_state] || '#cccccc'}; },
       onEachFeature: function (f, l) { l.bindPopup(popup(f.properties), {maxWidth: 360}); }
     }).addTo(map);
-    if (data.features.length) map.fitBounds(layer.getBounds(), {padding: [20, 20]});
+    if (fitted) return;  // later answers follow the view; only the first one frames the village
+    fitted = true;
+    var b = data.bounds;  // the village's extent when the answer holds only part of it
+    if (data.truncated && b) {
+      village = L.latLngBounds([[b[1], b[0]], [b[3], b[2]]]);
+      map.fitBounds(village, {padding: [20, 20]});
+    }
+    else if (data.features.length) map.fitBounds(layer.getBounds(), {padding: [20, 20]});
   }
+  function url(inView) {  // at most cfg.limit parcels an answer: a large village goes by view
+    var u = cfg.data + '?limit=' + cfg.limit;
+    if (inView) u += '&bbox=' + map.getBounds().toBBoxString();
+    return u;
+  }
+  map.on('moveend', function () {
+    // a view holding the whole village would get the answer already shown
+    if (!following || (village && map.getBounds().contains(village))) return;
+    clearTimeout(timer);
+    timer = setTimeout(function () { load(current, true); }, 250);
+  });
+  var load = function () {};
   var control = L.control({position: 'topleft'});
   control.onAdd = function () {
     var div = L.DomUtil.create('div', 'lm-login leaflet-control');
@@ -76,18 +100,22 @@ SCRIPT = """
       '<button type="submit">登录 / Sign in</button><div class="lm-status"></div></form>';
     L.DomEvent.disableClickPropagation(div);
     var form = div.querySelector('form'), status = div.querySelector('.lm-status');
-    function load(token) {  // no token: the signed-in browser session (same-origin cookie)
+    load = function (token, inView) {  // no token: the signed-in browser session (cookie)
       status.className = 'lm-status'; status.textContent = '加载中 / loading…';
-      fetch(cfg.data, {headers: token ? {Authorization: 'Bearer ' + token} : {}}).then(function (r) {
+      fetch(url(inView), {headers: token ? {Authorization: 'Bearer ' + token} : {}}).then(function (r) {
         return r.json().then(function (body) { return {ok: r.ok, body: body}; });
       }).then(function (res) {
         if (!res.ok && !token) { status.textContent = cfg.signIn; return; }
         if (!res.ok) { status.className = 'lm-status lm-error'; status.textContent = res.body.title || 'error'; return; }
         if (token) sessionStorage.setItem('lmToken', token);
-        status.textContent = res.body.village_code + ': ' + res.body.features.length + ' 宗 / parcels';
-        show(res.body);
+        current = token;
+        var body = res.body, n = body.features.length;
+        following = following || !!body.truncated;
+        status.textContent = body.village_code + ': ' + (body.truncated
+          ? n + ' / ' + body.total + ' 宗 / parcels — ' + cfg.zoomIn : n + ' 宗 / parcels');
+        show(body);
       });
-    }
+    };
     form.addEventListener('submit', function (ev) { ev.preventDefault(); load(form.elements.token.value.trim()); });
     var hash = new URLSearchParams(location.hash.slice(1)), token = hash.get('token') || sessionStorage.getItem('lmToken');
     if (hash.get('token')) history.replaceState(null, '', location.pathname + location.search);
@@ -131,6 +159,8 @@ def collective_map(
         "labels": STATE_LABELS,
         "signIn": "请登录工作台或输入令牌 / sign in to the workbench or enter a token",
         "session": session,
+        "limit": PARCELS_PER_ANSWER,
+        "zoomIn": "放大查看其余宗地 / zoom in to see the rest",
     }
     CollectiveLayer(fmap.get_name(), config).add_to(fmap)
     entries = [(STATE_COLOURS[s], STATE_LABELS[s]) for s in STATE_COLOURS]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from shapely.geometry import shape
 from sqlalchemy import text
 
 from api.app import create_app
@@ -177,3 +178,25 @@ def test_idle_farmhouse_for_lease_without_household_data(client, market_world):
         assert HOUSEHOLD not in one.text and HOUSEHOLD not in found.text
         assert "household" not in one.text
     assert "contact" not in client.get(f"{URL}/{made.json()['id']}").json()  # public: no phone
+
+
+def test_village_parcels_by_view_and_capped(client, market_world):
+    """All of the village by default; with limit, at most that many, then truncated and total;
+    with bbox, only the parcels in the box."""
+    url, who = "/api/v1/listings/village-parcels", market_world.auth("collective_a")
+    whole = client.get(url, headers=who).json()
+    n = len(whole["features"])
+    assert n > 2 and "truncated" not in whole  # the API's answer without a cap is unchanged
+    capped = client.get(url, params={"limit": 2}, headers=who).json()
+    assert len(capped["features"]) == 2 and capped["truncated"] and capped["total"] == n
+    x0, y0, x1, y1 = capped["bounds"]
+    assert x0 < x1 and y0 < y1
+    roomy = client.get(url, params={"limit": n}, headers=who).json()
+    assert not roomy["truncated"] and roomy["total"] == n
+    a7 = next(f for f in whole["features"] if f["properties"]["parcel_code"] == A7)
+    box = ",".join(map(str, shape(a7["geometry"]).bounds))
+    inside = client.get(url, params={"bbox": box, "limit": 100}, headers=who).json()
+    codes = {f["properties"]["parcel_code"] for f in inside["features"]}
+    assert A7 in codes and len(codes) < n and inside["total"] == len(codes)
+    bad = client.get(url, params={"bbox": "1,2,3"}, headers=who)
+    assert bad.status_code == 422 and "bbox" in bad.text

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
@@ -36,6 +37,7 @@ from geodata.screening.jobs import record_job, run_job
 from geodata.settings import Settings
 from geodata.users import create_user
 from landmarket.policy import load_policy
+from maps.collective import PARCELS_PER_ANSWER
 from tests.browser import screenshot
 from tests.listings_world import terms
 from tests.web_fixtures import ACCOUNTS, PASSWORD, sign_in_browser
@@ -286,3 +288,29 @@ def test_every_map_page_under_1_mb(uncached: WebDriver, server: str, district: D
     bureau = weights["/maps/bureau"]
     assert any("/tiles/screening_reclamation/" in u for u, *_ in bureau.requests)
     assert all(w.requests and w.wire > 10_000 for w in weights.values())
+
+
+def test_large_village_goes_by_view(uncached: WebDriver, server: str, district: District) -> None:
+    """A village above one answer's cap is framed whole, then fetched for the view as it zooms."""
+    assert district.village_parcels > PARCELS_PER_ANSWER  # the district's largest village
+    sign_in_browser(uncached, server, "collective")
+    first = weigh(uncached, server + "/maps/collective")
+    status = uncached.find_element(By.CSS_SELECTOR, ".lm-login .lm-status").text
+    assert f"{PARCELS_PER_ANSWER} / {district.village_parcels} 宗" in status
+    assert uncached.execute_script(FEATURES_JS) == PARCELS_PER_ANSWER
+    assert [u for u, *_ in first.requests if "bbox=" in u] == []  # the whole village in view
+    uncached.execute_script("window.lmCollective.map.zoomIn(2, {animate: false});")
+    WebDriverWait(uncached, 30).until(
+        lambda d: (
+            "bbox="
+            in d.execute_script(
+                "var r = performance.getEntriesByType('resource').map(function (e) { return e.name; });"
+                "return r.filter(function (n) { return n.indexOf('village-parcels') >= 0; }).pop();"
+            )
+        )
+    )
+    WebDriverWait(uncached, 30).until(  # the answer for the view replaced the first one
+        lambda d: 0 < d.execute_script(FEATURES_JS) < PARCELS_PER_ANSWER
+    )
+    status = uncached.find_element(By.CSS_SELECTOR, ".lm-login .lm-status").text
+    assert f"{uncached.execute_script(FEATURES_JS)} 宗 / parcels" in status, status

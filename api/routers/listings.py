@@ -20,6 +20,7 @@ from api.schemas.listings import (
     SavedSearchIn,
 )
 from geodata.listings import attachments, interests, repository, search
+from geodata.services.parcels import parse_bbox
 from geodata.uploads import upload_folder, upload_root
 from landmarket.access import Principal, Role
 from landmarket.codes import VILLAGE_CODE_PATTERN
@@ -125,11 +126,20 @@ def village_parcels(
     session: SessionDep,
     user: CurrentUser,
     village_code: Annotated[str | None, Query(pattern=VILLAGE_CODE_PATTERN)] = None,
+    bbox: Annotated[
+        str | None, Query(description="minx,miny,maxx,maxy (EPSG:4490): parcels in view")
+    ] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=10_000, description="至多 / at most (then truncated, total)")
+    ] = None,
 ) -> dict:
-    """A collective's parcels (the bureau names a village) with their listing state."""
+    """A collective's parcels (the bureau names a village) with their listing state; a map asks
+    for the parcels in its view, at most `limit` (answered with `truncated`, `total`, `bounds`)."""
     code = village_code or user.village_code
     user.require_village(code)
-    return search.village_parcels(session, code)
+    box = parse_bbox(bbox) if bbox else None
+    view = (box.minx, box.miny, box.maxx, box.maxy) if box else None
+    return search.village_parcels(session, code, view, limit)
 
 
 @router.get("/{listing_id}", summary="单个挂牌 / One listing")

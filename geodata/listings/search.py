@@ -128,8 +128,18 @@ def _feature(row: Any) -> dict[str, Any]:
     }
 
 
-def village_parcels(session: Session, village_code: str) -> dict[str, Any]:
-    """The village's parcels with their live (or latest) listing: the collective's overview."""
+def village_parcels(
+    session: Session,
+    village_code: str,
+    bbox: tuple[float, float, float, float] | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """The village's parcels with their live (or latest) listing: the collective's overview.
+
+    bbox (minx, miny, maxx, maxy) keeps the parcels it touches; limit caps the features (in
+    parcel-code order), and then `truncated` is true, `total` counts the village's parcels in the
+    box and `bounds` is the village's extent, so a map can frame it and ask per view.
+    """
     latest = (
         select(L.c.id, L.c.parcel_id, L.c.state, L.c.price_per_mu, L.c.supply_mode)
         .where(L.c.village_code == village_code)
@@ -151,11 +161,17 @@ def village_parcels(session: Session, village_code: str) -> dict[str, Any]:
             func.ST_AsGeoJSON(P.c.geom, GEOJSON_DECIMALS).label("geometry"),
         )  # fmt: skip
         .select_from(P.outerjoin(latest, latest.c.parcel_id == P.c.id))
-        .where(P.c.village_code == village_code)
         .order_by(P.c.parcel_code)
     )
+    where = [P.c.village_code == village_code]
+    if bbox is not None:
+        env = func.ST_MakeEnvelope(*bbox, SRID)
+        where += [P.c.geom.op("&&")(env), func.ST_Intersects(P.c.geom, env)]
+    stmt = stmt.where(*where)
+    rows = session.execute(stmt if limit is None else stmt.limit(limit + 1)).all()
+    truncated = limit is not None and len(rows) > limit
     features = []
-    for r in session.execute(stmt):
+    for r in rows[:limit] if truncated else rows:
         m = r._mapping
         props = {k: m[k] for k in ("parcel_code", "land_use_code", "area_m2", "area_mu",
                                    "ownership", "listing_id", "price_per_mu", "supply_mode")}  # fmt: skip
@@ -164,7 +180,25 @@ def village_parcels(session: Session, village_code: str) -> dict[str, Any]:
         features.append(
             {"type": "Feature", "geometry": json.loads(m["geometry"]), "properties": props}
         )
-    return {"type": "FeatureCollection", "village_code": village_code, "features": features}
+    out = {"type": "FeatureCollection", "village_code": village_code, "features": features}
+    if limit is not None:
+        out["truncated"] = truncated
+        out["total"] = (
+            session.scalar(select(func.count()).select_from(P).where(*where))
+            if truncated
+            else len(features)
+        )
+        e = (
+            select(func.ST_Extent(P.c.geom).label("e"))
+            .where(P.c.village_code == village_code)
+            .subquery()
+            .c.e
+        )
+        extent = session.execute(
+            select(func.ST_XMin(e), func.ST_YMin(e), func.ST_XMax(e), func.ST_YMax(e))
+        ).one()
+        out["bounds"] = list(extent) if extent[0] is not None else None
+    return out
 
 
 BOUNDS_SQL = text(

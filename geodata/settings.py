@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "LANDMARKET_"
 
 
-class Settings(BaseSettings):
-    """Platform settings; each field is LANDMARKET_<NAME> in the environment."""
+class Settings(BaseModel):
+    """Platform settings; each field is LANDMARKET_<NAME> in the environment.
 
-    model_config = SettingsConfigDict(env_prefix="LANDMARKET_", env_file=None, extra="ignore")
+    Read as pydantic-settings did (prefix, names case-insensitive, keyword arguments first, values
+    validated by the field types) but with pydantic alone: pydantic-settings costs every command
+    about 0.25 s of imports (asyncio, its dotenv and cloud sources) for what is a dozen variables.
+    """
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_environment(), **values})
 
     database_url: str | None = Field(
         default=None,
@@ -147,6 +157,17 @@ class Settings(BaseSettings):
         if self.owner_database_url:
             return self.owner_database_url
         return self.database_url or self.embedded_owner_database_url
+
+
+def _environment() -> dict[str, str]:
+    """The LANDMARKET_<FIELD> variables set, by field name (the names ignore case)."""
+    prefix = ENV_PREFIX.lower()
+    found = {}
+    for key, value in os.environ.items():
+        key = key.lower()
+        if key.startswith(prefix) and key[len(prefix) :] in Settings.model_fields:
+            found[key[len(prefix) :]] = value
+    return found
 
 
 @lru_cache

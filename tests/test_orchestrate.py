@@ -189,10 +189,11 @@ def test_streamed_file_sent_and_on_dask_equal_one_screen(parcel_file, file_sourc
         Client(cluster) as client,
     ):
         collect = Collect()
-        orchestrate(
+        stats = orchestrate(
             parcel_file, file_source, policy=POLICY, sink=collect, client=client,
             chunk_size=CHUNK,
         )  # fmt: skip
+        assert stats.sent_bytes > 0  # a cluster's workers get the rows, not a local path
         pd.testing.assert_frame_equal(collect.frame(), file_expected, check_exact=True)
 
 

@@ -7,6 +7,11 @@ worker reads itself (the database, a DEM file window) — to local processes or 
 and hands every finished chunk's rows to the sink as it arrives, so no process holds the whole
 report unless the sink collects it. Chunking does not depend on the workers, so the rows are
 the same, in the same chunk order, with 1, 2 or N workers, local or on dask.
+
+Parcels given as a ParcelFile (geodata.screening.partitions) are never whole in this process:
+it reads their fids and envelopes, cuts chunks, halos and the land use around each chunk from
+them, and each local worker reads its rows from the file by fid; for a dask cluster (whose
+workers may not see this disk) this process reads one chunk's rows at a time and sends them.
 """
 
 from __future__ import annotations
@@ -110,9 +115,12 @@ _TOKENS = itertools.count()
 def run_chunk(job: Job, chunk: Chunk) -> tuple[pd.DataFrame, float]:
     """Worker side: read chunk k's parcels and context, screen, drop the halo; (rows, seconds)."""
     start = time.perf_counter()
-    if chunk.file is not None:
+    if chunk.read is not None:
         read = chunk.read
-        rows = chunk.file.rows(read.positions, read.fids, read.dtypes)
+        if chunk.parcels is not None:  # read by the client, sent (a cluster's own disks)
+            rows = read_partition(chunk.parcels)
+        else:
+            rows = chunk.file.rows(read.positions, read.fids, read.dtypes)
         frame, own = rows.iloc[read.take], chunk.own
         bounds = chunk_bounds(frame)
         context = chunk.context
@@ -273,6 +281,11 @@ def _run_file(
         for k in range(len(parts)):
             read = _read_of(plan, parts, bounds, k)
             chunk = Chunk(k, len(parts[k]), token=token, file=plan.file, read=read)
+            if not local:  # dask workers may not see this disk: the chunk's rows travel
+                chunk.parcels = partition_bytes(
+                    plan.file.rows(read.positions, read.fids, plan.dtypes)
+                )
+                stats.sent_bytes += len(chunk.parcels)
             if sends:  # constraint layers and DEM window cut here, land use in the worker
                 box = envelope_of(bounds[read.positions[read.take]])
                 chunk.context = source.for_bounds(box)

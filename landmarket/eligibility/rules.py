@@ -80,8 +80,7 @@ class Rule(core.Rule):
     def describe(self, status: str, value: Any, outcome: Outcome, row: Mapping[str, Any]) -> str:
         """Bilingual detail text of one result."""
         template = self.texts.get(status, _DEFAULT_TEXT[status])
-        fields = _Fields({k: fmt(v) for k, v in dict(row).items()})
-        fields.update(value=fmt(value), threshold=fmt(outcome.threshold), unit=outcome.unit)
+        fields = _Fields(row, value=fmt(value), threshold=fmt(outcome.threshold), unit=outcome.unit)
         return template.format_map(fields)
 
 
@@ -95,8 +94,15 @@ def _source(rule_source: str, param: Param | None) -> str:
 
 
 class _Fields(dict):
+    """A detail text's placeholders: the given ones, else the row's value formatted when the
+    template names it; an unknown name stays as written."""
+
+    def __init__(self, row: Mapping[str, Any], **given: str) -> None:
+        super().__init__(given)
+        self.row = row
+
     def __missing__(self, key: str) -> str:
-        return f"{{{key}}}"
+        return fmt(self.row[key]) if key in self.row else f"{{{key}}}"
 
 
 def plain(value: Any) -> Any:
@@ -133,7 +139,9 @@ def select(n: int, cases: list[tuple[np.ndarray, str]], default: str = PASS) -> 
     out = np.full(n, default, dtype=object)
     done = np.zeros(n, dtype=bool)
     for mask, status in cases:
-        mask = np.asarray(pd.array(mask, dtype="boolean").fillna(False), dtype=bool) & ~done
+        if not (isinstance(mask, np.ndarray) and mask.dtype == bool):  # NA counts as False
+            mask = np.asarray(pd.array(mask, dtype="boolean").fillna(False), dtype=bool)
+        mask = mask & ~done
         out[mask] = status
         done |= mask
     return out

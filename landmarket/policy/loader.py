@@ -202,6 +202,9 @@ def load_policy(
                 )
             ]
         )
+    cache_key = _merged_key(on, in_force, overrides)
+    if cache_key is not None and cache_key in _MERGED:
+        return _MERGED[cache_key]
     _no_ambiguity(in_force)
     params: dict[str, Param] = {}
     for layer in in_force:
@@ -225,7 +228,30 @@ def load_policy(
                 effective=on,
                 provisional=False,
             )
-    return Policy(on=on, version=version, layers=tuple(in_force), params=params)
+    policy = Policy(on=on, version=version, layers=tuple(in_force), params=params)
+    if cache_key is not None:
+        if len(_MERGED) >= _MERGED_MAX:
+            _MERGED.clear()
+        _MERGED[cache_key] = policy
+    return policy
+
+
+# Policies already merged, by date, the layers in force (the very objects, which the cached
+# policy keeps alive, so their ids cannot be reused) and the overrides: a request asking for the
+# policy of a date pays for the merge once, not each time. Policies and params are frozen.
+_MERGED: dict[tuple, Policy] = {}
+_MERGED_MAX = 256
+
+
+def _merged_key(
+    on: date, in_force: list[PolicyLayer], overrides: Mapping[str, Any] | None
+) -> tuple | None:
+    try:
+        given = tuple(sorted((overrides or {}).items()))
+        hash(given)
+    except TypeError:  # an unhashable override value: merged every time
+        return None
+    return (on, tuple(id(layer) for layer in in_force), given)
 
 
 def policy_from_settings(settings: Any, on: date | None = None) -> Policy:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from geodata.db.tables import CONSTRAINT_KINDS, SRID
 from landmarket.eligibility import ConstraintContext
+from landmarket.eligibility.context import ArrayLayer
 from landmarket.errors import LandmarketError
 from landmarket.slope import Dem
 
@@ -65,6 +66,32 @@ LAND_USE_SQL = text(
     ORDER BY p.id
     """
 )
+# What plain_context_for reads, in one statement (one round trip): the rows of LAYERS_SQL (part
+# 0, in their order), FEATURES_SQL (part 1, by id) and LAND_USE_SQL (part 2, by id).
+PLACE_CONTEXT_SQL = text(
+    """
+    WITH box AS MATERIALIZED (SELECT ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, :srid) AS g),
+    layers AS MATERIALIZED (
+        SELECT l.id, l.kind, l.effective_date, ST_Intersection(l.coverage, box.g) AS coverage
+        FROM constraint_layers l, box
+        WHERE l.kind = ANY(:kinds) AND l.coverage && box.g AND ST_Intersects(l.coverage, box.g)
+    )
+    SELECT 0 AS part, l.id AS layer_id, l.kind, NULL AS code, ST_AsBinary(l.coverage) AS geom,
+           row_number() OVER (ORDER BY l.effective_date DESC NULLS LAST, l.id DESC) AS rank
+    FROM layers l
+    UNION ALL
+    SELECT 1, f.layer_id, NULL, f.plan_code, ST_AsBinary(f.geom), f.id
+    FROM constraint_features f, box
+    WHERE f.layer_id IN (SELECT id FROM layers) AND f.geom && box.g
+    UNION ALL
+    SELECT 2, NULL, NULL, p.land_use_code, ST_AsBinary(p.geom), p.id
+    FROM parcels p, box
+    WHERE :land AND p.geom && box.g
+    ORDER BY part, rank
+    """
+)
+
+
 # The DEM for a box: one that covers it if any, else the one overlapping it most; newest first.
 DEM_SQL = text(
     """
@@ -108,6 +135,50 @@ def context_for(
     land = land_use_parcels(session, box) if parcels else None
     grid = dem_window(session, box) if dem else None
     return ConstraintContext.build(**pairs, parcels=land, dem=grid)
+
+
+def plain_context_for(
+    session: Session,
+    places: np.ndarray,
+    *,
+    parcels: bool = True,
+    kinds: Sequence[str] = CONSTRAINT_KINDS,
+    margin: float = MARGIN_DEG,
+) -> ConstraintContext:
+    """context_for(union of the places) without frames or a DEM, for measuring those places.
+
+    The same rows, read in one statement, as ArrayLayers built on plain arrays: each keeps only
+    the features whose envelope meets a place's (grown by margin), resolved against every feature
+    whose envelope meets theirs, so each comes out exactly as in the whole context (one check's
+    measurements, not subset or the planners). Built per call: no prepared geometry is ever
+    shared between the threads that serve requests.
+    """
+    wanted = [k for k in kinds if k in CONSTRAINT_KINDS]
+    unknown = sorted(set(kinds) - set(CONSTRAINT_KINDS))
+    if unknown:
+        raise ValueError(f"unknown constraint kinds {unknown}; known: {CONSTRAINT_KINDS}")
+    places = np.asarray(places, dtype=object)
+    box = search_box(shapely.union_all(places), margin)
+    near = shapely.bounds(places) + np.array([-margin, -margin, margin, margin])
+    params = {**_params(box), "kinds": wanted, "land": parcels}
+    rows = session.execute(PLACE_CONTEXT_SQL, params).all()
+    layers = [r for r in rows if r.part == 0]  # newest first
+    by_layer: dict[int, list] = {}
+    for row in rows:
+        if row.part == 1:
+            by_layer.setdefault(row.layer_id, []).append(row)
+    out: dict[str, ArrayLayer] = {}
+    for kind in wanted:
+        mine = [r for r in layers if r.kind == kind]
+        if mine:
+            out[kind] = _merge_arrays(kind, mine, by_layer, near)
+    land = None
+    if parcels:
+        lu = [r for r in rows if r.part == 2]
+        codes = np.array([r.code for r in lu], dtype=object)
+        geoms = _from_wkb([r.geom for r in lu])
+        land = ArrayLayer(geoms, None, "parcels", {"land_use": codes}, near=near)
+    return ConstraintContext(**out, parcels=land)
 
 
 def _params(box: Bounds) -> dict[str, float | int]:
@@ -161,6 +232,38 @@ def _merge_versions(kind: str, layers: list, by_layer: dict[int, list]):
     if kind != "village_plan":
         merged = merged.drop(columns="plan_code")
     return merged, shapely.union_all(coverages)
+
+
+def _merge_arrays(
+    kind: str, layers: list, by_layer: dict[int, list], near: np.ndarray
+) -> ArrayLayer:
+    """_merge_versions on plain arrays: the same features, order and coverage, as an ArrayLayer."""
+    parts, codes, coverages = [], [], []
+    newer: BaseGeometry | None = None
+    for layer in layers:  # PLACE_CONTEXT_SQL rows: a layer's id and coverage in layer_id, geom
+        coverage = shapely.from_wkb(bytes(layer.geom))
+        feats = by_layer.get(layer.layer_id, [])
+        geoms = _from_wkb([r.geom for r in feats])
+        own = coverage
+        if newer is not None:
+            own = shapely.difference(coverage, newer)
+            if len(geoms):
+                geoms = shapely.intersection(geoms, own)
+        keep = ~shapely.is_empty(geoms)
+        parts.append(geoms[keep])
+        codes.append(np.array([r.code for r in feats], dtype=object)[keep])
+        coverages.append(own)
+        newer = coverage if newer is None else shapely.union(newer, coverage)
+    columns = {"plan_code": np.concatenate(codes)} if kind == "village_plan" else {}
+    coverage = shapely.union_all(coverages)
+    return ArrayLayer(np.concatenate(parts), coverage, kind, columns, near=near)
+
+
+def _from_wkb(blobs: list) -> np.ndarray:
+    """Geometries from WKB values, as an object array (empty for none)."""
+    if not blobs:
+        return np.zeros(0, dtype=object)
+    return np.asarray(shapely.from_wkb([bytes(b) for b in blobs]), dtype=object)
 
 
 def land_use_parcels(session: Session, box: Bounds) -> gpd.GeoDataFrame:

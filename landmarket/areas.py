@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 import numpy as np
+import shapely
 from geopandas import GeoSeries
+from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from landmarket.units import round_area
@@ -39,14 +44,71 @@ def gk_zone_of_epsg(epsg: int) -> tuple[int, bool] | None:
 
 def zones_of(geoms: GeoSeries) -> np.ndarray:
     """Zone number of each geometry, from the longitude of its bounding-box centre (EPSG:4490)."""
-    geoms = _geographic(geoms)
+    geoms = geographic(geoms)
     bounds = geoms.bounds.to_numpy()
     return gk_zone((bounds[:, 0] + bounds[:, 2]) / 2.0)
 
 
 def to_gk(geoms: GeoSeries, zone: int) -> GeoSeries:
     """Project geometries into one GK zone (no prefix, metres)."""
-    return _geographic(geoms).to_crs(gk_epsg(zone))
+    return geographic(geoms).to_crs(gk_epsg(zone))
+
+
+# --- The same on plain arrays of EPSG:4490 geometries (no frames: one parcel's checks) ----------
+
+
+def zones_of_values(geoms: np.ndarray) -> np.ndarray:
+    """zones_of for an array of EPSG:4490 geometries."""
+    bounds = shapely.bounds(geoms)
+    return gk_zone((bounds[:, 0] + bounds[:, 2]) / 2.0)
+
+
+def gk_values(geoms: np.ndarray, zone: int) -> np.ndarray:
+    """to_gk for an array of EPSG:4490 geometries: the very coordinates GeoSeries.to_crs gives."""
+    return reproject(geoms, _transformer(CGCS2000, gk_epsg(zone)))
+
+
+def to_cgcs2000(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    """Geometries in another CRS moved to EPSG:4490 (as GeoSeries.to_crs(4490) moves them)."""
+    return reproject(geoms, _transformer(crs, CGCS2000))
+
+
+def areas_m2_of(geoms: np.ndarray) -> np.ndarray:
+    """areas_m2 for an array of EPSG:4490 geometries (the same values, no GeoSeries)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms), dtype=float)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if present.any():
+        zones = np.zeros(len(geoms), dtype=int)
+        zones[present] = zones_of_values(geoms[present])
+        for zone in np.unique(zones[present]):
+            mask = present & (zones == zone)
+            out[mask] = shapely.area(gk_values(geoms[mask], int(zone)))
+    return round_area(out)
+
+
+@lru_cache(maxsize=64)
+def _transformer(src: Any, dst: Any) -> Transformer:
+    """The transformer geopandas builds for to_crs (pyproj's are thread-safe since 3.1)."""
+    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
+
+
+def reproject(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
+    """Every coordinate through the transformer, exactly as geopandas' to_crs does it (2D and 3D
+    geometries apart), so a plain array and a GeoSeries give the same bits."""
+    geoms = np.asarray(geoms, dtype=object)
+    has_z = shapely.has_z(geoms)
+    out = np.empty_like(geoms)
+    flat = geoms[~has_z]
+    coords = shapely.get_coordinates(flat, include_z=False)
+    moved = transformer.transform(coords[:, 0], coords[:, 1])
+    out[~has_z] = shapely.set_coordinates(flat.copy(), np.array(moved).T)
+    if has_z.any():
+        deep = geoms[has_z]
+        coords = shapely.get_coordinates(deep, include_z=True)
+        moved = transformer.transform(coords[:, 0], coords[:, 1], coords[:, 2])
+        out[has_z] = shapely.set_coordinates(deep.copy(), np.array(moved).T)
+    return out
 
 
 def areas_m2(geoms: GeoSeries) -> np.ndarray:
@@ -61,7 +123,7 @@ def lengths_m(geoms: GeoSeries) -> np.ndarray:
 
 def _measure(geoms: GeoSeries, what: str) -> np.ndarray:
     """Area or length of each geometry in its own GK zone; missing or empty geometries measure 0."""
-    geoms = _geographic(geoms)
+    geoms = geographic(geoms)
     out = np.zeros(len(geoms), dtype=float)
     present = ~np.asarray(geoms.isna() | geoms.is_empty)
     if not present.any():
@@ -79,7 +141,7 @@ def area_m2(geom: BaseGeometry, crs: int | str = CGCS2000) -> float:
     return float(areas_m2(GeoSeries([geom], crs=crs))[0])
 
 
-def _geographic(geoms: GeoSeries) -> GeoSeries:
+def geographic(geoms: GeoSeries) -> GeoSeries:
     """The series in EPSG:4490 (a missing CRS is an error, never a guess)."""
     if geoms.crs is None:
         raise ValueError("geometries have no CRS; areas need EPSG:4490 or a known projection")
@@ -92,10 +154,16 @@ __all__ = [
     "CGCS2000",
     "area_m2",
     "areas_m2",
+    "areas_m2_of",
     "gk_epsg",
     "gk_zone",
+    "geographic",
+    "gk_values",
     "gk_zone_of_epsg",
     "lengths_m",
+    "reproject",
+    "to_cgcs2000",
     "to_gk",
     "zones_of",
+    "zones_of_values",
 ]

@@ -8,23 +8,27 @@ its personal attributes only for callers allowed to see them, plus the applicati
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS
+from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
-from geodata.context import PLOT_MARGIN_DEG, context_for
+from geodata.context import PLOT_MARGIN_DEG, context_for, plain_context_for
 from geodata.crs import SWAPPED_MESSAGE, check_supported, parse_crs
 from geodata.screening import needs_of, stored_parcels
 from geodata.services.check_models import ApprovalRouteRequest, CheckRequest, ParcelFeature
 from geodata.settings import Settings
 from landmarket.access import Principal
+from landmarket.areas import CGCS2000, to_cgcs2000
 from landmarket.codes import CodeError, parse_parcel_code
-from landmarket.eligibility import approval_route, check_parcel
-from landmarket.eligibility.inputs import parcels_frame
+from landmarket.eligibility import check_parcel
+from landmarket.eligibility.approval_route import route_of_plots
+from landmarket.eligibility.inputs import ATTRIBUTE_COLUMNS, check_geometry_values, parcels_frame
 from landmarket.eligibility.measure import LANDUSE, SLOPE
 from landmarket.errors import InvalidInput, LandmarketError, NotFound, RecordProblem
 from landmarket.policy import policy_from_settings
@@ -61,7 +65,15 @@ def _crs_text(member: Any) -> Any:
 
 def resolve_crs(member: Any, query: str | None) -> CRS:
     """The posted CRS (member or ?crs=, EPSG:4490 when neither); refused outside China."""
-    given = [c for c in (_crs_text(member) if member is not None else None, query) if c]
+    return _resolved(_crs_text(member) if member is not None else None, query)[0]
+
+
+@lru_cache(maxsize=128)
+def _resolved(given_text: Any, query: str | None) -> tuple[CRS, bool]:
+    """resolve_crs by the texts given, and whether geometries in it are taken as EPSG:4490 as
+    they are (parcels_frame's test). A refusal raises, so only accepted CRSs are kept; pyproj's
+    CRS objects are thread-safe."""
+    given = [c for c in (given_text, query) if c]
     crs = parse_crs(given[0]) if given else CRS.from_epsg(4490)
     if len(given) == 2 and not crs.equals(parse_crs(given[1])):
         raise _bad("crs", f"crs 成员 {given[0]} 与 ?crs={given[1]} 不一致 / disagree", "crs")
@@ -76,13 +88,48 @@ def resolve_crs(member: Any, query: str | None) -> CRS:
                 "crs",
             )
     check_supported(crs)
-    return crs
+    return crs, crs.to_epsg() == CGCS2000
 
 
 def posted_frame(features: list[dict[str, Any]], crs: CRS) -> gpd.GeoDataFrame:
     """Posted features as a validated EPSG:4490 frame inside China and of parcel size."""
     frame = parcels_frame({"type": "FeatureCollection", "features": features}, crs=crs)
-    bounds = frame.geometry.bounds.to_numpy()
+    _inside_china(np.asarray(frame.geometry.values), crs)
+    return frame
+
+
+def posted_plots(features: list[dict[str, Any]], member: Any, query: str | None) -> np.ndarray:
+    """posted_frame(features, resolve_crs(member, query))'s geometries, checked the same way and
+    refused with the same problems, on plain arrays: plots whose properties carry facts the rules
+    read (or a 'geometry' key) go through posted_frame itself, which types and checks those."""
+    crs, as_is = _resolved(_crs_text(member) if member is not None else None, query)
+    if any(_has_facts(f.get("properties")) for f in features):
+        return np.asarray(posted_frame(features, crs).geometry.values)
+    geoms = np.empty(len(features), dtype=object)
+    problems = []
+    for i, feature in enumerate(features):
+        try:
+            geoms[i] = shape(feature["geometry"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            problems.append(
+                RecordProblem(f"feature {i}", f"几何无效 / bad geometry: {exc}", "geometry")
+            )
+    if problems:
+        raise InvalidInput(problems, source="parcels")
+    if not as_is:
+        geoms = to_cgcs2000(geoms, crs)
+    check_geometry_values(geoms)
+    _inside_china(geoms, crs)
+    return geoms
+
+
+def _has_facts(properties: dict[str, Any] | None) -> bool:
+    return bool(properties) and any(k in ATTRIBUTE_COLUMNS or k == "geometry" for k in properties)
+
+
+def _inside_china(geoms: np.ndarray, crs: CRS) -> None:
+    """EPSG:4490 geometries inside China and, all together, of parcel size."""
+    bounds = shapely.bounds(geoms)
     inside = (
         (bounds[:, 0] >= CHINA[0])
         & (bounds[:, 2] <= CHINA[2])
@@ -95,10 +142,9 @@ def posted_frame(features: list[dict[str, Any]], crs: CRS) -> gpd.GeoDataFrame:
         swapped = CHINA[0] <= b[1] <= CHINA[2] and CHINA[1] <= b[0] <= CHINA[3]
         text = SWAPPED_MESSAGE if swapped else "坐标在中国境外 / coordinates lie outside China"
         raise _bad(f"feature {i}", f"{text} ({crs.name})", "geometry")
-    minx, miny, maxx, maxy = frame.total_bounds
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     if max(maxx - minx, maxy - miny) > MAX_EXTENT_DEG:
         raise _bad("geometry", f"范围超过 {MAX_EXTENT_DEG}° / extent above the limit", "geometry")
-    return frame
 
 
 def stored_frame(
@@ -176,12 +222,11 @@ def run_route(
     policy = policy_from_settings(settings, _policy_date(body.on, on))
     member = body.crs if body.crs is not None else body.plots.crs
     features = [f.model_dump() for f in body.plots.features]
-    frame = posted_frame(features, resolve_crs(member, crs)) if features else None
-    if frame is None:
+    if not features:
         raise _bad("plots", "没有地块 / no plots", "plots")
-    context = context_for(
-        session, shapely.union_all(frame.geometry.values), dem=False, kinds=("pbf",),
-        margin=PLOT_MARGIN_DEG,
-    )  # fmt: skip
-    verdict = approval_route(body.project.model_dump(), frame, context, policy=policy)
+    plots = posted_plots(features, member, crs)
+    # Plain arrays all the way (the same rows, measurements and rules as the frames would give):
+    # the fixed cost of pandas objects around a few plots was most of a check's time.
+    context = plain_context_for(session, plots, kinds=("pbf",), margin=PLOT_MARGIN_DEG)
+    verdict = route_of_plots(body.project.model_dump(), plots, context, policy=policy)
     return verdict.to_dict()

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
-from landmarket.areas import area_m2
+from landmarket.areas import areas_m2_of
 from landmarket.eligibility import authority as auth
 from landmarket.eligibility.authority import (
     AUTHORITY_NAMES,
@@ -26,10 +27,20 @@ from landmarket.eligibility.authority import (
     STATE_COUNCIL,
     delegation_in_force,
 )
-from landmarket.eligibility.check import Check, register_check, resolve_policy
+from landmarket.eligibility.check import Check, Frame, register_check, resolve_policy
+from landmarket.eligibility.columns import (
+    Columns,
+    flags,
+    missing_mask,
+    numbers,
+    table_like,
+    taken,
+    texts,
+    values,
+)
 from landmarket.eligibility.context import ConstraintContext
 from landmarket.eligibility.inputs import PROJECT_CATEGORIES, PROJECT_LEVELS, parcels_frame
-from landmarket.eligibility.measure import LANDUSE, measure
+from landmarket.eligibility.measure import LANDUSE, measure_values
 from landmarket.eligibility.rules import Outcome, Rule, layer_text, register, select, tolerance
 from landmarket.eligibility.verdict import ELIGIBLE, FAIL, INFO, NEEDS_REVIEW, PASS, REVIEW, Verdict
 from landmarket.errors import InvalidInput, RecordProblem
@@ -37,7 +48,14 @@ from landmarket.policy import Policy
 from landmarket.units import area_summary, round_area
 
 CHECK = "approval_route"
-__all__ = ["AUTHORITY_NAMES", "DISTRICT_COUNTY", "MUNICIPAL", "STATE_COUNCIL", "approval_route"]
+__all__ = [
+    "AUTHORITY_NAMES",
+    "DISTRICT_COUNTY",
+    "MUNICIPAL",
+    "STATE_COUNCIL",
+    "approval_route",
+    "route_of_plots",
+]
 ART44_46 = "土地管理法(2019) 第四十四条、第四十六条 / Land Administration Law 2019 arts. 44, 46"
 MEASURE6 = "渝府发〔2025〕16号 第6条 / Action Plan measure 6"
 _SUMMED = ("area_m2", "pbf_overlap_m2", "pbf_uncovered_m2", "lu_covered_m2", "lu_arable_m2")
@@ -50,10 +68,10 @@ class PbfInvolved(Rule):
     title = "不涉及永久基本农田 / no permanent basic farmland involved"
     source = ART44_46
 
-    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+    def outcome(self, facts: Frame, policy: Policy) -> Outcome:
         tol, param = tolerance(policy)
-        pbf = facts.pbf_overlap_m2.to_numpy(dtype=float)
-        gap = facts.pbf_uncovered_m2.to_numpy(dtype=float)
+        pbf = numbers(facts["pbf_overlap_m2"])
+        gap = numbers(facts["pbf_uncovered_m2"])
         status = select(len(facts), [(pbf > tol, FAIL), (gap > tol, REVIEW)])
         return Outcome(status, pbf, tol, "m2", param)
 
@@ -79,7 +97,7 @@ class ProvincialAuthorisation(Rule):
         "outside PBF goes to the State Council",
     }
 
-    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+    def outcome(self, facts: Frame, policy: Policy) -> Outcome:
         param = policy.get(auth.AUTHORISATION)
         on = policy.flag(auth.AUTHORISATION)
         status = np.full(len(facts), PASS if on else INFO, dtype=object)
@@ -96,10 +114,10 @@ class _AreaLimit(Rule):
         "不征收: 本标准仅适用于征收 / no expropriation: the limit applies to expropriation only"
     )
 
-    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+    def outcome(self, facts: Frame, policy: Policy) -> Outcome:
         limit = round_area(policy.area_m2(self.param_key))
-        value = facts[self.column].to_numpy(dtype=float)
-        taking = facts.expropriation.to_numpy(dtype=bool)
+        value = numbers(facts[self.column])
+        taking = flags(facts["expropriation"])
         # "over" excludes the number itself: exactly the limit stays below.
         status = select(len(facts), [(~taking, INFO), (value > limit, FAIL)])
         return Outcome(status, value, limit, "m2", policy[self.param_key])
@@ -153,13 +171,13 @@ class LandCoverage(Rule):
         "covered by land-use or PBF data: the route cannot be decided",
     }
 
-    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+    def outcome(self, facts: Frame, policy: Policy) -> Outcome:
         tol, param = tolerance(policy)
-        gap = facts.uncovered_m2.to_numpy(dtype=float)
+        gap = numbers(facts["uncovered_m2"])
         return Outcome(select(len(facts), [(gap > tol, REVIEW)]), gap, tol, "m2", param)
 
 
-def _delegation_off(facts: pd.DataFrame, policy: Policy) -> np.ndarray:
+def _delegation_off(facts: Frame, policy: Policy) -> np.ndarray:
     return np.full(len(facts), not delegation_in_force(policy))
 
 
@@ -175,13 +193,13 @@ class DelegationLevel(Rule):
         "info": "审批权限下放未实施(按日期所适用的政策) / delegation not in force on this date",
     }
 
-    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+    def outcome(self, facts: Frame, policy: Policy) -> Outcome:
         param = policy.get("approval.delegation_levels")  # provisional: the pilot's levels
         levels = list(param.value) if param is not None else []
-        level = facts.project_level.astype("string").fillna("other")
+        level = texts(facts["project_level"], "other")
         off = _delegation_off(facts, policy)
-        status = select(len(facts), [(off, INFO), (~level.isin(levels), FAIL)])
-        value = level.to_numpy(dtype=object)
+        status = select(len(facts), [(off, INFO), (~_among(level, levels), FAIL)])
+        value = level
         unit = param.unit if param else "project level"
         return Outcome(
             status, value, levels or None, unit, param or policy.get("approval.county_delegation")
@@ -201,8 +219,8 @@ class DelegationPlotSize(Rule):
         "info": "审批权限下放未实施(按日期所适用的政策) / delegation not in force on this date",
     }
 
-    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
-        largest = facts.max_plot_m2.to_numpy(dtype=float)
+    def outcome(self, facts: Frame, policy: Policy) -> Outcome:
+        largest = numbers(facts["max_plot_m2"])
         off = _delegation_off(facts, policy)
         if off.all() or "approval.delegation_max_plot_area" not in policy:
             status = np.full(len(facts), INFO, dtype=object)
@@ -225,38 +243,43 @@ class ParallelPath(Rule):
         "info": "不适用并联审批 / parallel path does not apply",
     }
 
-    def outcome(self, facts: pd.DataFrame, policy: Policy) -> Outcome:
+    def outcome(self, facts: Frame, policy: Policy) -> Outcome:
         param = policy.get("approval.parallel_path_categories")
         categories = (
             list(param.value) if param is not None and policy.flag("approval.parallel_path") else []
         )
-        category = facts.project_category.astype("string").fillna("other")
-        status = select(len(facts), [(~category.isin(categories), INFO)])
-        value = category.to_numpy(dtype=object)
+        category = texts(facts["project_category"], "other")
+        status = select(len(facts), [(~_among(category, categories), INFO)])
+        value = category
         return Outcome(status, value, categories or None, "project category", param)
 
 
-def _derive(facts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+def _among(text: np.ndarray, allowed: list[str]) -> np.ndarray:
+    """Per row, whether the text is one of the allowed values (Series.isin)."""
+    return np.array([t in allowed for t in text], dtype=bool)
+
+
+def _derive(facts: Frame, policy: Policy) -> Frame:
     """Arable (outside PBF), other and uncovered land of each project; the largest plot."""
     facts = facts.copy()
-    area = facts.area_m2.to_numpy(dtype=float)
-    pbf = facts.pbf_overlap_m2.to_numpy(dtype=float)
-    arable = facts.lu_arable_m2.to_numpy(dtype=float)
-    covered = np.minimum(facts.lu_covered_m2.to_numpy(dtype=float), area)
+    area = numbers(facts["area_m2"])
+    pbf = numbers(facts["pbf_overlap_m2"])
+    arable = numbers(facts["lu_arable_m2"])
+    covered = np.minimum(numbers(facts["lu_covered_m2"]), area)
     facts["arable_m2"] = round_area(arable)
     facts["other_m2"] = round_area(np.clip(covered - arable - pbf, 0.0, None))
     facts["uncovered_m2"] = round_area(np.clip(area - covered, 0.0, None))
     if "max_plot_m2" not in facts.columns:  # a screened parcel is a one-plot project
-        facts["max_plot_m2"] = facts.area_m2
+        facts["max_plot_m2"] = facts["area_m2"]
     taking = facts["expropriation"] if "expropriation" in facts.columns else False
-    facts["expropriation"] = pd.Series(taking, index=facts.index).astype("boolean").fillna(False)
-    facts["expropriation"] = facts["expropriation"].astype(bool)
+    index = facts.index if isinstance(facts, pd.DataFrame) else None
+    facts["expropriation"] = taken(taking, len(facts), index)
     facts["parallel_days_min"] = policy.value("approval.parallel_path_days_saved_min", 0)
     facts["parallel_days_max"] = policy.value("approval.parallel_path_days_saved_max", 0)
     return facts
 
 
-def _extras(facts: pd.DataFrame, outcomes: dict[str, Outcome], policy: Policy) -> pd.DataFrame:
+def _extras(facts: Frame, outcomes: dict[str, Outcome], policy: Policy) -> Frame:
     """Conversion, expropriation and overall authority, days saved, the land per project."""
     n = len(facts)
 
@@ -274,7 +297,7 @@ def _extras(facts: pd.DataFrame, outcomes: dict[str, Outcome], policy: Policy) -
     delegated = (status("approval.delegation_level") == PASS) & (
         status("approval.delegation_plot_size") == PASS
     )
-    expropriation = facts.expropriation.to_numpy(dtype=bool)
+    expropriation = flags(facts["expropriation"])
     decided = auth.decide(
         n,
         pbf=masks["pbf_fail"],
@@ -285,28 +308,26 @@ def _extras(facts: pd.DataFrame, outcomes: dict[str, Outcome], policy: Policy) -
         expropriation=expropriation,
         policy=policy,
     )
-    out = pd.DataFrame(index=facts.index)
-    for key, values in decided.items():
-        out[key] = values
+    out: dict[str, Any] = dict(decided)
     out["expropriation"] = expropriation
     for key, mask in masks.items():
         out[key] = mask
-    out["project_level"] = facts.project_level.astype("string").fillna("other").to_numpy()
+    out["project_level"] = texts(facts["project_level"], "other")
     delegation_days = float(policy.value("approval.delegation_days_saved", 0))
     parallel = status("approval.parallel_path") == PASS
     # The delegation saves time only when nothing else (expropriation) goes higher.
     saved = np.where(decided["authority"] == DISTRICT_COUNTY, delegation_days, 0.0)
     out["parallel_path"] = parallel
-    out["days_saved_min"] = saved + np.where(parallel, facts.parallel_days_min, 0.0)
-    out["days_saved_max"] = saved + np.where(parallel, facts.parallel_days_max, 0.0)
+    out["days_saved_min"] = saved + np.where(parallel, facts["parallel_days_min"], 0.0)
+    out["days_saved_max"] = saved + np.where(parallel, facts["parallel_days_max"], 0.0)
     for col in ("pbf_overlap_m2", "arable_m2", "other_m2", "uncovered_m2", "max_plot_m2"):
-        out[col] = facts[col].to_numpy()
-    return out
+        out[col] = values(facts[col])
+    return table_like(facts, out)
 
 
-def _decide(facts: pd.DataFrame, verdict: np.ndarray, extras: pd.DataFrame) -> np.ndarray:
+def _decide(facts: Frame, verdict: np.ndarray, extras: Frame) -> np.ndarray:
     """A route is decided (eligible) unless the authority is unknown (needs_review)."""
-    return np.where(extras.authority.isna().to_numpy(), NEEDS_REVIEW, ELIGIBLE).astype(object)
+    return np.where(missing_mask(extras["authority"]), NEEDS_REVIEW, ELIGIBLE).astype(object)
 
 
 def _name(authority: Any) -> str | None:
@@ -380,6 +401,21 @@ def approval_route(
 ) -> Verdict:
     """Route of one project ({"level", "category", "expropriation"}) over its plots."""
     policy = resolve_policy(on, policy)
+    frame = parcels_frame(plots)
+    return route_of_plots(project, np.asarray(frame.geometry.values), context, policy=policy)
+
+
+def route_of_plots(
+    project: Mapping[str, Any],
+    plots: np.ndarray,
+    context: ConstraintContext,
+    *,
+    on: date | None = None,
+    policy: Policy | None = None,
+) -> Verdict:
+    """approval_route over plots already checked as parcels_frame checks them: an array of valid
+    EPSG:4490 polygons. Measured and decided on plain arrays (no frames), the same answer."""
+    policy = resolve_policy(on, policy)
     level = project.get("level") or "other"
     category = project.get("category") or "other"
     expropriation = project.get("expropriation", False)
@@ -398,37 +434,35 @@ def approval_route(
         problems.append(
             RecordProblem("project", f"须为 / must be one of {PROJECT_CATEGORIES}", "category")
         )
-    frame = parcels_frame(plots)
-    if len(frame) == 0:
+    if len(plots) == 0:
         problems.append(RecordProblem("plots", "没有地块 / no plots", "plots"))
     if problems:
         raise InvalidInput(problems, source="project")
-    facts = measure(frame, context, {LANDUSE}, policy)
-    _no_overlap(frame, facts, policy)
+    facts = measure_values(plots, context, {LANDUSE}, policy)
+    area = facts["area_m2"]
+    _no_overlap(plots, area, policy)
     row = {col: round_area(float(facts[col].sum())) for col in _SUMMED}
-    row["lu_uncovered_m2"] = round_area(float(facts.lu_uncovered_m2.sum()))
+    row["lu_uncovered_m2"] = round_area(float(facts["lu_uncovered_m2"].sum()))
     row.update(
-        max_plot_m2=float(facts.area_m2.max()),
-        plot_count=len(frame),
+        max_plot_m2=float(area.max()),
+        plot_count=len(plots),
         project_level=level,
         project_category=category,
         expropriation=expropriation,
-        pbf_missing=bool(facts.pbf_missing.iloc[0]),
-        parcels_missing=bool(facts.parcels_missing.iloc[0]),
+        pbf_missing=bool(facts["pbf_missing"][0]),
+        parcels_missing=bool(facts["parcels_missing"][0]),
     )
-    run = APPROVAL_ROUTE.run(pd.DataFrame([row]), policy)
+    run = APPROVAL_ROUTE.run(Columns.one(row), policy)
     verdict = run.verdict_at(0)
-    plots_out = [
-        {"plot": int(i), **area_summary(a)} for i, a in enumerate(facts.area_m2.to_numpy())
-    ]
+    plots_out = [{"plot": int(i), **area_summary(a)} for i, a in enumerate(area)]
     return replace(verdict, extra={**verdict.extra, "plots": plots_out})
 
 
-def _no_overlap(frame: pd.DataFrame, facts: pd.DataFrame, policy: Policy) -> None:
+def _no_overlap(plots: np.ndarray, area: np.ndarray, policy: Policy) -> None:
     """Plots of one project must not overlap (their areas are summed)."""
     tol, _ = tolerance(policy)
-    union = area_m2(frame.geometry.union_all())
-    total = float(facts.area_m2.sum())
+    union = float(areas_m2_of(np.array([shapely.union_all(plots)], dtype=object))[0])
+    total = float(area.sum())
     if total - union > tol:
         raise InvalidInput(
             [

@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from landmarket.eligibility.columns import Columns, empty_like, record_at, row_at, values
 from landmarket.eligibility.context import ConstraintContext
 from landmarket.eligibility.inputs import parcels_frame
 from landmarket.eligibility.measure import measure
@@ -20,7 +21,7 @@ from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.policy import Policy, load_policy
 from landmarket.units import area_summary
 
-Frame = pd.DataFrame
+Frame = pd.DataFrame | Columns  # facts of many parcels, or plain columns of one project
 SITE_ONLY_TITLE = (
     " (仅场地条件, 未含申请事项 / site conditions only, application facts not evaluated)"
 )
@@ -44,7 +45,7 @@ class Check:
         return rules_for(self.name)
 
     def run(self, facts: Frame, policy: Policy, *, site_only: bool = False) -> CheckRun:
-        """Evaluate every rule over the facts frame at once."""
+        """Evaluate every rule over the facts (a frame, or Columns) at once."""
         if self.derive is not None:
             facts = self.derive(facts, policy)
         rules = [r for r in self.rules if not (site_only and r.application)]
@@ -53,9 +54,7 @@ class Check:
         site = [outcomes[r.id].status for r in rules if not r.application]
         site_verdict = verdict if site_only else combine(site, len(facts))
         extras = (
-            self.extras(facts, outcomes, policy)
-            if self.extras is not None
-            else pd.DataFrame(index=facts.index)
+            self.extras(facts, outcomes, policy) if self.extras is not None else empty_like(facts)
         )
         if self.decide is not None:
             verdict = self.decide(facts, verdict, extras)
@@ -95,9 +94,9 @@ class CheckRun:
 
     def verdict_at(self, i: int) -> Verdict:
         """The full Verdict of parcel i."""
-        row = self.facts.iloc[i]
+        row = row_at(self.facts, i)
         results = tuple(r.result_at(self.outcomes[r.id], i, row, self.policy) for r in self.rules)
-        flat = self.extras.iloc[i].to_dict() if len(self.extras.columns) else {}
+        flat = record_at(self.extras, i) if len(self.extras.columns) else {}
         extra = self.check.nest(flat, self.policy) if self.check.nest is not None else flat
         site = self.site_verdict[i] if self.site_verdict is not None else self.verdict[i]
         extra = {**extra, **self.scope(), "site_verdict": str(site)}
@@ -107,7 +106,7 @@ class CheckRun:
             title=title,
             verdict=str(self.verdict[i]),
             rules=results,
-            areas=area_summary(float(row.area_m2)),
+            areas=area_summary(float(row["area_m2"])),
             policy_version=self.policy.version,
             on=self.policy.on,
             extra=extra,
@@ -122,7 +121,7 @@ class CheckRun:
         for rule_id, outcome in self.outcomes.items():
             out[rule_id] = outcome.value
         for col in self.extras.columns:
-            out[f"{name}.{col}"] = self.extras[col].to_numpy()
+            out[f"{name}.{col}"] = values(self.extras[col])
         if not self.site_only and self.site_verdict is not None:
             out[f"{name}.site_verdict"] = self.site_verdict  # what a site-only screen would say
         return pd.DataFrame(out, index=self.facts.index)

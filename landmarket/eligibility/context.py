@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from landmarket.areas import CGCS2000, gk_epsg
+from landmarket.areas import CGCS2000, gk_epsg, gk_values
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.overlay import overlaps
 from landmarket.slope import Dem
@@ -24,8 +27,9 @@ class Projected:
     """A layer in one Gauss-Krüger zone: geometries, spatial index, attributes, coverage."""
 
     geoms: np.ndarray
-    frame: gpd.GeoDataFrame
+    tree: Any  # query(geoms) gives the envelope hits: a shapely STRtree or a frame's sindex
     coverage: BaseGeometry | None
+    columns: Any  # attribute columns by name: the projected frame, or a dict of arrays
 
     @cached_property
     def parts(self) -> tuple[np.ndarray, np.ndarray, shapely.STRtree] | None:
@@ -35,6 +39,17 @@ class Projected:
             return None
         parts, owner = shapely.get_parts(self.geoms, return_index=True)
         return parts, owner, shapely.STRtree(parts)
+
+    def text(self, name: str) -> np.ndarray:
+        """An attribute as text per feature (an object array of str, None where missing)."""
+        values = self.columns[name]
+        if isinstance(values, np.ndarray) and values.dtype == object:
+            return np.array([None if _missing(v) else str(v) for v in values], dtype=object)
+        return pd.Series(values).astype("string").to_numpy(dtype=object, na_value=None)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 @dataclass
@@ -69,8 +84,8 @@ class ConstraintLayer:
                     gpd.GeoSeries([self.coverage], crs=CGCS2000).to_crs(gk_epsg(zone)).iloc[0]
                 )
                 shapely.prepare(coverage)
-            frame.sindex  # noqa: B018  build the tree once per zone
-            self._zones[zone] = Projected(np.asarray(frame.geometry.values), frame, coverage)
+            geoms = np.asarray(frame.geometry.values)
+            self._zones[zone] = Projected(geoms, frame.sindex, coverage, frame)
         return self._zones[zone]
 
     def subset(self, bounds: tuple[float, float, float, float]) -> ConstraintLayer:
@@ -84,6 +99,78 @@ class ConstraintLayer:
         sub.frame = self.frame.iloc[idx].reset_index(drop=True)
         sub._zones = {}
         return sub
+
+
+@dataclass
+class ArrayLayer:
+    """A constraint layer as plain arrays (EPSG:4490 geometries, attribute arrays, coverage).
+
+    What one check builds per request from the few features under its plots: normalised exactly
+    as ConstraintLayer normalises (valid, earlier feature wins an overlap, empty ones dropped,
+    order kept) and projected with the same coordinates, so a parcel measures the same against
+    either; only the pandas and geopandas objects around a handful of rows are left out. It
+    serves the measurements (landmarket.eligibility.measure), not subset or the planners.
+    Like ConstraintLayer it prepares its coverage lazily in in_zone: one per request, never
+    shared between threads.
+    """
+
+    geoms: np.ndarray
+    coverage: BaseGeometry | None
+    name: str = ""
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    # Boxes (minx, miny, maxx, maxy; EPSG:4490) of the places measured: given, only features whose
+    # envelope meets one are resolved and kept. The others cannot meet a place inside the boxes;
+    # they still take part in first-wins, so the kept ones come out as over the whole layer.
+    near: np.ndarray | None = field(default=None, repr=False)
+    _zones: dict[int, Projected] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        geoms = np.array(self.geoms, dtype=object)  # a copy: repairs never touch the caller's
+        if self.near is not None and len(geoms):
+            # Set aside, before any work, features that neither meet a box nor meet (by envelope)
+            # one that does: they cannot change what is kept. A repair never grows an envelope,
+            # so envelopes before repair cannot leave out one that counts.
+            raw = shapely.STRtree(geoms)
+            met = np.unique(raw.query(_boxes(self.near))[1])
+            needed = np.unique(raw.query(geoms[met])[1]) if len(met) else met
+            geoms = geoms[needed]
+            self.columns = {k: np.asarray(v, dtype=object)[needed] for k, v in self.columns.items()}
+        invalid = ~shapely.is_valid(geoms)
+        if invalid.any():
+            geoms[invalid] = shapely.make_valid(geoms[invalid])
+        keep = np.ones(len(geoms), dtype=bool)
+        if self.near is not None and len(geoms):
+            tree = shapely.STRtree(geoms)
+            only = np.unique(tree.query(_boxes(self.near))[1])
+            geoms = _first_wins(geoms, only, tree)
+            keep[:] = False
+            keep[only] = True
+        else:
+            geoms = _first_wins(geoms)
+        keep &= ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        self.geoms = geoms[keep]
+        self.columns = {k: np.asarray(v, dtype=object)[keep] for k, v in self.columns.items()}
+        if self.coverage is not None and not isinstance(self.coverage, BaseGeometry):
+            raise TypeError(f"coverage of {self.name} must be a shapely geometry")
+        if self.coverage is not None and not self.coverage.is_valid:
+            self.coverage = shapely.make_valid(self.coverage)
+
+    def in_zone(self, zone: int) -> Projected:
+        """The layer projected into a GK zone (cached), coverage prepared for predicates."""
+        if zone not in self._zones:
+            geoms = gk_values(self.geoms, zone)
+            coverage = None
+            if self.coverage is not None:
+                coverage = gk_values(np.array([self.coverage], dtype=object), zone)[0]
+                shapely.prepare(coverage)
+            self._zones[zone] = Projected(geoms, shapely.STRtree(geoms), coverage, self.columns)
+        return self._zones[zone]
+
+
+def _boxes(bounds: np.ndarray) -> np.ndarray:
+    """Box polygons of (minx, miny, maxx, maxy) rows."""
+    b = np.asarray(bounds, dtype=float).reshape(-1, 4)
+    return shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
 
 
 @dataclass
@@ -162,11 +249,22 @@ def _normalise(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     return frame[keep].reset_index(drop=True)
 
 
-def _first_wins(geoms: np.ndarray) -> np.ndarray:
-    """Where features overlap, the earlier keeps the shared area (only overlapping ones touched)."""
+def _first_wins(
+    geoms: np.ndarray, only: np.ndarray | None = None, tree: shapely.STRtree | None = None
+) -> np.ndarray:
+    """Where features overlap, the earlier keeps the shared area (only overlapping ones touched).
+
+    With `only` (positions), just those features are resolved, each exactly as over the whole
+    layer (against every earlier feature); the others are returned as they are.
+    """
     if len(geoms) < 2:
         return geoms
-    left, right = shapely.STRtree(geoms).query(geoms)
+    tree = tree if tree is not None else shapely.STRtree(geoms)
+    if only is None:
+        left, right = tree.query(geoms)
+    else:
+        left, right = tree.query(geoms[only])
+        left = only[left]
     later = left > right  # pairs (later feature, earlier feature)
     found = overlaps(geoms, geoms, pairs=(left[later], right[later]), above=_OVERLAP_DEG2)
     shared = found.area > _OVERLAP_DEG2

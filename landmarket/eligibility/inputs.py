@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -36,6 +36,7 @@ NUMBER_COLUMNS = (
     "ticket_mu",
 )
 FLAG_COLUMNS = ("registered", "disputed", "expropriation")  # expropriation: approval route
+ATTRIBUTE_COLUMNS = frozenset(TEXT_COLUMNS + NUMBER_COLUMNS + FLAG_COLUMNS)
 STRING, BOOLEAN = pd.StringDtype(), pd.BooleanDtype()
 PROJECT_LEVELS = ("township", "village", "other")
 PROJECT_CATEGORIES = ("energy", "transport", "water", "other")
@@ -81,24 +82,30 @@ def parcels_frame(
 
 def check_geometries(frame: gpd.GeoDataFrame) -> None:
     """Every parcel a valid, non-empty polygon; otherwise InvalidInput listing each bad record."""
-    geoms = np.asarray(frame.geometry.values)
+    check_geometry_values(np.asarray(frame.geometry.values), lambda i: _record(frame, i))
+
+
+def check_geometry_values(
+    geoms: np.ndarray, record: Callable[[int], str] = lambda i: f"feature {i}"
+) -> None:
+    """check_geometries over an array of geometries, record(i) naming the bad ones."""
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     kinds = shapely.get_type_id(geoms)
     polygonal = np.isin(kinds, (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON))
     invalid = ~missing & polygonal & ~shapely.is_valid(geoms)
     problems = [
-        _problem(frame, i, "geometry", "几何为空 / empty geometry") for i in np.flatnonzero(missing)
+        RecordProblem(record(i), "几何为空 / empty geometry", "geometry")
+        for i in np.flatnonzero(missing)
     ]
     problems += [
-        _problem(frame, i, "geometry", "须为面 / must be a polygon")
+        RecordProblem(record(i), "须为面 / must be a polygon", "geometry")
         for i in np.flatnonzero(~missing & ~polygonal)
     ]
     problems += [
-        _problem(
-            frame,
-            i,
-            "geometry",
+        RecordProblem(
+            record(i),
             f"几何无效 / invalid geometry: {shapely.is_valid_reason(geoms[i])}",
+            "geometry",
         )
         for i in np.flatnonzero(invalid)
     ]
@@ -230,6 +237,10 @@ def _check_ranges(
 
 
 def _problem(frame: pd.DataFrame, i: int, col: str, text: str) -> RecordProblem:
+    return RecordProblem(_record(frame, i), text, col)
+
+
+def _record(frame: pd.DataFrame, i: int) -> str:
+    """A record's name in problems: its parcel code, else its position."""
     code = frame["parcel_code"].iloc[i] if "parcel_code" in frame.columns else None
-    record = f"parcel {code}" if isinstance(code, str) and code else f"feature {i}"
-    return RecordProblem(record, text, col)
+    return f"parcel {code}" if isinstance(code, str) and code else f"feature {i}"

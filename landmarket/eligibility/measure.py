@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landmarket.areas import to_gk, zones_of
+from landmarket.areas import geographic, gk_values, zones_of_values
 from landmarket.eligibility.context import ConstraintContext, Projected
 from landmarket.landuse import GBT21010, LandClass
 from landmarket.layers import THREE_LINES
@@ -24,7 +24,18 @@ def measure(
     parcels: gpd.GeoDataFrame, context: ConstraintContext, needs: set[str], policy: Policy
 ) -> pd.DataFrame:
     """Facts per parcel (areas in m² at 0.01): area, layer overlaps and gaps, land use, slope."""
-    n = len(parcels)
+    geoms = np.asarray(geographic(parcels.geometry).values)
+    facts = pd.DataFrame(measure_values(geoms, context, needs, policy), index=parcels.index)
+    if SLOPE in needs:
+        facts = facts.join(_slope(parcels, context, policy))
+    return facts
+
+
+def measure_values(
+    geoms: np.ndarray, context: ConstraintContext, needs: set[str], policy: Policy
+) -> dict[str, np.ndarray]:
+    """The facts of measure() but slope, as plain columns, for an array of EPSG:4490 parcels."""
+    n = len(geoms)
     cols: dict[str, np.ndarray] = {"area_m2": np.zeros(n)}
     if LINES in needs or LANDUSE in needs:
         for name in THREE_LINES:
@@ -37,35 +48,32 @@ def measure(
     if LANDUSE in needs:
         for key in ("lu_covered_m2", "lu_arable_m2", "lu_agri_m2"):
             cols[key] = np.zeros(n)
-    geoms_all = parcels.geometry
-    zones = zones_of(geoms_all) if n else np.zeros(0, dtype=int)
+    zones = zones_of_values(geoms) if n else np.zeros(0, dtype=int)
     for zone in np.unique(zones):
         pos = np.flatnonzero(zones == zone)
-        geoms = np.asarray(to_gk(geoms_all.iloc[pos], int(zone)).values)
-        area = shapely.area(geoms)
+        projected = gk_values(geoms[pos], int(zone))
+        area = shapely.area(projected)
         cols["area_m2"][pos] = area
         seen: dict[str, Overlaps] = {}  # overlaps per layer in this zone, measured once
         if LINES in needs or LANDUSE in needs:
             for name in THREE_LINES:
-                _lines(context, name, int(zone), geoms, area, pos, cols, seen)
+                _lines(context, name, int(zone), projected, area, pos, cols, seen)
         if PLAN in needs:
-            _plan(context, policy, int(zone), geoms, area, pos, cols)
+            _plan(context, policy, int(zone), projected, area, pos, cols)
         if LANDUSE in needs:
-            _landuse(context, int(zone), geoms, pos, cols, seen)
-    facts = pd.DataFrame(
-        {k: round_area(v) if k.endswith("_m2") else v for k, v in cols.items()},
-        index=parcels.index,
-    )
+            _landuse(context, int(zone), projected, pos, cols, seen)
+    facts = {k: round_area(v) if k.endswith("_m2") else v for k, v in cols.items()}
     if LANDUSE in needs:
-        covered = facts.lu_covered_m2.clip(upper=facts.area_m2)
-        facts["lu_uncovered_m2"] = round_area((facts.area_m2 - covered).clip(lower=0).to_numpy())
-        facts["parcels_missing"] = context.parcels is None
+        # As Series.clip(upper=area), then clip(lower=0): NaN kept, the same bits.
+        lu, area = facts["lu_covered_m2"], facts["area_m2"]
+        covered = np.where((lu <= area) | np.isnan(lu), lu, area)
+        gap = area - covered
+        facts["lu_uncovered_m2"] = round_area(np.where((gap >= 0) | np.isnan(gap), gap, 0))
+        facts["parcels_missing"] = np.full(n, context.parcels is None)
     for name in THREE_LINES if (LINES in needs or LANDUSE in needs) else ():
-        facts[f"{name}_missing"] = context.layer(name) is None
+        facts[f"{name}_missing"] = np.full(n, context.layer(name) is None)
     if PLAN in needs:
-        facts["village_plan_missing"] = context.village_plan is None
-    if SLOPE in needs:
-        facts = facts.join(_slope(parcels, context, policy))
+        facts["village_plan_missing"] = np.full(n, context.village_plan is None)
     return facts
 
 
@@ -73,7 +81,7 @@ def _overlaps(geoms: np.ndarray, layer: Projected) -> Overlaps:
     """Pairs (parcel, feature) with an intersection of positive area; a multipart feature is
     met part by part, so a pair may repeat (once per part)."""
     if layer.parts is None:
-        return overlaps(geoms, layer.geoms, layer.frame.sindex)
+        return overlaps(geoms, layer.geoms, layer.tree)
     parts, owner, tree = layer.parts
     found = overlaps(geoms, parts, tree)
     found.j = owner[found.j]
@@ -122,7 +130,7 @@ def _plan(context, policy, zone, geoms, area, pos, cols) -> None:
     if proj is None:
         return
     i, j, pieces = _per_feature(_overlaps(geoms, proj))
-    codes = proj.frame["plan_code"].astype("string").to_numpy(dtype=object, na_value=None)[j]
+    codes = proj.text("plan_code")[j]
     operational = np.isin(codes, list(policy.value("market_entry.operational_plan_codes")))
     cols["plan_operational_m2"][pos] = _sum(i, np.where(operational, pieces, 0.0), len(geoms))
     if len(i):
@@ -146,8 +154,8 @@ def _landuse(context, zone, geoms, pos, cols, seen) -> None:
     land = context.parcels.in_zone(zone)
     ov = _overlaps(geoms, land)
     i = ov.i
-    codes = land.frame["land_use"].astype("string").to_numpy(dtype=object, na_value="")[ov.j]
-    classes = pd.Series(codes, dtype=object).map(_CLASS).fillna("").to_numpy(dtype=object)
+    codes = np.array(["" if c is None else c for c in land.text("land_use")[ov.j]], dtype=object)
+    classes = np.array([_CLASS.get(c, "") for c in codes], dtype=object)
     known = classes != ""
     arable = np.char.startswith(codes.astype(str), "01") & known
     agri = classes == LandClass.agricultural.value

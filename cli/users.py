@@ -47,8 +47,7 @@ def add(
     ),
 ) -> None:
     """新建用户 / create a user; with no --username (or with --token) prints its API token."""
-    from geodata.db.engine import session_scope
-    from geodata.users import create_user
+    from geodata.accounts.directory import connect, create_user
     from landmarket.errors import LandmarketError
 
     if password_stdin and not username:
@@ -56,13 +55,12 @@ def add(
         raise typer.Exit(1)
     password = _read_password() if password_stdin else None
     want_token = token or username is None
-    try:
-        with session_scope() as session:
-            user, secret = create_user(
-                session, role, village, name, actor="cli",
+    try:  # plain SQL: the ORM and the geometry tables would cost ~1.3 s of start-up
+        with connect() as conn:
+            user_id, secret = create_user(
+                conn, role, village, name, actor="cli",
                 username=username, password=password, token=want_token,
             )  # fmt: skip
-            user_id = user.id
     except LandmarketError as exc:
         raise _fail(exc) from exc
     err.print(f"已创建用户 / created user {user_id} ({role})")
@@ -129,11 +127,10 @@ def revoke(
 @users_app.command("list")
 def list_() -> None:
     """列出用户 / list users (never their passwords or tokens)."""
-    from geodata.db.engine import session_scope
-    from geodata.users import list_users
+    from geodata.accounts.directory import connect, list_users
 
-    with session_scope() as session:
-        users = list_users(session)
+    with connect() as conn:  # plain SQL, as `users add`
+        users = list_users(conn)
         table = Table("id", "role", Column("village", no_wrap=True, min_width=12), "name",
                       Column("username", no_wrap=True), "active", "created")  # fmt: skip
         for u in users:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata.accounts.passwords import check_password_rules, hash_password, verify_password
+from geodata.accounts.rules import (
+    check_password_has_username,
+    check_role,
+    check_username_form,
+    invalid,
+    username_taken,
+    village_missing,
+)
 from geodata.accounts.sessions import end_user_sessions
-from geodata.accounts.signin import normalise_username
 from geodata.accounts.tokens import authenticate_token, hash_token, issue_token, now_utc
-from geodata.db.tables import ROLES, User, Village
+from geodata.db.tables import User, Village
 from geodata.settings import get_settings
 from geodata.store.audit import write_audit
-from landmarket.errors import Conflict, InvalidInput, NotFound, RecordProblem
+from landmarket.errors import NotFound
 
 __all__ = [
     "authenticate",
@@ -26,23 +31,12 @@ __all__ = [
     "reactivate_user",
     "reset_password",
 ]
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-
-
-def _invalid(problem: str, field: str) -> InvalidInput:
-    return InvalidInput(problems=[RecordProblem("user", problem, field)])
 
 
 def _check_username(session: Session, username: str) -> str:
-    name = normalise_username(username)
-    if not USERNAME.match(name):
-        raise _invalid(
-            "用户名须为 3–64 位小写字母、数字、点、横线或下划线 / a username is 3–64 of a-z, 0-9, "
-            "'.', '-', '_'",
-            "username",
-        )
+    name = check_username_form(username)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise Conflict(f"用户名 {name} 已被使用 / username {name} is taken")
+        raise username_taken(name)
     return name
 
 
@@ -62,17 +56,13 @@ def create_user(
 
     The token (None when token=False) is shown once and only its digest is stored.
     """
-    if role not in ROLES:
-        raise _invalid(f"角色无效 / unknown role {role!r} ({', '.join(ROLES)})", "role")
-    if role == "collective" and not village_code:
-        raise _invalid("集体用户须指定村 / a collective user needs --village", "village_code")
+    check_role(role, village_code)
     if (
         village_code
         and session.scalar(select(Village.id).where(Village.code == village_code)) is None
     ):
-        raise NotFound(f"村 {village_code} 不存在 / village {village_code} is not loaded")
-    if password is not None and username is None:
-        raise _invalid("设置密码须同时指定用户名 / a password needs a username", "username")
+        raise village_missing(village_code)
+    check_password_has_username(username, password)
     login = _check_username(session, username) if username is not None else None
     if password is not None:
         check_password_rules(password, login)
@@ -141,7 +131,7 @@ def reset_password(session: Session, user_id: int, password: str, actor: str = "
     """Set a new password (by staff); every browser session of the user ends."""
     user = get_user(session, user_id)
     if user.username is None:
-        raise _invalid("该用户没有用户名 / this user has no username", "username")
+        raise invalid("该用户没有用户名 / this user has no username", "username")
     check_password_rules(password, user.username)
     user.password_hash = hash_password(password)
     user.password_changed_at = now_utc()
@@ -156,7 +146,7 @@ def change_password(
 ) -> None:
     """A user changes their own password; other sessions of theirs end."""
     if not verify_password(user.password_hash, current):
-        raise _invalid("当前密码不正确 / the current password is wrong", "current_password")
+        raise invalid("当前密码不正确 / the current password is wrong", "current_password")
     check_password_rules(new, user.username)
     user.password_hash = hash_password(new)
     user.password_changed_at = now_utc()

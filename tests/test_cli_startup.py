@@ -60,13 +60,14 @@ print("\\n@@MODULES@@" + json.dumps(sorted(sys.modules)))
 """
 
 
-def run(*argv: str, env: dict[str, str] | None = None) -> tuple[str, set[str]]:
+def run(
+    *argv: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> tuple[str, set[str]]:
     """Output and loaded modules of `landmarket ARGV` in a fresh interpreter."""
     out = subprocess.run(
         [sys.executable, "-c", HARNESS, *argv],
         cwd=REPO_ROOT, env={**os.environ, "COLUMNS": "200", **(env or {})}, capture_output=True,
-        text=True,
-        timeout=120,
+        text=True, input=stdin, timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     text, _, modules = out.stdout.rpartition("\n@@MODULES@@")
@@ -107,6 +108,32 @@ def test_db_status_loads_neither_alembic_nor_sqlalchemy():
     _, modules = run("db", "status")  # answers whether or not the cluster runs
     assert "geodata.db.migrate" in modules  # it really asked for the revisions
     assert sorted(modules & {"alembic", "sqlalchemy", *HEAVY, *ORM_MODELS}) == []
+
+
+def test_users_add_and_list_load_neither_the_orm_nor_geometry(db_url):
+    """The account commands talk plain SQL (geodata.accounts.directory), not through the ORM."""
+    from sqlalchemy import delete
+
+    from geodata.db.engine import session_scope
+    from geodata.db.tables import User
+
+    argv = ("users", "add", "--role", "investor", "--username", "startup.light", "--token")
+    try:
+        text, modules = run(*argv, "--password-stdin", stdin="a light start-up password\n")
+        assert len(text.strip()) >= 40  # the token: the user was really created
+        assert "geodata.accounts.directory" in modules
+        assert sorted(modules & {"sqlalchemy", *HEAVY, *ORM_MODELS, "pydantic_settings"}) == []
+        text, modules = run("users", "list")
+        assert "startup.light" in text
+        assert sorted(modules & {"sqlalchemy", *HEAVY, *ORM_MODELS, "pydantic_settings"}) == []
+    finally:
+        with session_scope(db_url) as s:
+            s.execute(delete(User).where(User.username == "startup.light"))
+
+
+def test_settings_load_without_pydantic_settings():
+    _, modules = run("db", "url")
+    assert "geodata.settings" in modules and "pydantic_settings" not in modules
 
 
 def test_head_revision_read_from_the_files_is_alembics():

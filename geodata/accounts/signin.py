@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from geodata.accounts.passwords import hash_password, needs_rehash, verify_password
+from geodata.accounts.rules import normalise_username
 from geodata.accounts.tokens import now_utc
 from geodata.db.accounts_tables import SignInFailure
 from geodata.db.tables import User
@@ -30,11 +31,6 @@ class SignInResult:
     user: User | None
     throttled: bool = False
     retry_after_s: int = 0
-
-
-def normalise_username(username: str) -> str:
-    """Usernames compare case-insensitively, without surrounding blanks."""
-    return username.strip().lower()
 
 
 def _recent_failures(

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from geodata.accounts.rules import hash_token, now_utc
 from geodata.db.accounts_tables import ApiToken
 from geodata.db.tables import User
 from geodata.store.audit import write_audit
 from landmarket.errors import NotFound
 
+__all__ = [
+    "authenticate_token",
+    "hash_token",
+    "issue_token",
+    "now_utc",
+    "revoke_token",
+    "revoke_user_tokens",
+    "tokens_of",
+]
 LAST_USED_GRANULARITY = timedelta(minutes=1)  # bounds the writes a busy client causes
-
-
-def hash_token(token: str) -> str:
-    """SHA-256 hex digest of a token (or a session cookie)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def now_utc() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(UTC)
 
 
 def issue_token(

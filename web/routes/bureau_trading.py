@@ -22,6 +22,7 @@ from landmarket.i18n import gettext as _
 from landmarket.policy import policy_from_settings
 from web.deps import BureauViewer, DbSession, SettingsDep, Viewer, page_router
 from web.templating import render
+from web.trade_documents import document_download
 
 router = page_router("/bureau/trading")
 BASE = "/bureau/trading"
@@ -297,23 +298,12 @@ def deal(request: Request, db: DbSession, viewer: BureauViewer, deal_id: int) ->
     return _deal_page(request, db, viewer, deal_id)
 
 
-def _pdf(number: str, pdf: bytes, filename: str, header: str) -> Response:
-    """A stored PDF as a download, its number in an ASCII-safe header."""
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             header: number.encode("unicode_escape").decode("ascii")})  # fmt: skip
-
-
 @router.get("/deals/{deal_id}/confirmation.pdf")
 def confirmation_pdf(
     request: Request, db: DbSession, viewer: BureauViewer, deal_id: int
 ) -> Response:
     """The transaction confirmation (成交确认书) as PDF."""
-    try:
-        number, pdf = confirmations.confirmation_pdf(db, deal_id)
-    except LandmarketError as exc:
-        return render(request, "error.html", {"message": str(exc)}, status_code=exc.status)
-    return _pdf(number, pdf, f"confirmation-{deal_id}.pdf", "X-Confirmation-No")
+    return document_download(request, db, viewer, deal_id, "confirmation")
 
 
 @router.post("/deals/{deal_id}/confirmation")
@@ -397,11 +387,7 @@ def certificate_pdf(
     request: Request, db: DbSession, viewer: BureauViewer, deal_id: int
 ) -> Response:
     """The certificate as PDF (the bytes whose SHA-256 the exchange recorded)."""
-    try:
-        number, pdf = contracts.certificate_pdf(db, deal_id)
-    except LandmarketError as exc:
-        return render(request, "error.html", {"message": str(exc)}, status_code=exc.status)
-    return _pdf(number, pdf, f"certificate-{deal_id}.pdf", "X-Certificate-No")
+    return document_download(request, db, viewer, deal_id, "certificate")
 
 
 @router.post("/deals/{deal_id}/registration")

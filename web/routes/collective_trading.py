@@ -8,16 +8,15 @@ A collective sees its own village's trades only: another village's trade is 403,
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request
 from fastapi.responses import Response
 
-from geodata.trading import confirmations, contracts, views, village
+from geodata.trading import village
 from landmarket.errors import LandmarketError
 from landmarket.i18n import localize
 from web.deps import CollectiveViewer, DbSession, page_router
 from web.templating import render
+from web.trade_documents import document_download
 
 router = page_router("/collective/trading")
 
@@ -45,24 +44,12 @@ def trade(request: Request, db: DbSession, viewer: CollectiveViewer, announcemen
     return render(request, "collective_trade.html", found)
 
 
-def _pdf(number_pdf: Any, filename: str) -> Response:
-    number, pdf = number_pdf
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"',
-               "X-Document-No": number.encode("unicode_escape").decode("ascii")}  # fmt: skip
-    return Response(pdf, media_type="application/pdf", headers=headers)
-
-
 @router.get("/deals/{deal_id}/confirmation.pdf")
 def confirmation_pdf(
     request: Request, db: DbSession, viewer: CollectiveViewer, deal_id: int
 ) -> Response:
     """The transaction confirmation of one of the village's deals (the bytes the close issued)."""
-    try:
-        views.require_party(db, viewer.principal, deal_id)
-        found = confirmations.confirmation_pdf(db, deal_id)
-    except LandmarketError as exc:
-        return _error(request, exc)
-    return _pdf(found, f"confirmation-{deal_id}.pdf")
+    return document_download(request, db, viewer, deal_id, "confirmation")
 
 
 @router.get("/deals/{deal_id}/certificate.pdf")
@@ -70,9 +57,4 @@ def certificate_pdf(
     request: Request, db: DbSession, viewer: CollectiveViewer, deal_id: int
 ) -> Response:
     """The verification certificate of one of the village's deals, once issued."""
-    try:
-        views.require_party(db, viewer.principal, deal_id)
-        found = contracts.certificate_pdf(db, deal_id)
-    except LandmarketError as exc:
-        return _error(request, exc)
-    return _pdf(found, f"certificate-{deal_id}.pdf")
+    return document_download(request, db, viewer, deal_id, "certificate")

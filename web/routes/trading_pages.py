@@ -13,13 +13,13 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from geodata.trading import confirmations, contracts, market, mortgages, views
+from geodata.trading import market, mortgages, views
 from geodata.trading.rights import right_view, rights_of_holder
 from landmarket.errors import LandmarketError, RecordProblem
 from landmarket.i18n import gettext as _
-from landmarket.i18n import localize
 from web.deps import DbSession, InvestorViewer, Viewer, page_router
 from web.templating import render
+from web.trade_documents import document_download
 
 router = page_router("/investor/trading")
 
@@ -118,24 +118,12 @@ def mine(request: Request, db: DbSession, viewer: InvestorViewer) -> Response:
     return render(request, "investor_holdings.html", page)
 
 
-def _pdf(number_pdf: Any, filename: str) -> Response:
-    number, pdf = number_pdf
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"',
-               "X-Document-No": number.encode("unicode_escape").decode("ascii")}  # fmt: skip
-    return Response(pdf, media_type="application/pdf", headers=headers)
-
-
 @router.get("/deals/{deal_id}/confirmation.pdf")
 def confirmation_pdf(
     request: Request, db: DbSession, viewer: InvestorViewer, deal_id: int
 ) -> Response:
     """The transaction confirmation of one of the investor's deals (the issued bytes)."""
-    try:
-        views.require_party(db, viewer.principal, deal_id)
-        found = confirmations.confirmation_pdf(db, deal_id)
-    except LandmarketError as exc:
-        return render(request, "error.html", {"message": localize(str(exc))}, exc.status)
-    return _pdf(found, f"confirmation-{deal_id}.pdf")
+    return document_download(request, db, viewer, deal_id, "confirmation")
 
 
 @router.get("/deals/{deal_id}/certificate.pdf")
@@ -143,9 +131,4 @@ def certificate_pdf(
     request: Request, db: DbSession, viewer: InvestorViewer, deal_id: int
 ) -> Response:
     """The verification certificate of one of the investor's deals, once issued."""
-    try:
-        views.require_party(db, viewer.principal, deal_id)
-        found = contracts.certificate_pdf(db, deal_id)
-    except LandmarketError as exc:
-        return render(request, "error.html", {"message": localize(str(exc))}, exc.status)
-    return _pdf(found, f"certificate-{deal_id}.pdf")
+    return document_download(request, db, viewer, deal_id, "certificate")

@@ -7,17 +7,11 @@ from sqlalchemy.orm import Session
 
 from geodata.accounts.passwords import check_password_rules, hash_password, verify_password
 from geodata.accounts.rules import (
-    check_password_has_username,
-    check_role,
-    check_username_form,
     invalid,
-    username_taken,
-    village_missing,
 )
 from geodata.accounts.sessions import end_user_sessions
-from geodata.accounts.tokens import authenticate_token, hash_token, issue_token, now_utc
-from geodata.db.tables import User, Village
-from geodata.settings import get_settings
+from geodata.accounts.tokens import authenticate_token, hash_token, now_utc
+from geodata.db.tables import User
 from geodata.store.audit import write_audit
 from landmarket.errors import NotFound
 
@@ -31,13 +25,6 @@ __all__ = [
     "reactivate_user",
     "reset_password",
 ]
-
-
-def _check_username(session: Session, username: str) -> str:
-    name = check_username_form(username)
-    if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise username_taken(name)
-    return name
 
 
 def create_user(
@@ -54,37 +41,19 @@ def create_user(
 ) -> tuple[User, str | None]:
     """Create a user (with a username and password if given); returns it and its new API token.
 
-    The token (None when token=False) is shown once and only its digest is stored.
+    The token (None when token=False) is shown once and only its digest is stored. One
+    implementation with `landmarket users add`: the rows are written by
+    geodata.accounts.directory.create_user on this session's own connection and transaction.
     """
-    check_role(role, village_code)
-    if (
-        village_code
-        and session.scalar(select(Village.id).where(Village.code == village_code)) is None
-    ):
-        raise village_missing(village_code)
-    check_password_has_username(username, password)
-    login = _check_username(session, username) if username is not None else None
-    if password is not None:
-        check_password_rules(password, login)
-    user = User(
-        name=name,
-        role=role,
-        village_code=village_code,
-        username=login,
-        password_hash=hash_password(password) if password is not None else None,
-        password_changed_at=now_utc() if password is not None else None,
-    )
-    session.add(user)
+    from geodata.accounts import directory
+
     session.flush()
-    write_audit(
-        session, actor, "create", "users", user.id,
-        {"role": role, "village_code": village_code, "name": name, "username": login},
+    conn = session.connection().connection.driver_connection
+    user_id, secret = directory.create_user(
+        conn, role, village_code, name, actor,
+        username=username, password=password, token=token, ttl_days=ttl_days,
     )  # fmt: skip
-    secret = None
-    if token:
-        days = ttl_days if ttl_days is not None else get_settings().token_ttl_days
-        secret = issue_token(session, user, days, actor=actor)[1]
-    return user, secret
+    return session.get(User, user_id), secret
 
 
 def authenticate(session: Session, token: str | None) -> User | None:

@@ -70,7 +70,12 @@ def test_regenerating_gives_the_committed_content(regenerated: Path) -> None:
         same = shapely.equals_exact(ours.geometry.values, committed.geometry.values, tolerance=1e-9)
         assert same.all(), f"{name}: {(~same).sum()} geometries differ"
     with rasterio.open(regenerated / "dem.tif") as a, rasterio.open(SAMPLE / "dem.tif") as b:
-        assert np.array_equal(a.read(1), b.read(1))
+        assert a.profile == b.profile
+        # numpy's vectorised transcendental functions may round the last float32 bit differently
+        # on another CPU (SIMD path), so heights are compared to a tenth of a millimetre, not bit
+        # for bit (seen: 6.1e-05 m on 1.3 % of cells on a different machine; the vector layers
+        # derived from the DEM stayed exactly the same).
+        np.testing.assert_allclose(a.read(1), b.read(1), rtol=0, atol=1e-4)
         assert a.transform == b.transform
     assert (regenerated / "notable.json").read_bytes() == (SAMPLE / "notable.json").read_bytes()
     for txt in sorted((SAMPLE / "txt").glob("*.txt")):

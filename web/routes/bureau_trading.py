@@ -7,6 +7,7 @@ pages read through geodata.trading.views and geodata.trading.desk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
@@ -368,10 +369,26 @@ def certify(
     request: Request, db: DbSession, viewer: BureauViewer, deal_id: int, issued_on: Short = ""
 ) -> Response:
     """Issue the exchange's verification certificate (number, PDF, SHA-256)."""
-    record = f"certificate of deal {deal_id}"
+    return _dated_deal_step(
+        request, db, viewer, deal_id, contracts.issue_certificate, issued_on, "issued_on",
+        f"certificate of deal {deal_id}", "certificate",
+    )  # fmt: skip
+
+
+def _dated_deal_step(
+    request: Request,
+    db: Session,
+    viewer: Viewer,
+    deal_id: int,
+    step: Callable[[Session, Any, int, date], Any],
+    value: str,
+    field: str,
+    record: str,
+    done: str,
+) -> Response:
+    """A deal step taking one date: done and back to the deal page, or the page with why not."""
     try:
-        on = _day(issued_on, "issued_on")
-        contracts.issue_certificate(db, viewer.principal, deal_id, on)
+        step(db, viewer.principal, deal_id, _day(value, field))
     except ValueError as exc:
         problems = _bad(record, str(exc), _("Enter a date."))
         return _deal_page(request, db, viewer, deal_id, 422, problems=problems)
@@ -379,7 +396,7 @@ def certify(
         db.rollback()
         return _deal_page(request, db, viewer, deal_id, exc.status, problems=_problems(exc))
     db.commit()
-    return RedirectResponse(f"{BASE}/deals/{deal_id}?done=certificate", status_code=303)
+    return RedirectResponse(f"{BASE}/deals/{deal_id}?done={done}", status_code=303)
 
 
 @router.get("/deals/{deal_id}/certificate.pdf")
@@ -395,18 +412,10 @@ def register(
     request: Request, db: DbSession, viewer: BureauViewer, deal_id: int, registered_on: Short = ""
 ) -> Response:
     """Register the collective construction land use right the certified deal creates."""
-    record = f"right of deal {deal_id}"
-    try:
-        on = _day(registered_on, "registered_on")
-        contracts.register_deal(db, viewer.principal, deal_id, on)
-    except ValueError as exc:
-        problems = _bad(record, str(exc), _("Enter a date."))
-        return _deal_page(request, db, viewer, deal_id, 422, problems=problems)
-    except LandmarketError as exc:
-        db.rollback()
-        return _deal_page(request, db, viewer, deal_id, exc.status, problems=_problems(exc))
-    db.commit()
-    return RedirectResponse(f"{BASE}/deals/{deal_id}?done=registered", status_code=303)
+    return _dated_deal_step(
+        request, db, viewer, deal_id, contracts.register_deal, registered_on, "registered_on",
+        f"right of deal {deal_id}", "registered",
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- one right: mortgages

@@ -90,9 +90,11 @@ def close(
     price: Annotated[str | None, typer.Option(help="协议价 元/亩 / agreed price per mu")] = None,
 ) -> None:
     """Close a trade after its end: a deal, or failed with the reason."""
-    from geodata.trading.deals import close_trade
+    from geodata.trading.deals import close_and_confirm
 
-    _run(lambda s: close_trade(s, _bureau(s, user), announcement_id, agreed_price_per_mu=price))
+    _run(
+        lambda s: close_and_confirm(s, _bureau(s, user), announcement_id, agreed_price_per_mu=price)
+    )
 
 
 @trading_app.command("confirmation")

@@ -87,7 +87,7 @@ def test_confirmation_is_written_verified_and_issued_once(shell, tmp_path, monke
     deal_ids = []
     for n, investor in enumerate(w.investors[6:8]):
         if n:  # the second deal as one closed before confirmations existed (migration 0014)
-            monkeypatch.setattr("geodata.trading.deals.issue_in_session", lambda *a: None)
+            monkeypatch.setattr("geodata.trading.confirmations.issue_after_close", lambda *a: None)
             listing = published_listing(w.engine, w.next_plot())
         an = announce(w.engine, w.bureau, listing, trade_method="auction",
                       announced_on=date(2026, 5, 1), starts_at=STARTS,

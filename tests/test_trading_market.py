@@ -285,3 +285,92 @@ def test_a_crash_in_the_middle_of_closing_leaves_nothing_half_done(tworld, monke
     assert _count(tworld.engine, "trade_confirmations") == confirmations_before
     monkeypatch.undo()
     assert close_trade(tworld.engine, tworld.bureau, an, ENDS)["outcome"] == "sold"
+
+
+def test_the_confirmation_is_laid_out_with_no_lock_of_the_close_held(tworld):
+    code = tworld.next_plot()
+    listing = published_listing(tworld.engine, code)
+    an = _announce(tworld, tworld.engine, listing)
+    _bidders(tworld, tworld.engine, an, 1)
+    bid(tworld.engine, tworld.investors[0], an, 125_000, at=STARTS)
+    render = confirmations.render_confirmation
+    seen = {}
+
+    def render_while_probing(facts):
+        # another connection takes the rows the close locks, without waiting: none is held
+        with tworld.engine.connect() as c, c.begin():
+            c.execute(text("SET LOCAL lock_timeout = '1ms'"))
+            seen["listing"] = c.scalar(
+                text("SELECT id FROM listings WHERE id = :l FOR UPDATE NOWAIT"), {"l": listing}
+            )
+            seen["parcel"] = c.scalar(
+                text("SELECT parcel_code FROM parcels WHERE parcel_code = :c FOR UPDATE NOWAIT"),
+                {"c": code},
+            )
+            seen["deal"] = c.scalar(
+                text("SELECT count(*) FROM deals WHERE announcement_id = :a"), {"a": an}
+            )
+        return render(facts)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(confirmations, "render_confirmation", render_while_probing)
+        closed = close_trade(tworld.engine, tworld.bureau, an, ENDS)
+    assert seen == {"listing": listing, "parcel": code, "deal": 1}  # the deal was committed
+    with tworld.engine.connect() as c:
+        number, pdf = confirmations.confirmation_pdf(c, closed["deal_id"])
+    assert number == closed["confirmation"]["confirmation_no"]
+    assert hashlib.sha256(pdf).hexdigest() == closed["confirmation"]["sha256"]
+
+
+def test_a_stop_after_the_close_leaves_a_deal_whose_confirmation_is_issued_the_same(tworld):
+    listing = published_listing(tworld.engine, tworld.next_plot())
+    an = _announce(tworld, tworld.engine, listing)
+    _bidders(tworld, tworld.engine, an, 1)
+    bid(tworld.engine, tworld.investors[0], an, 121_000, at=STARTS)
+
+    def stop(facts):
+        raise RuntimeError("power cut while laying out the PDF")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(confirmations, "render_confirmation", stop)
+        with pytest.raises(RuntimeError):
+            close_trade(tworld.engine, tworld.bureau, an, ENDS)
+    with tworld.engine.connect() as c:
+        deal = c.execute(
+            text("SELECT id, deal_no FROM deals WHERE announcement_id = :a"), {"a": an}
+        ).one()  # the close itself is whole: deal, outcome, deposits, listing state
+        outcome = c.scalar(
+            text("SELECT outcome FROM trade_outcomes WHERE announcement_id = :a"), {"a": an}
+        )
+        credited = c.scalar(
+            text(
+                "SELECT count(*) FROM deposit_events e JOIN trade_registrations r "
+                "ON r.id = e.registration_id WHERE r.announcement_id = :a AND e.kind = 'credited'"
+            ),
+            {"a": an},
+        )
+        assert (outcome, credited) == ("sold", 1)
+        assert (
+            c.scalar(
+                text("SELECT count(*) FROM trade_confirmations WHERE deal_id = :d"), {"d": deal.id}
+            )
+            == 0
+        )
+    with pytest.raises(Forbidden):
+        confirmations.issue_missing(tworld.engine, tworld.investors[0], deal.id)
+    issued = confirmations.issue_missing(tworld.engine, tworld.bureau, deal.id)
+    assert issued["confirmation_no"] == deal.deal_no
+    assert issued["issued_on"] == ENDS.date().isoformat()  # the concluded day, as the close
+    with tworld.engine.connect() as c:
+        facts = confirmations.confirmation_facts(c, deal.id, None)
+        number, pdf = confirmations.confirmation_pdf(c, deal.id)
+    again = confirmations.render_confirmation(facts)  # the same deal → the same file
+    assert pdf == again and hashlib.sha256(pdf).hexdigest() == issued["sha256"]
+    assert verify_confirmation_of(tworld, number, pdf)
+    with pytest.raises(Conflict):
+        confirmations.issue_missing(tworld.engine, tworld.bureau, deal.id)
+
+
+def verify_confirmation_of(tworld, number, pdf) -> bool:
+    with tworld.engine.connect() as c:
+        return verify_confirmation(c, number, hashlib.sha256(pdf).hexdigest())["valid"]

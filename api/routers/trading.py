@@ -138,10 +138,8 @@ def close(
     body: CloseIn | None = None,
 ) -> dict[str, Any]:
     """Close (bureau): a deal when a qualified bid reaches the reserve, else failed with why."""
-    closed = deals.close_trade(
+    return deals.close_and_confirm(
         session, user, announcement_id,
         agreed_price_per_mu=None if body is None else body.agreed_price_per_mu,
         policy=policy_from_settings(settings, date.today()),
     )  # fmt: skip
-    session.commit()
-    return closed

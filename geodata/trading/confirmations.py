@@ -1,10 +1,16 @@
 """The transaction confirmation (成交确认书): the first document of a deal, issued by its close.
 
-The close of a sold trade inserts the deal and, in the same transaction, its confirmation: the
-deal's number, the facts as the deal records them (parties, parcel, area in m² and 亩, use, term,
-price in total and per 亩, method, date, the deposit credited, the adjustment fee and the
-collective's net proceeds), the PDF (geodata.trading.pdf, the certificate's renderer) and its
-SHA-256, by which anyone holding the file can verify it. Append-only: never re-issued.
+The close of a sold trade commits the deal; its confirmation is rendered after that commit, from
+the stored deal record alone, and recorded in a short transaction of its own (no listing or parcel
+lock is held while fpdf2 lays out the PDF): the deal's number, the facts as the deal records them
+(parties, parcel, area in m² and 亩, use, term, price in total and per 亩, method, date, the
+deposit credited, the adjustment fee and the collective's net proceeds), the PDF
+(geodata.trading.pdf, the certificate's renderer) and its SHA-256, by which anyone holding the
+file can verify it. Append-only: never re-issued.
+
+The document is a function of the deal row and its issue date (the concluded date for a close), so
+a process that dies between the two commits leaves a deal whose confirmation, issued later by the
+bureau for that date (``issue_missing``), is the same file byte for byte.
 """
 
 from __future__ import annotations
@@ -69,33 +75,80 @@ def confirmation_lines(deal: Any, issued_on: date) -> list[tuple[str, str]]:
     ]
 
 
-def issue_in_session(s: Session, actor: ActorLike, deal_id: int, issued_on: date) -> dict[str, Any]:
-    """Render and record a deal's confirmation in the caller's transaction (the close's)."""
+def confirmation_facts(s: Session, deal_id: int, issued_on: date | None) -> dict[str, Any]:
+    """The confirmation's facts from the stored deal (issued on the concluded day if None)."""
     deal = one(s, _DEAL, {"id": deal_id}, f"成交 {deal_id} / deal")
-    if s.scalar(text("SELECT 1 FROM trade_confirmations WHERE deal_id = :d"), {"d": deal_id}):
-        raise Conflict(f"成交 {deal.deal_no} 已出具成交确认书 / the confirmation is issued")
-    lines = confirmation_lines(deal, issued_on)
-    facts = {"confirmation_no": deal.deal_no, "issued_on": issued_on.isoformat(), "lines": lines}
-    pdf = render_document(CONFIRMATION, deal.deal_no, issued_on.isoformat(), lines)
+    on = issued_on or deal.concluded_on
+    lines = confirmation_lines(deal, on)
+    return {"confirmation_no": deal.deal_no, "issued_on": on.isoformat(), "lines": lines}
+
+
+def render_confirmation(facts: dict[str, Any]) -> bytes:
+    """The confirmation PDF from its facts: the same facts give the same bytes."""
+    return render_document(
+        CONFIRMATION, facts["confirmation_no"], facts["issued_on"], facts["lines"]
+    )
+
+
+def record_confirmation(
+    s: Session, actor: ActorLike, deal_id: int, facts: dict[str, Any], pdf: bytes
+) -> dict[str, Any]:  # fmt: skip
+    """Insert a rendered confirmation (Conflict when the deal already has one)."""
+    number = facts["confirmation_no"]
     digest = hashlib.sha256(pdf).hexdigest()
-    s.execute(
+    inserted = s.execute(
         text(
             "INSERT INTO trade_confirmations (confirmation_no, deal_id, issued_on, facts, sha256, "
-            "pdf, issued_by) VALUES (:no, :d, :on, CAST(:facts AS jsonb), :h, :pdf, :by)"
+            "pdf, issued_by) VALUES (:no, :d, :on, CAST(:facts AS jsonb), :h, :pdf, :by) "
+            "ON CONFLICT (deal_id) DO NOTHING RETURNING id"
         ),
-        {"no": deal.deal_no, "d": deal_id, "on": issued_on,
+        {"no": number, "d": deal_id, "on": date.fromisoformat(facts["issued_on"]),
          "facts": json.dumps(facts, ensure_ascii=False), "h": digest, "pdf": pdf,
          "by": actor.user_id},
-    )  # fmt: skip
+    ).scalar()  # fmt: skip
+    if inserted is None:
+        raise Conflict(f"成交 {number} 已出具成交确认书 / the confirmation is issued")
     write_audit(s, actor.actor, "confirmation.issue", "deals", deal_id,
-                {"confirmation_no": deal.deal_no, "sha256": digest})  # fmt: skip
-    return {"confirmation_no": deal.deal_no, "issued_on": issued_on.isoformat(), "sha256": digest}
+                {"confirmation_no": number, "sha256": digest})  # fmt: skip
+    return {"confirmation_no": number, "issued_on": facts["issued_on"], "sha256": digest}
+
+
+def _issued(s: Session, deal_id: int) -> bool:
+    return bool(
+        s.scalar(text("SELECT 1 FROM trade_confirmations WHERE deal_id = :d"), {"d": deal_id})
+    )
+
+
+def issue_in_session(
+    s: Session, actor: ActorLike, deal_id: int, issued_on: date | None = None
+) -> dict[str, Any]:
+    """Render and record a deal's confirmation in the caller's transaction."""
+    deal = one(s, "SELECT deal_no FROM deals WHERE id = :id", {"id": deal_id},
+               f"成交 {deal_id} / deal")  # fmt: skip
+    if _issued(s, deal_id):
+        raise Conflict(f"成交 {deal.deal_no} 已出具成交确认书 / the confirmation is issued")
+    facts = confirmation_facts(s, deal_id, issued_on)
+    return record_confirmation(s, actor, deal_id, facts, render_confirmation(facts))
+
+
+def issue_after_close(target: Target, actor: ActorLike, deal_id: int) -> dict[str, Any]:
+    """Issue a just-closed deal's confirmation outside the close's transaction.
+
+    Reads the committed deal, renders the PDF with no transaction of ``target``'s own open, then
+    records it in a short one. With a caller's session the caller owns the transaction: commit
+    the close first, or the rendering runs while the close's row locks are still held.
+    """
+    facts = run(target, lambda s: confirmation_facts(s, deal_id, None))
+    pdf = render_confirmation(facts)
+    return run(target, lambda s: record_confirmation(s, actor, deal_id, facts, pdf))
 
 
 def issue_missing(
-    target: Target, actor: ActorLike, deal_id: int, issued_on: date
+    target: Target, actor: ActorLike, deal_id: int, issued_on: date | None = None
 ) -> dict[str, Any]:
-    """Issue the confirmation of a deal closed before confirmations existed (bureau)."""
+    """Issue the confirmation of a deal that has none (bureau): closed before confirmations
+    existed, or whose process stopped between the close and the confirmation (issued_on None:
+    the concluded day, the file the close would have issued)."""
     require_role(actor, "bureau")
     return run(
         target, lambda s: {"deal_id": deal_id} | issue_in_session(s, actor, deal_id, issued_on)

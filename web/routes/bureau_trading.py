@@ -258,7 +258,7 @@ def close(
 ) -> Response:  # fmt: skip
     """Close the trade: a deal with the adjustment fee when sold, else failed with the reason."""
     try:
-        closed = deals.close_trade(
+        closed = deals.close_and_confirm(
             db, viewer.principal, announcement_id,
             agreed_price_per_mu=agreed_price_per_mu.strip() or None,
             policy=policy_from_settings(settings, date.today()),
@@ -268,7 +268,6 @@ def close(
         form = {"agreed_price_per_mu": agreed_price_per_mu}
         return _announcement_page(request, db, viewer, announcement_id, exc.status,
                                   problems=_problems(exc), form=form)  # fmt: skip
-    db.commit()
     if closed["deal_id"] is not None:
         return RedirectResponse(f"{BASE}/deals/{closed['deal_id']}?done=sold", status_code=303)
     return RedirectResponse(f"{BASE}/announcements/{announcement_id}?done=failed", status_code=303)

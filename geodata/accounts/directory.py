@@ -1,11 +1,12 @@
-"""Users for the command line in plain SQL over psycopg: list them, create one (and its token).
+"""Users and their API tokens in plain SQL over psycopg: list, create, issue, revoke.
 
-`landmarket users list|add` use this instead of geodata.users, whose ORM path imports SQLAlchemy's
-ORM and geodata.db.tables (GeoAlchemy2, shapely, numpy): about 1.3 s before the first row, on a
-command that reads a few rows. The rules are the same ones (geodata.accounts.rules, passwords),
-and so are the rows written: the user, its audit entries ("create", then "issue_token" with the
-token's id and expiry) and a token of which only the SHA-256 digest is stored. tests/test_users.py
-checks that both paths write the same.
+The one implementation of these writes: `landmarket users ...` calls it on its own connection,
+and the ORM path of the API and pages (geodata.users.create_user, geodata.accounts.tokens) on
+its session's connection, in the session's transaction. Importing SQLAlchemy's ORM and
+geodata.db.tables (GeoAlchemy2, shapely, numpy) would cost a command ~1.3 s before its first
+row. The rules come from geodata.accounts.rules and passwords; the rows written are the user,
+its audit entries ("create", "issue_token" with the token's id and expiry, "revoke_token",
+"revoke_tokens") and tokens of which only the SHA-256 digest is stored.
 """
 
 from __future__ import annotations
@@ -28,11 +29,22 @@ from geodata.accounts.rules import (
     username_taken,
     village_missing,
 )
+from landmarket.errors import NotFound
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["UserRow", "connect", "create_user", "list_users"]
+__all__ = [
+    "TokenRow",
+    "UserRow",
+    "connect",
+    "create_user",
+    "issue_token",
+    "list_users",
+    "revoke_token",
+    "revoke_user_tokens",
+    "tokens_of",
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,21 @@ class UserRow:
     username: str | None
     active: bool
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """An API token as listed: never the token or its digest."""
+
+    id: int
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+_TOKEN_COLUMNS = "id, user_id, created_at, expires_at, revoked_at, last_used_at"
 
 
 def conninfo(url: str) -> str:
@@ -87,11 +114,21 @@ def _audit(
     )
 
 
+def _user_must_exist(conn: psycopg.Connection, user_id: int) -> None:
+    if conn.execute("SELECT 1 FROM users WHERE id = %s", (user_id,)).fetchone() is None:
+        raise NotFound(f"用户 {user_id} 不存在 / user {user_id} not found")
+
+
 def issue_token(
-    conn: psycopg.Connection, user_id: int, ttl_days: int, actor: str = "system"
+    conn: psycopg.Connection,
+    user_id: int,
+    ttl_days: int,
+    actor: str = "system",
+    now: datetime | None = None,
 ) -> tuple[int, datetime, str]:
-    """A new token for a user, as geodata.accounts.tokens.issue_token: (id, expiry, token)."""
-    now = now_utc()
+    """A new token for a user, valid ttl_days: (its id, its expiry, the token, shown once)."""
+    _user_must_exist(conn, user_id)
+    now = now or now_utc()
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(days=ttl_days)
     (token_id,) = conn.execute(
@@ -149,3 +186,51 @@ def create_user(
             ttl_days = get_settings().token_ttl_days
         secret = issue_token(conn, user_id, ttl_days, actor=actor)[2]
     return user_id, secret
+
+
+def tokens_of(conn: psycopg.Connection, user_id: int | None = None) -> list[TokenRow]:
+    """Tokens (of one user, or all), oldest first."""
+    sql = f"SELECT {_TOKEN_COLUMNS} FROM api_tokens"
+    params: tuple[Any, ...] = ()
+    if user_id is not None:
+        sql += " WHERE user_id = %s"
+        params = (user_id,)
+    return [TokenRow(*row) for row in conn.execute(sql + " ORDER BY id", params)]
+
+
+def revoke_token(
+    conn: psycopg.Connection, token_id: int, actor: str = "system", now: datetime | None = None
+) -> TokenRow:
+    """Revoke one token by its id (idempotent: an already revoked token keeps its time)."""
+    row = conn.execute(
+        f"UPDATE api_tokens SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL "
+        f"RETURNING {_TOKEN_COLUMNS}",
+        (now or now_utc(), token_id),
+    ).fetchone()
+    if row is not None:
+        revoked = TokenRow(*row)
+        _audit(conn, actor, "revoke_token", revoked.user_id, {"token_id": revoked.id})
+        return revoked
+    row = conn.execute(
+        f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE id = %s", (token_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"令牌 {token_id} 不存在 / token {token_id} not found")
+    return TokenRow(*row)
+
+
+def revoke_user_tokens(
+    conn: psycopg.Connection, user_id: int, actor: str = "system", now: datetime | None = None
+) -> list[int]:
+    """Revoke every live token of a user (audited even when none was live); the ids revoked."""
+    _user_must_exist(conn, user_id)
+    ids = sorted(
+        token_id
+        for (token_id,) in conn.execute(
+            "UPDATE api_tokens SET revoked_at = %s WHERE user_id = %s AND revoked_at IS NULL "
+            "RETURNING id",
+            (now or now_utc(), user_id),
+        )
+    )
+    _audit(conn, actor, "revoke_tokens", user_id, {"token_ids": ids})
+    return ids

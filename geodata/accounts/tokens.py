@@ -1,18 +1,22 @@
-"""API bearer tokens: issued with an expiry, revocable, last use recorded at most once a minute."""
+"""API bearer tokens: issued with an expiry, revocable, last use recorded at most once a minute.
+
+The ORM face of tokens for the API and pages: issuing and revoking are written by the plain-SQL
+geodata.accounts.directory (the one implementation, which `landmarket users` also calls) on the
+session's connection; checking a bearer token stays here, on the session.
+"""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from geodata.accounts import directory
 from geodata.accounts.rules import hash_token, now_utc
 from geodata.db.accounts_tables import ApiToken
 from geodata.db.tables import User
-from geodata.store.audit import write_audit
-from landmarket.errors import NotFound
 
 __all__ = [
     "authenticate_token",
@@ -21,30 +25,25 @@ __all__ = [
     "now_utc",
     "revoke_token",
     "revoke_user_tokens",
-    "tokens_of",
 ]
 LAST_USED_GRANULARITY = timedelta(minutes=1)  # bounds the writes a busy client causes
+
+
+def _connection(session: Session) -> Any:
+    """The session's own psycopg connection, pending ORM changes written (same transaction)."""
+    session.flush()
+    return session.connection().connection.driver_connection
 
 
 def issue_token(
     session: Session, user: User, ttl_days: int, actor: str = "system", now: datetime | None = None
 ) -> tuple[ApiToken, str]:
-    """A new token for user, valid ttl_days; returns the row and the token (shown once)."""
-    now = now or now_utc()
-    token = secrets.token_urlsafe(32)
-    row = ApiToken(
-        user_id=user.id,
-        token_hash=hash_token(token),
-        created_at=now,
-        expires_at=now + timedelta(days=ttl_days),
-    )
-    session.add(row)
-    session.flush()
-    write_audit(
-        session, actor, "issue_token", "users", user.id,
-        {"token_id": row.id, "expires_at": row.expires_at.isoformat()},
-    )  # fmt: skip
-    return row, token
+    """A new token for user, valid ttl_days; returns the row and the token (shown once).
+
+    Written by geodata.accounts.directory.issue_token, as `landmarket users token` writes it.
+    """
+    token_id, _, token = directory.issue_token(_connection(session), user.id, ttl_days, actor, now)
+    return session.get(ApiToken, token_id), token
 
 
 def authenticate_token(
@@ -88,42 +87,18 @@ def authenticate_token(
     return user
 
 
-def tokens_of(session: Session, user_id: int | None = None) -> list[ApiToken]:
-    """Tokens (of one user, or all), oldest first."""
-    query = select(ApiToken).order_by(ApiToken.id)
-    if user_id is not None:
-        query = query.where(ApiToken.user_id == user_id)
-    return list(session.scalars(query))
-
-
 def revoke_token(
     session: Session, token_id: int, actor: str = "system", now: datetime | None = None
 ) -> ApiToken:
-    """Revoke one token by its id (idempotent: an already revoked token keeps its time)."""
-    row = session.get(ApiToken, token_id)
-    if row is None:
-        raise NotFound(f"令牌 {token_id} 不存在 / token {token_id} not found")
-    if row.revoked_at is None:
-        row.revoked_at = now or now_utc()
-        write_audit(session, actor, "revoke_token", "users", row.user_id, {"token_id": row.id})
-        session.flush()
-    return row
+    """Revoke one token by its id (idempotent), through geodata.accounts.directory.revoke_token."""
+    directory.revoke_token(_connection(session), token_id, actor, now)
+    return session.get(ApiToken, token_id, populate_existing=True)
 
 
 def revoke_user_tokens(
     session: Session, user_id: int, actor: str = "system", now: datetime | None = None
 ) -> list[int]:
-    """Revoke every live token of a user; returns the ids revoked."""
-    if session.get(User, user_id) is None:
-        raise NotFound(f"用户 {user_id} 不存在 / user {user_id} not found")
-    ids = list(
-        session.scalars(
-            update(ApiToken)
-            .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=now or now_utc())
-            .returning(ApiToken.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    write_audit(session, actor, "revoke_tokens", "users", user_id, {"token_ids": sorted(ids)})
-    return sorted(ids)
+    """Revoke every live token of a user; returns the ids revoked (directory.revoke_user_tokens)."""
+    ids = directory.revoke_user_tokens(_connection(session), user_id, actor, now)
+    session.expire_all()  # loaded tokens of the user were changed underneath
+    return ids

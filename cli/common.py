@@ -1,16 +1,67 @@
-"""What every command shares: the error console, date options, printing a platform error."""
+"""What every command shares: messages on stderr, plain tables, date options, printing an error.
+
+The light commands (db, users, policy) print through note(), warn() and plain_table(), which
+need nothing but typer's own click: rich's Console costs a start-up ~0.05-0.1 s of imports.
+`err` (a rich Console on stderr, for commands that print rich markup, progress or tables) is
+made at its first use, so importing this module does not load rich.
+"""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from landmarket.errors import InvalidInput
 
-err = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "err":  # `from cli.common import err`: the rich console, made then
+        return _console()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def note(text: str) -> None:
+    """A line for the person at the terminal (stderr), as written."""
+    typer.echo(text, err=True)
+
+
+def warn(text: str, colour: str = "red") -> None:
+    """A line on stderr, in colour when stderr is a terminal (a refusal, an error, a warning)."""
+    typer.secho(text, fg=colour, err=True)
+
+
+def _width(text: str) -> int:
+    """Columns text takes in a terminal: CJK ideographs and full-width forms take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Rows under their headers, columns aligned (by terminal width) and two spaces apart."""
+    widths = [_width(h) for h in headers]
+    for row in rows:
+        widths = [max(w, _width(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (cell + " " * (w - _width(cell)) for cell, w in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    rule = "  ".join("─" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
 def parse_date(text: str | None) -> date | None:
@@ -26,7 +77,9 @@ def parse_date(text: str | None) -> date | None:
 def fail(exc: Exception) -> typer.Exit:
     """Print an error (each problem of invalid input on its own line); return the exit to raise."""
     from pydantic import ValidationError
+    from rich.markup import escape
 
+    err = _console()
     if isinstance(exc, ValidationError):
         err.print("[red]输入数据有误 / Invalid input data[/red]")
         for e in exc.errors():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True, soft_wrap=True)
+from cli.common import note, warn
+
 db_app = typer.Typer(
     help="数据库：内置 PostGIS 集群与迁移 / database: embedded PostGIS cluster and migrations.",
     no_args_is_help=True,
@@ -13,7 +13,7 @@ db_app = typer.Typer(
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]{exc}[/red]")
+    warn(str(exc))
     raise typer.Exit(1)
 
 
@@ -31,16 +31,16 @@ def up() -> None:
             cluster = embedded_cluster(settings)
             started = cluster.ensure_running()
             state = "已启动 / started" if started else "已在运行 / already running"
-            err.print(f"内置数据库{state}: 127.0.0.1:{cluster.port}, data {cluster.data_dir}")
+            note(f"内置数据库{state}: 127.0.0.1:{cluster.port}, data {cluster.data_dir}")
             if create_database(cluster.url("postgres"), settings.db_name):
-                err.print(f"已创建数据库 / created database {settings.db_name}")
-        err.print(prepare_app_role(settings)[1])  # an older cluster gets its missing role here
+                note(f"已创建数据库 / created database {settings.db_name}")
+        note(prepare_app_role(settings)[1])  # an older cluster gets its missing role here
         version, revision = prepare_database(settings.effective_database_url)
     except ClusterError as exc:
         _fail(exc)
         return
-    err.print(f"PostGIS {version}; 迁移版本 / schema revision {revision}")
-    err.print(f"URL: {settings.effective_database_url}")
+    note(f"PostGIS {version}; 迁移版本 / schema revision {revision}")
+    note(f"URL: {settings.effective_database_url}")
 
 
 @db_app.command("migrate")
@@ -54,13 +54,16 @@ def migrate() -> None:
     settings = get_settings()
     try:
         role, report = prepare_app_role(settings)
-        err.print(report if role else f"[yellow]{report}[/yellow]")
+        if role:
+            note(report)
+        else:
+            warn(report, "yellow")
         _, revision = prepare_database(settings.effective_database_url)
     except ClusterError as exc:
         _fail(exc)
         return
     granted = f"; 已授权 / granted {role}" if role else ""
-    err.print(f"已迁移到 / migrated to {revision} (属主 / as owner{granted})")
+    note(f"已迁移到 / migrated to {revision} (属主 / as owner{granted})")
 
 
 @db_app.command("down")
@@ -71,14 +74,14 @@ def down() -> None:
 
     settings = get_settings()
     if settings.database_url is not None:
-        err.print("使用外部数据库，无需停止 / using LANDMARKET_DATABASE_URL; nothing to stop")
+        note("使用外部数据库，无需停止 / using LANDMARKET_DATABASE_URL; nothing to stop")
         return
     try:
         stopped = embedded_cluster(settings).stop()
     except ClusterError as exc:
         _fail(exc)
         return
-    err.print("已停止 / stopped" if stopped else "未在运行 / not running")
+    note("已停止 / stopped" if stopped else "未在运行 / not running")
 
 
 @db_app.command("url")
@@ -119,21 +122,21 @@ def status() -> None:
     if settings.database_url is None:
         cluster = embedded_cluster(settings)
         running = cluster.is_running()
-        err.print(f"内置集群 / embedded cluster: {cluster.data_dir}")
-        err.print(f"  端口 / port 127.0.0.1:{cluster.port}; 日志 / log {cluster.log_file}")
-        err.print(f"  运行中 / running: {'是 / yes' if running else '否 / no'}")
+        note(f"内置集群 / embedded cluster: {cluster.data_dir}")
+        note(f"  端口 / port 127.0.0.1:{cluster.port}; 日志 / log {cluster.log_file}")
+        note(f"  运行中 / running: {'是 / yes' if running else '否 / no'}")
         if not running:
             raise typer.Exit(1)
     else:
-        err.print("外部数据库 / external database (LANDMARKET_DATABASE_URL)")
+        note("外部数据库 / external database (LANDMARKET_DATABASE_URL)")
     try:
         revision = current_revision(settings.effective_database_url)
     except Exception as exc:  # any connection failure is the answer here
-        err.print(f"[red]无法连接 / cannot connect: {exc}[/red]")
+        warn(f"无法连接 / cannot connect: {exc}")
         raise typer.Exit(1) from exc
     head = head_revision()
     mark = "最新 / up to date" if revision == head else f"需迁移 / behind head {head}"
-    err.print(f"  迁移版本 / schema revision: {revision} ({mark})")
+    note(f"  迁移版本 / schema revision: {revision} ({mark})")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,10 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 from typer.main import get_group
 
+from cli.params import install as plain_values_first
+
+plain_values_first()  # typer coerces None, text and integers without pydantic (cli/params.py)
+
 try:  # typer vendors click since 0.2x; before, click is its own package
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover

@@ -5,17 +5,16 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
-from rich.table import Column, Table
 
-err = Console(stderr=True, soft_wrap=True)
+from cli.common import note, plain_table, warn
+
 users_app = typer.Typer(
     help="用户、密码与令牌 / users, passwords and bearer tokens.", no_args_is_help=True
 )
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[red]{exc}[/red]")
+    warn(str(exc))
     return typer.Exit(1)
 
 
@@ -24,7 +23,7 @@ def _read_password() -> str:
     line = sys.stdin.readline()
     password = line.rstrip("\r\n")
     if not password:
-        err.print("[red]标准输入中没有密码 / no password on standard input[/red]")
+        warn("标准输入中没有密码 / no password on standard input")
         raise typer.Exit(1)
     return password
 
@@ -51,7 +50,7 @@ def add(
     from landmarket.errors import LandmarketError
 
     if password_stdin and not username:
-        err.print("[red]--password-stdin 需要 --username / needs --username[/red]")
+        warn("--password-stdin 需要 --username / needs --username")
         raise typer.Exit(1)
     password = _read_password() if password_stdin else None
     want_token = token or username is None
@@ -63,9 +62,9 @@ def add(
             )  # fmt: skip
     except LandmarketError as exc:
         raise _fail(exc) from exc
-    err.print(f"已创建用户 / created user {user_id} ({role})")
+    note(f"已创建用户 / created user {user_id} ({role})")
     if secret is not None:
-        err.print("令牌只显示一次 / the token is shown once")
+        note("令牌只显示一次 / the token is shown once")
         typer.echo(secret)
 
 
@@ -77,23 +76,18 @@ def token_(
     ),
 ) -> None:
     """为用户签发新令牌 / issue a new API token for a user; prints it alone on stdout."""
-    from geodata.accounts.tokens import issue_token
-    from geodata.db.engine import session_scope
+    from geodata.accounts.directory import connect, issue_token
     from geodata.settings import get_settings
-    from geodata.users import get_user
     from landmarket.errors import LandmarketError
 
-    try:
-        with session_scope() as session:
-            user = get_user(session, user_id)
-            row, secret = issue_token(
-                session, user, days or get_settings().token_ttl_days, actor="cli"
+    try:  # plain SQL, as `users add`
+        with connect() as conn:
+            token_id, expires, secret = issue_token(
+                conn, user_id, days or get_settings().token_ttl_days, actor="cli"
             )
-            expires = row.expires_at.isoformat(timespec="seconds")
-            token_id = row.id
     except LandmarketError as exc:
         raise _fail(exc) from exc
-    err.print(f"令牌 / token {token_id} 有效至 / valid until {expires}")
+    note(f"令牌 / token {token_id} 有效至 / valid until {expires.isoformat(timespec='seconds')}")
     typer.echo(secret)
 
 
@@ -105,23 +99,22 @@ def revoke(
     ),
 ) -> None:
     """撤销 API 令牌 / revoke an API token (--token-id) or all of a user's (--user)."""
-    from geodata.accounts.tokens import revoke_token, revoke_user_tokens
-    from geodata.db.engine import session_scope
+    from geodata.accounts.directory import connect, revoke_token, revoke_user_tokens
     from landmarket.errors import LandmarketError
 
     if (token_id is None) == (user_id is None):
-        err.print("[red]请指定 --token-id 或 --user 之一 / give --token-id or --user[/red]")
+        warn("请指定 --token-id 或 --user 之一 / give --token-id or --user")
         raise typer.Exit(2)
     try:
-        with session_scope() as session:
+        with connect() as conn:
             if token_id is not None:
-                ids = [revoke_token(session, token_id, actor="cli").id]
+                ids = [revoke_token(conn, token_id, actor="cli").id]
             else:
                 assert user_id is not None
-                ids = revoke_user_tokens(session, user_id, actor="cli")
+                ids = revoke_user_tokens(conn, user_id, actor="cli")
     except LandmarketError as exc:
         raise _fail(exc) from exc
-    err.print(f"已撤销 / revoked: {', '.join(map(str, ids)) or '-'}")
+    note(f"已撤销 / revoked: {', '.join(map(str, ids)) or '-'}")
 
 
 @users_app.command("list")
@@ -131,14 +124,13 @@ def list_() -> None:
 
     with connect() as conn:  # plain SQL, as `users add`
         users = list_users(conn)
-        table = Table("id", "role", Column("village", no_wrap=True, min_width=12), "name",
-                      Column("username", no_wrap=True), "active", "created")  # fmt: skip
-        for u in users:
-            table.add_row(
-                str(u.id), u.role, u.village_code or "", u.name or "", u.username or "",
-                "yes" if u.active else "no", u.created_at.date().isoformat(),
-            )  # fmt: skip
-    Console().print(table)
+    rows = [
+        [str(u.id), u.role, u.village_code or "", u.name or "", u.username or "",
+         "yes" if u.active else "no", u.created_at.date().isoformat()]
+        for u in users
+    ]  # fmt: skip
+    headers = ["id", "role", "village", "name", "username", "active", "created"]
+    typer.echo(plain_table(headers, rows))
 
 
 @users_app.command("tokens")
@@ -146,20 +138,18 @@ def tokens(
     user_id: int | None = typer.Option(None, "--user", help="只列该用户 / one user only"),
 ) -> None:
     """列出令牌 / list API tokens: expiry, revocation, last use (never the tokens)."""
-    from geodata.accounts.tokens import tokens_of
-    from geodata.db.engine import session_scope
+    from geodata.accounts.directory import connect, tokens_of
 
     def when(value) -> str:
         return value.isoformat(timespec="seconds") if value else ""
 
-    with session_scope() as session:
-        table = Table("id", "user", "created", "expires", "revoked", "last used")
-        for t in tokens_of(session, user_id):
-            table.add_row(
-                str(t.id), str(t.user_id), when(t.created_at), when(t.expires_at),
-                when(t.revoked_at), when(t.last_used_at),
-            )  # fmt: skip
-    Console().print(table)
+    with connect() as conn:
+        rows = [
+            [str(t.id), str(t.user_id), when(t.created_at), when(t.expires_at),
+             when(t.revoked_at), when(t.last_used_at)]
+            for t in tokens_of(conn, user_id)
+        ]  # fmt: skip
+    typer.echo(plain_table(["id", "user", "created", "expires", "revoked", "last used"], rows))
 
 
 def register(app: typer.Typer) -> None:

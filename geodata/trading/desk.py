@@ -25,15 +25,18 @@ def _bureau(viewer: ActorLike) -> None:
         raise Forbidden("仅登记机构 / the bureau only")
 
 
-def announceable_listings(session: Session, limit: int = 200) -> list[dict[str, Any]]:
-    """Published listings (the ones an announcement may open), newest first."""
+def announceable_listings(
+    session: Session, limit: int = 200, village_code: str | None = None
+) -> list[dict[str, Any]]:
+    """Published listings (the ones an announcement may open), newest first; one village's if
+    village_code is given."""
     rows = session.execute(
         text(
             "SELECT id, parcel_code, village_code, title, primary_use, method, term_years, "
             "area_mu, price_per_mu FROM listings WHERE state = 'published' "
-            "ORDER BY id DESC LIMIT :l"
+            "AND (CAST(:v AS text) IS NULL OR village_code = :v) ORDER BY id DESC LIMIT :l"
         ),
-        {"l": limit},
+        {"l": limit, "v": village_code},
     ).all()
     return [
         {

@@ -8,7 +8,7 @@ pages read through geodata.trading.views and geodata.trading.desk.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Form, Request
@@ -24,72 +24,22 @@ from landmarket.policy import policy_from_settings
 from web.deps import BureauViewer, DbSession, SettingsDep, Viewer, page_router
 from web.templating import render
 from web.trade_documents import document_download
+from web.trade_forms import (
+    FormProblems,
+    announce_defaults,
+    announcement_args,
+    bad,
+    contract_args,
+    contract_defaults,
+    day,
+    problems_of,
+)
 
 router = page_router("/bureau/trading")
 BASE = "/bureau/trading"
-TZ = datetime.now().astimezone().tzinfo  # a datetime-local field is the server's local time
 Text = Annotated[str, Form(max_length=200)]
 Short = Annotated[str, Form(max_length=32)]
 Long = Annotated[str, Form(max_length=4000)]
-
-
-def _problems(exc: LandmarketError) -> list[RecordProblem]:
-    return list(getattr(exc, "problems", None) or [RecordProblem("form", str(exc))])
-
-
-def _bad(record: str, field: str, message: str) -> list[RecordProblem]:
-    return [RecordProblem(record, message, field)]
-
-
-def _day(value: str, field: str) -> date:
-    """A date field (today when empty); ValueError names the field."""
-    if not value.strip():
-        return date.today()
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(field) from None
-
-
-def _local(value: str, field: str) -> datetime:
-    """A datetime-local field (the server's zone) as an aware datetime; ValueError names it."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(field) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ)
-
-
-def _field_local(moment: datetime) -> str:
-    return moment.astimezone(TZ).strftime("%Y-%m-%dT%H:%M")
-
-
-def _pairs(lines: str) -> dict[str, str]:
-    """'key: value' lines as a dict (empty lines skipped); ValueError on a line without a colon."""
-    out: dict[str, str] = {}
-    for line in lines.splitlines():
-        if not line.strip():
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            key, sep, value = line.partition("：")
-        if not sep or not key.strip():
-            raise ValueError(line.strip())
-        out[key.strip()] = value.strip()
-    return out
-
-
-def _schedule(lines: str) -> list[dict[str, str]]:
-    """'YYYY-MM-DD amount' lines as payments; the service checks dates, amounts and the sum."""
-    out = []
-    for line in lines.splitlines():
-        parts = line.replace(",", " ").replace("，", " ").split()
-        if not parts:
-            continue
-        if len(parts) != 2:
-            raise ValueError(line.strip())
-        out.append({"due_on": parts[0], "amount": parts[1]})
-    return out
 
 
 # ---------------------------------------------------------------- the desk: announcements, deals
@@ -106,7 +56,6 @@ def _desk(
     items, _total = views.announcements(db, viewer.principal, limit=100)
     today = date.today()
     terms = terms_on(today, policy_from_settings(settings, today))
-    starts = datetime.combine(today + timedelta(days=terms.announcement_days), time(9), TZ)
     page = {
         "announcements": items,
         "counts": desk.registration_counts(db),
@@ -114,11 +63,7 @@ def _desk(
         "deals": desk.desk_deals(db, viewer.principal),
         "terms": terms,
         "form": {},
-        "defaults": {
-            "announced_on": today.isoformat(),
-            "starts_at": _field_local(starts),
-            "ends_at": _field_local(starts + timedelta(days=terms.listing_days)),
-        },
+        "defaults": announce_defaults(today, terms),
         **context,
     }
     return render(request, "bureau_trading.html", page, status_code=status)
@@ -145,30 +90,16 @@ def announce(
             "starts_at": starts_at, "ends_at": ends_at, "reserve_per_mu": reserve_per_mu,
             "start_per_mu": start_per_mu, "min_increment": min_increment, "deposit": deposit,
             "cost_base": cost_base, "reserve_secret": reserve_secret}  # fmt: skip
-    record = "announcement"
     try:
-        listing = int(listing_id)
-    except ValueError:
-        problems = _bad(record, "listing_id", _("Choose a published listing."))
-        return _desk(request, db, viewer, settings, 422, problems=problems, form=form)
-    try:
-        on = _day(announced_on, "announced_on")
-        starts, ends = _local(starts_at, "starts_at"), _local(ends_at, "ends_at")
-    except ValueError as exc:
-        problems = _bad(record, str(exc), _("Enter a date and time."))
-        return _desk(request, db, viewer, settings, 422, problems=problems, form=form)
-    try:
-        new_id = market.announce(
-            db, viewer.principal, listing, trade_method=trade_method, announced_on=on,
-            starts_at=starts, ends_at=ends, reserve_per_mu=reserve_per_mu.strip() or None,
-            start_per_mu=start_per_mu.strip() or None,
-            min_increment=min_increment.strip() or None, deposit=deposit.strip() or None,
-            cost_base=cost_base.strip() or 0, reserve_secret=bool(reserve_secret),
-            policy=policy_from_settings(settings, on),
-        )  # fmt: skip
+        listing, on, args = announcement_args(form)
+        new_id = market.announce(db, viewer.principal, listing, **args,
+                                 policy=policy_from_settings(settings, on))  # fmt: skip
+    except FormProblems as exc:
+        return _desk(request, db, viewer, settings, 422, problems=exc.problems, form=form)
     except LandmarketError as exc:
         db.rollback()
-        return _desk(request, db, viewer, settings, exc.status, problems=_problems(exc), form=form)
+        return _desk(request, db, viewer, settings, exc.status, problems=problems_of(exc),
+                     form=form)  # fmt: skip
     db.commit()
     return RedirectResponse(f"{BASE}/announcements/{new_id}?done=announced", status_code=303)
 
@@ -234,7 +165,7 @@ def decide(
         back = 0
     record = f"registration {registration_id}"
     if decision not in ("qualify", "refuse"):
-        problems = _bad(record, "decision", _("Choose to qualify or to refuse."))
+        problems = bad(record, "decision", _("Choose to qualify or to refuse."))
         return _announcement_page(request, db, viewer, back, 422, problems=problems)
     try:
         market.decide(db, viewer.principal, registration_id, decision == "qualify", reason or None)
@@ -242,7 +173,7 @@ def decide(
         db.rollback()
         problems = [
             RecordProblem(record, _("Bidder registration %(id)s: not decided.", id=registration_id))
-        ] + _problems(exc)
+        ] + problems_of(exc)
         form = {"registration_id": registration_id, "reason": reason}
         return _announcement_page(request, db, viewer, back, exc.status, problems=problems,
                                   form=form)  # fmt: skip
@@ -267,7 +198,7 @@ def close(
         db.rollback()
         form = {"agreed_price_per_mu": agreed_price_per_mu}
         return _announcement_page(request, db, viewer, announcement_id, exc.status,
-                                  problems=_problems(exc), form=form)  # fmt: skip
+                                  problems=problems_of(exc), form=form)  # fmt: skip
     if closed["deal_id"] is not None:
         return RedirectResponse(f"{BASE}/deals/{closed['deal_id']}?done=sold", status_code=303)
     return RedirectResponse(f"{BASE}/announcements/{announcement_id}?done=failed", status_code=303)
@@ -285,8 +216,7 @@ def _deal_page(
         return render(request, "error.html", {"message": str(exc)}, status_code=exc.status)
     deal = file["deal"]
     today = date.today()
-    defaults = {"signed_on": today.isoformat(), "term_starts_on": today.isoformat(),
-                "payment_schedule": f"{today.isoformat()} {deal['price_total']}"}  # fmt: skip
+    defaults = contract_defaults(today, deal["price_total"])
     page = {**file, "notice": _notice(request), "form": {}, "defaults": defaults,
             "today": today.isoformat(), **context}  # fmt: skip
     return render(request, "bureau_deal.html", page, status_code=status)
@@ -313,7 +243,7 @@ def confirm(request: Request, db: DbSession, viewer: BureauViewer, deal_id: int)
         confirmations.issue_missing(db, viewer.principal, deal_id, date.today())
     except LandmarketError as exc:
         db.rollback()
-        return _deal_page(request, db, viewer, deal_id, exc.status, problems=_problems(exc))
+        return _deal_page(request, db, viewer, deal_id, exc.status, problems=problems_of(exc))
     db.commit()
     return RedirectResponse(f"{BASE}/deals/{deal_id}?done=confirmation", status_code=303)
 
@@ -328,36 +258,13 @@ def sign(
     form = {"signed_on": signed_on, "term_starts_on": term_starts_on,
             "payment_schedule": payment_schedule, "planning_conditions": planning_conditions,
             "investment_conditions": investment_conditions}  # fmt: skip
-    record = f"contract of deal {deal_id}"
     try:
-        signed, starts = _day(signed_on, "signed_on"), _day(term_starts_on, "term_starts_on")
-    except ValueError as exc:
-        problems = _bad(record, str(exc), _("Enter a date."))
-        return _deal_page(request, db, viewer, deal_id, 422, problems=problems, form=form)
-    try:
-        schedule = _schedule(payment_schedule)
-    except ValueError as exc:
-        message = _(
-            "Write one payment a line: the due date and the amount (%(line)s).", line=str(exc)
-        )
-        problems = _bad(record, "payment_schedule", message)
-        return _deal_page(request, db, viewer, deal_id, 422, problems=problems, form=form)
-    try:
-        planning = _pairs(planning_conditions)
-        invest = _pairs(investment_conditions) or None
-    except ValueError as exc:
-        message = _("Write one condition a line as 'name: value' (%(line)s).", line=str(exc))
-        problems = _bad(record, "conditions", message)
-        return _deal_page(request, db, viewer, deal_id, 422, problems=problems, form=form)
-    try:
-        contracts.sign_contract(
-            db, viewer.principal, deal_id, signed_on=signed, term_starts_on=starts,
-            payment_schedule=schedule, planning_conditions=planning,
-            investment_conditions=invest,
-        )  # fmt: skip
+        contracts.sign_contract(db, viewer.principal, deal_id, **contract_args(form, deal_id))
+    except FormProblems as exc:
+        return _deal_page(request, db, viewer, deal_id, 422, problems=exc.problems, form=form)
     except LandmarketError as exc:
         db.rollback()
-        return _deal_page(request, db, viewer, deal_id, exc.status, problems=_problems(exc),
+        return _deal_page(request, db, viewer, deal_id, exc.status, problems=problems_of(exc),
                           form=form)  # fmt: skip
     db.commit()
     return RedirectResponse(f"{BASE}/deals/{deal_id}?done=contract", status_code=303)
@@ -387,13 +294,13 @@ def _dated_deal_step(
 ) -> Response:
     """A deal step taking one date: done and back to the deal page, or the page with why not."""
     try:
-        step(db, viewer.principal, deal_id, _day(value, field))
+        step(db, viewer.principal, deal_id, day(value, field))
     except ValueError as exc:
-        problems = _bad(record, str(exc), _("Enter a date."))
+        problems = bad(record, str(exc), _("Enter a date."))
         return _deal_page(request, db, viewer, deal_id, 422, problems=problems)
     except LandmarketError as exc:
         db.rollback()
-        return _deal_page(request, db, viewer, deal_id, exc.status, problems=_problems(exc))
+        return _deal_page(request, db, viewer, deal_id, exc.status, problems=problems_of(exc))
     db.commit()
     return RedirectResponse(f"{BASE}/deals/{deal_id}?done={done}", status_code=303)
 
@@ -449,13 +356,13 @@ def mortgage(
             "ends_on": ends_on, "registered_on": registered_on}  # fmt: skip
     record = f"mortgage on right {right_id}"
     try:
-        starts = _day(starts_on, "starts_on")
-        ends = _day(ends_on, "ends_on") if ends_on.strip() else None
-        on = _day(registered_on, "registered_on")
+        starts = day(starts_on, "starts_on")
+        ends = day(ends_on, "ends_on") if ends_on.strip() else None
+        on = day(registered_on, "registered_on")
         if ends is None:
             raise ValueError("ends_on")
     except ValueError as exc:
-        problems = _bad(record, str(exc), _("Enter a date."))
+        problems = bad(record, str(exc), _("Enter a date."))
         return _right_page(request, db, viewer, right_id, 422, problems=problems, form=form)
     try:
         held = get_right(db, str(right_id))
@@ -465,7 +372,7 @@ def mortgage(
         )  # fmt: skip
     except LandmarketError as exc:
         db.rollback()
-        return _right_page(request, db, viewer, right_id, exc.status, problems=_problems(exc),
+        return _right_page(request, db, viewer, right_id, exc.status, problems=problems_of(exc),
                            form=form)  # fmt: skip
     db.commit()
     return RedirectResponse(f"{BASE}/rights/{right_id}?done=mortgage", status_code=303)
@@ -481,15 +388,15 @@ def _mortgage_event(
     right_id = get_right(db, row["right_no"]).id
     record = f"mortgage {row['mortgage_no']}"
     try:
-        day = _day(on, "on")
+        when = day(on, "on")
         act = mortgages.release_mortgage if kind == "released" else mortgages.consent_to_transfer
-        act(db, viewer.principal, str(mortgage_id), day, note.strip() or None)
+        act(db, viewer.principal, str(mortgage_id), when, note.strip() or None)
     except ValueError as exc:
-        problems = _bad(record, str(exc), _("Enter a date."))
+        problems = bad(record, str(exc), _("Enter a date."))
         return _right_page(request, db, viewer, right_id, 422, problems=problems)
     except LandmarketError as exc:
         db.rollback()
-        return _right_page(request, db, viewer, right_id, exc.status, problems=_problems(exc))
+        return _right_page(request, db, viewer, right_id, exc.status, problems=problems_of(exc))
     db.commit()
     done = "released" if kind == "released" else "consent"
     return RedirectResponse(f"{BASE}/rights/{right_id}?done={done}", status_code=303)

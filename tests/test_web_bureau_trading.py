@@ -432,3 +432,104 @@ def test_bureau_trading_journey_in_chromium(browser, make_live_server, tworld, a
         "deal",
         date.today(),
     )
+
+
+def test_the_register_lists_rights_and_mortgages_and_finds_a_parcel(client, tworld):
+    deal_id = certified_deal(tworld, 10)
+    other_deal = certified_deal(tworld, 11)
+    with session_scope(tworld.url) as s:
+        right = register_deal(s, tworld.bureau, deal_id, date.today())
+        other = register_deal(s, tworld.bureau, other_deal, date.today())
+    csrf = sign_in(client)
+    ends = (date.today() + timedelta(days=3650)).isoformat()
+    made = client.post(f"{DESK}/rights/{right['id']}/mortgages", follow_redirects=False,
+                       data={"creditor_name": "重庆三峡银行", "amount": "650000",
+                             "starts_on": date.today().isoformat(), "ends_on": ends,
+                             "csrf_token": csrf})  # fmt: skip
+    assert made.status_code == 303
+    mortgage = scalar(tworld, "SELECT id, mortgage_no FROM mortgages WHERE right_id = :r",
+                      r=right["id"])  # fmt: skip
+    assert 'href="/bureau/trading/rights"' in client.get(DESK).text  # from the desk
+
+    page = client.get(f"{DESK}/rights")
+    assert page.status_code == 200 and unlabelled_fields(page.text) == []
+    html = page.text
+    assert f'id="right-{right["id"]}"' in html and f'id="right-{other["id"]}"' in html
+    row = html.split(f'id="right-{right["id"]}"')[1].split("</tr>")[0]
+    assert 'data-mortgage="mortgaged"' in row and right["right_no"] in row
+    assert f'href="/bureau/trading/rights/{right["id"]}"' in row
+    mrow = html.split(f'id="mortgage-{mortgage.id}"')[1].split("</tr>")[0]
+    assert 'data-status="live"' in mrow and 'data-consent="no"' in mrow
+    assert "重庆三峡银行" in mrow and "650000" in mrow  # the bureau sees creditor and amount
+    assert f'href="/bureau/trading/rights/{right["id"]}"' in mrow
+
+    one = client.get(f"{DESK}/rights", params={"parcel_code": right["parcel_code"].lower()})
+    assert one.status_code == 200
+    assert f'id="right-{right["id"]}"' in one.text and f'id="right-{other["id"]}"' not in one.text
+    assert f'id="mortgage-{mortgage.id}"' in one.text
+    theirs = client.get(f"{DESK}/rights", params={"parcel_code": other["parcel_code"]}).text
+    assert f'id="mortgage-{mortgage.id}"' not in theirs and 'id="no-mortgages"' in theirs
+    bad = client.get(f"{DESK}/rights", params={"parcel_code": "5001<script>"})
+    assert bad.status_code == 422 and "<code>parcel_code</code>" in bad.text
+    assert "<script>" not in bad.text
+    api = client.get(f"/api/v1/rights?parcel_code={right['parcel_code']}").json()["items"]
+    assert [r["id"] for r in api] == [right["id"]]  # the same answer as the API's
+
+    client.post(f"{DESK}/mortgages/{mortgage.id}/consent", data={"csrf_token": csrf})
+    after = client.get(f"{DESK}/rights").text.split(f'id="mortgage-{mortgage.id}"')[1]
+    assert 'data-consent="yes"' in after.split("</tr>")[0]
+
+    sign_in(client, SELLER)  # the collective reads its rights elsewhere, not the bureau's register
+    assert client.get(f"{DESK}/rights").status_code == 403
+
+
+def test_bureau_finds_a_right_and_records_a_consent_in_chromium(
+    browser, make_live_server, tworld, accounts
+):
+    deal_id = certified_deal(tworld, 12)
+    with session_scope(tworld.url) as s:
+        right = register_deal(s, tworld.bureau, deal_id, date.today())
+    from geodata.trading.mortgages import register_mortgage
+
+    made = register_mortgage(tworld.engine, tworld.bureau, right["right_no"],
+                             creditor_name="渝北农商行", amount="500000",
+                             starts_on=date.today(), ends_on=date.today() + timedelta(days=900),
+                             registered_on=date.today())  # fmt: skip
+    server = make_live_server(tworld.url, Settings(basemap="none"))
+    browser.delete_all_cookies()
+    browser.get(server + "/login")
+    browser.find_element(By.ID, "f-username").send_keys(CLERK)
+    browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "signin").click()
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: d.find_elements(By.ID, "trading-desk"))
+    browser.find_element(By.ID, "trading-desk").click()
+    wait.until(lambda d: d.find_elements(By.ID, "rights-register"))
+    browser.find_element(By.ID, "rights-register").click()
+    wait.until(lambda d: d.find_elements(By.ID, "find-parcel"))
+    browser.find_element(By.ID, "f-parcel_code").send_keys(right["parcel_code"])
+    browser.find_element(By.CSS_SELECTOR, "#find-parcel button[type=submit]").click()
+    wait.until(lambda d: "parcel_code=" in d.current_url)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#rights tbody tr")
+    assert [r.get_attribute("id") for r in rows] == [f"right-{right['id']}"]
+    mortgage = browser.find_element(By.ID, f"mortgage-{made['id']}")
+    assert mortgage.get_attribute("data-consent") == "no"
+    mortgage.find_element(
+        By.CSS_SELECTOR, f'a[href="/bureau/trading/rights/{right["id"]}"]'
+    ).click()
+    wait.until(lambda d: d.find_elements(By.ID, f"consent-{made['id']}"))
+    assert browser.find_elements(By.ID, "transfer-blocked")
+    browser.find_element(By.CSS_SELECTOR, f"#consent-{made['id']} button[type=submit]").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=notice]"))
+    assert not browser.find_elements(By.ID, "transfer-blocked")
+    browser.get(f"{server}/bureau/trading/rights?parcel_code={right['parcel_code']}")
+    wait.until(lambda d: d.find_elements(By.ID, f"mortgage-{made['id']}"))
+    consent = browser.find_element(By.ID, f"mortgage-{made['id']}").get_attribute("data-consent")
+    assert consent == "yes"
+    browser.set_window_size(360, 800)
+    try:
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        screenshot(browser, "workbench-bureau-rights-360")
+    finally:
+        browser.set_window_size(1280, 900)
+    assert width <= 360

@@ -31,6 +31,7 @@ PAGE_MODULES = [
     "web.routes.market_tickets",
     "web.routes.trading_pages",
     "web.routes.bureau_trading",
+    "web.routes.bureau_rights",
     "web.routes.collective_trading",
 ]
 

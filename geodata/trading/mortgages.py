@@ -61,6 +61,7 @@ def view(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "mortgage_no": row.mortgage_no,
+        "right_id": row.right_id,
         "right_no": row.right_no,
         "parcel_code": row.parcel_code,
         "creditor_name": row.creditor_name,

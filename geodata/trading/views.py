@@ -18,7 +18,7 @@ from geodata.tickets.core import ActorLike
 from geodata.trading.common import now, one
 from geodata.trading.confirmations import confirmation
 from geodata.trading.mortgages import mortgage_marks
-from geodata.trading.rights import list_rights, right_view, rights_of_holder
+from geodata.trading.rights import list_rights, parcel_rights, right_view, rights_of_holder
 from landmarket.codes import CHONGQING_COUNTIES
 from landmarket.errors import Forbidden
 from landmarket.tickets.quantities import m2_to_mu
@@ -284,7 +284,9 @@ def rights(
     """Rights the viewer may see (the bureau all, a collective its village's, an investor its own),
     each with its mortgages' existence (geodata.trading.mortgages.mortgage_marks)."""
     role = _role(viewer)
-    if role == "bureau":
+    if role == "bureau" and parcel_code is not None:
+        found = parcel_rights(session, parcel_code)  # the parcel's whole history
+    elif role == "bureau":
         found = list_rights(session, limit=1000)
     elif role == "collective":
         found = list_rights(session, village_code=viewer.village_code, limit=1000)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 import geodata.tickets.core as core
+import geodata.tickets.sales as sales
 from geodata.tickets import (
     PlotInspection,
     accept,
@@ -231,7 +232,15 @@ def test_crash_mid_operation_rolls_everything_back(world, tx, monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("power cut after the entries were written")
 
-    monkeypatch.setattr(core, "write_audit", crash)  # the last write of every operation
+    write = sales._write
+
+    def write_then_crash(*args, **kwargs):
+        written = write(*args, **kwargs)
+        assert written.fetchone() is not None  # operation, entries, states and audit written
+        raise RuntimeError("power cut after the entries were written")
+
+    monkeypatch.setattr(core, "write_audit", crash)  # the last write of every ORM operation
+    monkeypatch.setattr(sales, "_write", write_then_crash)  # the one write of a trade or split
     with pytest.raises(RuntimeError):
         trade(tx, world.bureau, cert, 4000, world.investors[7].user_id, 210_000)
     with pytest.raises(RuntimeError):

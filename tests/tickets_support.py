@@ -28,7 +28,7 @@ E0, N0 = 571_000.0, 3_290_000.0
 VILLAGES = {"500111970001": 0, "500111970002": 1}
 A, B = VILLAGES
 HOUSEHOLDS = 40  # per village A; B has 5
-IDLE_PLOTS = 12  # 100 m × 100 m collective industrial plots in A: exactly 15 mu each
+IDLE_PLOTS = 24  # 100 m × 100 m collective industrial plots in A (two rows): exactly 15 mu each
 DESTINATIONS = 10  # 100 m × 100 m parcels in B where tickets land
 ON = date(2026, 4, 1)
 
@@ -94,7 +94,8 @@ def frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     # a household with a second homestead (一户多宅)
     rows.append((pcode(A, "JC", 400), "0702", gk_box(1500, 1500, 20, 15), household(A, 2)))
     for n in range(IDLE_PLOTS):
-        rows.append((idle_plot(n), "0601", gk_box(10 + n * 110, 600, 100, 100), None))
+        x, y = 10 + (n % 12) * 110, 600 + (n // 12) * 120
+        rows.append((idle_plot(n), "0601", gk_box(x, y, 100, 100), None))
     for n in range(DESTINATIONS):
         rows.append((destination(n), "0101", gk_box(2010 + n * 110, 1200, 100, 100), None))
     parcels = gpd.GeoDataFrame(

@@ -14,7 +14,8 @@ from geodata.tickets.projects import (
     accept,
     create_project,
 )
-from geodata.tickets.repository import land, merge, retire, split, terms_on, trade
+from geodata.tickets.repository import land, merge, retire, terms_on
+from geodata.tickets.sales import split, trade
 from geodata.tickets.views import (
     check_ledger,
     family_ids,

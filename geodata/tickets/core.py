@@ -93,10 +93,18 @@ def run(target: Target, work: Callable[[Session], T]) -> T:
 
 
 @dataclass(frozen=True)
+class TicketRef:
+    """A certificate row's identity, as the plain-SQL paths read it (no ORM object)."""
+
+    id: int
+    cert_no: str
+
+
+@dataclass(frozen=True)
 class Current:
     """A locked ticket's newest state and its held area per lineage root."""
 
-    ticket: Ticket
+    ticket: Ticket | TicketRef
     seq: int
     holder_id: int
     status: str
@@ -275,7 +283,19 @@ def write_state(
     previous: Mapping[int, Current],
     moves: Iterable[Move] = (),
 ) -> None:
-    """Append a state row for each ticket in states: ticket → (holder, status).
+    """Append a state row for each ticket in states: ticket → (holder, status) (see state_rows)."""
+    rows = state_rows(op_id, states, previous, moves)
+    if rows:
+        session.execute(insert(TicketState), rows)
+
+
+def state_rows(
+    op_id: int | None,
+    states: Mapping[int, tuple[int, str]],
+    previous: Mapping[int, Current],
+    moves: Iterable[Move] = (),
+) -> list[dict[str, Any]]:
+    """The ticket_states rows of an operation: each ticket's previous composition plus its moves.
 
     The status given is recorded as is for "listed"; otherwise it is what emptied the ticket
     (landed, merged, split, retired, reversed) and applies only when no area is left — a ticket
@@ -306,8 +326,7 @@ def write_state(
                 "composition": {str(int(r)): str(a) for r, a in sorted(comp.items())},
             }
         )
-    if rows:
-        session.execute(insert(TicketState), rows)
+    return rows
 
 
 def parcels_by_code(session: Session, codes: Sequence[str]) -> dict[str, Any]:

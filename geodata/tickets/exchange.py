@@ -25,7 +25,8 @@ from geodata.tickets.core import (
     run,
     write_state,
 )
-from geodata.tickets.repository import require_investor, sell, terms_on
+from geodata.tickets.repository import require_investor, terms_on
+from geodata.tickets.sales import driver, sell
 from landmarket.errors import NotFound
 from landmarket.tickets import auction as rules
 from landmarket.tickets.permissions import TicketAction, require
@@ -147,10 +148,10 @@ def close_auction(
             unlisted = replace(current, seq=current.seq + 1, status="held")
             write_state(s, None, {ticket.id: (current.holder_id, "held")}, {ticket.id: current})
             payload = {"auction_id": auction_id, "price_per_mu": str(result.price_per_mu)}
-            bought, op_id = sell(
-                s, actor, unlisted, locked.lot.area_m2, winner, when.date(), payload
+            bought = sell(
+                driver(s), actor, unlisted, locked.lot.area_m2, winner, when.date(), payload
             )
-            cert = bought.cert_no
+            cert, op_id = bought.cert_no, bought.op_id
         else:
             write_state(s, None, {ticket.id: (current.holder_id, "held")}, {ticket.id: current})
         engine.record_result(
@@ -158,7 +159,7 @@ def close_auction(
             auction_id,
             result,
             actor.user_id,
-            sold_ticket_id=None if bought is None else bought.id,
+            sold_ticket_id=None if bought is None else bought.ticket_id,
             op_id=op_id,
         )
         write_audit(

@@ -49,6 +49,14 @@ class Level:
     errors: int = 0
     wall: float = 0.0
     client_cpu: float = 0.0
+    server_cpu: float | None = None  # serve's processes (supervisor and workers), seconds
+    db_cpu: float | None = None  # the database's backends serving this database, seconds
+
+    def per_check_ms(self, seconds: float | None) -> float | None:
+        """CPU seconds spread over the checks answered, in ms a check."""
+        if seconds is None or not self.latencies:
+            return None
+        return seconds / len(self.latencies) * 1000
 
     def p(self, q: float) -> float:
         """The q-quantile latency in ms."""
@@ -153,6 +161,69 @@ def serve(url: str, port: int, workers: int):
             proc.wait()
 
 
+class CpuMeter:
+    """CPU seconds used by the server's processes and by the PostgreSQL backends of its database.
+
+    Load-independent beside wall time: what a check costs the two cores, whoever else runs. The
+    backends are found in pg_stat_activity (same machine, same user as the embedded cluster);
+    ones that are not readable are left out, so the figure is then a lower bound (None if none).
+    """
+
+    def __init__(self, server_pid: int, url: str) -> None:
+        self.server_pid, self.url = server_pid, url
+
+    def _server(self) -> float:
+        import psutil
+
+        root = psutil.Process(self.server_pid)
+        total = 0.0
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
+
+    def _backends(self) -> dict[int, float]:
+        import psutil
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(self.url, poolclass=NullPool)
+        with engine.connect() as conn:
+            pids = (
+                conn.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        engine.dispose()
+        out = {}
+        for pid in pids:
+            try:
+                t = psutil.Process(pid).cpu_times()
+                out[pid] = t.user + t.system
+            except psutil.Error:
+                pass
+        return out
+
+    def read(self) -> tuple[float, dict[int, float]]:
+        """(server CPU, CPU per backend pid) now."""
+        return self._server(), self._backends()
+
+    @staticmethod
+    def spent(before: tuple[float, dict[int, float]], after: tuple[float, dict[int, float]]):
+        """(server CPU, backends' CPU) between two readings; a backend born in between counts
+        from zero."""
+        db = sum(t - before[1].get(pid, 0.0) for pid, t in after[1].items())
+        return after[0] - before[0], (db if after[1] else None)
+
+
 class Connection:
     """One keep-alive HTTP/1.1 connection on asyncio streams: what a check costs the client is
     kept small (httpx's AsyncClient spent ~5 ms of CPU a request, on the cores the server
@@ -201,7 +272,9 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def run_level(base: str, bodies: list[dict], clients: int, requests: int) -> Level:
+async def run_level(
+    base: str, bodies: list[dict], clients: int, requests: int, meter: CpuMeter | None = None
+) -> Level:
     """`requests` checks from `clients` concurrent clients, each with its own connection."""
     level = Level(clients)
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -228,10 +301,13 @@ async def run_level(base: str, bodies: list[dict], clients: int, requests: int) 
         finally:
             http.close()
 
+    before = meter.read() if meter else None
     cpu0, started = time.process_time(), time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     level.wall = time.perf_counter() - started
     level.client_cpu = time.process_time() - cpu0
+    if meter:
+        level.server_cpu, level.db_cpu = meter.spent(before, meter.read())
     return level
 
 
@@ -253,23 +329,40 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         url = args.database or setup_database(stack, args.keep)
         bodies = request_bodies(url, args.bodies, args.seed)
-        stack.enter_context(serve(url, args.port, args.workers))
+        server = stack.enter_context(serve(url, args.port, args.workers))
+        meter = CpuMeter(server.pid, url)
         base = f"http://127.0.0.1:{args.port}"
-        warm = asyncio.run(run_level(base, bodies, 2 * args.workers, len(bodies)))
+        warm = asyncio.run(run_level(base, bodies, 2 * args.workers, len(bodies), meter))
         if warm.errors:
             console.print(f"[red]{warm.errors} checks failed while warming up[/red]")
             return 1
-        results = [asyncio.run(run_level(base, bodies, c, args.requests)) for c in levels]
+        console.print(
+            f"warm-up ({len(bodies)} checks, each worker's first ones): server CPU "
+            f"{warm.per_check_ms(warm.server_cpu):.1f} ms a check, database "
+            f"{_ms(warm.per_check_ms(warm.db_cpu))}"
+        )
+        results = [asyncio.run(run_level(base, bodies, c, args.requests, meter)) for c in levels]
     load_after = load_average()
     rows = [
         [r.clients, len(r.latencies), r.errors, r.p(0.5), r.p(0.95), r.throughput,
-         r.client_cpu / r.wall * 100 if r.wall else None]
+         r.client_cpu / r.wall * 100 if r.wall else None,
+         r.per_check_ms(r.server_cpu), r.per_check_ms(r.db_cpu)]
         for r in results
     ]  # fmt: skip
     table(
         f"approval-route checks, landmarket serve --workers {args.workers} "
         f"(load average before {load_before}, after {load_after})",
-        ["clients", "checks", "errors", "p50 ms", "p95 ms", "checks/s", "client CPU %"],
+        [
+            "clients",
+            "checks",
+            "errors",
+            "p50 ms",
+            "p95 ms",
+            "checks/s",
+            "client CPU %",
+            "server CPU ms/check",
+            "db CPU ms/check",
+        ],  # fmt: skip
         rows,
     )
     payload = {
@@ -287,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
                 "p95_ms": r.p(0.95),
                 "throughput": r.throughput,
                 "client_cpu_s": r.client_cpu,
+                "server_cpu_s": r.server_cpu,
+                "db_cpu_s": r.db_cpu,
                 "wall_s": r.wall,
             }
             for r in results
@@ -294,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     console.print(f"figures: {write_json('checks', payload)}")
     return 1 if any(r.errors for r in results) else 0
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} ms a check"
 
 
 if __name__ == "__main__":

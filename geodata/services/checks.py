@@ -16,10 +16,13 @@ import numpy as np
 import shapely
 from pyproj import CRS
 from shapely.geometry import shape
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from geodata.context import PLOT_MARGIN_DEG, context_for, plain_context_for
+from geodata.context import PLOT_MARGIN_DEG, context_for, plain_context_for, search_box
 from geodata.crs import SWAPPED_MESSAGE, check_supported, parse_crs
+from geodata.db.engine import SessionLocal
+from geodata.route_cache import RouteCache
 from geodata.screening import needs_of, stored_parcels
 from geodata.services.check_models import ApprovalRouteRequest, CheckRequest, ParcelFeature
 from geodata.settings import Settings
@@ -213,6 +216,43 @@ def run_route(
     on: date | None = None,
 ) -> dict[str, Any]:
     """The approval route of a project over its posted plots → the route's JSON."""
+    plots, policy = _route_inputs(settings, body, crs, on)
+    # Plain arrays all the way (the same rows, measurements and rules as the frames would give):
+    # the fixed cost of pandas objects around a few plots was most of a check's time.
+    context = plain_context_for(session, plots, kinds=("pbf",), margin=PLOT_MARGIN_DEG)
+    verdict = route_of_plots(body.project.model_dump(), plots, context, policy=policy)
+    return verdict.to_dict()
+
+
+def run_route_cached(
+    cache: RouteCache,
+    engine: Engine,
+    settings: Settings,
+    body: ApprovalRouteRequest,
+    *,
+    crs: str | None = None,
+    on: date | None = None,
+) -> dict[str, Any]:
+    """run_route on the worker's RouteCache (the same answer); on the SQL path when the cache
+    cannot vouch for the rows under the plots."""
+    plots, policy = _route_inputs(settings, body, crs, on)
+    project = body.project.model_dump()
+    box = search_box(shapely.union_all(plots), PLOT_MARGIN_DEG)
+    m = PLOT_MARGIN_DEG
+    near = shapely.bounds(plots) + np.array([-m, -m, m, m])
+    with cache.lock:
+        context = cache.context(box, near)
+        if context is not None:
+            return route_of_plots(project, plots, context, policy=policy).to_dict()
+    with SessionLocal(bind=engine) as session:
+        context = plain_context_for(session, plots, kinds=("pbf",), margin=PLOT_MARGIN_DEG)
+    return route_of_plots(project, plots, context, policy=policy).to_dict()
+
+
+def _route_inputs(
+    settings: Settings, body: ApprovalRouteRequest, crs: str | None, on: date | None
+) -> tuple[np.ndarray, Any]:
+    """The posted plots (checked, EPSG:4490) and the policy of the date."""
     count = len(body.plots.features)
     if count > settings.max_features:
         raise PayloadTooLarge(
@@ -224,9 +264,4 @@ def run_route(
     features = [f.model_dump() for f in body.plots.features]
     if not features:
         raise _bad("plots", "没有地块 / no plots", "plots")
-    plots = posted_plots(features, member, crs)
-    # Plain arrays all the way (the same rows, measurements and rules as the frames would give):
-    # the fixed cost of pandas objects around a few plots was most of a check's time.
-    context = plain_context_for(session, plots, kinds=("pbf",), margin=PLOT_MARGIN_DEG)
-    verdict = route_of_plots(body.project.model_dump(), plots, context, policy=policy)
-    return verdict.to_dict()
+    return posted_plots(features, member, crs), policy

@@ -87,7 +87,9 @@ def screen_command(
 
             def progress(done: int, total: int) -> None:
                 rate = done / max(time.monotonic() - start, 1e-6)
-                bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} 宗/s")
+                bar.update(
+                    task, completed=done, total=total, rate=f"{rate:,.0f} 宗/s", refresh=True
+                )
 
             options = {
                 "checks": checks, "on": parse_date(on), "site_only": site_only,
@@ -165,6 +167,9 @@ def _report_files() -> dict[str, str]:
 
 
 def _progress():
+    """The progress bar, redrawn on each finished chunk: no refresh thread, so the process
+    stays single-threaded and its local workers are forked (they inherit the parcels' plan and
+    the constraint layers instead of being sent a cut of them per chunk)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -183,6 +188,7 @@ def _progress():
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,
+        auto_refresh=False,
     )
 
 

@@ -116,19 +116,37 @@ def test_cancelled_run_stops_before_the_end(district, source):  # noqa: F811
     assert 1 <= len(collect.parts) < 8
 
 
-def test_streamed_report_files_equal_the_whole_report(district, source, expected, tmp_path):  # noqa: F811
-    """Chunks written as they finish, merged back: the CSV one whole-frame write gives."""
-    from geodata.screening.reports import writable
+@pytest.mark.parametrize("workers", [1, 2])
+def test_streamed_report_files_equal_the_whole_report(
+    district,  # noqa: F811
+    source,
+    expected,
+    tmp_path,
+    workers,
+):
+    """Chunks formatted by the workers, written as they finish, merged back: the CSV (byte for
+    byte) and the GeoPackage (fields, types, rows, geometry) one whole-frame write gives."""
+    import pyogrio
+
+    from geodata.screening.reports import write_reports
     from geodata.screening.runner import run_screen
 
     parcels = district[0].reset_index(drop=True)
     result = run_screen(
-        parcels, source, tmp_path / "out", POLICY, site_only=False, workers=2, chunk_size=CHUNK
-    )
+        parcels, source, tmp_path / "out", POLICY, site_only=False, workers=workers,
+        chunk_size=CHUNK,
+    )  # fmt: skip
     assert result.stats.chunks > 4
-    whole = tmp_path / "whole.csv"
-    writable(expected.reset_index(drop=True)).to_csv(whole, index=False, encoding="utf-8")
-    assert result.paths["csv"].read_text("utf-8") == whole.read_text("utf-8")
+    whole = write_reports(parcels, expected.reset_index(drop=True), tmp_path / "whole", {})
+    assert result.paths["csv"].read_bytes() == whole["csv"].read_bytes()
+    a = pyogrio.read_dataframe(whole["gpkg"], fid_as_index=True)
+    b = pyogrio.read_dataframe(result.paths["gpkg"], fid_as_index=True)
+    pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+    assert (a.geometry.to_wkb() == b.geometry.to_wkb()).all()
+    info_a, info_b = pyogrio.read_info(whole["gpkg"]), pyogrio.read_info(result.paths["gpkg"])
+    assert list(info_a["fields"]) == list(info_b["fields"])
+    assert list(info_a["dtypes"]) == list(info_b["dtypes"])
+    assert info_a["geometry_type"] == info_b["geometry_type"]
     assert result.summary["parcels"] == len(parcels)
     assert not list((tmp_path / "out").glob(".chunks-*"))  # the chunk files are gone
 

@@ -53,7 +53,7 @@ from landmarket.policy import Policy
 from landmarket.screening import DEFAULT_CHECKS, screen
 from landmarket.sources import ContextSource, around_positions, land_use_for, source_of
 
-Sink = Callable[[int, np.ndarray, pd.DataFrame], None]  # chunk k, input positions, its rows
+Sink = Callable[..., None]  # chunk k, input positions, its rows (and what prepare made of them)
 Progress = Callable[[int, int], None]  # parcels done, parcels in all
 
 
@@ -64,6 +64,8 @@ class Job:
     checks: tuple[str, ...]
     policy: Policy
     site_only: bool
+    prepare: Callable[[pd.DataFrame], Any] | None = None  # run on each chunk's rows in the worker
+    rows: bool = True  # the rows travel back too (else only what prepare made)
 
 
 @dataclass
@@ -112,9 +114,13 @@ _SHARED: dict[int, tuple[Any, ...]] = {}
 _TOKENS = itertools.count()
 
 
-def run_chunk(job: Job, chunk: Chunk) -> tuple[pd.DataFrame, float]:
-    """Worker side: read chunk k's parcels and context, screen, drop the halo; (rows, seconds)."""
+def run_chunk(job: Job, chunk: Chunk) -> tuple[Any, ...]:
+    """Worker side: read chunk k's parcels and context, screen, drop the halo; (rows, seconds),
+    or (rows or None, seconds, what job.prepare made of the rows)."""
     start = time.perf_counter()
+    if chunk.file is not None and chunk.read is None:  # forked: the plan is inherited
+        plan, parts, bounds, _ = _SHARED[chunk.token]
+        chunk = replace(chunk, read=_read_of(plan, parts, bounds, chunk.k))
     if chunk.read is not None:
         read = chunk.read
         if chunk.parcels is not None:  # read by the client, sent (a cluster's own disks)
@@ -140,7 +146,11 @@ def run_chunk(job: Job, chunk: Chunk) -> tuple[pd.DataFrame, float]:
         if context is None:
             context = chunk.source.for_bounds(chunk_bounds(frame))
     out = screen_chunk(frame, context, job.checks, None, job.policy, job.site_only)
-    return own_rows(out, own), time.perf_counter() - start
+    rows = own_rows(out, own)
+    if job.prepare is None:
+        return rows, time.perf_counter() - start
+    made = job.prepare(rows)
+    return (rows if job.rows else None), time.perf_counter() - start, made
 
 
 def partition_bytes(frame: gpd.GeoDataFrame) -> bytes:
@@ -170,16 +180,22 @@ def orchestrate(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    prepare: Callable[[pd.DataFrame], Any] | None = None,
+    rows: bool = True,
 ) -> RunStats:
     """Screen the parcels chunk by chunk on local processes or dask; each chunk's rows to sink.
 
     context is a built ConstraintContext, an in-memory source (LayerSource) or a source the
     workers read themselves (`reads_itself`, e.g. the database). One worker, or one chunk, runs
     in this process. InvalidInput reports the whole frame's problems, as one screen call would.
+
+    prepare (a picklable function) runs on each chunk's rows where the chunk was screened;
+    the sink then gets (k, positions, rows, prepared) — rows None when rows=False, so only what
+    prepare made travels back to this process.
     """
     policy = resolve_policy(None, policy)
     source = source_of(context)
-    job = Job(tuple(checks), policy, site_only)
+    job = Job(tuple(checks), policy, site_only, prepare, rows)
     start = time.perf_counter()
     if isinstance(parcels, ParcelFile):
         fids, bounds, dtypes = parcels.scan()
@@ -193,7 +209,11 @@ def orchestrate(
     stats = RunStats(parcels=n, chunks=len(parts), bounds=envelope_of(bounds) if n else None)
     if not parts:
         frame = parcels.whole() if file else parcels
-        sink(0, np.zeros(0, dtype=np.intp), screen(frame, ConstraintContext(), checks, **_p(job)))
+        empty = screen(frame, ConstraintContext(), checks, **_p(job))
+        if prepare is None:
+            sink(0, np.zeros(0, dtype=np.intp), empty)
+        else:
+            sink(0, np.zeros(0, dtype=np.intp), empty if rows else None, prepare(empty))
         return stats
     if file is not None:
         return _run_file(job, file, parts, bounds, source, sink, stats, start, **{
@@ -208,9 +228,11 @@ def orchestrate(
         try:
             done = 0
             for k in range(len(parts)):
-                rows, secs = _checked(parcels, lambda k=k: run_chunk(job, Chunk(k, token=token)))
+                got, secs, *made = _checked(
+                    parcels, lambda k=k: run_chunk(job, Chunk(k, token=token))
+                )
                 stats.chunk_seconds.append(secs)
-                sink(k, parts[k], rows)
+                sink(k, parts[k], got, *made)
                 done += len(parts[k])
                 _tick(progress, done, len(parcels))
                 if cancelled is not None and cancelled():
@@ -231,9 +253,9 @@ def orchestrate(
         tasks = _tasks(job, parcels, parts, bounds, source, token, stats)
         done = 0
         results = runner.run(run_chunk, tasks, cancelled or (lambda: False))
-        for k, (rows, secs) in _checked_iter(parcels, results):
+        for k, (got, secs, *made) in _checked_iter(parcels, results):
             stats.chunk_seconds.append(secs)
-            sink(k, parts[k], rows)
+            sink(k, parts[k], got, *made)
             done += len(parts[k])
             _tick(progress, done, len(parcels))
     finally:
@@ -274,11 +296,14 @@ def _run_file(
     inherits = one or runner.inherits
     token = next(_TOKENS) if inherits else None
     if token is not None:
-        _SHARED[token] = (None, None, None, source)
+        _SHARED[token] = (plan, parts, bounds, source)
     sends = not inherits and not getattr(source, "reads_itself", False)
 
     def tasks() -> Iterator[tuple[int, tuple]]:
         for k in range(len(parts)):
+            if inherits:  # the worker works out its rows (halo, land use) itself
+                yield k, (job, Chunk(k, len(parts[k]), token=token, file=plan.file))
+                continue
             read = _read_of(plan, parts, bounds, k)
             chunk = Chunk(k, len(parts[k]), token=token, file=plan.file, read=read)
             if not local:  # dask workers may not see this disk: the chunk's rows travel
@@ -299,9 +324,9 @@ def _run_file(
             results = ((k, run_chunk(*args)) for k, args in tasks())
         else:
             results = runner.run(run_chunk, tasks(), cancelled or (lambda: False))
-        for k, (rows, secs) in _checked_iter(plan.file, results):
+        for k, (got, secs, *made) in _checked_iter(plan.file, results):
             stats.chunk_seconds.append(secs)
-            sink(k, parts[k], rows)
+            sink(k, parts[k], got, *made)
             done += len(parts[k])
             _tick(progress, done, n)
             if runner is None and cancelled is not None and cancelled():

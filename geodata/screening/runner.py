@@ -15,7 +15,7 @@ import pandas as pd
 
 from geodata.screening.orchestrate import Progress, RunStats, orchestrate
 from geodata.screening.partitions import ParcelFile
-from geodata.screening.streams import ReportStream
+from geodata.screening.streams import ReportPart, ReportStream, report_part
 from landmarket.eligibility import ConstraintContext, get_check
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.policy import Policy
@@ -89,16 +89,16 @@ def run_screen(
         parcels = parcels.reset_index(drop=True)
     stream = ReportStream(parcels, Path(out_dir))
 
-    def sink(k: int, positions: np.ndarray, rows: pd.DataFrame) -> None:
-        stream(k, positions, rows)
+    def sink(k: int, positions: np.ndarray, rows: pd.DataFrame | None, part: ReportPart) -> None:
+        stream(k, positions, part)
         if results is not None:
             results(k, positions, rows)
 
-    try:
+    try:  # each worker formats its chunk's report rows; only the rows `results` needs travel
         stats = orchestrate(
             parcels, context, checks, policy, sink=sink, site_only=site_only,
             workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=progress,
-            cancelled=cancelled,
+            cancelled=cancelled, prepare=report_part, rows=results is not None,
         )  # fmt: skip
     except BaseException:
         shutil.rmtree(stream.tmp, ignore_errors=True)

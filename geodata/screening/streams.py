@@ -1,17 +1,26 @@
 """Report files written from streamed chunks, so no process holds the whole report frame.
 
-Each finished chunk's rows go to an Arrow file on disk (object columns as text, with a note of
-whether all their values are numbers); the main process keeps only the verdicts and areas. At the
-end the chunk files are merged back into the parcels' input order window by window (memory
-mapped) and appended to the CSV and the GeoPackage with one column type per column over all
-chunks — the same files `write_reports` writes from one whole frame.
+The worker that screened a chunk also formats it (`report_part`): its rows as an Arrow table —
+the typed columns the GeoPackage gets (object columns as text, with a note of whether all their
+values are numbers) and each row's CSV line, formatted column by column as pandas' `to_csv` of
+`writable` formats it — plus the verdicts, areas and reason counts the summary needs. The main
+process only writes each part to an Arrow file on disk as it arrives. At the end the chunk
+files are merged back into the parcels' input order window by window: the CSV lines are copied
+as they are, the typed columns go to the GeoPackage through GDAL's Arrow writer with one column
+type per column over all chunks — the same files `write_reports` writes from one whole frame.
+
+A chunk whose object column held only numbers while another chunk's held text is formatted
+again at the end with the column as text (its lines were formatted as numbers).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +28,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyogrio
+import pyarrow.compute as pc
+import shapely
+from pyogrio.raw import write_arrow
 
 from geodata.screening.partitions import ParcelFile
 from geodata.screening.reports import LAYER, REPORT_FILES, _cell
@@ -29,11 +40,140 @@ from landmarket.screening import reason_counts
 
 WINDOW = 50_000  # rows merged and written at a time
 BATCH = 4_096  # rows per record batch in a chunk file (what a window reads of it)
-POS = "__position"
+LINE = "__line"  # a part's column of CSV lines
+
+
+def _quoted_characters() -> str:
+    """The characters for which the csv module (pandas' writer) quotes a field."""
+    out = []
+    for ch in ',"\n\r':
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow([f"a{ch}b", "c"])
+        if buffer.getvalue().startswith('"'):
+            out.append(ch)
+    return "".join(out)
+
+
+QUOTED = _quoted_characters()
+QUOTE_PATTERN = (
+    "[" + "".join("\\n" if c == "\n" else "\\r" if c == "\r" else c for c in QUOTED) + "]"
+)
+
+
+@dataclass
+class ReportPart:
+    """One chunk's report rows, formatted where it was screened (chunk order)."""
+
+    table: pa.Table  # typed columns (object-born as text) and LINE
+    numeric: dict[str, bool | None]  # object-born column → all numbers here (None: no value)
+    slim: pd.DataFrame  # area_mu and the verdicts (categorical)
+    reasons: pd.DataFrame  # reason_counts of the chunk
+
+
+def report_part(rows: pd.DataFrame) -> ReportPart:
+    """Worker side: a chunk's rows as typed Arrow columns and CSV lines, its summary rows."""
+    data: dict[str, Any] = {}
+    numeric: dict[str, bool | None] = {}
+    for col in rows.columns:
+        series = rows[col]
+        if series.dtype != object:
+            data[col] = pa.array(series, from_pandas=True)
+            continue
+        data[col], numeric[col] = _object_text(series.to_numpy())
+    table = pa.table(data) if data else pa.table({})
+    if len(rows.columns):
+        table = table.append_column(LINE, csv_lines(table, numeric))
+    verdicts = [f"{c}.verdict" for c in CHECKS if f"{c}.verdict" in rows.columns]
+    slim = rows[["area_mu", *verdicts]].copy() if "area_mu" in rows else rows[verdicts].copy()
+    for col in verdicts:
+        slim[col] = slim[col].astype("category")
+    return ReportPart(table, numeric, slim, reason_counts(rows))
+
+
+def _object_text(values: np.ndarray) -> tuple[pa.Array, bool | None]:
+    """An object column as text (`_cell`, then str) and whether every value is a number."""
+    types = set(map(type, values))
+    if types <= {type(None)}:
+        return pa.nulls(len(values), pa.string()), None
+    if types <= {type(None), str}:
+        return pa.array(values, pa.string()), False
+    if types <= {type(None), bool}:
+        flags = pa.array(values, pa.bool_())
+        return pc.if_else(flags, "True", "False"), False
+    cells = [_cell(v) for v in values]
+    present = [v for v in cells if v is not None]
+    numeric = (
+        all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
+        if present
+        else None
+    )
+    return pa.array([None if v is None else str(v) for v in cells], pa.string()), numeric
+
+
+def csv_lines(table: pa.Table, numeric: dict[str, bool | None]) -> pa.Array:
+    """Each row as the line pandas' `to_csv` writes for `writable` of the frame (with "\\n").
+
+    Floats as numpy's str (pandas' own conversion), NaN and missing as "", bools as
+    True/False, text quoted where the csv module quotes it; object-born columns as numbers
+    where `numeric` says so, else as their text.
+    """
+    fields = [
+        _field(table.column(i).combine_chunks(), numeric.get(name))
+        for i, name in enumerate(table.column_names)
+        if name != LINE
+    ]
+    if len(fields) == 1:  # the csv module quotes a row's only field when it is empty
+        fields[0] = pc.if_else(pc.equal(fields[0], ""), '""', fields[0])
+    lines = pc.binary_join_element_wise(*fields, ",") if len(fields) > 1 else fields[0]
+    return pc.binary_join_element_wise(lines, "", "\n")
+
+
+def _field(values: pa.Array, numeric: bool | None) -> pa.Array:
+    """One column's CSV fields (no nulls)."""
+    kind = values.type
+    if numeric:
+        return _floats(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
+    if pa.types.is_floating(kind):
+        return _floats(values.to_numpy(zero_copy_only=False))
+    if pa.types.is_integer(kind):
+        return pc.cast(values, pa.string()).fill_null("")
+    if pa.types.is_boolean(kind):
+        return pc.if_else(values, "True", "False").fill_null("")
+    if pa.types.is_null(kind):
+        return pa.array([""] * len(values), pa.string())
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        values = pa.array(
+            [None if v is None or v is pd.NA else str(v) for v in values.to_pylist()], pa.string()
+        )
+    values = values.fill_null("").cast(pa.string())
+    if QUOTED:
+        special = pc.match_substring_regex(values, QUOTE_PATTERN)
+        if pc.any(special).as_py():
+            quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), "")
+            quoted = pc.binary_join_element_wise(quoted, '"', "")
+            values = pc.if_else(special, quoted, values)
+    return values
+
+
+def _floats(values: np.ndarray) -> pa.Array:
+    """Floats as pandas writes them (numpy's str; NaN as ""), each distinct value formatted once
+    (distinct by bits, so -0.0 stays -0.0)."""
+    if values.dtype.kind != "f":
+        values = values.astype(np.float64)
+    bits = values.view(np.dtype(f"i{values.dtype.itemsize}"))
+    distinct, inverse = np.unique(bits, return_inverse=True)
+    floats = distinct.view(values.dtype)
+    text = floats.astype(str).astype(object)
+    text[np.isnan(floats)] = ""
+    return pa.array(text, pa.string()).take(pa.array(inverse.reshape(-1)))
 
 
 class ReportStream:
-    """A sink writing each chunk to disk; `finish` writes GeoPackage, CSV and the HTML summary."""
+    """A sink writing each chunk's part to disk; `finish` writes GeoPackage, CSV, HTML summary.
+
+    Called with (k, positions, part) where the workers made the parts (`report_part`), or with
+    (k, positions, rows) — then the part is made here.
+    """
 
     def __init__(self, parcels: gpd.GeoDataFrame | ParcelFile, out_dir: Path) -> None:
         self.parcels = parcels  # a parcel file's geometry is read only at the end (`geometry`)
@@ -41,42 +181,29 @@ class ReportStream:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=".chunks-", dir=self.out_dir))
         self.positions: dict[int, np.ndarray] = {}
-        self.numeric: dict[str, bool | None] = {}  # None: no value seen yet
-        self.columns: list[str] | None = None
+        self.numeric: dict[str, bool | None] = {}  # over all chunks; None: no value yet
+        self.local: dict[int, dict[str, bool | None]] = {}  # per chunk
+        self.schema: pa.Schema | None = None
         self.slim: dict[int, pd.DataFrame] = {}
         self.reasons: list[pd.DataFrame] = []
 
-    def __call__(self, k: int, positions: np.ndarray, rows: pd.DataFrame) -> None:
-        """Keep chunk k's rows on disk, its verdicts and reason counts in memory."""
-        if self.columns is None:
-            self.columns = list(rows.columns)
-        verdicts = [f"{c}.verdict" for c in CHECKS if f"{c}.verdict" in rows.columns]
-        slim = rows[["area_mu", *verdicts]].copy()
-        for col in verdicts:
-            slim[col] = slim[col].astype("category")
-        self.slim[k] = slim
-        self.reasons.append(reason_counts(rows))
-        data: dict[str, Any] = {POS: np.asarray(positions, dtype=np.int64)}
-        for col in rows.columns:
-            series = rows[col]
-            if series.dtype != object:
-                data[col] = pa.array(series, from_pandas=True)
-                continue
-            values = [_cell(v) for v in series.to_numpy()]
-            present = [v for v in values if v is not None]
-            if present:
-                numeric = all(
-                    isinstance(v, int | float) and not isinstance(v, bool) for v in present
-                )
-                seen = self.numeric.get(col)
-                self.numeric[col] = numeric if seen is None else (seen and numeric)
-            else:
-                self.numeric.setdefault(col, None)
-            data[col] = pa.array([None if v is None else str(v) for v in values], pa.string())
-        table = pa.table(data)
+    def __call__(self, k: int, positions: np.ndarray, part: ReportPart | pd.DataFrame) -> None:
+        """Keep chunk k's part on disk, its verdicts and reason counts in memory."""
+        if not isinstance(part, ReportPart):
+            part = report_part(part)
+        if self.schema is None:
+            self.schema = part.table.schema
+        self.slim[k] = part.slim
+        self.reasons.append(part.reasons)
+        for col, numeric in part.numeric.items():
+            seen = self.numeric.get(col)
+            self.numeric[col] = seen if numeric is None else (
+                numeric if seen is None else (seen and numeric)
+            )  # fmt: skip
+        self.local[k] = part.numeric
         path = str(self.tmp / f"{k}.arrow")
-        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table, max_chunksize=BATCH)
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, part.table.schema) as writer:
+            writer.write_table(part.table, max_chunksize=BATCH)
         self.positions[k] = np.asarray(positions, dtype=np.int64)
 
     def geometry(self) -> gpd.GeoDataFrame:
@@ -122,62 +249,146 @@ class ReportStream:
             shutil.rmtree(self.tmp, ignore_errors=True)
         return paths
 
+    def _stale(self, k: int) -> bool:
+        """Chunk k's lines formatted a column as numbers that is text over all chunks."""
+        return any(flag and not self.numeric.get(col) for col, flag in self.local[k].items())
+
     def _write_rows(self, csv_path: Path, gpkg_path: Path) -> None:
         keys = sorted(self.positions)
         files = {k: pa.OSFile(str(self.tmp / f"{k}.arrow")) for k in keys}
         readers = {k: pa.ipc.open_file(f) for k, f in files.items()}
+        stale = {k for k in keys if self._stale(k)}
         n = len(self.parcels)
-        crs = self.parcels.crs or 4490
-        geometry = self.parcels.geometry
+        geometry = np.asarray(self.parcels.geometry.values)
+        geometry_type = _layer_geometry_type(geometry)
+        crs = _crs_text(self.parcels.crs)
+        columns = [name for name in (self.schema.names if self.schema else []) if name != LINE]
         try:
-            first = True
-            for start in range(0, max(n, 1), WINDOW):
-                stop = min(start + WINDOW, n)
-                parts = []
-                for k in keys:
-                    pos = self.positions[k]
-                    a, b = np.searchsorted(pos, [start, stop])
-                    if b > a:
-                        parts.append(_rows(readers[k], int(a), int(b)).to_pandas())
-                if not parts and not first:
-                    continue
-                window = pd.concat(parts, ignore_index=True) if parts else self._empty()
-                window = window.sort_values(POS, kind="stable")
-                positions = window.pop(POS).to_numpy()
-                table = self._typed(window)
-                table.index = self.parcels.index[positions]
-                table.to_csv(csv_path, mode="w" if first else "a", header=first, index=False)
-                layer = gpd.GeoDataFrame(
-                    table, geometry=list(geometry.to_numpy()[positions]), crs=crs
-                )
-                pyogrio.write_dataframe(
-                    layer, gpkg_path, driver="GPKG", layer=LAYER, promote_to_multi=True,
-                    append=not first,
-                )  # fmt: skip
-                first = False
-
+            with open(csv_path, "wb") as out:
+                out.write(_header(columns))
+                first = True
+                for start in range(0, max(n, 1), WINDOW):
+                    stop = min(start + WINDOW, n)
+                    parts, where = [], []
+                    for k in keys:
+                        pos = self.positions[k]
+                        a, b = np.searchsorted(pos, [start, stop])
+                        if b > a:
+                            part = _rows(readers[k], int(a), int(b))
+                            if k in stale:
+                                part = part.set_column(
+                                    part.schema.get_field_index(LINE), LINE,
+                                    csv_lines(part, self.numeric),
+                                )  # fmt: skip
+                            parts.append(self._unified(part))
+                            where.append(pos[a:b])
+                    if not parts and not first:
+                        continue
+                    if parts:
+                        positions = np.concatenate(where)
+                        order = np.argsort(positions, kind="stable")
+                        window = pa.concat_tables(parts, promote_options="permissive")
+                        window = window.take(pa.array(order))
+                        positions = positions[order]
+                    else:
+                        window = self._unified(self._empty())
+                        positions = np.zeros(0, dtype=np.int64)
+                    if LINE in window.column_names:
+                        _write_lines(out, window.column(LINE))
+                        window = window.drop_columns([LINE])
+                    layer = self._typed(window).append_column("geometry", _wkb(geometry[positions]))
+                    write_arrow(
+                        layer, gpkg_path, layer=LAYER, driver="GPKG", geometry_name="geometry",
+                        geometry_type=geometry_type, crs=crs, append=not first,
+                    )  # fmt: skip
+                    first = False
         finally:
             for f in files.values():
                 f.close()
 
-    def _empty(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {POS: np.zeros(0, dtype=np.int64)} | {c: [] for c in self.columns or []}
-        )
+    def _empty(self) -> pa.Table:
+        if self.schema is None:
+            return pa.table({})
+        return self.schema.empty_table()
 
-    def _typed(self, window: pd.DataFrame) -> pd.DataFrame:
-        """Object-born columns numeric where every chunk's values were numbers, else text."""
-        out = {}
-        for col in window.columns:
-            if col not in self.numeric:
-                out[col] = window[col].to_numpy()
+    def _unified(self, part: pa.Table) -> pa.Table:
+        """Object-born columns numeric where every chunk's values were numbers, else text (a
+        chunk where the column was numbers or bools given it as the text `writable` writes)."""
+        for name in part.column_names:
+            if name not in self.numeric:
                 continue
-            values = window[col].to_numpy(dtype=object)
-            if self.numeric[col]:
-                out[col] = np.array([np.nan if v is None else float(v) for v in values])
-            else:
-                out[col] = pd.array(values, dtype="string")
-        return pd.DataFrame(out)
+            values = part.column(name).combine_chunks()
+            if self.numeric[name]:
+                values = pc.cast(values, pa.float64())
+            elif not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+                values = pc.if_else(values.is_null(), pa.scalar(None, pa.string()),
+                                    _field(values, None))  # fmt: skip
+            part = part.set_column(part.schema.get_field_index(name), name, values)
+        return part
+
+    def _typed(self, window: pa.Table) -> pa.Table:
+        """The columns GDAL writes (a column without any type written as text)."""
+        out = {}
+        for name in window.column_names:
+            values = window.column(name)
+            if pa.types.is_null(values.type):
+                values = values.cast(pa.string())
+            out[name] = values
+        return pa.table(out)
+
+
+def _header(columns: list[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(columns)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _write_lines(out: Any, lines: pa.ChunkedArray) -> None:
+    """The lines' bytes as they are (one contiguous buffer per chunk of the array)."""
+    for chunk in lines.chunks:
+        if not len(chunk):
+            continue
+        width = 8 if pa.types.is_large_string(chunk.type) else 4
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if width == 8 else np.int32)
+        begin, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        out.write(memoryview(chunk.buffers()[2])[begin:end])
+
+
+def _wkb(geoms: np.ndarray) -> pa.Array:
+    """Geometries as WKB, single parts promoted to multi (as pyogrio's promote_to_multi)."""
+    geoms = geoms.copy()
+    kinds = shapely.get_type_id(geoms)
+    for single, multi in ((0, shapely.multipoints), (1, shapely.multilinestrings),
+                          (3, shapely.multipolygons)):  # fmt: skip
+        mask = kinds == single
+        if mask.any():
+            geoms[mask] = multi(np.atleast_2d(geoms[mask]), axis=0)
+    return pa.array(shapely.to_wkb(geoms), pa.binary())
+
+
+def _layer_geometry_type(geoms: np.ndarray) -> str:
+    """The layer's geometry type as write_dataframe(promote_to_multi=True) infers it."""
+    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    names = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+             6: "MultiPolygon", 7: "GeometryCollection"}  # fmt: skip
+    kinds = {names.get(int(t), "Unknown") for t in np.unique(shapely.get_type_id(geoms))} - {
+        "Unknown"
+    }
+    if not len(geoms):
+        return "Unknown"
+    multi = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
+    promoted = {multi.get(k, k) for k in kinds}
+    kind = promoted.pop() if len(promoted) == 1 else "Unknown"
+    if kind != "Unknown" and len(present) and shapely.has_z(present).any():
+        kind = f"{kind} Z"
+    return kind
+
+
+def _crs_text(crs: Any) -> str | None:
+    if not crs:
+        return "EPSG:4490"
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_wkt("WKT1_GDAL")
 
 
 def _rows(reader: pa.ipc.RecordBatchFileReader, a: int, b: int) -> pa.Table:

@@ -98,8 +98,9 @@ def render_summary(parcels: gpd.GeoDataFrame, report: pd.DataFrame, summary: dic
         ]
         for r in summary.get("reasons", [])
     ]
+    layout = _Layout(parcels, report)  # projected once for every map
     maps = "".join(
-        f"<figure>{verdict_svg(parcels, report, name)}"
+        f"<figure>{verdict_svg(parcels, report, name, layout)}"
         f"<figcaption>{escape(_check_title(name))}</figcaption></figure>"
         for name in summary.get("checks", [])
         if f"{name}.verdict" in report.columns
@@ -150,19 +151,47 @@ def _projector(parcels: gpd.GeoDataFrame) -> tuple[Any, int, int]:
     return project, width, height
 
 
-def verdict_svg(parcels: gpd.GeoDataFrame, report: pd.DataFrame, check: str) -> str:
+class _Layout:
+    """What every map of one report shares: the geometries, projection, size, grid points."""
+
+    def __init__(self, parcels: gpd.GeoDataFrame, report: pd.DataFrame) -> None:
+        self.geoms = parcels.geometry.loc[report.index].to_numpy()
+        self.parcels = parcels
+        self.report = report
+        self._projection: tuple[Any, int, int] | None = None
+        self._points: np.ndarray | None = None
+
+    @property
+    def projection(self) -> tuple[Any, int, int]:
+        if self._projection is None:
+            self._projection = _projector(self.parcels.loc[self.report.index])
+        return self._projection
+
+    @property
+    def points(self) -> np.ndarray:
+        """A point on the surface of each parcel, projected (what the grid cells count)."""
+        if self._points is None:
+            project = self.projection[0]
+            self._points = project(shapely.get_coordinates(shapely.point_on_surface(self.geoms)))
+        return self._points
+
+
+def verdict_svg(
+    parcels: gpd.GeoDataFrame, report: pd.DataFrame, check: str, layout: _Layout | None = None
+) -> str:
     """Inline SVG of the parcels coloured by their verdict for one check."""
     verdicts = report[f"{check}.verdict"].to_numpy(dtype=object)
-    geoms = parcels.geometry.loc[report.index].to_numpy()
+    layout = layout or _Layout(parcels, report)
+    geoms = layout.geoms
     if len(geoms) == 0:
         return f'<svg xmlns="http://www.w3.org/2000/svg" width="{MAP_WIDTH}" height="40"></svg>'
-    project, width, height = _projector(parcels.loc[report.index])
+    project, width, height = layout.projection
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" data-check="{escape(check)}">'
     )
     if len(geoms) > MAX_PATHS:
-        return head + _grid(geoms, verdicts, project, width, height) + "</svg>"
+        return head + _grid(layout.points, verdicts, width, height) + "</svg>"
     flat = shapely.transform(geoms, project)
     paths = []
     for geom, verdict in zip(flat, verdicts, strict=True):
@@ -183,16 +212,16 @@ def _path_data(geom: shapely.Geometry) -> str:
     return "".join(parts)
 
 
-def _grid(geoms: np.ndarray, verdicts: np.ndarray, project, width: int, height: int) -> str:
-    """Cells of a coarse grid coloured by the most frequent verdict of the parcels in them."""
-    points = shapely.get_coordinates(shapely.point_on_surface(geoms))
-    xy = project(points)
+def _grid(xy: np.ndarray, verdicts: np.ndarray, width: int, height: int) -> str:
+    """Cells of a coarse grid coloured by the most frequent verdict of the parcels in them
+    (xy: a projected point on the surface of each parcel)."""
     size = width / GRID_COLUMNS
     cols = np.clip((xy[:, 0] // size).astype(int), 0, GRID_COLUMNS - 1)
     rows_n = int(np.ceil(height / size))
     rows = np.clip((xy[:, 1] // size).astype(int), 0, rows_n - 1)
     codes = list(VERDICT_COLOURS)
-    code = np.array([codes.index(v) if v in codes else 2 for v in verdicts])
+    known = pd.Categorical(verdicts, categories=codes).codes  # -1: not a known verdict
+    code = np.where(known < 0, 2, known)
     cell = rows * GRID_COLUMNS + cols
     counts = np.bincount(cell * 3 + code, minlength=rows_n * GRID_COLUMNS * 3).reshape(-1, 3)
     filled = np.flatnonzero(counts.sum(axis=1))

@@ -1,0 +1,143 @@
+"""Report rows formatted where they were screened (streams.report_part) give the bytes pandas'
+to_csv of `writable` gives, and a ReportStream fed chunks in any order writes the CSV and the
+GeoPackage write_reports writes from the whole frame — also when an object column holds numbers
+in one chunk and text in another."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from geodata.screening.reports import writable, write_reports
+from geodata.screening.streams import ReportStream, csv_lines, report_part
+
+
+def _pandas_lines(frame: pd.DataFrame) -> bytes:
+    text = writable(frame).to_csv(index=False, header=False, lineterminator="\n")
+    return text.encode("utf-8")
+
+
+def _frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    floats = rng.random(n) * 10.0 ** rng.integers(-8, 18, n)
+    floats[::7] = 0.0
+    floats[1::11] = -0.0
+    floats[2::13] = np.nan
+    floats[3::17] = np.inf
+    floats[4::19] = 1e16
+    floats[5::23] = 1e-5
+    text = np.array(["a", "b,c", 'say "x"', "line\nbreak", "", "中文", "tab\tx", "cr\rx"])
+    strs = pd.array(text[rng.integers(0, len(text), n)], dtype="str")
+    strs[::9] = None
+    bools = rng.random(n) < 0.5
+    mixed = np.empty(n, dtype=object)
+    choices = [None, True, False, 3, 2.5, np.float64(0.1), np.int64(7), "t", Fraction(1, 3),
+               ["a", 1], {"k": 1.5}, float("nan")]  # fmt: skip
+    for i in range(n):
+        mixed[i] = choices[int(rng.integers(0, len(choices)))]
+    only_none = np.full(n, None, dtype=object)
+    only_bool = np.array([bool(b) if i % 5 else None for i, b in enumerate(bools)], dtype=object)
+    only_text = np.array([None if i % 4 == 0 else f"v{i}" for i in range(n)], dtype=object)
+    numbers = np.array([None if i % 3 == 0 else (i if i % 2 else i / 7) for i in range(n)], object)
+    return pd.DataFrame(
+        {
+            "code": [f"P{i:05d}" for i in range(n)],
+            "x": floats,
+            "x32": floats.astype(np.float32),
+            "n": rng.integers(-(2**40), 2**40, n),
+            "b": bools,
+            "s": strs,
+            "mixed": mixed,
+            "none": only_none,
+            "yes": only_bool,
+            "text": only_text,
+            "numbers": numbers,
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lines_equal_pandas_to_csv(seed):
+    frame = _frame(600, seed)
+    part = report_part(frame)
+    lines = part.table.column("__line").combine_chunks()
+    assert "".join(lines.to_pylist()).encode("utf-8") == _pandas_lines(frame)
+    kinds = {"mixed": False, "none": None, "yes": False, "numbers": True}
+    assert {col: part.numeric[col] for col in kinds} == kinds
+
+
+def test_a_single_column_row_with_an_empty_field_is_quoted():
+    frame = pd.DataFrame({"s": pd.array(["a", "", None, "b,c"], dtype="str")})
+    lines = csv_lines(report_part(frame).table.drop_columns(["__line"]), {})
+    assert "".join(lines.to_pylist()).encode() == _pandas_lines(frame)
+
+
+def _parcels(n: int) -> gpd.GeoDataFrame:
+    x = np.arange(n) % 40 * 0.001 + 106.0
+    y = np.arange(n) // 40 * 0.001 + 29.0
+    polys = shapely.box(x, y, x + 0.0008, y + 0.0008)
+    geoms = np.array(polys, dtype=object)
+    if n > 5:
+        geoms[5] = shapely.MultiPolygon(
+            [polys[5], shapely.box(x[5] + 0.0009, y[5], x[5] + 0.00095, y[5] + 0.0001)]
+        )
+    return gpd.GeoDataFrame({"parcel_code": [f"P{i}" for i in range(n)]}, geometry=geoms,
+                            crs=4490)  # fmt: skip
+
+
+def _report(n: int) -> pd.DataFrame:
+    frame = _frame(n, 5).drop(columns=["code"])
+    frame.insert(0, "parcel_code", [f"P{i}" for i in range(n)])
+    frame.insert(1, "area_mu", np.arange(n) / 3)
+    frame["market_entry.verdict"] = np.where(np.arange(n) % 3, "eligible", "ineligible")
+    frame["market_entry.failed"] = np.where(np.arange(n) % 3, "", "market_entry.a;market_entry.b")
+    # numbers only in the first chunk's rows, text in one row of a later chunk
+    late = np.full(n, None, dtype=object)
+    late[:50] = np.arange(min(n, 50))
+    late[n - 3 :] = "late text"
+    frame["late"] = late
+    return frame
+
+
+def test_stream_equals_write_reports_in_any_chunk_order(tmp_path):
+    n = 1000
+    parcels, report = _parcels(n), _report(n)
+    summary = {"checks": ["market_entry"], "parcels": n}
+    whole = write_reports(parcels, report, tmp_path / "whole", summary)
+    rng = np.random.default_rng(3)
+    order = rng.permutation(n)
+    chunks = [np.sort(order[i : i + 170]) for i in range(0, n, 170)]
+    stream = ReportStream(parcels, tmp_path / "streamed")
+    for k in rng.permutation(len(chunks)):  # chunks arrive in any order
+        stream(int(k), chunks[k], report.iloc[chunks[k]])
+    slim, _reasons = stream.summary_frames()
+    paths = stream.finish(summary, slim)
+    assert paths["csv"].read_bytes() == whole["csv"].read_bytes()
+    a = pyogrio.read_dataframe(whole["gpkg"], fid_as_index=True)
+    b = pyogrio.read_dataframe(paths["gpkg"], fid_as_index=True)
+    pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+    assert (a.geometry.to_wkb() == b.geometry.to_wkb()).all()
+    info_a, info_b = pyogrio.read_info(whole["gpkg"]), pyogrio.read_info(paths["gpkg"])
+    for key in ("fields", "dtypes", "geometry_type", "geometry_name", "crs", "features"):
+        assert np.array_equal(info_a[key], info_b[key]) if key in ("fields", "dtypes") else (
+            info_a[key] == info_b[key]
+        ), key  # fmt: skip
+    assert info_b["dtypes"][list(info_b["fields"]).index("late")] == "object"  # text wins
+
+
+def test_empty_stream_writes_the_empty_report(tmp_path):
+    parcels = _parcels(0)
+    report = _report(3).iloc[:0]
+    whole = write_reports(parcels, report, tmp_path / "whole", {"checks": []})
+    stream = ReportStream(parcels, tmp_path / "streamed")
+    stream(0, np.zeros(0, dtype=np.int64), report)
+    slim, _ = stream.summary_frames()
+    paths = stream.finish({"checks": []}, slim)
+    assert paths["csv"].read_bytes() == whole["csv"].read_bytes()
+    assert pyogrio.read_info(paths["gpkg"])["features"] == 0

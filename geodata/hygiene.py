@@ -50,8 +50,12 @@ def check_layer(
     source: str | None = None,
     max_vertices: int | None = None,
     first: int = 0,
+    multi: bool = True,
 ) -> tuple[GeoDataFrame, list[str]]:
-    """Checked copy (EPSG:4490, MultiPolygon, repaired, parcel_code normalised) and repair notes."""
+    """Checked copy (EPSG:4490, MultiPolygon, repaired, parcel_code normalised) and repair notes.
+
+    multi=False leaves single polygons as Polygons (a writer that stores them as MultiPolygons
+    itself saves copying every geometry)."""
     if layer not in LAYERS:
         msg = f"未知图层 {layer!r}（可用：{', '.join(LAYERS)}）/ unknown layer {layer!r}"
         raise InvalidInput([RecordProblem("layer", msg, "layer")], source=source)
@@ -64,7 +68,7 @@ def check_layer(
     labels = record_labels(out, first)
     found: list[tuple[int, RecordProblem]] = []
     geoms, notes = _check_geometry(
-        np.asarray(out.geometry.values, dtype=object), labels, limit, found
+        np.asarray(out.geometry.values, dtype=object), labels, limit, found, multi
     )
     if layer == "parcels":
         out = _check_codes(out, labels, found)
@@ -75,7 +79,7 @@ def check_layer(
     return out, notes
 
 
-def _check_geometry(arr, labels, limit, found) -> tuple[np.ndarray, list[str]]:
+def _check_geometry(arr, labels, limit, found, multi=True) -> tuple[np.ndarray, list[str]]:
     """Per-record geometry checks; returns MultiPolygons (repairs applied) and repair notes."""
 
     def flag(mask, problem):
@@ -115,6 +119,8 @@ def _check_geometry(arr, labels, limit, found) -> tuple[np.ndarray, list[str]]:
         found.append((i, RecordProblem(labels[i], msg, "geometry")))
     geoms = arr.copy()
     notes = _repair(geoms, polygonal, labels, found)
+    if not multi:
+        return geoms, notes
     single = np.flatnonzero(polygonal & (shapely.get_type_id(geoms) == _POLYGON))
     geoms[single] = shapely.multipolygons(geoms[single][:, None])  # one part each
     return geoms, notes

@@ -6,6 +6,7 @@ import hashlib
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -322,14 +323,36 @@ def _import_parcels(
         stream = ParcelStream(
             session, batch, village=village, tolerance_m=tolerance, field_map=options.field_map
         )
-        for result, prepared in prefetch(batches, stream.prepare):
+        for result, _ in pipelined(prefetch(batches, stream.prepare), stream):
             report.warnings.extend(str(w) for w in result.warnings if str(w) not in report.warnings)
-            stream.commit(prepared)
         report.rows, report.area_m2 = stream.finish()
         report.warnings.extend(stream.warnings)
         report.notes.extend(stream.notes)
         _finish_batch(session, batch, report, actor)
     return report
+
+
+def pipelined(prepared: Iterator[tuple[Any, Any]], stream: ParcelStream) -> Iterator[Any]:
+    """Check batch k while the server COPYs batch k-1 (in a thread: psycopg waits for the
+    server without the GIL); the connection serves one of them at a time: a batch's lookups
+    run before the previous COPY starts, and any later query waits for it to end."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-copy") as pool:
+        ready = None  # the rows of the previous batch, checked, not yet copied
+        for item in prepared:
+            stream.lookup(item[1])
+            copying = pool.submit(stream.write, ready) if ready is not None else None
+            try:
+                ready = stream.check(item[1], copying.result if copying else _idle)
+            finally:
+                if copying is not None:
+                    copying.result()  # its error first; a check's error follows it otherwise
+            yield item
+        if ready is not None:
+            stream.write(ready)
+
+
+def _idle() -> None:
+    return None
 
 
 def prefetch(items: Iterator[Any], work: Any, depth: int = 1) -> Iterator[tuple[Any, Any]]:

@@ -9,16 +9,18 @@ any, the caller's transaction is rolled back, so nothing is written and every ba
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from geopandas import GeoDataFrame, GeoSeries
+from geopandas import GeoDataFrame
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geodata.db.tables import SRID, ImportBatch
+from geodata.db.tables import ImportBatch
 from geodata.fields import (
     PARCEL_FIELDS,
     apply_field_map,
@@ -27,10 +29,11 @@ from geodata.fields import (
     recognise_schema,
 )
 from geodata.hygiene import CODE_COLUMNS, check_layer, record_labels
-from geodata.store.bulk import copy_table, ewkb_column
+from geodata.store.bulk import copy_table, multipolygon_ewkb_hex
 from geodata.store.records import BOOKKEEPING, pick_columns, village_of
+from geodata.store.ring_areas import polygon_areas_m2
 from geodata.store.village_check import VillageCheck
-from landmarket.areas import areas_m2, zones_of
+from landmarket.areas import zones_of_values
 from landmarket.codes import OWNERSHIP, RIGHT_TYPE, VILLAGE_CODE_PATTERN, CodeError, parse_unit_code
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.units import m2_to_mu
@@ -90,6 +93,15 @@ class Prepared:
     problems: list[RecordProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     refused: bool = False  # hygiene refused the batch: only its codes are checked further
+    table: pa.Table | None = None  # the COPY columns of every row (checked rows are kept)
+    stored: dict[str, int] = field(default_factory=dict)  # code -> batch, of earlier imports
+
+
+def _nothing() -> None:
+    return None
+
+
+_EMPTY = pa.table({})
 
 
 class ParcelStream:
@@ -116,6 +128,7 @@ class ParcelStream:
         self._seen = 0
         self._villages = VillageCheck(session, tolerance_m)
         self._deferred: bool | None = None  # secondary indexes dropped until finish()
+        self._codes = np.empty(0, dtype="S19")  # codes of the rows copied so far, sorted
 
     # -- per batch -----------------------------------------------------------------------
     def feed(self, frame: GeoDataFrame) -> None:
@@ -130,7 +143,9 @@ class ParcelStream:
         if out.first == 0:
             self._first_batch(frame)
         try:
-            checked, out.notes = check_layer(frame, "parcels", source=self.source, first=out.first)
+            checked, out.notes = check_layer(
+                frame, "parcels", source=self.source, first=out.first, multi=False
+            )
         except InvalidInput as exc:
             out.problems.extend(exc.problems)
             # The batch is refused; still list its other records' field problems.
@@ -143,34 +158,92 @@ class ParcelStream:
             return out
         out.data, out.bad = self._map(checked, out.first, out.problems)
         good = ~out.bad
-        geoms = GeoSeries(out.data["geom"][good], crs=SRID)
         areas = np.zeros(len(checked))
         zones = np.zeros(len(checked), dtype=np.int64)
         if good.any():
-            areas[good] = areas_m2(geoms)
-            zones[good] = zones_of(geoms)
-        out.data.update(
-            area_m2=areas,
-            area_mu=np.round(m2_to_mu(areas), 4),
-            gk_zone=zones,
-            ewkb=np.where(good, ewkb_column(np.where(good, out.data["geom"], None)), None),
-            attrs_json=out.data["attrs"],
-        )
+            shapes = out.data["geom"][good]
+            areas[good] = polygon_areas_m2(shapes)
+            zones[good] = zones_of_values(shapes)
+        out.data.update(area_m2=areas, gk_zone=zones)
+        out.table = self._table(out.data, good)
         return out
+
+    def _table(self, cols: dict[str, np.ndarray], good: np.ndarray) -> pa.Table:
+        """The COPY columns of a batch as Arrow (geometries of rows with a problem left null)."""
+        n = len(good)
+        text_cols = ("parcel_code", "unit_code", "land_use_code", "ownership", "right_type",
+                     "village_code", "name")  # fmt: skip
+        arrays = {k: pa.array(cols[k], type=pa.string()) for k in text_cols}
+        areas = cols["area_m2"]
+        arrays.update(
+            registered=pa.array(cols["registered"], type=pa.bool_()),
+            registered_area_m2=pa.array(cols["registered_area_m2"], type=pa.float64()),
+            area_m2=pa.array(areas, type=pa.float64()),
+            area_mu=pa.array(np.round(m2_to_mu(areas), 4), type=pa.float64()),
+            gk_zone=pa.array(cols["gk_zone"], type=pa.int64()),
+            source_file=pa.array(np.full(n, self.source, dtype=object), type=pa.string()),
+            batch_id=pa.array(np.full(n, self.batch.id), type=pa.int64()),
+            geom=multipolygon_ewkb_hex(np.where(good, cols["geom"], None)),
+            attrs=pa.array(cols["attrs"], type=pa.string()),
+        )
+        return pa.table([arrays[k] for k in PARCEL_COPY], names=list(PARCEL_COPY))
 
     def commit(self, prepared: Prepared) -> None:
         """The database half: codes stored, villages and their boundaries; then COPY."""
+        self.lookup(prepared)
+        self.write(self.check(prepared))
+
+    def lookup(self, prepared: Prepared) -> None:
+        """What a batch's checks need from the database (run while no COPY is under way): the
+        first load's index deferral, codes stored by other imports, village boundaries."""
+        if not prepared.data:
+            return
+        codes = prepared.data["parcel_code"]
+        if self._deferred is None and not prepared.refused:
+            # A large first load builds the secondary indexes after the rows (migration 0016).
+            n = int(np.count_nonzero(~prepared.bad))
+            self._deferred = n >= DEFER_INDEXES_FROM and bool(
+                self.session.execute(text("SELECT parcels_defer_indexes()")).scalar()
+            )
+        # Deferred: parcels was empty when this import locked it, so only its own rows (known
+        # here) can hold a code; else ask the table for the codes of earlier imports.
+        if not self._deferred:
+            prepared.stored = dict(
+                self.session.execute(
+                    text(
+                        "SELECT parcel_code, batch_id FROM parcels "
+                        "WHERE parcel_code = ANY(string_to_array(:c, ','))"
+                    ),  # one text parameter: binding 50,000 array elements costs seconds
+                    {"c": ",".join(c for c in codes if c)},
+                ).all()
+            )
+        if not prepared.refused:
+            self._villages.load(prepared.data)
+
+    def check(self, prepared: Prepared, before_db: Callable[[], Any] = _nothing) -> pa.Table:
+        """The checks against what lookup() fetched, without the connection (before_db is called
+        before any rarer query, e.g. to wait for a COPY under way); the rows to COPY."""
         self.problems.extend(prepared.problems)
         self.notes.extend(prepared.notes)
         if not prepared.data:
-            return
+            return _EMPTY
+        taken = self._check_taken(prepared)
         if prepared.refused:  # codes stored already are still worth listing
-            self._check_taken(prepared.data)
+            return _EMPTY
+        ok = ~prepared.bad & ~taken
+        ok &= ~self._villages.check(prepared.data, self._problem, before_db)
+        self._remember(prepared.data["parcel_code"][ok])
+        table = prepared.table.filter(pa.array(ok))
+        # Rows without a village code took the one their parcel code names (in the check).
+        villages = pa.array(prepared.data["village_code"][ok], type=pa.string())
+        return table.set_column(PARCEL_COPY.index("village_code"), "village_code", villages)
+
+    def write(self, table: pa.Table) -> None:
+        """COPY checked rows (safe in another thread while the caller checks the next batch)."""
+        if not table.num_rows:
             return
-        ok = ~prepared.bad
-        ok &= ~self._check_database(prepared.data, prepared.first)
-        if ok.any():
-            self._copy({k: v[ok] for k, v in prepared.data.items()})
+        self.rows += copy_table(self.session, "parcels", table)
+        self.area += float(np.sum(table.column("area_m2").to_numpy()))
 
     def _first_batch(self, frame: GeoDataFrame) -> None:
         columns = [c for c in frame.columns if c != frame.geometry.name]
@@ -308,26 +381,15 @@ class ParcelStream:
                 out[rows] = text.splitlines()
         return out
 
-    # -- against the database ------------------------------------------------------------
-    def _check_database(self, cols: dict[str, np.ndarray], first: int) -> np.ndarray:
-        """Mask of rows whose code is taken, whose village is unknown or whose place disagrees."""
-        return self._check_taken(cols) | self._villages.check(cols, self._problem)
-
-    def _check_taken(self, cols: dict[str, np.ndarray]) -> np.ndarray:
-        """Mask of rows whose parcel code is stored already (earlier batches of this file too)."""
-        codes, where = cols["parcel_code"], cols["where"]
+    # -- codes already taken -------------------------------------------------------------
+    def _check_taken(self, prepared: Prepared) -> np.ndarray:
+        """Mask of rows whose parcel code an earlier batch of this file or another import holds."""
+        codes, where = prepared.data["parcel_code"], prepared.data["where"]
+        ours = self._earlier(codes)
+        stored = prepared.stored
         bad = np.zeros(len(codes), dtype=bool)
-        taken = dict(
-            self.session.execute(
-                text(
-                    "SELECT parcel_code, batch_id FROM parcels "
-                    "WHERE parcel_code = ANY(string_to_array(:c, ','))"
-                ),  # one text parameter: binding 50,000 array elements costs seconds
-                {"c": ",".join(c for c in codes if c)},
-            ).all()
-        )
-        for i in np.flatnonzero([c in taken for c in codes]):
-            other = taken[codes[i]]
+        for i in np.flatnonzero(ours | np.array([c in stored for c in codes], dtype=bool)):
+            other = self.batch.id if ours[i] else stored[codes[i]]
             msg = (
                 "宗地代码与本文件先前记录重复 / duplicate of an earlier record in this file"
                 if other == self.batch.id
@@ -337,36 +399,28 @@ class ParcelStream:
             bad[i] = True
         return bad
 
-    # -- writing -------------------------------------------------------------------------
-    def _copy(self, cols: dict[str, np.ndarray]) -> None:
-        n = len(cols["parcel_code"])
-        if self._deferred is None:  # the first COPY: a large first load builds indexes after
-            self._deferred = n >= DEFER_INDEXES_FROM and bool(
-                self.session.execute(text("SELECT parcels_defer_indexes()")).scalar()
-            )
-        text_cols = ("parcel_code", "unit_code", "land_use_code", "ownership", "right_type",
-                     "village_code", "name", "source_file")  # fmt: skip
-        values = {
-            **{k: cols[k] for k in text_cols if k in cols},
-            "source_file": np.full(n, self.source, dtype=object),
-        }
-        arrays = {k: pa.array(values[k], type=pa.string()) for k in text_cols}
-        arrays.update(
-            registered=pa.array(cols["registered"], type=pa.bool_()),
-            registered_area_m2=pa.array(cols["registered_area_m2"], type=pa.float64()),
-            area_m2=pa.array(cols["area_m2"], type=pa.float64()),
-            area_mu=pa.array(cols["area_mu"], type=pa.float64()),
-            gk_zone=pa.array(cols["gk_zone"], type=pa.int64()),
-            batch_id=pa.array(np.full(n, self.batch.id), type=pa.int64()),
-            geom=pa.array(cols["ewkb"], type=pa.string()),
-            attrs=pa.array(cols["attrs_json"], type=pa.string()),
-        )
-        self.rows += copy_table(
-            self.session,
-            "parcels",
-            pa.table([arrays[k] for k in PARCEL_COPY], names=list(PARCEL_COPY)),
-        )
-        self.area += float(np.sum(cols["area_m2"]))
+    @staticmethod
+    def _keys(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, codes as 19-byte strings) of the codes that can be stored (19 ASCII)."""
+        fits = np.array([c is not None and len(c) == 19 and c.isascii() for c in codes], bool)
+        positions = np.flatnonzero(fits)
+        return positions, np.array(codes[positions].tolist(), dtype="S19")
+
+    def _earlier(self, codes: np.ndarray) -> np.ndarray:
+        """Mask of codes this import has already taken for rows it copies (sorted, in memory)."""
+        found = np.zeros(len(codes), dtype=bool)
+        if not len(self._codes) or not len(codes):
+            return found
+        positions, keys = self._keys(codes)
+        at = np.minimum(np.searchsorted(self._codes, keys), len(self._codes) - 1)
+        found[positions] = self._codes[at] == keys
+        return found
+
+    def _remember(self, codes: np.ndarray) -> None:
+        """Add the codes of rows about to be copied (19 bytes a code: 19 MB per million)."""
+        _, keys = self._keys(codes)
+        keys.sort()
+        self._codes = np.insert(self._codes, np.searchsorted(self._codes, keys), keys)
 
     def finish(self) -> tuple[int, float]:
         """(rows, total area m²) once every batch passed; else every problem, nothing kept."""

@@ -62,16 +62,32 @@ class VillageCheck:
         shapely.prepare(grown)
         return list(grown)
 
-    def check(self, cols: dict[str, np.ndarray], problem: Problem) -> np.ndarray:
+    def load(self, cols: dict[str, np.ndarray]) -> None:
+        """Fetch the boundaries of the villages a batch names that are not loaded yet."""
+        named = {c[:12] for c in cols["parcel_code"] if c}
+        self._load_boundaries({v for v in cols["village_code"] if v} | named)
+
+    def check(
+        self,
+        cols: dict[str, np.ndarray],
+        problem: Problem,
+        before_db: Callable[[], Any] | None = None,
+    ) -> np.ndarray:
         """Mask of rows whose village is unknown or contradicts, or that lie outside it; rows
-        without a village code take the loaded village their parcel code names (in place)."""
+        without a village code take the loaded village their parcel code names (in place).
+        Boundaries come from load() (or are fetched here); before_db is called before the
+        queries that name where a parcel outside its village lies."""
         self._problem = problem
         codes, villages, geoms, where = (
             cols["parcel_code"], cols["village_code"], cols["geom"], cols["where"]
         )  # fmt: skip
         bad = np.zeros(len(codes), dtype=bool)
         named = np.array([c[:12] if c else None for c in codes], dtype=object)
-        self._load_boundaries({v for v in villages if v} | {v for v in named if v})
+        wanted = {v for v in villages if v} | {v for v in named if v}
+        if not wanted <= self._boundaries.keys():
+            if before_db is not None:
+                before_db()
+            self._load_boundaries(wanted)
         for i in np.flatnonzero(
             [v is not None and self._boundaries.get(v) is None for v in villages]
         ):
@@ -105,6 +121,8 @@ class VillageCheck:
             inside = shapely.covers(boundary, geoms[rows])  # prepared first argument: fast
             outside.extend(rows[~inside].tolist())
         if outside:
+            if before_db is not None:
+                before_db()
             bad |= self._report_places(np.array(sorted(outside)), named, geoms, where)
         return bad
 

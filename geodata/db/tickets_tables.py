@@ -257,8 +257,11 @@ class TicketParent(Base):
     __tablename__ = "ticket_parents"
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
-    parent_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True, index=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     area_m2: Mapped[Decimal] = mapped_column(_area())
+
+    # a parent's children in id order: the newest split-off child in one probe (migration 0017)
+    __table_args__ = (Index("ix_ticket_parents_parent_id_ticket_id", "parent_id", "ticket_id"),)
 
 
 class TicketEntry(Base):

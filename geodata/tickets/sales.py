@@ -56,10 +56,14 @@ _LOCK = (
     "SELECT pg_advisory_xact_lock(hashtext('landmarket.ticket'), mod(id, 2147483647)::int) "
     "FROM tickets WHERE cert_no = %(cert)s"
 )
+# the newest ticket split off a parent: one backward probe of ix_ticket_parents_parent_id_ticket_id
+_NEWEST_CHILD = (
+    "SELECT c.cert_no FROM ticket_parents p JOIN tickets c ON c.id = p.ticket_id "
+    "WHERE p.parent_id = {parent} AND c.kind = 'split' ORDER BY p.ticket_id DESC LIMIT 1"
+)
 _STATE = (
     "SELECT t.id, t.cert_no, s.seq, s.holder_id, s.status, s.balance_m2, s.composition, "
-    "(SELECT count(*) FROM ticket_parents p JOIN tickets c ON c.id = p.ticket_id "
-    " WHERE p.parent_id = t.id AND c.kind = 'split') AS children, "
+    f"({_NEWEST_CHILD.format(parent='t.id')}) AS newest_child, "
     "(SELECT role FROM users WHERE id = %(buyer)s::int AND active) AS buyer_role "
     "FROM tickets t CROSS JOIN LATERAL (SELECT seq, holder_id, status, balance_m2, composition "
     " FROM ticket_states WHERE ticket_id = t.id ORDER BY seq DESC LIMIT 1) s "
@@ -106,7 +110,7 @@ SELECT coalesce((SELECT id FROM child), %(parent)s::bigint), op.id FROM op
 
 @dataclass(frozen=True)
 class Locked:
-    """A locked ticket's state, the count of tickets split off it and the buyer's role."""
+    """A locked ticket's state, how many tickets were split off it and the buyer's role."""
 
     current: Current
     children: int
@@ -193,10 +197,16 @@ def lock_read(conn: psycopg.Connection[Any], cert: str, buyer_id: int | None = N
     row = conn.execute(_STATE, params).fetchone()
     if row is None:
         raise NotFound(f"地票 {cert} 不存在 / ticket {cert} not found")
-    ticket_id, cert_no, seq, holder, status, balance, comp, children, role = row
+    ticket_id, cert_no, seq, holder, status, balance, comp, newest, role = row
     composition = {root_key(int(r)): Decimal(a) for r, a in comp.items()}
     current = Current(TicketRef(ticket_id, cert_no), seq, holder, status, balance, composition)
-    return Locked(current, int(children), role)
+    return Locked(current, _children(newest), role)
+
+
+def _children(newest: str | None) -> int:
+    # How many tickets were split off: the newest one's index, since each is numbered count + 1
+    # under the parent's lock and numbers are never reused (a reversed split keeps its number).
+    return parse_certificate(newest).path[-1] if newest else 0
 
 
 def require_holder_or_bureau(actor: ActorLike, holder_id: int) -> None:
@@ -215,12 +225,8 @@ def check_buyer(user_id: int, role: str | None) -> None:
 
 def split_children(conn: psycopg.Connection[Any], ticket_id: int) -> int:
     """How many tickets were split off a ticket (read under its lock)."""
-    row = conn.execute(
-        "SELECT count(*) FROM ticket_parents p JOIN tickets c ON c.id = p.ticket_id "
-        "WHERE p.parent_id = %s AND c.kind = 'split'",
-        (ticket_id,),
-    ).fetchone()
-    return int(row[0]) if row else 0
+    row = conn.execute(_NEWEST_CHILD.format(parent="%s"), (ticket_id,)).fetchone()
+    return _children(row[0] if row else None)
 
 
 def split_off(

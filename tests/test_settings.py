@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import fields
@@ -45,9 +46,15 @@ def _outcome(make, name: str, value: Any) -> tuple[str, Any]:
         return "refused", None
 
 
-def test_every_field_reads_values_as_pydantic_did(monkeypatch):
-    for key in [k for k in __import__("os").environ if k.upper().startswith("LANDMARKET_")]:
+@pytest.fixture
+def no_landmarket_env(monkeypatch):
+    """No LANDMARKET_* variable (the test session sets the database URLs)."""
+    for key in [k for k in os.environ if k.upper().startswith("LANDMARKET_")]:
         monkeypatch.delenv(key)
+    return monkeypatch
+
+
+def test_every_field_reads_values_as_pydantic_did(no_landmarket_env):
     model = _pydantic_model()
     compared = 0
     for spec in fields(Settings):
@@ -63,7 +70,8 @@ def test_every_field_reads_values_as_pydantic_did(monkeypatch):
     assert {s.name: getattr(defaults, s.name) for s in fields(Settings)} == model().model_dump()
 
 
-def test_environment_keywords_and_refusals(monkeypatch):
+def test_environment_keywords_and_refusals(no_landmarket_env):
+    monkeypatch = no_landmarket_env
     monkeypatch.setenv("LANDMARKET_TOKEN_TTL_DAYS", "7")
     monkeypatch.setenv("landmarket_basemap", "osm")  # names ignore case
     monkeypatch.setenv("LANDMARKET_NOT_A_SETTING", "x")  # ignored, as unknown keywords are

@@ -7,7 +7,7 @@ deposits (credited to the winner's price, refunded to the others), the outcome a
 new state; a failed close says why (no bid, none at the reserve, not exactly one qualified bidder).
 The transaction confirmation (成交确认书: number, PDF, SHA-256; geodata.trading.confirmations) is
 laid out after that commit from the stored deal and recorded in a short transaction of its own, so
-no lock is held for the 0.5–3 s fpdf2 takes; ``close_and_confirm`` is that sequence for a
+no lock is held while fpdf2 lays it out; ``close_and_confirm`` is that sequence for a
 caller's session (the API, the pages, the CLI).
 """
 

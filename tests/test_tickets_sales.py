@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 import geodata.tickets.sales as sales
 from geodata.db.engine import session_scope
@@ -314,3 +314,29 @@ def test_an_own_transaction_trade_is_all_or_nothing(world, monkeypatch):
         assert ticket_card(s, child)["balance"]["m2"] == "600.00"
         assert ticket_card(s, cert)["balance"]["m2"] == "9400.00"
         assert check_ledger(s)[cert].held == D("10000.00")
+
+
+def test_a_pooled_connection_comes_back_clean_after_a_refusal(world):
+    """The pipelined path hands its connection back as it took it: refusals included."""
+    engine = create_engine(world.url, pool_size=1, max_overflow=0)
+    try:
+        cert = world.idle_ticket(world.url, holder=world.investors[47])
+        buyer = world.investors[48].user_id
+        with pytest.raises(Conflict):  # more than the ticket holds: refused after the read
+            sales.trade(engine, world.bureau, cert, "10000.01", buyer, 200_000)
+        with pytest.raises(NotFound):
+            sales.trade(engine, world.bureau, "YDP-2026-999999", 1, buyer)
+        assert sales.trade(engine, world.bureau, cert, 10_000, buyer, 200_000) == cert  # whole
+        with engine.connect() as conn:  # the same connection, as SQLAlchemy expects it
+            assert conn.connection.driver_connection.autocommit is False
+            holder = conn.execute(
+                text(
+                    "SELECT s.holder_id FROM ticket_states s JOIN tickets t ON t.id = s.ticket_id "
+                    "WHERE t.cert_no = :c ORDER BY s.seq DESC LIMIT 1"
+                ),
+                {"c": cert},
+            ).scalar()
+        assert holder == buyer
+        assert engine.pool.checkedout() == 0 and engine.pool.size() == 1
+    finally:
+        engine.dispose()

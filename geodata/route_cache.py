@@ -169,7 +169,8 @@ class RouteCache:
         self.tile_deg = tile_deg
         self.max_tiles = max_tiles
         self.lock = threading.Lock()
-        self.builds = 0  # times the cache was (re)built: tests and the bench read it
+        self.builds = 0  # times the layers were (re)read: the cache was built or dropped
+        self.misses = 0  # requests left to the SQL path (rows disagreed after a rebuild)
         self._conn: psycopg.Connection | None = None
         self._reset()
 
@@ -216,6 +217,7 @@ class RouteCache:
                 self._reset()
                 if attempt == 0:
                     rows = conn.execute(_VERSIONS_SQL, params, prepare=True).fetchall()
+        self.misses += 1
         return None
 
     def _assemble(self, box, near, rows) -> ConstraintContext:
@@ -313,7 +315,8 @@ class RouteCache:
                     g = shapely.intersection(g, layer.own)
                 keep = ~shapely.is_empty(g)
                 geoms.append(g[keep])
-                order.append(np.array([(layer.rank, ids[i]) for i in pos], dtype=np.int64)[keep])
+                key = np.array([(layer.rank, ids[i]) for i in pos], dtype=np.int64)
+                order.append(key.reshape(-1, 2)[keep])
                 owner.append(np.full(len(pos), layer.id, dtype=np.int64)[keep])
                 codes.append(np.array([rows[i][4] for i in pos], dtype=object)[keep])
             kept.append(_resolved(kind, geoms, order, owner, codes, near))

@@ -2,7 +2,9 @@
 
 Each client has its own connection and repeatedly buys 1 m² of a random ticket for a random
 investor (a split-off sale: row lock, entries, two state rows, audit record, all in one
-transaction). Reports trades/s, p50 and p99 latency per level, then checks the ledger invariant.
+transaction). Reports trades/s, p50 and p99 latency per level, the CPU per trade of this process
+(the clients) and of the database's backends (the server) — load-independent, unlike the rates —
+then the SQL statements per trade (one client, counted at the driver), then checks the invariant.
 
     .venv/bin/python -m bench.ledger                # 1, 10, 50 clients, 5 s each
     .venv/bin/python -m bench.ledger --seconds 10 --clients 1 10 50 100 --tickets 20
@@ -20,14 +22,16 @@ import secrets
 import statistics
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import geopandas as gpd
+import psycopg
 import shapely.wkb
 from shapely.geometry import box
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from geodata.cluster import (
     create_database,
@@ -59,6 +63,12 @@ class Level:
     conflicts: int
     seconds: float
     latencies: list[float]
+    client_cpu: float = 0.0  # seconds of this process's CPU during the level
+    server_cpu: float = 0.0  # seconds of the level's backends' CPU
+
+    def per_trade_ms(self, cpu: float) -> float:
+        """CPU milliseconds per committed trade."""
+        return cpu / self.trades * 1000 if self.trades else float("nan")
 
     @property
     def tps(self) -> float:
@@ -79,6 +89,20 @@ def _server() -> str:
     cluster = embedded_cluster(settings)
     cluster.ensure_running()
     return cluster.url("postgres")
+
+
+def backend_cpu(dbname: str) -> dict[int, float]:
+    """CPU seconds so far of each server process working on dbname (by its process title)."""
+    import psutil
+
+    out = {}
+    for proc in psutil.process_iter(["cmdline"]):
+        title = " ".join(proc.info["cmdline"] or ())
+        if title.startswith("postgres:") and f" {dbname} " in title:
+            with suppress(psutil.Error):
+                times = proc.cpu_times()
+                out[proc.pid] = times.user + times.system
+    return out
 
 
 def _world(url: str, tickets: int, investors: int) -> tuple[Actor, list[Actor], list[str]]:
@@ -145,6 +169,7 @@ def run_level(
     url: str, bureau: Actor, buyers: list[Actor], certs: list[str], clients: int, seconds: float
 ) -> Level:
     """Run clients threads for seconds; every client keeps its own pooled connection."""
+    dbname = make_url(url).database
     engine = create_engine(url, pool_size=clients, max_overflow=0)
     barrier = threading.Barrier(clients + 1)
     stop = threading.Event()
@@ -177,14 +202,78 @@ def run_level(
     for t in threads:
         t.start()
     barrier.wait()
+    server0, cpu0 = backend_cpu(dbname), time.process_time()
     start = time.perf_counter()
     time.sleep(seconds)
     stop.set()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
+    client_cpu = time.process_time() - cpu0
+    server_cpu = sum(c - server0.get(pid, 0.0) for pid, c in backend_cpu(dbname).items())
     engine.dispose()
-    return Level(clients, counts["trades"], counts["conflicts"], elapsed, latencies)
+    return Level(
+        clients,
+        counts["trades"],
+        counts["conflicts"],
+        elapsed,
+        latencies,
+        client_cpu,
+        server_cpu,
+    )
+
+
+def count_statements(
+    url: str, bureau: Actor, buyers: list[Actor], certs: list[str], trades: int = 50
+) -> tuple[float, float, int]:
+    """SQL statements and transactions per trade of one client, counted at the psycopg driver.
+
+    Statements are cursor executions besides BEGIN/COMMIT (each row of an executemany counts: the
+    server runs one statement per row); transactions are commits, by Connection.commit() or by a
+    COMMIT statement. Returns (statements, transactions, trades counted).
+    """
+    counts = {"statements": 0, "commits": 0}
+    execute, executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
+    commit = psycopg.Connection.commit
+
+    def counted_execute(self, query, params=None, **kw):
+        word = query.strip().upper() if isinstance(query, str) else ""
+        if word == "COMMIT":
+            counts["commits"] += 1
+        elif word not in ("BEGIN", "ROLLBACK"):
+            counts["statements"] += 1
+        return execute(self, query, params, **kw)
+
+    def counted_executemany(self, query, params_seq, **kw):
+        rows = list(params_seq)
+        counts["statements"] += len(rows)
+        return executemany(self, query, rows, **kw)
+
+    def counted_commit(self):
+        if self.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            counts["commits"] += 1
+        return commit(self)
+
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    rng = random.Random(0)
+    with engine.connect():
+        pass
+    done = 0
+    psycopg.Cursor.execute, psycopg.Cursor.executemany = counted_execute, counted_executemany
+    psycopg.Connection.commit = counted_commit
+    try:
+        for _ in range(trades):
+            cert, buyer = rng.choice(certs), rng.choice(buyers).user_id
+            try:
+                trade(engine, bureau, cert, 1, buyer, 200_000, ON)
+                done += 1
+            except Conflict:
+                pass
+    finally:
+        psycopg.Cursor.execute, psycopg.Cursor.executemany = execute, executemany
+        psycopg.Connection.commit = commit
+        engine.dispose()
+    return counts["statements"] / max(done, 1), counts["commits"] / max(done, 1), done
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{os.getloadavg()[0]:.1f} (Python clients and PostgreSQL share them)"
         )
         print(
-            f"{'clients':>7} {'trades':>7} {'trades/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'conflicts':>9}"
+            f"{'clients':>7} {'trades':>7} {'trades/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+            f"{'conflicts':>9} {'client CPU ms/trade':>19} {'server CPU ms/trade':>19}"
         )
         total = 0
         for clients in args.clients:
@@ -217,8 +307,16 @@ def main(argv: list[str] | None = None) -> int:
             total += level.trades
             print(
                 f"{level.clients:>7} {level.trades:>7} {level.tps:>9.1f} "
-                f"{level.percentile(50):>8.1f} {level.percentile(99):>8.1f} {level.conflicts:>9}"
+                f"{level.percentile(50):>8.1f} {level.percentile(99):>8.1f} {level.conflicts:>9} "
+                f"{level.per_trade_ms(level.client_cpu):>19.2f} "
+                f"{level.per_trade_ms(level.server_cpu):>19.2f}"
             )
+        statements, commits, counted = count_statements(url, bureau, buyers, certs)
+        total += counted
+        print(
+            f"per trade (1 client, {counted} trades): {statements:.1f} SQL statements besides "
+            f"BEGIN/COMMIT, {commits:.1f} transactions"
+        )
         t0 = time.perf_counter()
         with session_scope(url) as s:
             balances = check_ledger(s)

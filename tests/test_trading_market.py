@@ -20,6 +20,7 @@ from geodata.trading.contracts import (
 )
 from geodata.trading.deals import close_trade
 from geodata.trading.market import announce, bid, decide, register_bidder
+from geodata.trading.mortgages import register_mortgage
 from geodata.trading.rights import live_right_for_parcel
 from landmarket.auction import BELOW_RESERVE, NO_BIDS
 from landmarket.errors import Conflict, Forbidden, InvalidInput
@@ -245,6 +246,11 @@ def test_deal_contract_certificate_and_registration_make_a_live_right(tworld, tt
         "2076-07-01",
     )
     assert live_right_for_parcel(ttx, code, date(2026, 8, 1)).deal_id == deal_id
+    with pytest.raises(InvalidInput) as info:  # a creditor account must exist
+        register_mortgage(ttx, tworld.bureau, right["right_no"], creditor_name="某银行",
+                          amount="100000", starts_on=date(2026, 7, 1), ends_on=date(2027, 7, 1),
+                          registered_on=date(2026, 7, 1), creditor_id=999_999_999)  # fmt: skip
+    assert [p.field for p in info.value.problems] == ["creditor_id"]
     with pytest.raises(Conflict):
         register_deal(ttx, tworld.bureau, deal_id, date(2026, 6, 21))
     # the parcel is taken: a new listing of it cannot be announced

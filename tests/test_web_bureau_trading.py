@@ -533,3 +533,102 @@ def test_bureau_finds_a_right_and_records_a_consent_in_chromium(
     finally:
         browser.set_window_size(1280, 900)
     assert width <= 360
+
+
+@pytest.fixture(scope="module")
+def bank(tworld: World) -> int:
+    """A creditor bank's platform account and another investor's (accounts with passwords)."""
+    with session_scope(tworld.url) as s:
+        user, _ = create_user(s, "investor", None, "重庆银行", username="trading.bank",
+                              password=PASSWORD, token=False)  # fmt: skip
+        create_user(s, "investor", None, "别家投资", username="trading.other", password=PASSWORD,
+                    token=False)  # fmt: skip
+        return user.id
+
+
+def test_a_creditor_with_an_account_records_its_consent_itself(client, tworld, bank):
+    deal_id = certified_deal(tworld, 13)
+    with session_scope(tworld.url) as s:
+        right = register_deal(s, tworld.bureau, deal_id, date.today())
+    csrf = sign_in(client)
+    base = f"{DESK}/rights/{right['id']}"
+    assert 'id="f-creditor_username"' in client.get(base).text
+    form = {"creditor_name": "重庆银行", "amount": "700000", "starts_on": date.today().isoformat(),
+            "ends_on": (date.today() + timedelta(days=1000)).isoformat(),
+            "creditor_username": "no.such.bank", "csrf_token": csrf}  # fmt: skip
+    unknown = client.post(f"{base}/mortgages", data=form)
+    assert unknown.status_code == 422 and "<code>creditor_username</code>" in unknown.text
+    assert (
+        scalar(tworld, "SELECT count(*) FROM mortgages WHERE right_id = :r", r=right["id"])[0] == 0
+    )
+    made = client.post(f"{base}/mortgages", data={**form, "creditor_username": "trading.bank"},
+                       follow_redirects=False)  # fmt: skip
+    assert made.status_code == 303
+    mortgage = scalar(tworld, "SELECT id, creditor_id FROM mortgages WHERE right_id = :r",
+                      r=right["id"])  # fmt: skip
+    assert mortgage.creditor_id == bank
+    assert 'id="transfer-blocked"' in client.get(base).text
+
+    client.cookies.clear()
+    csrf = sign_in(client, "trading.bank")
+    client.cookies.clear()
+    other = sign_in(client, "trading.other")  # an investor who is not the creditor
+    assert f'id="held-{mortgage.id}"' not in client.get("/investor/trading/mine").text
+    refused = client.post(f"/investor/trading/mortgages/{mortgage.id}/consent",
+                          data={"csrf_token": other})  # fmt: skip
+    assert refused.status_code == 403
+    client.cookies.clear()
+    csrf = sign_in(client, "trading.bank")
+    mine = client.get("/investor/trading/mine")
+    assert mine.status_code == 200 and unlabelled_fields(mine.text) == []
+    row = mine.text.split(f'id="held-{mortgage.id}"')[1].split("</tr>")[0]
+    assert (
+        'data-consent="no"' in row and f"/investor/trading/mortgages/{mortgage.id}/consent" in row
+    )
+    bad = client.post(f"/investor/trading/mortgages/{mortgage.id}/consent",
+                      data={"on": "yesterday", "csrf_token": csrf})  # fmt: skip
+    assert bad.status_code == 422 and "<code>on</code>" in bad.text
+    done = client.post(f"/investor/trading/mortgages/{mortgage.id}/consent",
+                       data={"note": "同意函 2026-12", "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    after = client.get(done.headers["location"]).text
+    assert 'data-testid="notice"' in after
+    assert 'data-consent="yes"' in after.split(f'id="held-{mortgage.id}"')[1].split("</tr>")[0]
+    event = scalar(tworld, "SELECT kind, note, recorded_by FROM mortgage_events "
+                   "WHERE mortgage_id = :m", m=mortgage.id)  # fmt: skip
+    assert tuple(event) == ("consent", "同意函 2026-12", bank)
+    assert f'id="consent-{mortgage.id}"' not in after  # consented: no second form
+
+    client.cookies.clear()
+    sign_in(client)
+    assert 'id="transfer-blocked"' not in client.get(base).text  # the bureau sees the consent
+
+
+def test_the_creditor_consents_in_chromium(browser, make_live_server, tworld, accounts, bank):
+    deal_id = certified_deal(tworld, 14)
+    with session_scope(tworld.url) as s:
+        right = register_deal(s, tworld.bureau, deal_id, date.today())
+    from geodata.trading.mortgages import register_mortgage
+
+    made = register_mortgage(tworld.engine, tworld.bureau, right["right_no"],
+                             creditor_name="重庆银行", amount="400000", starts_on=date.today(),
+                             ends_on=date.today() + timedelta(days=700),
+                             registered_on=date.today(), creditor_id=bank)  # fmt: skip
+    server = make_live_server(tworld.url, Settings(basemap="none"))
+    browser.delete_all_cookies()
+    browser.get(server + "/login")
+    browser.find_element(By.ID, "f-username").send_keys("trading.bank")
+    browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "signin").click()
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: "/login" not in d.current_url)
+    browser.get(server + "/investor/trading/mine")
+    wait.until(lambda d: d.find_elements(By.ID, f"consent-{made['id']}"))
+    browser.find_element(By.ID, f"consent-note-{made['id']}").send_keys("同意函")
+    browser.find_element(By.CSS_SELECTOR, f"#consent-{made['id']} button[type=submit]").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=notice]"))
+    row = browser.find_element(By.ID, f"held-{made['id']}")
+    assert row.get_attribute("data-consent") == "yes"
+    note = scalar(tworld, "SELECT note FROM mortgage_events WHERE mortgage_id = :m AND "
+                  "kind = 'consent'", m=made["id"])  # fmt: skip
+    assert note[0] == "同意函"

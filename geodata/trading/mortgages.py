@@ -161,6 +161,11 @@ def register_mortgage(
         raise InvalidInput(problems, source="mortgage")
 
     def work(s: Session) -> dict[str, Any]:
+        if creditor_id is not None and not s.scalar(
+            text("SELECT 1 FROM users WHERE id = :u"), {"u": creditor_id}
+        ):
+            raise InvalidInput([RecordProblem(record, f"用户 {creditor_id} 不存在 / no such "
+                                              "user", "creditor_id")])  # fmt: skip
         right = get_right(s, right_no, registered_on)
         lock_parcel(s, right.parcel_code)
         right = get_right(s, str(right.id), registered_on)
@@ -195,6 +200,25 @@ def register_mortgage(
         return get_mortgage(s, actor, number)
 
     return run(target, work)
+
+
+def account_id(session: Session, username: str, record: str) -> int:
+    """The id of the platform account a creditor signs in with (InvalidInput naming the field)."""
+    found = session.scalar(
+        text("SELECT id FROM users WHERE username = :u"), {"u": username.strip()}
+    )
+    if found is None:
+        raise InvalidInput([RecordProblem(record, f"账户 {username.strip()!r} 不存在 / no such "
+                                          "account", "creditor_username")])  # fmt: skip
+    return int(found)
+
+
+def as_creditor(session: Session, actor: ActorLike) -> list[dict[str, Any]]:
+    """Mortgages whose creditor is the actor's account, oldest first."""
+    rows = session.execute(
+        text(_MORTGAGES + " WHERE m.creditor_id = :me ORDER BY m.id"), {"me": actor.user_id}
+    ).all()
+    return [view(r) for r in rows]
 
 
 def _event(

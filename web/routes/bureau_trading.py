@@ -349,11 +349,13 @@ def right(request: Request, db: DbSession, viewer: BureauViewer, right_id: int) 
 def mortgage(
     request: Request, db: DbSession, viewer: BureauViewer, right_id: int,
     creditor_name: Text = "", amount: Short = "", starts_on: Short = "", ends_on: Short = "",
-    registered_on: Short = "",
+    registered_on: Short = "", creditor_username: Text = "",
 ) -> Response:  # fmt: skip
-    """Register a creditor's mortgage on the right (amount, term, creditor)."""
+    """Register a creditor's mortgage on the right (amount, term, creditor and, when the creditor
+    signs in to the platform, its account: it then sees the mortgage and records its consent)."""
     form = {"creditor_name": creditor_name, "amount": amount, "starts_on": starts_on,
-            "ends_on": ends_on, "registered_on": registered_on}  # fmt: skip
+            "ends_on": ends_on, "registered_on": registered_on,
+            "creditor_username": creditor_username}  # fmt: skip
     record = f"mortgage on right {right_id}"
     try:
         starts = day(starts_on, "starts_on")
@@ -366,9 +368,15 @@ def mortgage(
         return _right_page(request, db, viewer, right_id, 422, problems=problems, form=form)
     try:
         held = get_right(db, str(right_id))
+        account = (
+            mortgages.account_id(db, creditor_username, record)
+            if creditor_username.strip()
+            else None
+        )
         mortgages.register_mortgage(
             db, viewer.principal, held.right_no, creditor_name=creditor_name,
             amount=amount.strip() or "0", starts_on=starts, ends_on=ends, registered_on=on,
+            creditor_id=account,
         )  # fmt: skip
     except LandmarketError as exc:
         db.rollback()

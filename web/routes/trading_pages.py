@@ -98,9 +98,9 @@ def _mortgage_state(held: list[dict[str, Any]]) -> str:
     return "mortgaged" if any(m["status"] == "live" for m in held) else "released"
 
 
-@router.get("/mine")
-def mine(request: Request, db: DbSession, viewer: InvestorViewer) -> Response:
-    """The investor's deals with their documents, rights with their mortgage state, mortgages."""
+def _mine(
+    request: Request, db: Session, viewer: Viewer, status: int = 200, **context: Any
+) -> Response:
     me = viewer.principal
     deals = views.deals_of_buyer(db, me.user_id)
     held = mortgages.mortgages_of(db, me)
@@ -114,8 +114,43 @@ def mine(request: Request, db: DbSession, viewer: InvestorViewer) -> Response:
         "deals": deals,
         "rights": rights,
         "mortgages": [m for m in held if m["right_no"] in own],
+        "as_creditor": mortgages.as_creditor(db, me),
+        "today": date.today().isoformat(),
+        "notice": _("The consent to a transfer was recorded.")
+        if request.query_params.get("done") == "consent"
+        else None,
+        **context,
     }
-    return render(request, "investor_holdings.html", page)
+    return render(request, "investor_holdings.html", page, status_code=status)
+
+
+@router.get("/mine")
+def mine(request: Request, db: DbSession, viewer: InvestorViewer) -> Response:
+    """The investor's deals with their documents, rights with their mortgage state, mortgages on
+    them, and the mortgages it holds as a creditor (with the consent to a transfer)."""
+    return _mine(request, db, viewer)
+
+
+@router.post("/mortgages/{mortgage_id}/consent")
+def consent(
+    request: Request, db: DbSession, viewer: InvestorViewer, mortgage_id: int,
+    on: Annotated[str, Form(max_length=32)] = "",
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:  # fmt: skip
+    """The creditor consents to a transfer of the mortgaged right (POST .../consent in the API)."""
+    try:
+        day = date.fromisoformat(on.strip()) if on.strip() else date.today()
+    except ValueError:
+        problems = [RecordProblem(f"mortgage {mortgage_id}", _("Enter a date."), "on")]
+        return _mine(request, db, viewer, 422, problems=problems)
+    try:
+        mortgages.consent_to_transfer(db, viewer.principal, str(mortgage_id), day,
+                                      note.strip() or None)  # fmt: skip
+    except LandmarketError as exc:
+        db.rollback()
+        return _mine(request, db, viewer, exc.status, problems=_problems(exc))
+    db.commit()
+    return RedirectResponse("/investor/trading/mine?done=consent", status_code=303)
 
 
 @router.get("/deals/{deal_id}/confirmation.pdf")

@@ -41,7 +41,7 @@ def record_labels(frame: GeoDataFrame, first: int = 0) -> list[str]:
             f"parcel {no if isinstance(no, str) and no else f'#{i + 1}'} (line {line})"
             for i, (no, line) in enumerate(zip(nos, frame["source_line"], strict=True))
         ]
-    return [f"feature {first + i + 1}" for i in range(len(frame))]
+    return [f"feature {i}" for i in range(first + 1, first + len(frame) + 1)]
 
 
 def check_layer(
@@ -201,7 +201,9 @@ def _check_codes(out: GeoDataFrame, labels, found) -> GeoDataFrame:
     if column not in ("parcel_code", "parcel_no"):
         out = out.drop(columns=[column])
     field = "地块编号" if column == "parcel_no" else str(column)
-    fast = codes.str.match(_CODE_RE) & codes.str[:6].isin(list(CHONGQING_COUNTIES))
+    # The pattern as text: Arrow-backed strings match it with RE2 for the whole column (a
+    # compiled pattern is tried row by row); a code it misses still gets parse_parcel_code.
+    fast = codes.str.match(_CODE_RE.pattern) & codes.str[:6].isin(list(CHONGQING_COUNTIES))
     for i in np.flatnonzero(~fast.to_numpy()):
         code = codes.iloc[i]
         if not code:

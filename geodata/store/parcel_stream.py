@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from geopandas import GeoDataFrame
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -74,6 +75,41 @@ def _texts(series: pd.Series) -> np.ndarray:
     text = series.astype(str).str.strip().to_numpy(dtype=object)
     text[missing | (text == "")] = None
     return text
+
+
+def _village_codes(values: np.ndarray) -> np.ndarray:
+    """village_of over a column: a 19-digit 坐落/权属单位代码 gives its first 12 digits."""
+    text = pa.array(values, type=pa.string())
+    ascii_ = pc.fill_null(pc.string_is_ascii(text), True)
+    group = pc.and_(pc.equal(pc.utf8_length(text), 19), pc.utf8_is_digit(text))
+    out = pc.if_else(pc.fill_null(group, False), pc.utf8_slice_codeunits(text, 0, 12), text)
+    out = out.to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(~ascii_.to_numpy(zero_copy_only=False)):  # Unicode digits: as before
+        out[i] = village_of(values[i])
+    return out
+
+
+def _match(values: np.ndarray, pattern: str) -> np.ndarray:
+    """Mask of values matching pattern (None matches: nothing to check); RE2 over the column
+    for ASCII text, Python's re (Unicode \\d) for the rest, as the row-by-row check did."""
+    text = pa.array(values, type=pa.string())
+    ascii_ = pc.fill_null(pc.string_is_ascii(text), True).to_numpy(zero_copy_only=False)
+    out = pc.fill_null(pc.match_substring_regex(text, pattern), True).to_numpy(zero_copy_only=False)
+    compiled = re.compile(pattern)
+    for i in np.flatnonzero(~ascii_):
+        out[i] = compiled.match(values[i]) is not None
+    return out
+
+
+def _letter(codes: np.ndarray, at: int, meaning: dict[str, str]) -> np.ndarray:
+    """What the letter at a position of each code means (None for a code too short for both
+    feature letters, or an unknown letter)."""
+    text = pa.array(codes, type=pa.string())
+    letters = pc.utf8_slice_codeunits(text, at, at + 1)
+    found = pc.index_in(letters, value_set=pa.array(list(meaning), type=pa.string()))
+    found = pc.if_else(pc.greater(pc.utf8_length(text), 13), found, pa.scalar(None, pa.int32()))
+    values = pa.array(list(meaning.values()), type=pa.string())
+    return values.take(found).to_numpy(zero_copy_only=False)
 
 
 def _json_lines(part: pd.DataFrame) -> str:
@@ -227,12 +263,13 @@ class ParcelStream:
         self.notes.extend(prepared.notes)
         if not prepared.data:
             return _EMPTY
-        taken = self._check_taken(prepared)
+        keys = self._keys(prepared.data["parcel_code"])
+        taken = self._check_taken(prepared, keys)
         if prepared.refused:  # codes stored already are still worth listing
             return _EMPTY
         ok = ~prepared.bad & ~taken
         ok &= ~self._villages.check(prepared.data, self._problem, before_db)
-        self._remember(prepared.data["parcel_code"][ok])
+        self._remember(keys, ok)
         table = prepared.table.filter(pa.array(ok))
         # Rows without a village code took the one their parcel code names (in the check).
         villages = pa.array(prepared.data["village_code"][ok], type=pa.string())
@@ -303,26 +340,33 @@ class ParcelStream:
             except CodeError as exc:
                 problem(where[i], f"单元代码无效 / {exc}", "unit_code")
                 bad[i] = True
-        villages = col("village_code")
-        villages = np.array([village_of(v) for v in villages], dtype=object)
+        villages = _village_codes(col("village_code"))
         if self.village:
             villages[pd.isna(villages)] = self.village
-        vs = pd.Series(villages, dtype=object)
-        wrong = vs.notna() & ~vs.fillna("").str.match(_VILLAGE_RE)
-        for i in np.flatnonzero(wrong.to_numpy()):
+        for i in np.flatnonzero(~_match(villages, _VILLAGE_RE)):
             problem(where[i], "村代码应为 12 位数字 / must be 12 digits", "village_code")
             bad[i] = True
-        registered = col("registered")
-        lookup = {v: self._bool(v) for v in set(registered.tolist())}
-        reg = np.array([lookup[v] for v in registered], dtype=object)
+        column = frame[picked["registered"]] if "registered" in picked else None
+        if column is not None and pd.api.types.is_bool_dtype(column.dtype):
+            reg = column.fillna(False).to_numpy(dtype=object)  # booleans: no text (blank: no)
+        else:
+            registered = col("registered")
+            lookup = {v: self._bool(v) for v in set(registered.tolist())}
+            reg = np.array([lookup[v] for v in registered], dtype=object)
         for i in np.flatnonzero(pd.isna(reg)):
             problem(where[i], "应为 是/否 / not a yes/no", "registered")
             bad[i] = True
-        area_raw = col("registered_area_m2")
-        area = pd.to_numeric(pd.Series(area_raw), errors="coerce").round(2)
-        for i in np.flatnonzero((area.isna() & pd.Series(area_raw).notna()).to_numpy()):
-            problem(where[i], "不是数字 / not a number", "registered_area_m2")
-            bad[i] = True
+        column = frame[picked["registered_area_m2"]] if "registered_area_m2" in picked else None
+        if column is not None and pd.api.types.is_float_dtype(column.dtype):
+            # Numbers already: what their text would parse back to (infinities are no value).
+            values = column.to_numpy(dtype=float)
+            area = pd.Series(np.where(np.isfinite(values), values, np.nan)).round(2)
+        else:
+            area_raw = col("registered_area_m2")
+            area = pd.to_numeric(pd.Series(area_raw), errors="coerce").round(2)
+            for i in np.flatnonzero((area.isna() & pd.Series(area_raw).notna()).to_numpy()):
+                problem(where[i], "不是数字 / not a number", "registered_area_m2")
+                bad[i] = True
         skip = set(picked.values()) | BOOKKEEPING | {"parcel_code", frame.geometry.name}
         extra = [c for c in frame.columns if c not in skip]
         attrs = self._attrs(frame, extra)
@@ -330,12 +374,8 @@ class ParcelStream:
             "parcel_code": codes,
             "unit_code": unit,
             "land_use_code": land_use,
-            "ownership": np.array(
-                [OWNERSHIP.get(c[12]) if c and len(c) > 13 else None for c in codes]
-            ),
-            "right_type": np.array(
-                [RIGHT_TYPE.get(c[13]) if c and len(c) > 13 else None for c in codes]
-            ),
+            "ownership": _letter(codes, 12, OWNERSHIP),
+            "right_type": _letter(codes, 13, RIGHT_TYPE),
             "registered": reg,
             "registered_area_m2": area.astype(object).where(area.notna(), None).to_numpy(),
             "village_code": villages,
@@ -360,7 +400,7 @@ class ParcelStream:
             return np.full(len(frame), "{}", dtype=object)
         part = pd.DataFrame(frame[extra]).rename(columns=str)
         for c in part.columns:  # blank text is no value, as in the row-by-row mapping
-            if part[c].dtype == object:
+            if part[c].dtype == object and part[c].notna().any():
                 part[c] = part[c].map(lambda v: (v.strip() or None) if isinstance(v, str) else v)
         # Rows that leave the same members out share one JSON pass over just their members (no
         # null to strip afterwards: ~2x faster on survey files, where few such patterns occur).
@@ -382,13 +422,16 @@ class ParcelStream:
         return out
 
     # -- codes already taken -------------------------------------------------------------
-    def _check_taken(self, prepared: Prepared) -> np.ndarray:
+    def _check_taken(self, prepared: Prepared, keys: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """Mask of rows whose parcel code an earlier batch of this file or another import holds."""
         codes, where = prepared.data["parcel_code"], prepared.data["where"]
-        ours = self._earlier(codes)
+        ours = self._earlier(keys, len(codes))
         stored = prepared.stored
         bad = np.zeros(len(codes), dtype=bool)
-        for i in np.flatnonzero(ours | np.array([c in stored for c in codes], dtype=bool)):
+        elsewhere = (
+            pd.Series(codes, dtype=object).isin(stored.keys()).to_numpy() if stored else False
+        )
+        for i in np.flatnonzero(ours | elsewhere):
             other = self.batch.id if ours[i] else stored[codes[i]]
             msg = (
                 "宗地代码与本文件先前记录重复 / duplicate of an earlier record in this file"
@@ -402,25 +445,31 @@ class ParcelStream:
     @staticmethod
     def _keys(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(positions, codes as 19-byte strings) of the codes that can be stored (19 ASCII)."""
-        fits = np.array([c is not None and len(c) == 19 and c.isascii() for c in codes], bool)
-        positions = np.flatnonzero(fits)
-        return positions, np.array(codes[positions].tolist(), dtype="S19")
+        text = pa.array(codes, type=pa.string())
+        fits = pc.and_(pc.equal(pc.binary_length(text), 19), pc.string_is_ascii(text))
+        fits = pc.fill_null(fits, False)
+        positions = np.flatnonzero(fits.to_numpy(zero_copy_only=False))
+        fixed = pc.cast(text.filter(fits), pa.binary(19))
+        keys = np.frombuffer(
+            fixed.buffers()[1], dtype="S19", count=len(fixed), offset=19 * fixed.offset
+        )
+        return positions, keys.copy()
 
-    def _earlier(self, codes: np.ndarray) -> np.ndarray:
+    def _earlier(self, keys: tuple[np.ndarray, np.ndarray], n: int) -> np.ndarray:
         """Mask of codes this import has already taken for rows it copies (sorted, in memory)."""
-        found = np.zeros(len(codes), dtype=bool)
+        found = np.zeros(n, dtype=bool)
+        positions, codes = keys
         if not len(self._codes) or not len(codes):
             return found
-        positions, keys = self._keys(codes)
-        at = np.minimum(np.searchsorted(self._codes, keys), len(self._codes) - 1)
-        found[positions] = self._codes[at] == keys
+        at = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
+        found[positions] = self._codes[at] == codes
         return found
 
-    def _remember(self, codes: np.ndarray) -> None:
+    def _remember(self, keys: tuple[np.ndarray, np.ndarray], ok: np.ndarray) -> None:
         """Add the codes of rows about to be copied (19 bytes a code: 19 MB per million)."""
-        _, keys = self._keys(codes)
-        keys.sort()
-        self._codes = np.insert(self._codes, np.searchsorted(self._codes, keys), keys)
+        positions, codes = keys
+        new = np.sort(codes[ok[positions]])
+        self._codes = np.insert(self._codes, np.searchsorted(self._codes, new), new)
 
     def finish(self) -> tuple[int, float]:
         """(rows, total area m²) once every batch passed; else every problem, nothing kept."""

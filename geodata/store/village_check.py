@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from geopandas import GeoSeries
 from sqlalchemy import text
@@ -22,6 +24,14 @@ from geodata.store.bulk import ewkb_column
 from landmarket.areas import CGCS2000, to_gk, zones_of
 
 Problem = Callable[[str, str, str], None]  # (record, message, field)
+
+
+def _villages_named(codes: np.ndarray) -> np.ndarray:
+    """The village each parcel code names (its first 12 characters); None without a code."""
+    text = pa.array(codes, type=pa.string())
+    named = pc.utf8_slice_codeunits(text, 0, 12)
+    named = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), named)
+    return named.to_numpy(zero_copy_only=False)
 
 
 class VillageCheck:
@@ -82,22 +92,22 @@ class VillageCheck:
             cols["parcel_code"], cols["village_code"], cols["geom"], cols["where"]
         )  # fmt: skip
         bad = np.zeros(len(codes), dtype=bool)
-        named = np.array([c[:12] if c else None for c in codes], dtype=object)
-        wanted = {v for v in villages if v} | {v for v in named if v}
+        named = _villages_named(codes)
+        has_village, has_named = pd.notna(villages), pd.notna(named)
+        wanted = set(villages[has_village]) | set(named[has_named])
         if not wanted <= self._boundaries.keys():
             if before_db is not None:
                 before_db()
             self._load_boundaries(wanted)
-        for i in np.flatnonzero(
-            [v is not None and self._boundaries.get(v) is None for v in villages]
-        ):
+        loaded = [code for code, boundary in self._boundaries.items() if boundary is not None]
+        for i in np.flatnonzero(has_village & ~pd.Series(villages).isin(loaded).to_numpy()):
             self._problem(
                 where[i],
                 f"村 {villages[i]} 未导入 / village not loaded; import villages first",
                 "village_code",
             )
             bad[i] = True
-        for i in np.flatnonzero([v is not None and n is not None and v != n for v, n in zip(villages, named, strict=True)]):  # fmt: skip
+        for i in np.flatnonzero(has_village & has_named & (villages != named)):
             self._problem(
                 where[i],
                 f"宗地代码指向村 {named[i]}，村代码却为 {villages[i]} / the parcel code names "
@@ -106,9 +116,8 @@ class VillageCheck:
             )
             bad[i] = True
         # A parcel without a village code belongs to the loaded village its code names.
-        for i in np.flatnonzero([v is None and n is not None for v, n in zip(villages, named, strict=True)]):  # fmt: skip
-            if self._boundaries.get(named[i]) is not None:
-                villages[i] = named[i]
+        fill = ~has_village & has_named & pd.Series(named).isin(loaded).to_numpy()
+        villages[fill] = named[fill]
         outside: list[int] = []
         present = pd.Series(named, dtype=object).dropna()
         where_present = present.index.to_numpy()

@@ -229,5 +229,19 @@ def test_streamed_file_report_equals_the_frame_report(
     whole = tmp_path / "whole.csv"
     writable(file_expected.reset_index(drop=True)).to_csv(whole, index=False, encoding="utf-8")
     assert result.paths["csv"].read_text("utf-8") == whole.read_text("utf-8")
+    # the GeoPackage written as the workers' parts arrived (their geometries read by fid)
+    import pyogrio
+
+    from geodata.screening.reports import write_reports
+
+    parcels = parcel_file.whole().reset_index(drop=True)
+    written = write_reports(parcels, file_expected.reset_index(drop=True), tmp_path / "w", {})
+    a = pyogrio.read_dataframe(written["gpkg"], fid_as_index=True)
+    b = pyogrio.read_dataframe(result.paths["gpkg"], fid_as_index=True)
+    pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+    assert (a.geometry.to_wkb() == b.geometry.to_wkb()).all()
+    assert list(pyogrio.read_info(written["gpkg"])["dtypes"]) == list(
+        pyogrio.read_info(result.paths["gpkg"])["dtypes"]
+    )
     box = parcel_file.whole().total_bounds
     assert result.summary["bounds"] == [round(float(v), 6) for v in box]

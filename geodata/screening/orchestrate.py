@@ -64,7 +64,7 @@ class Job:
     checks: tuple[str, ...]
     policy: Policy
     site_only: bool
-    prepare: Callable[[pd.DataFrame], Any] | None = None  # run on each chunk's rows in the worker
+    prepare: Callable[..., Any] | None = None  # run on each chunk's rows and geometry in the worker
     rows: bool = True  # the rows travel back too (else only what prepare made)
 
 
@@ -149,7 +149,7 @@ def run_chunk(job: Job, chunk: Chunk) -> tuple[Any, ...]:
     rows = own_rows(out, own)
     if job.prepare is None:
         return rows, time.perf_counter() - start
-    made = job.prepare(rows)
+    made = job.prepare(rows, np.asarray(frame.geometry.values)[:own])
     return (rows if job.rows else None), time.perf_counter() - start, made
 
 
@@ -180,7 +180,7 @@ def orchestrate(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
-    prepare: Callable[[pd.DataFrame], Any] | None = None,
+    prepare: Callable[..., Any] | None = None,
     rows: bool = True,
 ) -> RunStats:
     """Screen the parcels chunk by chunk on local processes or dask; each chunk's rows to sink.
@@ -189,7 +189,8 @@ def orchestrate(
     workers read themselves (`reads_itself`, e.g. the database). One worker, or one chunk, runs
     in this process. InvalidInput reports the whole frame's problems, as one screen call would.
 
-    prepare (a picklable function) runs on each chunk's rows where the chunk was screened;
+    prepare (a picklable function) runs on each chunk's rows and their parcels' geometries
+    where the chunk was screened;
     the sink then gets (k, positions, rows, prepared) — rows None when rows=False, so only what
     prepare made travels back to this process.
     """
@@ -213,7 +214,8 @@ def orchestrate(
         if prepare is None:
             sink(0, np.zeros(0, dtype=np.intp), empty)
         else:
-            sink(0, np.zeros(0, dtype=np.intp), empty if rows else None, prepare(empty))
+            made = prepare(empty, np.zeros(0, dtype=object))
+            sink(0, np.zeros(0, dtype=np.intp), empty if rows else None, made)
         return stats
     if file is not None:
         return _run_file(job, file, parts, bounds, source, sink, stats, start, **{

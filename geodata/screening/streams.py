@@ -68,10 +68,14 @@ class ReportPart:
     numeric: dict[str, bool | None]  # object-born column → all numbers here (None: no value)
     slim: pd.DataFrame  # area_mu and the verdicts (categorical)
     reasons: pd.DataFrame  # reason_counts of the chunk
+    wkb: pa.Array | None = None  # the parcels' geometries, single parts made multi
+    kinds: frozenset[int] = frozenset()  # shapely type ids among them
+    has_z: bool = False
 
 
-def report_part(rows: pd.DataFrame) -> ReportPart:
-    """Worker side: a chunk's rows as typed Arrow columns and CSV lines, its summary rows."""
+def report_part(rows: pd.DataFrame, geometry: np.ndarray | None = None) -> ReportPart:
+    """Worker side: a chunk's rows as typed Arrow columns and CSV lines, its summary rows (and
+    its parcels' geometries as the GeoPackage stores them, when given)."""
     data: dict[str, Any] = {}
     numeric: dict[str, bool | None] = {}
     for col in rows.columns:
@@ -87,7 +91,12 @@ def report_part(rows: pd.DataFrame) -> ReportPart:
     slim = rows[["area_mu", *verdicts]].copy() if "area_mu" in rows else rows[verdicts].copy()
     for col in verdicts:
         slim[col] = slim[col].astype("category")
-    return ReportPart(table, numeric, slim, reason_counts(rows))
+    part = ReportPart(table, numeric, slim, reason_counts(rows))
+    if geometry is not None:
+        geometry = np.asarray(geometry, dtype=object)
+        part.wkb = _wkb(geometry)
+        part.kinds, part.has_z = _kinds(geometry)
+    return part
 
 
 def _object_text(values: np.ndarray) -> tuple[pa.Array, bool | None]:
@@ -186,6 +195,13 @@ class ReportStream:
         self.schema: pa.Schema | None = None
         self.slim: dict[int, pd.DataFrame] = {}
         self.reasons: list[pd.DataFrame] = []
+        # the GeoPackage written as parts arrive (fid = input position + 1, so it reads back
+        # in input order); given up for the merge at the end when a part does not fit it
+        self.layer: Path | None = self.tmp / "layer.gpkg"
+        self.layer_schema: pa.Schema | None = None
+        self.layer_kind: str | None = None
+        self.kinds: set[int] = set()
+        self.has_z = False
 
     def __call__(self, k: int, positions: np.ndarray, part: ReportPart | pd.DataFrame) -> None:
         """Keep chunk k's part on disk, its verdicts and reason counts in memory."""
@@ -205,6 +221,70 @@ class ReportStream:
         with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, part.table.schema) as writer:
             writer.write_table(part.table, max_chunksize=BATCH)
         self.positions[k] = np.asarray(positions, dtype=np.int64)
+        self.kinds |= part.kinds
+        self.has_z = self.has_z or part.has_z
+        self._append_layer(self.positions[k], part)
+
+    def _append_layer(self, positions: np.ndarray, part: ReportPart) -> None:
+        """Append a part to the GeoPackage, or give it up (a part without geometry, a column
+        of another type than the layer's)."""
+        if self.layer is None:
+            return
+        if part.wkb is None or not len(positions):
+            self._drop_layer()
+            return
+        columns = {}
+        for name in part.table.column_names:
+            if name == LINE:
+                continue
+            values = part.table.column(name)
+            if name in part.numeric:  # the first part decides: numbers, else text
+                if self.layer_schema is None:
+                    kind = pa.float64() if part.numeric[name] else pa.string()
+                else:
+                    kind = self.layer_schema.field(name).type
+                if part.numeric[name] is not None and (kind == pa.float64()) != part.numeric[name]:
+                    self._drop_layer()
+                    return
+                values = pc.cast(values, kind)
+            elif pa.types.is_null(values.type) or pa.types.is_large_string(values.type):
+                values = values.cast(pa.string())
+            columns[name] = values
+        table = pa.table(columns)
+        if self.layer_schema is None:
+            self.layer_schema = table.schema
+            self.layer_kind = _kind_name(part.kinds, part.has_z, len(positions))
+        elif not table.schema.equals(self.layer_schema):
+            self._drop_layer()
+            return
+        table = table.append_column("fid", pa.array(positions + 1, pa.int64()))
+        table = table.append_column("geometry", part.wkb)
+        write_arrow(
+            table, self.layer, layer=LAYER, driver="GPKG", geometry_name="geometry",
+            geometry_type=self.layer_kind, crs=self._crs(), append=self.layer.exists(), FID="fid",
+        )  # fmt: skip
+
+    def _drop_layer(self) -> None:
+        if self.layer is not None:
+            self.layer.unlink(missing_ok=True)
+        self.layer = None
+
+    def _crs(self) -> str | None:
+        if isinstance(self.parcels, ParcelFile):
+            return "EPSG:4490"  # the only parcel files streamed
+        return _crs_text(self.parcels.crs)
+
+    def _layer_done(self) -> bool:
+        """The GeoPackage written as parts arrived is the one the merge would write."""
+        if self.layer is None or self.layer_schema is None or not self.layer.exists():
+            return False
+        n = sum(len(p) for p in self.positions.values())
+        if self.layer_kind != _kind_name(self.kinds, self.has_z, n):
+            return False
+        for name, numeric in self.numeric.items():
+            if (self.layer_schema.field(name).type == pa.float64()) != bool(numeric):
+                return False
+        return True
 
     def geometry(self) -> gpd.GeoDataFrame:
         """The parcels (a parcel file's geometry column, read now: the workers have finished)."""
@@ -241,7 +321,11 @@ class ReportStream:
             path.unlink(missing_ok=True)
         try:
             self.geometry()
-            self._write_rows(tmp["csv"], tmp["gpkg"])
+            if self._layer_done():
+                os.replace(self.layer, tmp["gpkg"])
+                self._write_rows(tmp["csv"], None)
+            else:
+                self._write_rows(tmp["csv"], tmp["gpkg"])
             tmp["html"].write_text(render_summary(self.parcels, slim, summary), encoding="utf-8")
             for key, path in paths.items():
                 os.replace(tmp[key], path)
@@ -253,15 +337,17 @@ class ReportStream:
         """Chunk k's lines formatted a column as numbers that is text over all chunks."""
         return any(flag and not self.numeric.get(col) for col, flag in self.local[k].items())
 
-    def _write_rows(self, csv_path: Path, gpkg_path: Path) -> None:
+    def _write_rows(self, csv_path: Path, gpkg_path: Path | None) -> None:
+        """The CSV lines in input order (and, given a path, the GeoPackage)."""
         keys = sorted(self.positions)
-        files = {k: pa.OSFile(str(self.tmp / f"{k}.arrow")) for k in keys}
+        files = {k: pa.memory_map(str(self.tmp / f"{k}.arrow")) for k in keys}
         readers = {k: pa.ipc.open_file(f) for k, f in files.items()}
         stale = {k for k in keys if self._stale(k)}
         n = len(self.parcels)
-        geometry = np.asarray(self.parcels.geometry.values)
-        geometry_type = _layer_geometry_type(geometry)
-        crs = _crs_text(self.parcels.crs)
+        if gpkg_path is not None:
+            geometry = np.asarray(self.parcels.geometry.values)
+            geometry_type = _kind_name(*_kinds(geometry), len(geometry))
+            crs = _crs_text(self.parcels.crs)
         columns = [name for name in (self.schema.names if self.schema else []) if name != LINE]
         try:
             with open(csv_path, "wb") as out:
@@ -280,6 +366,8 @@ class ReportStream:
                                     part.schema.get_field_index(LINE), LINE,
                                     csv_lines(part, self.numeric),
                                 )  # fmt: skip
+                            if gpkg_path is None:
+                                part = part.select([LINE])
                             parts.append(self._unified(part))
                             where.append(pos[a:b])
                     if not parts and not first:
@@ -296,11 +384,15 @@ class ReportStream:
                     if LINE in window.column_names:
                         _write_lines(out, window.column(LINE))
                         window = window.drop_columns([LINE])
-                    layer = self._typed(window).append_column("geometry", _wkb(geometry[positions]))
-                    write_arrow(
-                        layer, gpkg_path, layer=LAYER, driver="GPKG", geometry_name="geometry",
-                        geometry_type=geometry_type, crs=crs, append=not first,
-                    )  # fmt: skip
+                    if gpkg_path is not None:
+                        layer = self._typed(window).append_column(
+                            "geometry", _wkb(geometry[positions])
+                        )
+                        write_arrow(
+                            layer, gpkg_path, layer=LAYER, driver="GPKG",
+                            geometry_name="geometry", geometry_type=geometry_type, crs=crs,
+                            append=not first,
+                        )  # fmt: skip
                     first = False
         finally:
             for f in files.values():
@@ -366,22 +458,27 @@ def _wkb(geoms: np.ndarray) -> pa.Array:
     return pa.array(shapely.to_wkb(geoms), pa.binary())
 
 
-def _layer_geometry_type(geoms: np.ndarray) -> str:
+GEOMETRY_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
+                  5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}  # fmt: skip
+
+
+def _kinds(geoms: np.ndarray) -> tuple[frozenset[int], bool]:
+    """(shapely type ids of the geometries present, whether any non-empty one has z)."""
+    ids = shapely.get_type_id(geoms)
+    present = geoms[(ids >= 0) & ~shapely.is_empty(geoms)]
+    has_z = bool(len(present)) and bool(shapely.has_z(present).any())
+    return frozenset(int(t) for t in np.unique(ids) if t >= 0), has_z
+
+
+def _kind_name(kinds: frozenset[int] | set[int], has_z: bool, n: int) -> str:
     """The layer's geometry type as write_dataframe(promote_to_multi=True) infers it."""
-    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    names = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
-             6: "MultiPolygon", 7: "GeometryCollection"}  # fmt: skip
-    kinds = {names.get(int(t), "Unknown") for t in np.unique(shapely.get_type_id(geoms))} - {
-        "Unknown"
-    }
-    if not len(geoms):
+    if not n:
         return "Unknown"
+    names = {GEOMETRY_NAMES.get(t, "Unknown") for t in kinds} - {"Unknown"}
     multi = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
-    promoted = {multi.get(k, k) for k in kinds}
+    promoted = {multi.get(k, k) for k in names}
     kind = promoted.pop() if len(promoted) == 1 else "Unknown"
-    if kind != "Unknown" and len(present) and shapely.has_z(present).any():
-        kind = f"{kind} Z"
-    return kind
+    return f"{kind} Z" if kind != "Unknown" and has_z else kind
 
 
 def _crs_text(crs: Any) -> str | None:

@@ -43,7 +43,7 @@ $(VENV)/.installed: pyproject.toml
 db: venv  ## start the embedded PostGIS cluster under var/ (or migrate LANDMARKET_DATABASE_URL)
 	$(BIN)/landmarket db up
 	@# the documents' CJK face, cut once from the system font (~9 s), so no first PDF waits for it
-	$(BIN)/python -c "from geodata.trading.pdf import prepared_font; print(prepared_font()[0])"
+	$(BIN)/python -c "from geodata.trading.pdf import prepared_font; print((prepared_font() or ('no var/: the whole system font',))[0])"
 
 db-down: venv
 	$(BIN)/landmarket db down

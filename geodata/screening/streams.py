@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyogrio
 import shapely
 from pyogrio.raw import write_arrow
 
@@ -259,7 +260,7 @@ class ReportStream:
             return
         table = table.append_column("fid", pa.array(positions + 1, pa.int64()))
         table = table.append_column("geometry", part.wkb)
-        write_arrow(
+        _write_layer(
             table, self.layer, layer=LAYER, driver="GPKG", geometry_name="geometry",
             geometry_type=self.layer_kind, crs=self._crs(), append=self.layer.exists(), FID="fid",
         )  # fmt: skip
@@ -388,7 +389,7 @@ class ReportStream:
                         layer = self._typed(window).append_column(
                             "geometry", _wkb(geometry[positions])
                         )
-                        write_arrow(
+                        _write_layer(
                             layer, gpkg_path, layer=LAYER, driver="GPKG",
                             geometry_name="geometry", geometry_type=geometry_type, crs=crs,
                             append=not first,
@@ -427,6 +428,17 @@ class ReportStream:
                 values = values.cast(pa.string())
             out[name] = values
         return pa.table(out)
+
+
+def _write_layer(table: pa.Table, path: Path, **options: Any) -> None:
+    """write_arrow without an fsync per write: the file is renamed into place only once it is
+    whole (a crash leaves a temporary file that the next run removes)."""
+    before = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        write_arrow(table, path, **options)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": before})
 
 
 def _header(columns: list[str]) -> bytes:

@@ -79,30 +79,24 @@ def run_ours(folder, workers: int | None, chunk_size: int | None, dask: bool = F
             )
             client = Client(cluster)
         startup = boot.wall
-    columns: dict[int, tuple[np.ndarray, dict[str, Any]]] = {}
-
-    def keep(k: int, positions: np.ndarray, rows: pd.DataFrame) -> None:
-        columns[k] = (positions, _ours_columns(rows))
-
     try:
-        with tempfile.TemporaryDirectory() as out, timed() as t:
-            source = LayerSource(**layers, dem=dem, land_from_parcels=True)
-            result = run_screen(
-                parcels, source, out, policy, checks=CHECKS, site_only=True, workers=workers,
-                chunk_size=chunk_size, results=keep,
-                scheduler=cluster.scheduler_address if cluster else None,
-            )  # fmt: skip
+        with tempfile.TemporaryDirectory() as out:
+            with timed() as t:
+                source = LayerSource(**layers, dem=dem, land_from_parcels=True)
+                result = run_screen(
+                    parcels, source, out, policy, checks=CHECKS, site_only=True,
+                    workers=workers, chunk_size=chunk_size,
+                    scheduler=cluster.scheduler_address if cluster else None,
+                )  # fmt: skip
+            # compared columns read back from the written CSV, after the clock: the run is
+            # the product path (no rows but the report's travel back from the workers)
+            merged = _ours_columns(_read_report(result.paths["csv"]))
         workers_rss = client.run(_rss_mb) if client else {}
     finally:
         if client is not None:
             client.close()
             cluster.close()
     stats = result.stats
-    order = np.concatenate([columns[k][0] for k in sorted(columns)])
-    merged = {
-        c: np.concatenate([columns[k][1][c] for k in sorted(columns)])[np.argsort(order)]
-        for c in columns[min(columns)][1]
-    }
     return {
         "load_s": load.wall,
         "seconds": t.wall,
@@ -124,6 +118,22 @@ def _rss_mb() -> float:
     import psutil
 
     return round(psutil.Process().memory_info().rss / 2**20, 1)
+
+
+NUMBERS = ("area_m2", "approval_route.pbf_overlap_m2", "market_entry.redline_overlap",
+           "reclamation.udb_overlap_m2", "market_entry.village_plan")  # fmt: skip
+TEXTS = ("market_entry.verdict", "reclamation.verdict", "ticket_landing.verdict",
+         "approval_route.authority", "reclamation.failed", "reclamation.needs_review")  # fmt: skip
+
+
+def _read_report(path) -> pd.DataFrame:
+    """The columns the comparison needs, from the report CSV (numbers exact: the CSV holds
+    each float's shortest repr; empty text stays "")."""
+    frame = pd.read_csv(
+        path, usecols=[*NUMBERS, *TEXTS], dtype=dict.fromkeys(TEXTS, str) | dict.fromkeys(NUMBERS, float),
+        keep_default_na=False, na_values={c: [""] for c in NUMBERS},
+    )  # fmt: skip
+    return frame
 
 
 def _ours_columns(report: pd.DataFrame) -> dict[str, Any]:

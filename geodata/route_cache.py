@@ -41,11 +41,12 @@ from landmarket.areas import gk_values
 from landmarket.eligibility.context import ArrayLayer, ConstraintContext, Projected
 
 TILE_DEG = 0.01  # ~1 km: a scattered project of a village meets a few tiles
-MAX_TILES = 2048  # least recently used tiles beyond this are dropped (memory of a worker)
+MAX_TILES = 512  # least recently used tiles beyond this are dropped (~500 km², a worker's memory)
 KINDS = ("pbf",)  # the constraint layers the approval route reads
+_RANK = 1 << 48  # (rank, id) as one sortable integer: ids stay below 2**48
 
 _LAYERS_SQL = """
-    SELECT id, xmin::text AS version, kind, ST_AsBinary(coverage) AS coverage
+    SELECT id, xmin::text::bigint AS version, kind, ST_AsBinary(coverage) AS coverage
     FROM constraint_layers WHERE kind = ANY(%(kinds)s)
     ORDER BY effective_date DESC NULLS LAST, id DESC
 """
@@ -63,10 +64,10 @@ _HALO_SQL = """
 """
 _ROWS_SQL = """
     WITH t AS (SELECT ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, %(srid)s) AS g)
-    SELECT 1 AS part, f.id, f.xmin::text, f.layer_id, f.plan_code, ST_AsBinary(f.geom)
+    SELECT 1 AS part, f.id, f.xmin::text::bigint, f.layer_id, f.plan_code, ST_AsBinary(f.geom)
     FROM constraint_features f, t WHERE f.layer_id = ANY(%(layers)s) AND f.geom && t.g
     UNION ALL
-    SELECT 2, p.id, p.xmin::text, NULL, p.land_use_code, ST_AsBinary(p.geom)
+    SELECT 2, p.id, p.xmin::text::bigint, NULL, p.land_use_code, ST_AsBinary(p.geom)
     FROM parcels p, t WHERE p.geom && t.g
     ORDER BY 1, 2
 """
@@ -79,12 +80,12 @@ _VERSIONS_SQL = """
         SELECT l.id, l.xmin FROM constraint_layers l, box
         WHERE l.kind = ANY(%(kinds)s) AND l.coverage && box.g AND ST_Intersects(l.coverage, box.g)
     )
-    SELECT 0, id, xmin::text FROM layers
+    SELECT 0, id, xmin::text::bigint FROM layers
     UNION ALL
-    SELECT 1, f.id, f.xmin::text FROM constraint_features f, box
+    SELECT 1, f.id, f.xmin::text::bigint FROM constraint_features f, box
     WHERE f.layer_id IN (SELECT id FROM layers) AND f.geom && box.g
     UNION ALL
-    SELECT 2, p.id, p.xmin::text FROM parcels p, box WHERE p.geom && box.g
+    SELECT 2, p.id, p.xmin::text::bigint FROM parcels p, box WHERE p.geom && box.g
 """
 
 
@@ -98,13 +99,13 @@ class Tile:
 
     geoms: np.ndarray  # EPSG:4490, resolved
     order: np.ndarray  # (layer rank, id): the SQL path's order
+    env: np.ndarray  # envelopes of geoms
     layer: np.ndarray  # owning layer id (-1 for parcels)
     code: np.ndarray  # land_use_code (parcels) or plan_code
-    # The rows read (the tile and its halo), for validation: (part, id) -> xmin, and per row its
-    # part (1 feature, 2 parcel), id, layer (-1 for parcels) and envelope.
-    known: dict[tuple[int, int], str]
-    row_part: np.ndarray
-    row_id: np.ndarray
+    # The rows read (the tile and its halo), for validation, sorted by key (id * 4 + part; part 1
+    # a feature, 2 a parcel): key, xmin, layer (-1 for parcels) and envelope.
+    row_key: np.ndarray
+    row_version: np.ndarray
     row_layer: np.ndarray
     row_bounds: np.ndarray
     zones: dict[int, np.ndarray] = field(default_factory=dict)
@@ -119,7 +120,7 @@ class Tile:
 @dataclass
 class _Layer:
     id: int
-    version: str
+    version: int
     coverage: BaseGeometry  # whole, as stored
     own: BaseGeometry  # where this version is authoritative (no newer coverage)
     rank: int
@@ -146,8 +147,8 @@ class CachedLayer:
             geoms_a = np.concatenate(geoms) if geoms else np.zeros(0, dtype=object)
             keys_a = np.concatenate(keys) if keys else np.zeros((0, 2), dtype=np.int64)
             codes_a = np.concatenate(codes) if codes else np.zeros(0, dtype=object)
-            # One feature may meet several tiles: keep it once, in the SQL order.
-            _, first = np.unique(keys_a, axis=0, return_index=True)
+            # One feature may meet several tiles: keep it once, in the SQL order (rank, id).
+            _, first = np.unique(keys_a[:, 0] * _RANK + keys_a[:, 1], return_index=True)
             geoms_a, codes_a = geoms_a[first], codes_a[first]
             coverage = None
             if self.coverage is not None:
@@ -268,6 +269,7 @@ class RouteCache:
             for rank, (lid, version, _kind, wkb) in enumerate(r for r in rows if r[2] == kind):
                 coverage = shapely.from_wkb(bytes(wkb))
                 own = coverage if newer is None else shapely.difference(coverage, newer)
+                shapely.prepare(coverage)  # whether it meets a request's box, per request
                 mine.append(_Layer(lid, version, coverage, own, rank))
                 newer = coverage if newer is None else shapely.union(newer, coverage)
             self._layers[kind] = mine
@@ -304,6 +306,8 @@ class RouteCache:
         ids = np.array([r[1] for r in rows], dtype=np.int64)
         raw = _from_wkb([r[5] for r in rows])
         bounds = shapely.bounds(raw) if len(raw) else np.zeros((0, 4))
+        keys = ids * 4 + np.array([r[0] for r in rows], dtype=np.int64)
+        by_key = np.argsort(keys, kind="stable")
         near = np.array([square])
         kept: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         for kind in KINDS:
@@ -332,16 +336,19 @@ class RouteCache:
                 near,
             )
         )
+        geoms = np.concatenate([k[0] for k in kept])
         return Tile(
-            geoms=np.concatenate([k[0] for k in kept]),
+            geoms=geoms,
+            env=shapely.bounds(geoms).reshape(-1, 4),
             order=np.concatenate([k[1] for k in kept]),
             layer=np.concatenate([k[2] for k in kept]),
             code=np.concatenate([k[3] for k in kept]),
-            known={(r[0], r[1]): r[2] for r in rows},
-            row_part=np.array([r[0] for r in rows], dtype=np.int8),
-            row_id=ids,
-            row_layer=np.array([-1 if r[3] is None else r[3] for r in rows], dtype=np.int64),
-            row_bounds=bounds,
+            row_key=keys[by_key],
+            row_version=np.array([r[2] for r in rows], dtype=np.int64)[by_key],
+            row_layer=np.array([-1 if r[3] is None else r[3] for r in rows], dtype=np.int64)[
+                by_key
+            ],
+            row_bounds=bounds[by_key],
         )
 
 
@@ -373,7 +380,7 @@ def _near(tiles: list[Tile], boxes: np.ndarray, which) -> list[tuple[Tile, np.nd
         cand = np.flatnonzero(which(tile))
         if not len(cand):
             continue
-        env = shapely.bounds(tile.geoms[cand])
+        env = tile.env[cand]
         meets = np.zeros(len(cand), dtype=bool)
         for b in boxes:
             meets |= _meets(env, b)
@@ -389,20 +396,24 @@ def _meets(env: np.ndarray, b) -> np.ndarray:
 def _validate(tiles: list[Tile], box, rows: list, layers: np.ndarray) -> None:
     """The features (of the layers read) and parcels the SQL path reads for box are the cached
     ones at the same versions: none new, none changed, none gone."""
-    got: set[tuple[int, int]] = set()
-    for part, rid, version in rows:
-        key = (part, rid)
-        cached = [v for tile in tiles if (v := tile.known.get(key)) is not None]
-        if not cached or any(v != version for v in cached):
-            raise Stale  # new, or changed since a tile read it
-        got.add(key)
+    got = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    keys, versions = got[:, 1] * 4 + got[:, 0], got[:, 2]
+    known = np.zeros(len(keys), dtype=bool)
     for tile in tiles:
+        at = np.searchsorted(tile.row_key, keys)
+        ok = at < len(tile.row_key)
+        found = np.zeros(len(keys), dtype=bool)
+        found[ok] = tile.row_key[at[ok]] == keys[ok]
+        if (tile.row_version[at[found]] != versions[found]).any():
+            raise Stale  # changed since this tile read it
+        known |= found
         hit = _meets(tile.row_bounds, box) & (
-            (tile.row_part == 2) | np.isin(tile.row_layer, layers)
+            (tile.row_key % 4 == 2) | np.isin(tile.row_layer, layers)
         )
-        for part, rid in zip(tile.row_part[hit].tolist(), tile.row_id[hit].tolist(), strict=True):
-            if (part, rid) not in got:
-                raise Stale  # deleted, or moved away from the box
+        if not np.isin(tile.row_key[hit], keys).all():
+            raise Stale  # deleted, or moved away from the box
+    if not known.all():
+        raise Stale  # new under the box
 
 
 def _box(box) -> dict[str, float | int]:

@@ -7,8 +7,9 @@ repairs, first-wins and projection of the same features over and over. Here they
 per tile (TILE_DEG square) and kept resolved, projected per Gauss-Krüger zone:
 
 - a tile keeps the features whose envelope meets it, each resolved (validity, first-wins) against
-  every stored feature whose envelope meets its own (the tile is read with a halo that holds
-  them), so a feature comes out the same from any tile — what the whole layer makes of it;
+  every stored feature of its kind whose envelope meets its own (the tile is read with a halo
+  per kind that holds them), so a feature comes out the same from any tile — what the whole
+  layer makes of it;
 - older versions are cut to where no newer coverage lies, with the whole coverages (not cut to a
   box), and the coverage the route reads is their union, projected and prepared once per zone.
 
@@ -50,25 +51,30 @@ _LAYERS_SQL = """
     FROM constraint_layers WHERE kind = ANY(%(kinds)s)
     ORDER BY effective_date DESC NULLS LAST, id DESC
 """
-# The halo of a tile: the envelope of everything whose envelope meets it (and the tile itself).
+# The halo of a tile, per kind (first-wins never crosses kinds): the envelope of the PBF
+# features, and of the parcels, whose envelope meets the tile — so a long PBF strip widens only
+# the PBF read, never the parcels'.
 _HALO_SQL = """
     WITH t AS (SELECT ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, %(srid)s) AS g)
     SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
-        SELECT ST_Extent(x.geom) AS e FROM (
-            SELECT f.geom FROM constraint_features f, t
+        SELECT 1 AS part, (
+            SELECT ST_Extent(f.geom) FROM constraint_features f, t
             WHERE f.layer_id = ANY(%(layers)s) AND f.geom && t.g
-            UNION ALL
-            SELECT p.geom FROM parcels p, t WHERE p.geom && t.g
-        ) x
+        ) AS e
+        UNION ALL
+        SELECT 2, (SELECT ST_Extent(p.geom) FROM parcels p, t WHERE p.geom && t.g)
     ) y
+    ORDER BY part
 """
 _ROWS_SQL = """
-    WITH t AS (SELECT ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, %(srid)s) AS g)
     SELECT 1 AS part, f.id, f.xmin::text::bigint, f.layer_id, f.plan_code, ST_AsBinary(f.geom)
-    FROM constraint_features f, t WHERE f.layer_id = ANY(%(layers)s) AND f.geom && t.g
+    FROM constraint_features f
+    WHERE f.layer_id = ANY(%(layers)s)
+      AND f.geom && ST_MakeEnvelope(%(fx0)s, %(fy0)s, %(fx1)s, %(fy1)s, %(srid)s)
     UNION ALL
     SELECT 2, p.id, p.xmin::text::bigint, NULL, p.land_use_code, ST_AsBinary(p.geom)
-    FROM parcels p, t WHERE p.geom && t.g
+    FROM parcels p
+    WHERE p.geom && ST_MakeEnvelope(%(px0)s, %(py0)s, %(px1)s, %(py1)s, %(srid)s)
     ORDER BY 1, 2
 """
 # What the SQL path (geodata.context.PLACE_CONTEXT_SQL) reads for a box, by id and row version.
@@ -299,9 +305,16 @@ class RouteCache:
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             params = {**_box(square), "layers": list(layers)}
-            halo = conn.execute(_HALO_SQL, params).fetchone()
-            if halo[0] is not None:
-                params.update(_box(_grown(square, halo)))
+            halos = conn.execute(_HALO_SQL, params).fetchall()
+            for prefix, halo in zip(("f", "p"), halos, strict=True):
+                grown = _grown(square, halo) if halo[0] is not None else square
+                params.update(
+                    zip(
+                        (f"{prefix}x0", f"{prefix}y0", f"{prefix}x1", f"{prefix}y1"),
+                        grown,
+                        strict=True,
+                    )
+                )
             rows = conn.execute(_ROWS_SQL, params).fetchall()
         ids = np.array([r[1] for r in rows], dtype=np.int64)
         raw = _from_wkb([r[5] for r in rows])

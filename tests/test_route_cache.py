@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from geodata.db.engine import SessionLocal, get_engine
 from geodata.db.migrate import upgrade
 from geodata.db.roles import owner_url_for
-from geodata.route_cache import RouteCache
+from geodata.route_cache import RouteCache, Stale
 from geodata.sample.load import load_sample
 from geodata.services.check_models import ApprovalRouteRequest
 from geodata.services.checks import run_route, run_route_cached
@@ -144,3 +144,20 @@ def test_a_change_under_the_plot_is_seen_at_once(township) -> None:
 
 def rule(verdict: dict, rule_id: str) -> dict:
     return next(r for r in verdict["rules"] if r["rule_id"] == rule_id)
+
+
+def test_rows_that_keep_disagreeing_go_down_the_sql_path(township) -> None:
+    """When the stored rows disagree with the cache even after a rebuild (a writer in between),
+    the check is answered on the SQL path: the same answer, counted as a miss."""
+
+    class Disagreeing(RouteCache):
+        def _assemble(self, box, near, rows):
+            super()._assemble(box, near, rows)
+            raise Stale
+
+    _, plot = _plot(township, "f.id IS NOT NULL")
+    cache = Disagreeing.for_engine(get_engine(township))
+    want, got = _answers(township, cache, _body([plot], 2))
+    cache.close()
+    assert got == want and rule(got, "approval.pbf_involved")["status"] == "fail"
+    assert (cache.builds, cache.misses) == (2, 1)

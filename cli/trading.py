@@ -1,5 +1,6 @@
 """`landmarket trading …`: the bureau's side of the exchange — announcements, qualification,
-closing trades, confirmations, certificates, registration of rights, mortgages, price statistics."""
+closing trades, confirmations, certificates, registration of rights, mortgages, transfers of rights,
+price statistics."""
 
 from __future__ import annotations
 
@@ -217,6 +218,37 @@ def release(mortgage_no: str, user: AsOpt, on: OnOpt = None) -> None:
 
     day = parse_date(on) or date.today()
     _run(lambda s: release_mortgage(s, _bureau(s, user), mortgage_no, day))
+
+
+@trading_app.command("transfer")
+def transfer(
+    right_no: str,
+    user: AsOpt,
+    buyer: Annotated[str, typer.Option(help="受让人名称 / the buyer's name")],
+    buyer_account: Annotated[
+        str | None, typer.Option(help="受让人平台账号(投资人) / the buyer's investor username")
+    ] = None,
+    price: Annotated[str | None, typer.Option(help="转让价款(元) / price (yuan)")] = None,
+    signed: Annotated[
+        str | None, typer.Option(help="合同签订日 YYYY-MM-DD / contract signed on")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="备注 / note")] = None,
+    on: OnOpt = None,
+) -> None:
+    """Register the transfer of a right to a buyer for the rest of its term (refused, with every
+    reason, below the investment share, without a creditor's consent, or when pre-registered for
+    another buyer; the pre-registered buyer's transfer completes the pre-registration)."""
+    from geodata.settings import get_settings
+    from geodata.trading.transfers import transfer_right
+    from landmarket.policy import policy_from_settings
+
+    day = parse_date(on) or date.today()
+    signed_on = parse_date(signed)
+    _run(lambda s: transfer_right(
+        s, _bureau(s, user), policy_from_settings(get_settings(), day), right_no,
+        buyer_name=buyer, on=day, buyer_username=buyer_account, price=price,
+        contract_signed_on=signed_on, note=note,
+    ))  # fmt: skip
 
 
 @trading_app.command("prices")

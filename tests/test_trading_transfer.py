@@ -185,3 +185,104 @@ def test_fifty_clients_transferring_one_right_make_exactly_one_transfer(tworld):
             {"c": right.parcel_code},
         ).all()
     assert [(r.basis, r.supersedes_id) for r in rows] == [("initial", None), ("transfer", right.id)]
+
+
+@pytest.fixture(scope="module")
+def api(tworld, tmp_path_factory):
+    """A TestClient on the trading world with a bureau, a buyer and a collective token."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from geodata.db.engine import session_scope
+    from geodata.settings import Settings
+    from geodata.users import create_user
+    from tests.trading_support import VILLAGE
+
+    with session_scope(tworld.url) as s:
+        buyer, buyer_token = create_user(
+            s, "investor", name="转让受让人", username="transfer-buyer"
+        )
+        tokens = {
+            "bureau": create_user(s, "bureau", name="转让科")[1],
+            "buyer": buyer_token,
+            "collective": create_user(s, "collective", VILLAGE, name="转让村")[1],
+        }
+        buyer_id, buyer_username = buyer.id, "transfer-buyer"
+    settings = Settings(basemap="none", var_dir=tmp_path_factory.mktemp("var"))
+    with TestClient(create_app(settings, database_url=tworld.url)) as client:
+        auth = {k: {"Authorization": f"Bearer {v}"} for k, v in tokens.items()}
+        yield client, auth, buyer_id, buyer_username
+
+
+def test_the_api_transfers_a_right_with_problems_naming_the_field(tworld, api):
+    client, auth, buyer_id, buyer_username = api
+    right = _right(tworld, tworld.engine, invested="999999.99")
+    path = f"/api/v1/rights/{right.id}/transfer"
+    body = {"buyer_name": "受让公司", "buyer_username": buyer_username, "price": "8000000",
+            "contract_signed_on": ON.isoformat(), "registered_on": ON.isoformat()}  # fmt: skip
+    assert client.post(path, json=body).status_code == 401
+    assert client.post(path, json=body, headers=auth["buyer"]).status_code == 403
+    assert client.post(path, json=body, headers=auth["collective"]).status_code == 403
+    assert client.post("/api/v1/rights/999999999/transfer", json=body,
+                       headers=auth["bureau"]).status_code == 404  # fmt: skip
+    bad = client.post(path, json=body | {"price": "-1"}, headers=auth["bureau"])
+    assert bad.status_code == 422
+    refused = client.post(path, json=body, headers=auth["bureau"])
+    assert refused.status_code == 409, refused.json()
+    problem = refused.json()
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert [(e["record"], e["field"]) for e in problem["errors"]] == [
+        (f"right {right.right_no}", "investment_done")
+    ]
+    with tworld.engine.begin() as conn:  # the investment reaches the quarter
+        conn.execute(
+            text(
+                "INSERT INTO construction_records (right_id, agreed_start_on, total_investment, "
+                "investment_done, recorded_by) VALUES (:r, :d, 4000000, 1000000, :b)"
+            ),
+            {"r": right.id, "d": START, "b": tworld.bureau.user_id},
+        )
+    done = client.post(path, json=body, headers=auth["bureau"])
+    assert done.status_code == 201, done.json()
+    new = done.json()["right"]
+    assert (new["holder_id"], new["ends_on"]) == (buyer_id, right.ends_on.isoformat())
+    mine = client.get("/api/v1/rights", headers=auth["buyer"]).json()["items"]
+    assert [r["right_no"] for r in mine] == [new["right_no"]]
+    again = client.post(path, json=body, headers=auth["bureau"])
+    assert again.status_code == 409 and again.json()["errors"][0]["field"] == "status"
+
+
+def test_the_cli_transfers_a_right_and_says_why_not(tworld, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from geodata.db.engine import session_scope
+    from geodata.settings import get_settings
+    from geodata.users import create_user
+
+    monkeypatch.setenv("LANDMARKET_DATABASE_URL", tworld.url)
+    get_settings.cache_clear()
+    with session_scope(tworld.url) as s:
+        create_user(s, "bureau", name="cli 转让", username="transfer-cli-bureau")
+    right = _right(tworld, tworld.engine, invested="400000")
+    args = ["trading", "transfer", right.right_no, "--as", "transfer-cli-bureau",
+            "--buyer", "命令行受让公司", "--price", "9000000", "--signed", "2026-05-20",
+            "--on", ON.isoformat()]  # fmt: skip
+    try:
+        runner = CliRunner()
+        refused = runner.invoke(app, args)
+        assert refused.exit_code == 1 and "investment" in refused.output, refused.output
+        assert runner.invoke(app, [*args[:3], "--as", "nobody", *args[5:]]).exit_code == 1
+        record_construction(tworld.engine, tworld.bureau, right.right_no, agreed_start_on=START,
+                            total_investment=Decimal("1600000"),
+                            investment_done=Decimal("400000"))  # fmt: skip
+        done = runner.invoke(app, args)
+        assert done.exit_code == 0, done.output
+        out = json.loads(done.output)
+        assert out["right"]["holder_name"] == "命令行受让公司"
+        assert out["right"]["ends_on"] == right.ends_on.isoformat()
+        assert out["transferred"]["status"] == "transferred" and out["price"] == "9000000.00"
+    finally:
+        get_settings.cache_clear()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from api.deps import BureauUser, CurrentUser, SessionDep, require_role
+from api.deps import BureauUser, CurrentUser, SessionDep, SettingsDep, require_role
 from api.errors import problem_responses
 from api.paging import PageDep
 from api.params import RecordId
@@ -17,11 +17,13 @@ from api.schemas.trading import (
     MortgageEventIn,
     MortgageIn,
     RegistrationOfRightIn,
+    TransferIn,
 )
-from geodata.trading import confirmations, contracts, mortgages, views
+from geodata.trading import confirmations, contracts, mortgages, transfers, views
 from geodata.trading.rights import get_right, right_view
 from landmarket.access import Principal, Role
 from landmarket.errors import Forbidden
+from landmarket.policy import policy_from_settings
 
 router = APIRouter(prefix="/api/v1", tags=["deals and rights"])
 SellerUser = Annotated[Principal, Depends(require_role(Role.bureau, Role.collective))]
@@ -236,6 +238,29 @@ def mortgage(
     )  # fmt: skip
     session.commit()
     return made
+
+
+@router.post(
+    "/rights/{right_id}/transfer",
+    status_code=status.HTTP_201_CREATED,
+    summary="转让登记 / Register a transfer",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def transfer(
+    right_id: RecordId, body: TransferIn, session: SessionDep, settings: SettingsDep,
+    user: BureauUser,
+) -> dict[str, Any]:  # fmt: skip
+    """Pass a live right to a buyer for the rest of its term (bureau): refused (409, each reason
+    naming its field) below the policy's investment share, without every creditor's consent or
+    while it is pre-registered for another buyer; the pre-registered buyer's transfer completes it."""
+    on = body.registered_on or date.today()
+    done = transfers.transfer_right(
+        session, user, policy_from_settings(settings, on), right_id, buyer_name=body.buyer_name,
+        on=on, buyer_id=body.buyer_id, buyer_username=body.buyer_username,
+        price=body.price, contract_signed_on=body.contract_signed_on, note=body.note,
+    )  # fmt: skip
+    session.commit()
+    return done
 
 
 @router.get("/mortgages", summary="抵押 / Mortgages", responses=problem_responses(401, 403, 422))

@@ -107,3 +107,15 @@ class MortgageEventIn(_Body):
 
     on: date | None = None
     note: Text | None = None
+
+
+class TransferIn(_Body):
+    """Transfer a registered right to a buyer (the contract's facts; the price stays private)."""
+
+    buyer_name: Text
+    buyer_id: IdField | None = None  # the buyer's investor account, or
+    buyer_username: Annotated[str, Field(min_length=1, max_length=150)] | None = None
+    price: Price | None = None
+    contract_signed_on: date | None = None
+    registered_on: date | None = None  # default today
+    note: Text | None = None

@@ -42,7 +42,7 @@ from landmarket.areas import gk_values
 from landmarket.eligibility.context import ArrayLayer, ConstraintContext, Projected
 
 TILE_DEG = 0.01  # ~1 km: a scattered project of a village meets a few tiles
-MAX_TILES = 512  # least recently used tiles beyond this are dropped (~500 km², a worker's memory)
+MAX_TILES = 256  # least recently used tiles beyond this are dropped (~280 km²: a worker's memory)
 KINDS = ("pbf",)  # the constraint layers the approval route reads
 _RANK = 1 << 48  # (rank, id) as one sortable integer: ids stay below 2**48
 

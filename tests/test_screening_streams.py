@@ -122,7 +122,7 @@ def _assert_same_layer(a_path, b_path):
 )  # rows: made here, GeoPackage merged at the end; parts: made by workers with geometry,
 #  GeoPackage written as they arrive (unless a later chunk's text breaks a numeric column)
 def test_stream_equals_write_reports_in_any_chunk_order(tmp_path, kind):
-    n = 1000
+    n = 3200  # above summary.MAX_PATHS: maps of points (the parts' own, when they have them)
     parcels, report = _parcels(n), _report(n)
     if kind != "parts, text late":
         report = report.drop(columns=["late"])
@@ -130,7 +130,7 @@ def test_stream_equals_write_reports_in_any_chunk_order(tmp_path, kind):
     whole = write_reports(parcels, report, tmp_path / "whole", summary)
     rng = np.random.default_rng(3)
     order = rng.permutation(n)
-    chunks = [np.sort(order[i : i + 170]) for i in range(0, n, 170)]
+    chunks = [np.sort(order[i : i + 500]) for i in range(0, n, 500)]
     stream = ReportStream(parcels, tmp_path / "streamed")
     geoms = np.asarray(parcels.geometry.values)
     for k in rng.permutation(len(chunks)):  # chunks arrive in any order
@@ -141,6 +141,7 @@ def test_stream_equals_write_reports_in_any_chunk_order(tmp_path, kind):
     slim, _reasons = stream.summary_frames()
     paths = stream.finish(summary, slim)
     assert paths["csv"].read_bytes() == whole["csv"].read_bytes()
+    assert paths["html"].read_bytes() == whole["html"].read_bytes()
     _assert_same_layer(whole["gpkg"], paths["gpkg"])
     if kind == "parts, text late":
         info = pyogrio.read_info(paths["gpkg"])

@@ -20,6 +20,7 @@ import io
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from pyogrio.raw import write_arrow
 
 from geodata.screening.partitions import ParcelFile
 from geodata.screening.reports import LAYER, REPORT_FILES, _cell
-from geodata.screening.summary import render_summary
+from geodata.screening.summary import MAX_PATHS, render_summary
 from landmarket.eligibility import CHECKS
 from landmarket.screening import reason_counts
 
@@ -72,6 +73,8 @@ class ReportPart:
     wkb: pa.Array | None = None  # the parcels' geometries, single parts made multi
     kinds: frozenset[int] = frozenset()  # shapely type ids among them
     has_z: bool = False
+    points: np.ndarray | None = None  # (n, 2) a point on each parcel's surface (the maps)
+    bounds: np.ndarray | None = None  # (4,) envelope of the parcels
 
 
 def report_part(rows: pd.DataFrame, geometry: np.ndarray | None = None) -> ReportPart:
@@ -97,6 +100,12 @@ def report_part(rows: pd.DataFrame, geometry: np.ndarray | None = None) -> Repor
         geometry = np.asarray(geometry, dtype=object)
         part.wkb = _wkb(geometry)
         part.kinds, part.has_z = _kinds(geometry)
+        on_surface = shapely.point_on_surface(geometry)
+        part.points = np.column_stack([shapely.get_x(on_surface), shapely.get_y(on_surface)])
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # no geometry at all
+            box = shapely.bounds(geometry).reshape(-1, 4)
+            part.bounds = np.array([*np.nanmin(box[:, :2], axis=0), *np.nanmax(box[:, 2:], axis=0)])
     return part
 
 
@@ -203,6 +212,8 @@ class ReportStream:
         self.layer_kind: str | None = None
         self.kinds: set[int] = set()
         self.has_z = False
+        self.points: dict[int, np.ndarray | None] = {}  # per chunk, for the maps
+        self.envelope: np.ndarray | None = None
 
     def __call__(self, k: int, positions: np.ndarray, part: ReportPart | pd.DataFrame) -> None:
         """Keep chunk k's part on disk, its verdicts and reason counts in memory."""
@@ -224,6 +235,15 @@ class ReportStream:
         self.positions[k] = np.asarray(positions, dtype=np.int64)
         self.kinds |= part.kinds
         self.has_z = self.has_z or part.has_z
+        self.points[k] = part.points
+        if part.bounds is not None:
+            both = part.bounds if self.envelope is None else np.vstack([self.envelope, part.bounds])
+            both = both.reshape(-1, 4)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                self.envelope = np.array(
+                    [*np.nanmin(both[:, :2], axis=0), *np.nanmax(both[:, 2:], axis=0)]
+                )
         self._append_layer(self.positions[k], part)
 
     def _append_layer(self, positions: np.ndarray, part: ReportPart) -> None:
@@ -321,18 +341,36 @@ class ReportStream:
         for path in tmp.values():
             path.unlink(missing_ok=True)
         try:
-            self.geometry()
-            if self._layer_done():
+            if self._layer_done():  # the workers' parts carried the geometry
                 os.replace(self.layer, tmp["gpkg"])
                 self._write_rows(tmp["csv"], None)
+                points = self._points()
             else:
+                self.geometry()
                 self._write_rows(tmp["csv"], tmp["gpkg"])
-            tmp["html"].write_text(render_summary(self.parcels, slim, summary), encoding="utf-8")
+                points = None
+            if points is not None and len(points) > MAX_PATHS:  # maps of points: no geometry
+                html = render_summary(None, slim, summary, points=points, bounds=self.envelope)
+            else:
+                html = render_summary(self.geometry(), slim, summary)
+            tmp["html"].write_text(html, encoding="utf-8")
             for key, path in paths.items():
                 os.replace(tmp[key], path)
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
         return paths
+
+    def _points(self) -> np.ndarray | None:
+        """The parts' points in input order (the summary's order), or None where a part had
+        none, or a parcel without a point (the maps then use the geometries)."""
+        keys = sorted(self.positions)
+        if not keys or any(self.points.get(k) is None for k in keys) or self.envelope is None:
+            return None
+        points = np.concatenate([self.points[k] for k in keys])
+        if np.isnan(points).any() or np.isnan(self.envelope).any():
+            return None
+        order = np.argsort(np.concatenate([self.positions[k] for k in keys]), kind="stable")
+        return points[order]
 
     def _stale(self, k: int) -> bool:
         """Chunk k's lines formatted a column as numbers that is text over all chunks."""

@@ -62,8 +62,19 @@ def _check_title(name: str) -> str:
     return CHECKS[name].title if name in CHECKS else name
 
 
-def render_summary(parcels: gpd.GeoDataFrame, report: pd.DataFrame, summary: dict[str, Any]) -> str:
-    """Full HTML of the summary page."""
+def render_summary(
+    parcels: gpd.GeoDataFrame | None,
+    report: pd.DataFrame,
+    summary: dict[str, Any],
+    *,
+    points: np.ndarray | None = None,
+    bounds: np.ndarray | None = None,
+) -> str:
+    """Full HTML of the summary page.
+
+    points (a point on the surface of each report row's parcel, (n, 2)) and bounds (the
+    parcels' total envelope) draw the maps of more than MAX_PATHS parcels without the
+    geometries (parcels may then be None)."""
     meta_rows = [
         ["数据来源 / source", summary.get("source") or "—"],
         ["政策日期 / policy date", summary.get("on", "—")],
@@ -98,7 +109,7 @@ def render_summary(parcels: gpd.GeoDataFrame, report: pd.DataFrame, summary: dic
         ]
         for r in summary.get("reasons", [])
     ]
-    layout = _Layout(parcels, report)  # projected once for every map
+    layout = _Layout(parcels, report, points, bounds)  # projected once for every map
     maps = "".join(
         f"<figure>{verdict_svg(parcels, report, name, layout)}"
         f"<figcaption>{escape(_check_title(name))}</figcaption></figure>"
@@ -134,7 +145,12 @@ def render_summary(parcels: gpd.GeoDataFrame, report: pd.DataFrame, summary: dic
 
 def _projector(parcels: gpd.GeoDataFrame) -> tuple[Any, int, int]:
     """Lon/lat → SVG pixels (equirectangular, scaled by cos latitude), width and height."""
-    minx, miny, maxx, maxy = parcels.total_bounds
+    return _projector_of(parcels.total_bounds)
+
+
+def _projector_of(bounds: np.ndarray) -> tuple[Any, int, int]:
+    """The projection for the total envelope (minx, miny, maxx, maxy) of the parcels."""
+    minx, miny, maxx, maxy = bounds
     k = float(np.cos(np.radians((miny + maxy) / 2)))
     span_x = max((maxx - minx) * k, 1e-9)
     span_y = max(maxy - miny, 1e-9)
@@ -154,17 +170,33 @@ def _projector(parcels: gpd.GeoDataFrame) -> tuple[Any, int, int]:
 class _Layout:
     """What every map of one report shares: the geometries, projection, size, grid points."""
 
-    def __init__(self, parcels: gpd.GeoDataFrame, report: pd.DataFrame) -> None:
-        self.geoms = parcels.geometry.loc[report.index].to_numpy()
+    def __init__(
+        self,
+        parcels: gpd.GeoDataFrame | None,
+        report: pd.DataFrame,
+        points: np.ndarray | None = None,
+        bounds: np.ndarray | None = None,
+    ) -> None:
         self.parcels = parcels
         self.report = report
+        self.bounds = bounds
+        self.given = points
+        if points is not None and bounds is not None and len(points) > MAX_PATHS:
+            self.geoms = None
+            self.n = len(points)
+        else:
+            self.geoms = parcels.geometry.loc[report.index].to_numpy()
+            self.n = len(self.geoms)
         self._projection: tuple[Any, int, int] | None = None
         self._points: np.ndarray | None = None
 
     @property
     def projection(self) -> tuple[Any, int, int]:
         if self._projection is None:
-            self._projection = _projector(self.parcels.loc[self.report.index])
+            if self.geoms is None:
+                self._projection = _projector_of(self.bounds)
+            else:
+                self._projection = _projector(self.parcels.loc[self.report.index])
         return self._projection
 
     @property
@@ -172,7 +204,11 @@ class _Layout:
         """A point on the surface of each parcel, projected (what the grid cells count)."""
         if self._points is None:
             project = self.projection[0]
-            self._points = project(shapely.get_coordinates(shapely.point_on_surface(self.geoms)))
+            if self.geoms is None:
+                self._points = project(np.asarray(self.given, dtype=float))
+            else:
+                on_surface = shapely.point_on_surface(self.geoms)
+                self._points = project(shapely.get_coordinates(on_surface))
         return self._points
 
 
@@ -183,14 +219,14 @@ def verdict_svg(
     verdicts = report[f"{check}.verdict"].to_numpy(dtype=object)
     layout = layout or _Layout(parcels, report)
     geoms = layout.geoms
-    if len(geoms) == 0:
+    if layout.n == 0:
         return f'<svg xmlns="http://www.w3.org/2000/svg" width="{MAP_WIDTH}" height="40"></svg>'
     project, width, height = layout.projection
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" data-check="{escape(check)}">'
     )
-    if len(geoms) > MAX_PATHS:
+    if layout.n > MAX_PATHS:
         return head + _grid(layout.points, verdicts, width, height) + "</svg>"
     flat = shapely.transform(geoms, project)
     paths = []

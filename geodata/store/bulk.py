@@ -44,14 +44,15 @@ def ewkb_column(geoms: Any, srid: int = SRID) -> np.ndarray:
 _POLYGON, _MULTIPOLYGON = 3, 6
 
 
-def multipolygon_ewkb_hex(geoms: Any, srid: int = SRID) -> pa.Array:
+def multipolygon_ewkb_hex(geoms: Any, srid: int = SRID, hex: bool = True) -> pa.Array:
     """Polygons and multipolygons as hex EWKB MULTIPOLYGONs with their SRID, as an Arrow string
     array (missing geometries null): the text ewkb_column gives for ST_Multi of each, built for
     the whole column at once.
 
     GEOS writes plain little-endian WKB; a multipolygon's header gains the SRID flag and the
     SRID, a polygon is wrapped whole as the one part of a multipolygon. The pieces are joined
-    and hex-encoded in one pass each (no Python string per geometry)."""
+    and hex-encoded in one pass each (no Python string per geometry); hex=False gives the EWKB
+    bytes (binary COPY)."""
     arr = np.asarray(geoms, dtype=object)
     n = len(arr)
     present = ~shapely.is_missing(arr)
@@ -76,15 +77,16 @@ def multipolygon_ewkb_hex(geoms: Any, srid: int = SRID) -> pa.Array:
     parts: list[Any] = [None] * (2 * len(wkbs))
     parts[0::2] = [heads[key] for key in zip(polygon.tolist(), has_z.tolist(), strict=True)]
     parts[1::2] = wkbs.tolist()
-    text = binascii.hexlify(b"".join(parts)).upper()
+    joined = b"".join(parts)
+    text = binascii.hexlify(joined).upper() if hex else joined
     sizes = np.zeros(n, dtype=np.int64)
     sizes[present] = np.fromiter(map(len, wkbs), dtype=np.int64, count=len(wkbs))
     sizes[present] += np.where(polygon, 13, 9)
     offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(sizes * 2, out=offsets[1:])
+    np.cumsum(sizes * (2 if hex else 1), out=offsets[1:])
     validity = None if present.all() else pa.array(present, type=pa.bool_()).buffers()[1]
     return pa.Array.from_buffers(
-        pa.string(),
+        pa.string() if hex else pa.binary(),
         n,
         [validity, pa.py_buffer(offsets), pa.py_buffer(text)],
         null_count=int(n - present.sum()),

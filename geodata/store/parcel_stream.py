@@ -30,7 +30,8 @@ from geodata.fields import (
     recognise_schema,
 )
 from geodata.hygiene import CODE_COLUMNS, check_layer, record_labels
-from geodata.store.bulk import copy_table, multipolygon_ewkb_hex
+from geodata.store.bulk import multipolygon_ewkb_hex
+from geodata.store.copy_binary import copy_table
 from geodata.store.records import BOOKKEEPING, pick_columns, village_of
 from geodata.store.ring_areas import polygon_areas_m2
 from geodata.store.village_check import VillageCheck
@@ -44,6 +45,14 @@ PARCEL_COPY = (
     "registered_area_m2", "area_m2", "area_mu", "gk_zone", "village_code", "name",
     "source_file", "batch_id", "geom", "attrs",
 )  # fmt: skip
+# How each column travels in binary COPY (its PostgreSQL type's binary form).
+PARCEL_KINDS = {
+    "parcel_code": "text", "unit_code": "text", "land_use_code": "text", "ownership": "text",
+    "right_type": "text", "registered": "bool", "registered_area_m2": "numeric:2",
+    "area_m2": "numeric:2", "area_mu": "numeric:4", "gk_zone": "int2", "village_code": "text",
+    "name": "text", "source_file": "text", "batch_id": "int4", "geom": "geometry",
+    "attrs": "jsonb",
+}  # fmt: skip
 _TRUE = {"true", "t", "1", "yes", "y", "是", "已登记", "1.0"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "未登记", "", "0.0", "none", "nan"}
 _VILLAGE_RE = VILLAGE_CODE_PATTERN
@@ -219,7 +228,7 @@ class ParcelStream:
             gk_zone=pa.array(cols["gk_zone"], type=pa.int64()),
             source_file=pa.array(np.full(n, self.source, dtype=object), type=pa.string()),
             batch_id=pa.array(np.full(n, self.batch.id), type=pa.int64()),
-            geom=multipolygon_ewkb_hex(np.where(good, cols["geom"], None)),
+            geom=multipolygon_ewkb_hex(np.where(good, cols["geom"], None), hex=False),
             attrs=pa.array(cols["attrs"], type=pa.string()),
         )
         return pa.table([arrays[k] for k in PARCEL_COPY], names=list(PARCEL_COPY))
@@ -279,7 +288,7 @@ class ParcelStream:
         """COPY checked rows (safe in another thread while the caller checks the next batch)."""
         if not table.num_rows:
             return
-        self.rows += copy_table(self.session, "parcels", table)
+        self.rows += copy_table(self.session, "parcels", table, PARCEL_KINDS)
         self.area += float(np.sum(table.column("area_m2").to_numpy()))
 
     def _first_batch(self, frame: GeoDataFrame) -> None:

@@ -10,7 +10,7 @@ the same run, on the same embedded cluster, each into a fresh database:
 - ours: `import_layer(..., "parcels")` — streamed in batches from the GeoPackage, every hygiene
   check (geometry validity and repair, extent, vertices, codes and their uniqueness, fields,
   codes already stored, villages loaded, parcel inside the village its code names), areas in
-  the GK zone, CSV COPY into the indexed `parcels` table (batch k checked while the server
+  the GK zone, binary COPY into the indexed `parcels` table (batch k checked while the server
   copies batch k-1), one transaction, batch row and audit;
 - the peer: `ogr2ogr -f PostgreSQL` with `PG_USE_COPY=YES` into a new table with a GiST index
   and no checks at all — the floor for moving the same rows through GDAL and COPY.

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from geodata.tickets.core import ActorLike
 from geodata.trading import confirmations, contracts, mortgages, views
 from geodata.trading.rights import get_right, right_view
+from geodata.trading.transfers import transfer_facts
 from landmarket.errors import Forbidden
+from landmarket.trading.rights import occupies
 
 
 def _bureau(viewer: ActorLike) -> None:
@@ -147,6 +149,7 @@ def right_file(session: Session, viewer: ActorLike, right_id: int) -> dict[str, 
         "right": right_view(right),
         "mortgages": mortgages.mortgages_of(session, viewer, right.right_no),
         "missing_consents": mortgages.missing_consents(session, right.id),
+        "transfer": transfer_facts(session, right.id) | {"open": occupies(right.status)},
     }
 
 

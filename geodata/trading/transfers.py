@@ -77,6 +77,24 @@ def _account(
     return int(row.id)
 
 
+def transfer_facts(session: Session, right_id: int) -> dict[str, Any]:
+    """What a transfer of a right depends on: the latest investment record and a live
+    pre-registration (its buyer), for the bureau's page."""
+    invest = session.execute(text(_LATEST_INVESTMENT), {"r": right_id}).first()
+    share = None
+    if invest is not None and invest.total_investment and invest.investment_done is not None:
+        share = (Decimal(invest.investment_done) * 100 / Decimal(invest.total_investment)).quantize(
+            Decimal("0.01")
+        )
+    held = live_preregistration(session, right_id)
+    return {
+        "total_investment": invest and invest.total_investment,
+        "investment_done": invest and invest.investment_done,
+        "investment_share_pct": share,
+        "preregistered_for": held["buyer_name"] if held else None,
+    }
+
+
 def transfer_check(
     session: Session, policy: Policy, right_id: int, buyer_name: str, on: date
 ) -> Any:

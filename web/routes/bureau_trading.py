@@ -1,5 +1,5 @@
 """The exchange's side of land trading for the bureau: announce, qualify, close, contract, certify,
-register the right, record and release mortgages.
+register the right, record and release mortgages, transfer a right to a new holder.
 
 Each form posts to the geodata.trading services the API's trading and deals routers call; the
 pages read through geodata.trading.views and geodata.trading.desk.
@@ -15,7 +15,16 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from geodata.trading import confirmations, contracts, deals, desk, market, mortgages, views
+from geodata.trading import (
+    confirmations,
+    contracts,
+    deals,
+    desk,
+    market,
+    mortgages,
+    transfers,
+    views,
+)
 from geodata.trading.common import terms_on
 from geodata.trading.rights import get_right
 from landmarket.errors import LandmarketError, RecordProblem
@@ -122,6 +131,7 @@ def _notice(request: Request) -> str | None:
         "mortgage": _("The mortgage was registered."),
         "released": _("The mortgage was released."),
         "consent": _("The creditor's consent to a transfer was recorded."),
+        "transferred": _("The right was transferred; this is the new holder's right."),
     }
     return notices.get(request.query_params.get("done", ""))
 
@@ -240,7 +250,8 @@ def confirmation_pdf(
 def confirm(request: Request, db: DbSession, viewer: BureauViewer, deal_id: int) -> Response:
     """Issue the confirmation of a deal closed before confirmations existed."""
     try:
-        confirmations.issue_missing(db, viewer.principal, deal_id, date.today())
+        # on the concluded day, as the close would have: the same file whoever repairs it, whenever
+        confirmations.issue_missing(db, viewer.principal, deal_id)
     except LandmarketError as exc:
         db.rollback()
         return _deal_page(request, db, viewer, deal_id, exc.status, problems=problems_of(exc))
@@ -339,6 +350,10 @@ def _right_page(
     return render(request, "bureau_right.html", page, status_code=status)
 
 
+TRANSFER_FIELDS = ("buyer_name", "buyer_username", "price", "contract_signed_on",
+                   "registered_on", "note")  # fmt: skip
+
+
 @router.get("/rights/{right_id}")
 def right(request: Request, db: DbSession, viewer: BureauViewer, right_id: int) -> Response:
     """A registered right with its mortgages: register, release, record the creditor's consent."""
@@ -426,3 +441,39 @@ def consent(
 ) -> Response:  # fmt: skip
     """Record the creditor's consent to a transfer of the mortgaged right."""
     return _mortgage_event(request, db, viewer, mortgage_id, "consent", on, note)
+
+
+@router.post("/rights/{right_id}/transfer")
+def transfer(
+    request: Request, db: DbSession, settings: SettingsDep, viewer: BureauViewer, right_id: int,
+    buyer_name: Text = "", buyer_username: Text = "", price: Short = "",
+    contract_signed_on: Short = "", registered_on: Short = "", note: Text = "",
+) -> Response:  # fmt: skip
+    """Transfer the right to a buyer for the rest of its term, or the page with every reason why
+    not (a creditor's consent missing, a pre-registration for another buyer, too little invested)."""
+    form = dict(zip(TRANSFER_FIELDS, (buyer_name, buyer_username, price, contract_signed_on,
+                                      registered_on, note), strict=True))  # fmt: skip
+    record = f"transfer of right {right_id}"
+    try:
+        on = day(registered_on, "registered_on")
+        signed = (
+            day(contract_signed_on, "contract_signed_on") if contract_signed_on.strip() else None
+        )
+    except ValueError as exc:
+        problems = bad(record, str(exc), _("Enter a date."))
+        return _right_page(request, db, viewer, right_id, 422, problems=problems, form=form)
+    try:
+        done = transfers.transfer_right(
+            db, viewer.principal, policy_from_settings(settings, on), right_id,
+            buyer_name=buyer_name, on=on, buyer_username=buyer_username.strip() or None,
+            price=price.strip() or None, contract_signed_on=signed, note=note.strip() or None,
+        )  # fmt: skip
+    except LandmarketError as exc:
+        db.rollback()
+        problems = [RecordProblem(record, _("The right was not transferred."))] + problems_of(exc)
+        return _right_page(request, db, viewer, right_id, exc.status, problems=problems,
+                           form=form)  # fmt: skip
+    db.commit()
+    return RedirectResponse(
+        f"{BASE}/rights/{done['right']['id']}?done=transferred", status_code=303
+    )

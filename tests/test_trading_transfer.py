@@ -163,6 +163,9 @@ def test_only_the_bureau_transfers_and_bad_fields_are_named(tworld, ttx):
     with pytest.raises(InvalidInput) as exc:
         _transfer(tworld, ttx, right, buyer_username="nobody-here")
     assert _fields(exc) == {"buyer_username"}
+    with pytest.raises(InvalidInput) as exc:  # not before the right itself was registered
+        _transfer(tworld, ttx, right, on=date(2024, 12, 31), contract_signed_on=None)
+    assert _fields(exc) == {"registered_on"}
     with pytest.raises(InvalidInput) as exc:  # a collective's account cannot be the buyer
         _transfer(tworld, ttx, right, buyer_id=tworld.collective.user_id)
     assert _fields(exc) == {"buyer_id"}

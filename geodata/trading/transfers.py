@@ -173,6 +173,9 @@ def transfer_right(
         lock_parcel(s, old.parcel_code)
         old = get_right(s, str(old.id), on)  # its status under the lock
         rec = f"right {old.right_no}"
+        if on < old.registered_on:
+            raise InvalidInput([RecordProblem(rec, f"转让登记日早于原权利登记日 {old.registered_on} "
+                                              "/ before the right was registered", "registered_on")])  # fmt: skip
         if not occupies(old.status):
             raise TransferRefused([RecordProblem(rec, f"权利状态为 {old.status}, 不能转让 / the "
                                                  f"right is {old.status}", "status")])  # fmt: skip

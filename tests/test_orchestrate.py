@@ -190,8 +190,11 @@ def test_streamed_file_equals_one_screen(parcel_file, file_source, file_expected
     pd.testing.assert_frame_equal(collect.frame(), file_expected, check_exact=True)
 
 
-def test_streamed_file_sent_and_on_dask_equal_one_screen(parcel_file, file_source, file_expected):
-    """Spawned workers (context cut here, land use read there) and a dask cluster."""
+def test_streamed_file_sent_and_on_dask_equal_one_screen(
+    parcel_file, file_source, file_expected, tmp_path
+):
+    """Spawned workers (context cut here, land use read there) and a dask cluster (whose
+    workers also format the report parts: the same CSV)."""
     from distributed import Client, LocalCluster
 
     collect = Collect()
@@ -213,6 +216,17 @@ def test_streamed_file_sent_and_on_dask_equal_one_screen(parcel_file, file_sourc
         )  # fmt: skip
         assert stats.sent_bytes > 0  # a cluster's workers get the rows, not a local path
         pd.testing.assert_frame_equal(collect.frame(), file_expected, check_exact=True)
+        from geodata.screening.reports import writable
+        from geodata.screening.runner import run_screen
+
+        result = run_screen(
+            parcel_file, file_source, tmp_path / "out", POLICY, site_only=False,
+            scheduler=cluster.scheduler_address, chunk_size=CHUNK,
+        )  # fmt: skip
+        assert result.stats.executor == "DaskExecutor"
+        whole = tmp_path / "whole.csv"
+        writable(file_expected.reset_index(drop=True)).to_csv(whole, index=False, encoding="utf-8")
+        assert result.paths["csv"].read_bytes() == whole.read_bytes()
 
 
 def test_streamed_file_report_equals_the_frame_report(

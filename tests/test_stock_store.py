@@ -30,6 +30,7 @@ from geodata.stock import (
     split_right,
 )
 from geodata.trading.rights import live_right_for_parcel, register_right
+from geodata.trading.transfers import TransferRefused
 from geodata.users import create_user
 from landmarket.errors import Conflict, Forbidden, InvalidInput
 from landmarket.policy import load_policy
@@ -263,7 +264,8 @@ def test_a_completed_preregistration_becomes_the_transfer_at_a_quarter_invested(
     record_construction(ttx, tworld.bureau, right.right_no, agreed_start_on=START,
                         started_on=START, total_investment=Decimal("4000000"),
                         investment_done=Decimal("999999.99"))  # fmt: skip
-    with pytest.raises(InvalidInput, match="stock.transfer.investment_share"):
+    # the same refusal as a transfer registered directly (409 naming the field); 24.9999 shown
+    with pytest.raises(TransferRefused, match=r"investment_done.*24\.9999 < 25"):
         complete_preregistration(ttx, tworld.bureau, POLICY, held["id"], kind="completed",
                                  on=date(2026, 4, 1))  # fmt: skip
     record_construction(ttx, tworld.bureau, right.right_no, agreed_start_on=START,
@@ -275,6 +277,17 @@ def test_a_completed_preregistration_becomes_the_transfer_at_a_quarter_invested(
     assert done["transfer"]["ends_on"] == right.ends_on.isoformat()
     live = live_right_for_parcel(ttx, right.parcel_code, date(2026, 4, 2))
     assert live.holder_name == "丙公司"
+
+
+def test_a_preregistration_is_not_completed_on_an_investment_nobody_recorded(tworld, ttx):
+    right = _right(tworld, ttx)
+    on = date(2026, 3, 1)
+    held = preregister(ttx, tworld.bureau, POLICY, right.right_no, buyer_name="丙公司",
+                       contract_signed_on=on, on=on)  # fmt: skip
+    with pytest.raises(TransferRefused, match="no investment on record"):
+        complete_preregistration(ttx, tworld.bureau, POLICY, held["id"], kind="completed",
+                                 on=date(2026, 4, 1))  # fmt: skip
+    assert live_right_for_parcel(ttx, right.parcel_code, date(2026, 4, 2)).id == right.id
 
 
 def test_a_preregistration_blocks_other_transfers_and_mortgages(tworld, ttx):

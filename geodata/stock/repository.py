@@ -284,25 +284,18 @@ def complete_preregistration(
     return run(target, work)
 
 
-_LATEST_INVESTMENT = """
-SELECT total_investment, investment_done FROM construction_records
-WHERE right_id = :r ORDER BY id DESC LIMIT 1
-"""
-
-
 def _transfer_to_buyer(s: Session, actor: ActorLike, policy: Policy, held: Any, on: date) -> dict:
-    """Register the transfer to the pre-registered buyer once a quarter of the investment is done."""
+    """Register the transfer to the pre-registered buyer once a quarter of the investment is done.
+
+    The same reading of the right's records, and the same reasons, as a transfer the bureau
+    registers directly (geodata.trading.transfers): an investment nobody recorded is refused."""
+    from geodata.trading.transfers import TransferRefused, refusal_reasons, transfer_check
+
     old = get_right(s, str(held.right_id), on)
-    invest = s.execute(text(_LATEST_INVESTMENT), {"r": old.id}).first()
-    total = float(invest.total_investment or 0) if invest else 0.0
-    done = float(invest.investment_done or 0) if invest else 0.0
-    verdict = assess_transfer(
-        PreregistrationFacts(total, done, on, preregistered_for=held.buyer_name,
-                             buyer=held.buyer_name),
-        policy,
-    )  # fmt: skip
-    if not verdict.extra["may_transfer"]:
-        raise refusal(f"right {old.right_no}", verdict)
+    verdict, missing, _ = transfer_check(s, policy, old.id, held.buyer_name, on)
+    reasons = refusal_reasons(f"right {old.right_no}", old.right_no, verdict, missing)
+    if reasons:
+        raise TransferRefused(reasons)
     new = register_in_session(
         s, actor, parcel_code=old.parcel_code, holder_id=held.buyer_id,
         holder_name=held.buyer_name, method=old.method.value, use=old.use,

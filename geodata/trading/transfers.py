@@ -114,7 +114,9 @@ def transfer_check(
     return assess_transfer(facts, policy), missing, held
 
 
-def _reasons(record: str, right_no: str, verdict: Any, missing: list[str]) -> list[RecordProblem]:
+def refusal_reasons(
+    record: str, right_no: str, verdict: Any, missing: list[str]
+) -> list[RecordProblem]:
     """Why a transfer is refused: failed rules, and an investment nobody has recorded yet."""
     out = []
     for r in verdict.rules:
@@ -180,7 +182,7 @@ def transfer_right(
             raise TransferRefused([RecordProblem(rec, f"权利状态为 {old.status}, 不能转让 / the "
                                                  f"right is {old.status}", "status")])  # fmt: skip
         verdict, missing, held = transfer_check(s, policy, old.id, name, on)
-        reasons = _reasons(rec, old.right_no, verdict, missing)
+        reasons = refusal_reasons(rec, old.right_no, verdict, missing)
         if held is not None and held["buyer_name"] == name and account is not None \
                 and held["buyer_id"] not in (None, account):  # fmt: skip
             reasons.append(RecordProblem(rec, f"预告登记的买受人账户为 {held['buyer_id']} / the "

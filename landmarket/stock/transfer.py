@@ -9,6 +9,7 @@ possible without an application.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,7 +58,8 @@ class InvestmentShare(Rule):
             if status != FAIL
             else "可办理转移预告登记, 条件成就后转移 / may be pre-registered; transfers when met"
         )
-        value = None if share is None else round(share * 100, 4)
+        # floored, not rounded: 24.99999975 % must not read as "25.0 < 25 %"
+        value = None if share is None else math.floor(share * 100 * 10**4) / 10**4
         return self.result(policy, status, value, param.value, "%", params=[param], detail=detail)
 
 

@@ -47,34 +47,32 @@ def _lengths(lengths: np.ndarray, valid: np.ndarray) -> pa.Array:
     )
 
 
-def varlena(values: pa.Array, prefix: bytes = b"") -> pa.Array:
-    """Fields of a text, bytea-like or geometry column (its bytes, after prefix), NULL kept."""
+def varlena(values: pa.Array, prefix: bytes = b"") -> list[pa.Array]:
+    """Fields of a text, bytea-like or geometry column (its bytes, after prefix), NULL kept: the
+    lengths and the bytes, as two arrays for the row join."""
     values = values.cast(pa.binary()) if not pa.types.is_binary(values.type) else values
     valid = values.is_valid().to_numpy(zero_copy_only=False)
     lengths = pc.binary_length(values).fill_null(0).to_numpy(zero_copy_only=False)
     body = values
     if prefix:  # before NULLs are filled: a NULL field has no bytes at all
         body = pc.binary_join_element_wise(pa.scalar(prefix, pa.binary()), body, b"")
-    body = body.fill_null(b"")
-    return pc.binary_join_element_wise(
-        _lengths(lengths.astype(np.int64) + len(prefix), valid), body, b""
-    )
+    return [_lengths(lengths.astype(np.int64) + len(prefix), valid), body.fill_null(b"")]
 
 
-def boolean(values: pa.Array) -> pa.Array:
+def boolean(values: pa.Array) -> list[pa.Array]:
     valid = values.is_valid().to_numpy(zero_copy_only=False)
     bits = values.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint8)
-    return _fixed(bits[:, None], valid)
+    return [_fixed(bits[:, None], valid)]
 
 
-def integer(values: pa.Array, width: int) -> pa.Array:
+def integer(values: pa.Array, width: int) -> list[pa.Array]:
     """int2 (width 2), int4 (4) or int8 (8) fields."""
     valid = values.is_valid().to_numpy(zero_copy_only=False)
     ints = values.fill_null(0).to_numpy(zero_copy_only=False).astype(f">i{width}")
-    return _fixed(ints.view(np.uint8).reshape(-1, width), valid)
+    return [_fixed(ints.view(np.uint8).reshape(-1, width), valid)]
 
 
-def numeric(values: pa.Array, scale: int, digits: int = 4) -> pa.Array:
+def numeric(values: pa.Array, scale: int, digits: int = 4) -> list[pa.Array]:
     """numeric fields of finite floats already rounded to scale decimals: the decimal value their
     text gives, as base-10000 digits (digits of them: below 10**12 for scales 1-4)."""
     valid = values.is_valid().to_numpy(zero_copy_only=False)
@@ -92,25 +90,25 @@ def numeric(values: pa.Array, scale: int, digits: int = 4) -> pa.Array:
     out[:, 3] = scale
     for j in range(digits):
         out[:, 4 + j] = (units // 10000 ** (digits - 1 - j)) % 10000
-    return _fixed(out.view(np.uint8).reshape(len(floats), -1), valid)
+    return [_fixed(out.view(np.uint8).reshape(len(floats), -1), valid)]
 
 
 def fields_of(data: pa.Table, kinds: dict[str, str]) -> list[pa.Array]:
-    """Each column's fields by its kind: text, jsonb, geometry (EWKB bytes), bool, int2, int4,
-    numeric:<scale>."""
-    out = []
+    """Each column's fields by its kind (text, jsonb, geometry as EWKB bytes, bool, int2, int4,
+    numeric:<scale>), as the arrays a row joins in order."""
+    out: list[pa.Array] = []
     for name in data.column_names:
         column, kind = data.column(name).combine_chunks(), kinds[name]
         if kind in ("text", "geometry"):
-            out.append(varlena(column))
+            out.extend(varlena(column))
         elif kind == "jsonb":
-            out.append(varlena(column, b"\x01"))  # jsonb's binary form: version 1, then text
+            out.extend(varlena(column, b"\x01"))  # jsonb's binary form: version 1, then text
         elif kind == "bool":
-            out.append(boolean(column))
+            out.extend(boolean(column))
         elif kind in ("int2", "int4", "int8"):
-            out.append(integer(column, int(kind[3:])))
+            out.extend(integer(column, int(kind[3:])))
         elif kind.startswith("numeric:"):
-            out.append(numeric(column, int(kind.split(":")[1])))
+            out.extend(numeric(column, int(kind.split(":")[1])))
         else:
             raise ValueError(f"no binary writer for {kind!r}")
     return out
@@ -125,25 +123,23 @@ def copy_table(session: Session, table: str, data: pa.Table, kinds: dict[str, st
     statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, data.column_names))
     )
-    body = payload(fields_of(data, kinds))
+    parts = payload(fields_of(data, kinds), data.num_columns)
     with raw.cursor() as cur, cur.copy(statement) as copy:
-        copy.write(body)
+        for part in parts:
+            copy.write(part)
     return data.num_rows
 
 
-def payload(fields: list[pa.Array]) -> bytes:
-    """One binary COPY payload (header, rows, trailer) from each column's fields."""
+def payload(fields: list[pa.Array], columns: int) -> list[bytes | memoryview]:
+    """One binary COPY payload (header, rows, trailer) from the arrays of a row's fields, as
+    pieces to write in order (the rows are Arrow's buffer, not copied)."""
     n = len(fields[0])
     offsets = np.arange(0, 2 * n + 1, 2, dtype=np.int32)
     count = pa.Array.from_buffers(
         pa.binary(),
         n,
-        [None, pa.py_buffer(offsets), pa.py_buffer(struct.pack("!h", len(fields)) * n)],
+        [None, pa.py_buffer(offsets), pa.py_buffer(struct.pack("!h", columns) * n)],
     )
     rows = pc.binary_join_element_wise(count, *fields, b"")
-    offsets = rows.buffers()[1]
-    first, last = np.frombuffer(offsets, dtype=np.int32, count=n + 1, offset=4 * rows.offset)[
-        [0, -1]
-    ]
-    body = rows.buffers()[2].to_pybytes()[first:last]
-    return HEADER + body + TRAILER
+    ends = np.frombuffer(rows.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * rows.offset)
+    return [HEADER, memoryview(rows.buffers()[2])[int(ends[0]) : int(ends[-1])], TRAILER]

@@ -67,3 +67,98 @@ def test_serve_refuses_a_bad_basemap(api_world):
     )  # fmt: skip
     assert out.returncode == 2
     assert "basemap" in out.stderr and "tianditu_token" in out.stderr
+
+
+def _children(proc: subprocess.Popen) -> list:
+    """The serving workers (a child with a listening socket; spawn adds a resource tracker)."""
+    import psutil
+
+    return [
+        w for w in psutil.Process(proc.pid).children()
+        if any(c.status == "LISTEN" for c in w.net_connections())
+    ]  # fmt: skip
+
+
+def _wait_until(what, timeout: float = 180.0):
+    deadline = time.monotonic() + timeout
+    while not (found := what()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+    return found
+
+
+def test_serve_workers_share_the_connections_and_are_replaced(api_world):
+    """Two workers each on a SO_REUSEPORT socket: 40 connections opened at once land on both
+    (one shared socket gave 38/12 and 10/0), a killed worker is replaced, SIGTERM stops all."""
+    import http.client
+    import signal
+
+    port = free_port()
+    env = {**os.environ, "LANDMARKET_DATABASE_URL": api_world.url, "LANDMARKET_BASEMAP": "none"}
+    proc = subprocess.Popen(
+        [str(LANDMARKET), "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def answering() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+        except httpx.TransportError:
+            assert proc.poll() is None, proc.stderr.read()
+            return False
+
+    def both_listening() -> bool:  # each worker holds a listening socket of its own
+        return (
+            sum(any(c.status == "LISTEN" for c in w.net_connections()) for w in _children(proc))
+            == 2
+        )
+
+    try:
+        _wait_until(answering)
+        _wait_until(both_listening)
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(40)]
+        for c in conns:
+            c.connect()
+        for c in conns:  # one request each, kept alive
+            c.request("GET", "/health")
+            assert c.getresponse().read()
+        served = {
+            w.pid: sum(c.status == "ESTABLISHED" for c in w.net_connections())
+            for w in _children(proc)
+        }
+        assert len(served) == 2 and sum(served.values()) >= 40, served
+        assert min(served.values()) >= 1, served  # all 40 on one worker: chance 2^-39
+        for c in conns:
+            c.close()
+        victim = _children(proc)[0]
+        victim.kill()
+        _wait_until(lambda: victim.pid not in {w.pid for w in _children(proc)} and both_listening())
+        assert answering()
+        workers = _children(proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        assert not any(w.is_running() and w.status() != "zombie" for w in workers)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_workers_do_not_outlive_a_killed_supervisor(api_world):
+    import psutil
+
+    port = free_port()
+    env = {**os.environ, "LANDMARKET_DATABASE_URL": api_world.url, "LANDMARKET_BASEMAP": "none"}
+    proc = subprocess.Popen(
+        [str(LANDMARKET), "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        workers = _wait_until(lambda: len(_children(proc)) == 2 and _children(proc))
+    finally:
+        proc.kill()  # SIGKILL: no chance to stop its workers itself
+        proc.wait(timeout=10)
+    gone, alive = psutil.wait_procs(workers, timeout=30)
+    for w in alive:
+        w.kill()
+    assert not alive, [w.pid for w in alive]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 from geopandas import GeoDataFrame
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -147,6 +148,7 @@ def _nothing() -> None:
 
 
 _EMPTY = pa.table({})
+_CHECKED = ("parcel_code", "village_code", "where")  # columns the database half reads (and geom)
 
 
 class ParcelStream:
@@ -232,6 +234,25 @@ class ParcelStream:
             attrs=pa.array(cols["attrs"], type=pa.string()),
         )
         return pa.table([arrays[k] for k in PARCEL_COPY], names=list(PARCEL_COPY))
+
+    @staticmethod
+    def detach(prepared: Prepared) -> Prepared:
+        """A prepared batch cut to what the database half uses (lookup, check, write), to send
+        to another process: the COPY table, the mask, problems, notes, and of the columns the
+        codes, villages, record names and geometries (as WKB: pickling a shapely geometry costs
+        a Python call each)."""
+        data = {k: prepared.data[k] for k in _CHECKED if k in prepared.data}
+        if "geom" in prepared.data:
+            data["geom"] = shapely.to_wkb(prepared.data["geom"])
+        prepared.data = data
+        return prepared
+
+    @staticmethod
+    def attach(prepared: Prepared) -> Prepared:
+        """A detached batch made whole again for the checks (geometries from their WKB)."""
+        if "geom" in prepared.data:
+            prepared.data["geom"] = shapely.from_wkb(prepared.data["geom"])
+        return prepared
 
     def commit(self, prepared: Prepared) -> None:
         """The database half: codes stored, villages and their boundaries; then COPY."""

@@ -15,7 +15,7 @@ import pandas as pd
 
 from geodata.screening.orchestrate import Progress, RunStats, orchestrate
 from geodata.screening.partitions import ParcelFile
-from geodata.screening.streams import ReportPart, ReportStream, report_part
+from geodata.screening.streams import PartFiles, ReportPart, ReportStream, report_part
 from landmarket.eligibility import ConstraintContext, get_check
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.policy import Policy
@@ -94,11 +94,15 @@ def run_screen(
         if results is not None:
             results(k, positions, rows)
 
-    try:  # each worker formats its chunk's report rows; only the rows `results` needs travel
+    # each worker formats its chunk's report rows: local workers write them to a file here (a
+    # dask cluster's workers may not see this disk: theirs travel back); only the rows
+    # `results` needs travel too
+    prepare = report_part if scheduler else PartFiles(stream.tmp)
+    try:
         stats = orchestrate(
             parcels, context, checks, policy, sink=sink, site_only=site_only,
             workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=progress,
-            cancelled=cancelled, prepare=report_part, rows=results is not None,
+            cancelled=cancelled, prepare=prepare, rows=results is not None,
         )  # fmt: skip
     except BaseException:
         shutil.rmtree(stream.tmp, ignore_errors=True)

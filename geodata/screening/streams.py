@@ -2,12 +2,15 @@
 
 The worker that screened a chunk also formats it (`report_part`): its rows as an Arrow table —
 the typed columns the GeoPackage gets (object columns as text, with a note of whether all their
-values are numbers) and each row's CSV line, formatted column by column as pandas' `to_csv` of
-`writable` formats it — plus the verdicts, areas and reason counts the summary needs. The main
-process only writes each part to an Arrow file on disk as it arrives. At the end the chunk
-files are merged back into the parcels' input order window by window: the CSV lines are copied
-as they are, the typed columns go to the GeoPackage through GDAL's Arrow writer with one column
-type per column over all chunks — the same files `write_reports` writes from one whole frame.
+values are numbers), each row's CSV line, formatted column by column as pandas' `to_csv` of
+`writable` formats it, and its parcels' geometries as WKB — plus the verdicts, areas and reason
+counts the summary needs. A local worker writes the table to an Arrow file itself (`PartFiles`)
+and sends back only the file's name and the summary rows; a dask worker's table travels back and
+is written here. At the end the chunk files are read back (memory-mapped) window by window in
+the parcels' input order: the CSV lines are copied as they are, and the typed columns and
+geometries go to the GeoPackage through GDAL's Arrow writer in one session, rows in fid order
+with one column type per column over all chunks — the same files `write_reports` writes from
+one whole frame.
 
 A chunk whose object column held only numbers while another chunk's held text is formatted
 again at the end with the column as text (its lines were formatted as numbers).
@@ -17,11 +20,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import shutil
 import tempfile
+import uuid
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,7 @@ from landmarket.screening import reason_counts
 WINDOW = 50_000  # rows merged and written at a time
 BATCH = 4_096  # rows per record batch in a chunk file (what a window reads of it)
 LINE = "__line"  # a part's column of CSV lines
+WKB = "__wkb"  # a part file's column of the parcels' geometries (WKB, single parts made multi)
 
 
 def _quoted_characters() -> str:
@@ -75,6 +82,37 @@ class ReportPart:
     has_z: bool = False
     points: np.ndarray | None = None  # (n, 2) a point on each parcel's surface (the maps)
     bounds: np.ndarray | None = None  # (4,) envelope of the parcels
+    path: str | None = None  # table (and wkb as WKB) in this Arrow file, written by the worker
+
+    def loaded(self) -> ReportPart:
+        """The part with its table (and wkb) memory-mapped from its file (if it has one)."""
+        if self.path is None:
+            return self
+        table = _read_file(self.path)
+        wkb = None
+        if WKB in table.column_names:
+            wkb = table.column(WKB).combine_chunks()
+            table = table.drop_columns([WKB])
+        return replace(self, table=table, wkb=wkb)
+
+
+class PartFiles:
+    """`report_part` for workers that share this disk: each writes its part's table and
+    geometries to an Arrow file in `folder`, and only the file's name and the small summary
+    rows travel back (no pickled table through a pipe, nothing copied into the main process).
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = str(folder)
+
+    def __call__(self, rows: pd.DataFrame, geometry: np.ndarray | None = None) -> ReportPart:
+        part = report_part(rows, geometry)
+        table = part.table
+        if part.wkb is not None:
+            table = table.append_column(WKB, part.wkb)
+        path = os.path.join(self.folder, f"part-{uuid.uuid4().hex}.arrow")
+        _write_file(table, path)
+        return replace(part, table=None, wkb=None, path=path)
 
 
 def report_part(rows: pd.DataFrame, geometry: np.ndarray | None = None) -> ReportPart:
@@ -139,7 +177,7 @@ def csv_lines(table: pa.Table, numeric: dict[str, bool | None]) -> pa.Array:
     fields = [
         _field(table.column(i).combine_chunks(), numeric.get(name))
         for i, name in enumerate(table.column_names)
-        if name != LINE
+        if name not in (LINE, WKB)
     ]
     if len(fields) == 1:  # the csv module quotes a row's only field when it is empty
         fields[0] = pc.if_else(pc.equal(fields[0], ""), '""', fields[0])
@@ -200,16 +238,13 @@ class ReportStream:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=".chunks-", dir=self.out_dir))
         self.positions: dict[int, np.ndarray] = {}
+        self.files: dict[int, str] = {}  # chunk k's Arrow file (LINE, typed columns, maybe WKB)
         self.numeric: dict[str, bool | None] = {}  # over all chunks; None: no value yet
         self.local: dict[int, dict[str, bool | None]] = {}  # per chunk
         self.schema: pa.Schema | None = None
         self.slim: dict[int, pd.DataFrame] = {}
         self.reasons: list[pd.DataFrame] = []
-        # the GeoPackage written as parts arrive (fid = input position + 1, so it reads back
-        # in input order); given up for the merge at the end when a part does not fit it
-        self.layer: Path | None = self.tmp / "layer.gpkg"
-        self.layer_schema: pa.Schema | None = None
-        self.layer_kind: str | None = None
+        self.wkb: dict[int, bool] = {}  # chunk k's file holds its geometries (WKB)
         self.kinds: set[int] = set()
         self.has_z = False
         self.points: dict[int, np.ndarray | None] = {}  # per chunk, for the maps
@@ -219,6 +254,7 @@ class ReportStream:
         """Keep chunk k's part on disk, its verdicts and reason counts in memory."""
         if not isinstance(part, ReportPart):
             part = report_part(part)
+        written, part = part.path, part.loaded()
         if self.schema is None:
             self.schema = part.table.schema
         self.slim[k] = part.slim
@@ -229,9 +265,13 @@ class ReportStream:
                 numeric if seen is None else (seen and numeric)
             )  # fmt: skip
         self.local[k] = part.numeric
-        path = str(self.tmp / f"{k}.arrow")
-        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, part.table.schema) as writer:
-            writer.write_table(part.table, max_chunksize=BATCH)
+        if written is None:
+            written = str(self.tmp / f"{k}.arrow")
+            table = part.table
+            if part.wkb is not None:
+                table = table.append_column(WKB, part.wkb)
+            _write_file(table, written)
+        self.files[k] = written
         self.positions[k] = np.asarray(positions, dtype=np.int64)
         self.kinds |= part.kinds
         self.has_z = self.has_z or part.has_z
@@ -244,68 +284,16 @@ class ReportStream:
                 self.envelope = np.array(
                     [*np.nanmin(both[:, :2], axis=0), *np.nanmax(both[:, 2:], axis=0)]
                 )
-        self._append_layer(self.positions[k], part)
-
-    def _append_layer(self, positions: np.ndarray, part: ReportPart) -> None:
-        """Append a part to the GeoPackage, or give it up (a part without geometry, a column
-        of another type than the layer's)."""
-        if self.layer is None:
-            return
-        if part.wkb is None or not len(positions):
-            self._drop_layer()
-            return
-        columns = {}
-        for name in part.table.column_names:
-            if name == LINE:
-                continue
-            values = part.table.column(name)
-            if name in part.numeric:  # the first part decides: numbers, else text
-                if self.layer_schema is None:
-                    kind = pa.float64() if part.numeric[name] else pa.string()
-                else:
-                    kind = self.layer_schema.field(name).type
-                if part.numeric[name] is not None and (kind == pa.float64()) != part.numeric[name]:
-                    self._drop_layer()
-                    return
-                values = pc.cast(values, kind)
-            elif pa.types.is_null(values.type) or pa.types.is_large_string(values.type):
-                values = values.cast(pa.string())
-            columns[name] = values
-        table = pa.table(columns)
-        if self.layer_schema is None:
-            self.layer_schema = table.schema
-            self.layer_kind = _kind_name(part.kinds, part.has_z, len(positions))
-        elif not table.schema.equals(self.layer_schema):
-            self._drop_layer()
-            return
-        table = table.append_column("fid", pa.array(positions + 1, pa.int64()))
-        table = table.append_column("geometry", part.wkb)
-        _write_layer(
-            table, self.layer, layer=LAYER, driver="GPKG", geometry_name="geometry",
-            geometry_type=self.layer_kind, crs=self._crs(), append=self.layer.exists(), FID="fid",
-        )  # fmt: skip
-
-    def _drop_layer(self) -> None:
-        if self.layer is not None:
-            self.layer.unlink(missing_ok=True)
-        self.layer = None
+        self.wkb[k] = part.wkb is not None
 
     def _crs(self) -> str | None:
         if isinstance(self.parcels, ParcelFile):
             return "EPSG:4490"  # the only parcel files streamed
         return _crs_text(self.parcels.crs)
 
-    def _layer_done(self) -> bool:
-        """The GeoPackage written as parts arrived is the one the merge would write."""
-        if self.layer is None or self.layer_schema is None or not self.layer.exists():
-            return False
-        n = sum(len(p) for p in self.positions.values())
-        if self.layer_kind != _kind_name(self.kinds, self.has_z, n):
-            return False
-        for name, numeric in self.numeric.items():
-            if (self.layer_schema.field(name).type == pa.float64()) != bool(numeric):
-                return False
-        return True
+    def _from_parts(self) -> bool:
+        """Every chunk's file holds its parcels' geometries (the workers sent them)."""
+        return bool(self.positions) and all(self.wkb.get(k) for k in self.positions)
 
     def geometry(self) -> gpd.GeoDataFrame:
         """The parcels (a parcel file's geometry column, read now: the workers have finished)."""
@@ -341,14 +329,11 @@ class ReportStream:
         for path in tmp.values():
             path.unlink(missing_ok=True)
         try:
-            if self._layer_done():  # the workers' parts carried the geometry
-                os.replace(self.layer, tmp["gpkg"])
-                self._write_rows(tmp["csv"], None)
-                points = self._points()
-            else:
+            from_parts = self._from_parts()  # else the geometry is read from the parcels now
+            if not from_parts:
                 self.geometry()
-                self._write_rows(tmp["csv"], tmp["gpkg"])
-                points = None
+            self._write_rows(tmp["csv"], tmp["gpkg"], from_parts)
+            points = self._points()
             if points is not None and len(points) > MAX_PATHS:  # maps of points: no geometry
                 html = render_summary(None, slim, summary, points=points, bounds=self.envelope)
             else:
@@ -376,66 +361,107 @@ class ReportStream:
         """Chunk k's lines formatted a column as numbers that is text over all chunks."""
         return any(flag and not self.numeric.get(col) for col, flag in self.local[k].items())
 
-    def _write_rows(self, csv_path: Path, gpkg_path: Path | None) -> None:
-        """The CSV lines in input order (and, given a path, the GeoPackage)."""
+    def _write_rows(self, csv_path: Path, gpkg_path: Path, from_parts: bool) -> None:
+        """The CSV lines and the GeoPackage rows in input order, window by window.
+
+        The geometries come from the chunk files (from_parts) or the parcels. Where every
+        chunk gives each column the same type, the GeoPackage is written in one GDAL session
+        (rows in fid order, the spatial index built once at the end); otherwise window by
+        window, GDAL fitting each window to the layer's first types.
+        """
         keys = sorted(self.positions)
-        files = {k: pa.memory_map(str(self.tmp / f"{k}.arrow")) for k in keys}
+        files = {k: pa.memory_map(self.files[k]) for k in keys}
         readers = {k: pa.ipc.open_file(f) for k, f in files.items()}
-        stale = {k for k in keys if self._stale(k)}
-        n = len(self.parcels)
-        if gpkg_path is not None:
+        if from_parts:
+            n = sum(len(self.positions[k]) for k in keys)
+            geometry_type, crs, geometry = _kind_name(self.kinds, self.has_z, n), self._crs(), None
+        else:
             geometry = np.asarray(self.parcels.geometry.values)
-            geometry_type = _kind_name(*_kinds(geometry), len(geometry))
+            n = len(geometry)
+            geometry_type = _kind_name(*_kinds(geometry), n)
             crs = _crs_text(self.parcels.crs)
+        one = len({tuple(self._layer_types(readers[k].schema)) for k in keys}) <= 1
         columns = [name for name in (self.schema.names if self.schema else []) if name != LINE]
+        options = {"layer": LAYER, "driver": "GPKG", "geometry_name": "geometry",
+                   "geometry_type": geometry_type, "crs": crs}  # fmt: skip
         try:
             with open(csv_path, "wb") as out:
                 out.write(_header(columns))
-                first = True
-                for start in range(0, max(n, 1), WINDOW):
-                    stop = min(start + WINDOW, n)
-                    parts, where = [], []
-                    for k in keys:
-                        pos = self.positions[k]
-                        a, b = np.searchsorted(pos, [start, stop])
-                        if b > a:
-                            part = _rows(readers[k], int(a), int(b))
-                            if k in stale:
-                                part = part.set_column(
-                                    part.schema.get_field_index(LINE), LINE,
-                                    csv_lines(part, self.numeric),
-                                )  # fmt: skip
-                            if gpkg_path is None:
-                                part = part.select([LINE])
-                            parts.append(self._unified(part))
-                            where.append(pos[a:b])
-                    if not parts and not first:
-                        continue
-                    if parts:
-                        positions = np.concatenate(where)
-                        order = np.argsort(positions, kind="stable")
-                        window = pa.concat_tables(parts, promote_options="permissive")
-                        window = window.take(pa.array(order))
-                        positions = positions[order]
-                    else:
-                        window = self._unified(self._empty())
-                        positions = np.zeros(0, dtype=np.int64)
-                    if LINE in window.column_names:
-                        _write_lines(out, window.column(LINE))
-                        window = window.drop_columns([LINE])
-                    if gpkg_path is not None:
-                        layer = self._typed(window).append_column(
-                            "geometry", _wkb(geometry[positions])
-                        )
-                        _write_layer(
-                            layer, gpkg_path, layer=LAYER, driver="GPKG",
-                            geometry_name="geometry", geometry_type=geometry_type, crs=crs,
-                            append=not first,
-                        )  # fmt: skip
-                    first = False
+                layers = (
+                    self._layer_rows(window, positions, geometry)
+                    for window, positions in self._windows(readers, n, from_parts, out)
+                )
+                if one:
+                    _write_stream(layers, gpkg_path, **options)
+                else:
+                    for i, layer in enumerate(layers):
+                        _write_layer(layer, gpkg_path, append=i > 0, **options)
         finally:
             for f in files.values():
                 f.close()
+
+    def _windows(self, readers, n: int, from_parts: bool, out: Any) -> Iterator[tuple]:
+        """(typed columns, with the geometries' WKB from_parts; input positions) of each
+        WINDOW of rows in input order, its CSV lines written to out on the way."""
+        keys = sorted(self.positions)
+        stale = {k for k in keys if self._stale(k)}
+        first = True
+        for start in range(0, max(n, 1), WINDOW):
+            stop = min(start + WINDOW, n)
+            parts, where = [], []
+            for k in keys:
+                pos = self.positions[k]
+                a, b = np.searchsorted(pos, [start, stop])
+                if b > a:
+                    part = _rows(readers[k], int(a), int(b), from_parts)
+                    if k in stale:
+                        part = part.set_column(
+                            part.schema.get_field_index(LINE), LINE, csv_lines(part, self.numeric)
+                        )
+                    parts.append(self._unified(part))
+                    where.append(pos[a:b])
+            if not parts and not first:
+                continue
+            if parts:
+                positions = np.concatenate(where)
+                order = np.argsort(positions, kind="stable")
+                window = pa.concat_tables(parts, promote_options="permissive")
+                window = window.take(pa.array(order))
+                positions = positions[order]
+            else:
+                window = self._unified(self._empty())
+                positions = np.zeros(0, dtype=np.int64)
+            if LINE in window.column_names:
+                _write_lines(out, window.column(LINE))
+                window = window.drop_columns([LINE])
+            first = False
+            yield window, positions
+
+    def _layer_rows(self, window: pa.Table, positions: np.ndarray, geometry) -> pa.Table:
+        """A window as the GeoPackage's rows: typed columns, then the geometry."""
+        if geometry is not None:
+            wkb = _wkb(geometry[positions])
+        elif WKB in window.column_names:
+            wkb = window.column(WKB)
+        else:  # no rows
+            wkb = pa.array([], pa.binary())
+        return self._typed(window.drop_columns([c for c in (WKB,) if c in window.column_names])
+                           ).append_column("geometry", wkb)  # fmt: skip
+
+    def _layer_types(self, schema: pa.Schema) -> list[tuple[str, str]]:
+        """The GeoPackage types a chunk file's columns get (`_unified`, then `_typed`)."""
+        out = []
+        for field in schema:
+            if field.name in (LINE, WKB):
+                continue
+            if field.name in self.numeric:
+                kind = pa.float64() if self.numeric[field.name] else pa.string()
+            elif pa.types.is_null(field.type):
+                kind = pa.string()
+            else:
+                kind = field.type
+            out.append((field.name, str(kind)))
+        return out
 
     def _empty(self) -> pa.Table:
         if self.schema is None:
@@ -468,7 +494,7 @@ class ReportStream:
         return pa.table(out)
 
 
-def _write_layer(table: pa.Table, path: Path, **options: Any) -> None:
+def _write_layer(table: pa.Table | pa.RecordBatchReader, path: Path, **options: Any) -> None:
     """write_arrow without an fsync per write: the file is renamed into place only once it is
     whole (a crash leaves a temporary file that the next run removes)."""
     before = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
@@ -477,6 +503,31 @@ def _write_layer(table: pa.Table, path: Path, **options: Any) -> None:
         write_arrow(table, path, **options)
     finally:
         pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": before})
+
+
+def _write_stream(tables: Iterator[pa.Table], path: Path, **options: Any) -> None:
+    """Tables of one schema written as one layer in one GDAL session (`_write_layer`'s
+    settings): GDAL pulls them one by one, so only one is in memory at a time."""
+    tables = iter(tables)
+    first = next(tables)
+    failed: list[BaseException] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for table in itertools.chain([first], tables):
+                yield from table.cast(first.schema).to_batches()
+        except BaseException as exc:  # GDAL would only see "stream failed": kept, raised below
+            failed.append(exc)
+
+    reader = pa.RecordBatchReader.from_batches(first.schema, batches())
+    try:
+        _write_layer(reader, path, **options)
+    except Exception:
+        if failed:
+            raise failed[0] from None
+        raise
+    if failed:
+        raise failed[0]
 
 
 def _header(columns: list[str]) -> bytes:
@@ -538,8 +589,22 @@ def _crs_text(crs: Any) -> str | None:
     return f"EPSG:{epsg}" if epsg else crs.to_wkt("WKT1_GDAL")
 
 
-def _rows(reader: pa.ipc.RecordBatchFileReader, a: int, b: int) -> pa.Table:
-    """Rows a..b of a chunk file, reading only the record batches that hold them."""
+def _rows(reader: pa.ipc.RecordBatchFileReader, a: int, b: int, wkb: bool = False) -> pa.Table:
+    """Rows a..b of a chunk file (with the geometries' WKB column if wkb), reading only the
+    record batches that hold them."""
     first, last = a // BATCH, (b - 1) // BATCH
     table = pa.Table.from_batches([reader.get_batch(i) for i in range(first, last + 1)])
+    if not wkb and WKB in table.column_names:
+        table = table.drop_columns([WKB])
     return table.slice(a - first * BATCH, b - a)
+
+
+def _write_file(table: pa.Table, path: str) -> None:
+    """A part's table as an Arrow file of BATCH-row record batches (what a window reads)."""
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=BATCH)
+
+
+def _read_file(path: str) -> pa.Table:
+    """A part file, memory-mapped (its pages are the page cache's, not copied here)."""
+    return pa.ipc.open_file(pa.memory_map(path)).read_all()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, pool, text
 
@@ -157,3 +158,37 @@ def test_a_failing_or_dying_reader_ends_the_import_with_nothing_written(
     assert _stored(urls[0]) == ([], 1)
     monkeypatch.setattr(ParcelStream, "prepare", prepare)
     assert import_layer(urls[0], path, "parcels", options=OPTIONS).rows == 11
+
+
+def test_extra_text_is_stripped_as_python_strips_it():
+    from geodata.store.parcel_stream import _stripped
+
+    spaces = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+    cells = [" a", "b ", "\u3000c", "d\x1c", "", "  ", None, float("nan"), "e", "中文 ", "\u200bx",
+             spaces + "f" + spaces, "g\nh", "\ud800 "]  # fmt: skip
+    want = [(v.strip() or None) if isinstance(v, str) else v for v in cells]
+    got = _stripped(np.array(cells, dtype=object)).tolist()
+    assert got[:7] == want[:7] and got[8:] == want[8:] and got[7] != got[7]  # NaN stays NaN
+    mixed = np.array([" 1 ", 2, None], dtype=object)  # not all text: every cell in Python
+    assert _stripped(mixed).tolist() == ["1", 2, None]
+
+
+def test_a_parcel_outside_its_village_is_named_alike_by_process_and_thread(
+    district, tmp_path, make_frame, gk_rect, monkeypatch
+):
+    urls, rows = district
+    bad = [dict(r) for r in rows]
+    bad[6]["geometry"] = gk_rect(520_000, 3_300_010, 50, 50)  # second batch, far outside
+    bad[2]["name"] = "  "  # blank: no name, not a problem
+    path = tmp_path / "stray.gpkg"
+    make_frame(bad).to_file(path, driver="GPKG")
+    found = []
+    for fork in (True, False):
+        monkeypatch.setattr(importer, "FORK_READER", fork)
+        with pytest.raises(InvalidInput) as caught:
+            import_layer(urls[0], path, "parcels", options=OPTIONS)
+        found.append(caught.value.problems)
+    assert found[0] == found[1]
+    assert [p.record.split(" (")[0] for p in found[0]] == ["feature 7"]
+    assert "outside" in found[0][0].problem
+    assert _stored(urls[0]) == ([], 1)

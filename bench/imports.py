@@ -11,8 +11,9 @@ the same run, on the same embedded cluster, each into a fresh database:
   check (geometry validity and repair, extent, vertices, codes and their uniqueness, fields,
   codes already stored, villages loaded, parcel inside the village its code names), areas in
   the GK zone, binary COPY into the indexed `parcels` table (batches read, hygiene-checked,
-  mapped and turned into COPY columns in a forked reader process; batch k checked against the
-  database while the server copies batch k-1), one transaction, batch row and audit;
+  mapped and turned into COPY columns in a reader thread — `--reader process`: a forked reader
+  process; batch k checked against the database while the server copies batch k-1), one
+  transaction, batch row and audit;
 - the peer: `ogr2ogr -f PostgreSQL` with `PG_USE_COPY=YES` into a new table with a GiST index
   and no checks at all — the floor for moving the same rows through GDAL and COPY.
 
@@ -119,10 +120,12 @@ class BackendCpuSampler:
         return cpu_spent(self.before, self.last)
 
 
-def _ours(url: str, gpkg: str, batch_size: int) -> dict[str, Any]:
+def _ours(url: str, gpkg: str, batch_size: int, reader: str = "thread") -> dict[str, Any]:
     """Runs in a child: the villages (not timed), then the parcels (timed, COPY share too)."""
-    from geodata.store import import_layer, parcel_stream
+    from geodata.store import import_layer, importer, parcel_stream
     from geodata.store.importer import ReadOptions
+
+    importer.FORK_READER = reader == "process"
 
     spent = {"copy": 0.0}
     baseline = proc_peak_mb(os.getpid())
@@ -207,7 +210,9 @@ def _count(url: str, table_name: str) -> int:
         engine.dispose()
 
 
-def _one_round(maintenance: str, gpkg: Path, batch_size: int, keep: bool, round_no: int):
+def _one_round(
+    maintenance: str, gpkg: Path, batch_size: int, keep: bool, round_no: int, reader: str
+):
     """Fresh databases, then the peer and ours one after the other (alternating who goes first)."""
     urls = {}
     with ExitStack() as stack:
@@ -230,7 +235,7 @@ def _one_round(maintenance: str, gpkg: Path, batch_size: int, keep: bool, round_
                     "rows": _count(urls["peer"], "ogr_parcels"),
                 }
             else:
-                run = isolated(_ours, urls["ours"], str(gpkg), batch_size)
+                run = isolated(_ours, urls["ours"], str(gpkg), batch_size, reader)
                 out["ours"] = {
                     **run.result,
                     "peak_mb": run.peak_mb.get("self"),
@@ -247,13 +252,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the fastest of each counts")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--reader", choices=("thread", "process"), default="thread",
+        help="ours reads and prepares batches in a thread (the default) or a forked process",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     gpkg = generate(args.parcels, bench_dir() / f"district-{args.parcels}")
     load_before = load_average()
     cluster = embedded_cluster(get_settings())
     cluster.ensure_running()
     rounds = [
-        _one_round(cluster.url("postgres"), gpkg, args.batch_size, args.keep, i)
+        _one_round(cluster.url("postgres"), gpkg, args.batch_size, args.keep, i, args.reader)
         for i in range(max(1, args.repeat))
     ]
     ours = min((r[0] for r in rounds), key=lambda r: r["seconds"])
@@ -282,8 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"ours / ogr2ogr = {ratio:.2f} × (goal ≤ {GOAL_RATIO}), in CPU seconds "
         f"{least['ours'] / least['peer']:.2f} ×; every round (ours/peer s): {every}; "
-        f"of ours' client CPU, {ours.get('reader_cpu', 0.0):.1f} s in the forked reader process "
-        "(reading, hygiene, mapping, areas, COPY columns); "
+        f"reader {args.reader}; of ours' client CPU, {ours.get('reader_cpu', 0.0):.1f} s in a "
+        "forked reader process (reading, hygiene, mapping, areas, COPY columns); "
         f"of ours, {ours['copy_seconds']:.1f} s is spent in COPY into the parcels table (a thread "
         "of its own, while the next batch is checked; 2 unique indexes, the cell and "
         "reference-count triggers, 4 indexes built after; the peer's new table has a GiST index "
@@ -297,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         {
             "parcels": args.parcels,
             "batch_size": args.batch_size,
+            "reader": args.reader,
             "rounds": [{"ours": o, "peer": p} for o, p in rounds],
             "ours": ours,
             "peer": peer,

@@ -77,6 +77,7 @@ def test_the_reader_process_stores_what_the_reader_thread_stores(
     urls, rows = district
     path = tmp_path / "parcels.gpkg"
     make_frame(rows).to_file(path, driver="GPKG")
+    monkeypatch.setattr(importer, "FORK_READER", True)
     used = _forked(monkeypatch)
     assert importer.may_fork()
     forked = import_layer(urls[0], path, "parcels", options=OPTIONS)
@@ -136,6 +137,7 @@ def test_a_failing_or_dying_reader_ends_the_import_with_nothing_written(
     path = tmp_path / "parcels.gpkg"
     make_frame(rows).to_file(path, driver="GPKG")
     prepare = ParcelStream.prepare
+    monkeypatch.setattr(importer, "FORK_READER", True)
 
     def failing(self, frame):
         if self._seen >= 8:  # the third batch, in the reader process

@@ -36,8 +36,12 @@ from landmarket.errors import Conflict, InvalidInput, RecordProblem
 from landmarket.policy import load_policy
 
 Target = Session | Engine | str | None
-# Parcel files are read and prepared in a forked process when this process may fork (may_fork).
-FORK_READER = True
+# Parcel files read and prepared in a forked process (when this process may fork, may_fork)
+# rather than a thread. Off: on the shared 2-core machine it cost more than the GIL it frees
+# (1,000,000 parcels at load ~3-4: 36.8 s against 28.5 s in a thread; reader 15.4 s + main
+# 8.8 s CPU against 21.4 s) — pickling, WKB both ways, and a third busy process; `python -m
+# bench imports --reader process` measures it (bench/README.md).
+FORK_READER = False
 
 
 @dataclass(frozen=True)

@@ -370,7 +370,7 @@ class ReportStream:
         window, GDAL fitting each window to the layer's first types.
         """
         keys = sorted(self.positions)
-        files = {k: pa.memory_map(self.files[k]) for k in keys}
+        files = {k: pa.OSFile(self.files[k]) for k in keys}  # read, not mapped: RSS
         readers = {k: pa.ipc.open_file(f) for k, f in files.items()}
         if from_parts:
             n = sum(len(self.positions[k]) for k in keys)

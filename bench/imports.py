@@ -10,16 +10,13 @@ the same run, on the same embedded cluster, each into a fresh database:
 - ours: `import_layer(..., "parcels")` — streamed in batches from the GeoPackage, every hygiene
   check (geometry validity and repair, extent, vertices, codes and their uniqueness, fields,
   codes already stored, villages loaded, parcel inside the village its code names), areas in
-  the GK zone, binary COPY into the indexed `parcels` table (batches read, hygiene-checked,
-  mapped and turned into COPY columns in a reader thread — `--reader process`: a forked reader
-  process; batch k checked against the database while the server copies batch k-1), one
-  transaction, batch row and audit;
+  the GK zone, binary COPY into the indexed `parcels` table (batch k checked while the server
+  copies batch k-1), one transaction, batch row and audit;
 - the peer: `ogr2ogr -f PostgreSQL` with `PG_USE_COPY=YES` into a new table with a GiST index
   and no checks at all — the floor for moving the same rows through GDAL and COPY.
 
-Each runs in its own process; the table prints wall time, rows per second, CPU seconds (ours:
-the importing process and its reader process) and peak RSS (of the importing process, and of
-ours' reader process apart; the PostgreSQL server's memory is not counted for either). Goal: ours at
+Each runs in its own process; the table prints wall time, rows per second and peak RSS (of the
+importing process; the PostgreSQL server's memory is not counted for either). Goal: ours at
 most 1.5 × the peer's time, and 1,000,000 parcels in under 60 s on 2 cores.
 """
 
@@ -27,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -120,12 +116,10 @@ class BackendCpuSampler:
         return cpu_spent(self.before, self.last)
 
 
-def _ours(url: str, gpkg: str, batch_size: int, reader: str = "thread") -> dict[str, Any]:
+def _ours(url: str, gpkg: str, batch_size: int) -> dict[str, Any]:
     """Runs in a child: the villages (not timed), then the parcels (timed, COPY share too)."""
-    from geodata.store import import_layer, importer, parcel_stream
+    from geodata.store import import_layer, parcel_stream
     from geodata.store.importer import ReadOptions
-
-    importer.FORK_READER = reader == "process"
 
     spent = {"copy": 0.0}
     baseline = proc_peak_mb(os.getpid())
@@ -143,26 +137,18 @@ def _ours(url: str, gpkg: str, batch_size: int, reader: str = "thread") -> dict[
     import_layer(url, gpkg, "villages", options=ReadOptions(source_layer="villages"))
     dbname = make_url(url).database
     server0, t0, cpu0 = backend_cpu(dbname), time.perf_counter(), time.process_time()
-    kids0 = _children_cpu()
     report = import_layer(
         url, gpkg, "parcels", options=ReadOptions(source_layer="parcels", batch_size=batch_size)
     )
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    reader = _children_cpu() - kids0  # the forked reader process (joined by then)
     return {
         "rows": report.rows,
         "seconds": seconds,
         "copy_seconds": spent["copy"],
         "baseline_mb": baseline,
-        "client_cpu": cpu + reader,
-        "reader_cpu": reader,
+        "client_cpu": cpu,
         "server_cpu": cpu_spent(server0, backend_cpu(dbname)),
     }
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _peer(url: str, gpkg: Path) -> dict[str, Any]:
@@ -210,9 +196,7 @@ def _count(url: str, table_name: str) -> int:
         engine.dispose()
 
 
-def _one_round(
-    maintenance: str, gpkg: Path, batch_size: int, keep: bool, round_no: int, reader: str
-):
+def _one_round(maintenance: str, gpkg: Path, batch_size: int, keep: bool, round_no: int):
     """Fresh databases, then the peer and ours one after the other (alternating who goes first)."""
     urls = {}
     with ExitStack() as stack:
@@ -235,12 +219,8 @@ def _one_round(
                     "rows": _count(urls["peer"], "ogr_parcels"),
                 }
             else:
-                run = isolated(_ours, urls["ours"], str(gpkg), batch_size, reader)
-                out["ours"] = {
-                    **run.result,
-                    "peak_mb": run.peak_mb.get("self"),
-                    "reader_peak_mb": run.peak_mb.get("largest_child"),
-                }
+                run = isolated(_ours, urls["ours"], str(gpkg), batch_size)
+                out["ours"] = {**run.result, "peak_mb": run.peak_mb.get("self")}
         dispose_engines()
     return out["ours"], out["peer"]
 
@@ -252,17 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the fastest of each counts")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
-    parser.add_argument(
-        "--reader", choices=("thread", "process"), default="thread",
-        help="ours reads and prepares batches in a thread (the default) or a forked process",
-    )  # fmt: skip
     args = parser.parse_args(argv)
     gpkg = generate(args.parcels, bench_dir() / f"district-{args.parcels}")
     load_before = load_average()
     cluster = embedded_cluster(get_settings())
     cluster.ensure_running()
     rounds = [
-        _one_round(cluster.url("postgres"), gpkg, args.batch_size, args.keep, i, args.reader)
+        _one_round(cluster.url("postgres"), gpkg, args.batch_size, args.keep, i)
         for i in range(max(1, args.repeat))
     ]
     ours = min((r[0] for r in rounds), key=lambda r: r["seconds"])
@@ -274,25 +250,23 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ["landmarket import (all checks, streamed)", ours["rows"], ours["seconds"],
          ours["rows"] / ours["seconds"], ours["client_cpu"], ours["server_cpu"], least["ours"],
-         ours["peak_mb"], ours.get("reader_peak_mb"), ours["baseline_mb"]],
+         ours["peak_mb"], ours["baseline_mb"]],
         ["ogr2ogr -f PostgreSQL, PG_USE_COPY=YES", peer["rows"], peer["seconds"],
          peer["rows"] / peer["seconds"], peer["client_cpu"], peer["server_cpu"], least["peer"],
-         peer["peak_mb"], None, None],
+         peer["peak_mb"], None],
     ]  # fmt: skip
     table(
         f"Import of {args.parcels:,} parcels, fastest of {len(rounds)} rounds (load {load_before} "
         f"before the run, {machine()['cores']} cores); CPU s of the importing process and of "
         "its database's server backends (least total of the rounds too: steadier under load)",
         ["", "rows", "seconds", "rows/s", "client CPU s", "server CPU s", "least CPU s",
-         "peak RSS MB", "reader process RSS MB", "RSS before MB"],
+         "peak RSS MB", "RSS before MB"],
         rows,
     )  # fmt: skip
     every = ", ".join(f"{o['seconds']:.1f}/{p['seconds']:.1f}" for o, p in rounds)
     print(
         f"ours / ogr2ogr = {ratio:.2f} × (goal ≤ {GOAL_RATIO}), in CPU seconds "
         f"{least['ours'] / least['peer']:.2f} ×; every round (ours/peer s): {every}; "
-        f"reader {args.reader}; of ours' client CPU, {ours.get('reader_cpu', 0.0):.1f} s in a "
-        "forked reader process (reading, hygiene, mapping, areas, COPY columns); "
         f"of ours, {ours['copy_seconds']:.1f} s is spent in COPY into the parcels table (a thread "
         "of its own, while the next batch is checked; 2 unique indexes, the cell and "
         "reference-count triggers, 4 indexes built after; the peer's new table has a GiST index "
@@ -306,7 +280,6 @@ def main(argv: list[str] | None = None) -> int:
         {
             "parcels": args.parcels,
             "batch_size": args.batch_size,
-            "reader": args.reader,
             "rounds": [{"ours": o, "peer": p} for o, p in rounds],
             "ours": ours,
             "peer": peer,

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import pickle
 import queue
 import threading
-import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -36,12 +33,6 @@ from landmarket.errors import Conflict, InvalidInput, RecordProblem
 from landmarket.policy import load_policy
 
 Target = Session | Engine | str | None
-# Parcel files read and prepared in a forked process (when this process may fork, may_fork)
-# rather than a thread. Off: on the shared 2-core machine it cost more than the GIL it frees
-# (1,000,000 parcels at load ~3-4: 36.8 s against 28.5 s in a thread; reader 15.4 s + main
-# 8.8 s CPU against 21.4 s) — pickling, WKB both ways, and a third busy process; `python -m
-# bench imports --reader process` measures it (bench/README.md).
-FORK_READER = False
 
 
 @dataclass(frozen=True)
@@ -332,120 +323,13 @@ def _import_parcels(
         stream = ParcelStream(
             session, batch, village=village, tolerance_m=tolerance, field_map=options.field_map
         )
-        with prepared_batches(batches, stream) as prepared:
-            for result, _ in pipelined(prepared, stream):
-                news = [str(w) for w in result.warnings]
-                report.warnings.extend(w for w in news if w not in report.warnings)
+        for result, _ in pipelined(prefetch(batches, stream.prepare), stream):
+            report.warnings.extend(str(w) for w in result.warnings if str(w) not in report.warnings)
         report.rows, report.area_m2 = stream.finish()
         report.warnings.extend(stream.warnings)
         report.notes.extend(stream.notes)
         _finish_batch(session, batch, report, actor)
     return report
-
-
-@dataclass
-class ReadNotes:
-    """What reading a batch noticed, as the reader process sends it (its frame stays there)."""
-
-    warnings: list[str]
-
-
-def may_fork() -> bool:
-    """Whether the reading and preparing of batches may run in a forked process: fork exists,
-    this process has no other thread (a fork copies only the calling thread; a lock another
-    thread holds — GDAL's, the allocator's, logging's — would stay held in the child) and is
-    not a daemonic worker (which may not have children); FORK_READER = False turns it off."""
-    return (
-        FORK_READER
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-        and not multiprocessing.current_process().daemon
-    )
-
-
-@contextmanager
-def prepared_batches(
-    batches: Iterator[Any], stream: ParcelStream
-) -> Iterator[Iterator[tuple[Any, Any]]]:
-    """(read result, stream.prepare of its frame) for each batch, one batch ahead of the
-    caller: in a forked reader process when may_fork() (its Python runs on another core than
-    the checks and the COPY, not under the same GIL), else in a reader thread. The child only
-    reads the file and prepares batches, never touches the database; it is killed when the
-    caller stops early (an error elsewhere), so all-or-nothing is the caller's transaction's."""
-    if not may_fork():
-        items = prefetch(batches, stream.prepare)
-        try:
-            yield items
-        finally:
-            items.close()
-        return
-    ctx = multiprocessing.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(
-        target=_read_and_prepare, args=(batches, stream, sender, receiver), name="import-reader",
-        daemon=True,
-    )  # fmt: skip
-    proc.start()
-    sender.close()
-    done = False
-    try:
-        items = _received(proc, receiver, stream)
-        yield items
-        done = True
-    finally:
-        receiver.close()
-        proc.join(timeout=5 if done else 0)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-
-
-def _read_and_prepare(
-    batches: Iterator[Any], stream: ParcelStream, sender: Any, receiver: Any
-) -> None:
-    """The reader process: each batch read, prepared and sent (pickled) to the importer."""
-    receiver.close()  # so a send fails, not blocks, once the importer stops listening
-    message: tuple[Any, ...]
-    try:
-        for item in batches:
-            known = len(stream.warnings)
-            prepared = stream.detach(stream.prepare(item.frame))
-            notes = [str(w) for w in item.warnings]
-            message = ("batch", notes, stream.warnings[known:], prepared)
-            sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-        message = ("end",)
-    except InvalidInput as exc:
-        message = ("invalid", exc.problems, exc.source)
-    except BaseException as exc:  # handed to the importer, which raises it
-        message = ("error", exc)
-        try:
-            pickle.loads(pickle.dumps(message))
-        except Exception:
-            message = ("error", RuntimeError("".join(traceback.format_exception(exc))))
-    with suppress(OSError):  # the importer stopped listening: it failed already
-        sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-    sender.close()
-
-
-def _received(proc: Any, receiver: Any, stream: ParcelStream) -> Iterator[tuple[Any, Any]]:
-    """The batches the reader process sends, in order; its errors raised here."""
-    while True:
-        try:
-            message = pickle.loads(receiver.recv_bytes())
-        except EOFError:
-            proc.join(timeout=5)
-            raise RuntimeError(
-                f"import reader process ended without a result (exit code {proc.exitcode})"
-            ) from None
-        if message[0] == "end":
-            return
-        if message[0] == "invalid":
-            raise InvalidInput(message[1], source=message[2])
-        if message[0] == "error":
-            raise message[1]
-        _, notes, warnings, prepared = message
-        stream.warnings.extend(warnings)  # what the first batch's columns told the reader
-        yield ReadNotes(notes), stream.attach(prepared)
 
 
 def pipelined(prepared: Iterator[tuple[Any, Any]], stream: ParcelStream) -> Iterator[Any]:

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapely
 from geopandas import GeoDataFrame
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -70,35 +69,6 @@ DEFER_INDEXES_FROM = 20_000
 _NULL_MEMBER = re.compile(r',"[^"\\]*+(?:\\.[^"\\]*+)*+":null(?=[,}])')
 _FIRST_NULL_MEMBER = re.compile(r'\{"[^"\\]*+(?:\\.[^"\\]*+)*+":null(?:,|(?=\}))')
 _JSON_PATTERNS = 8  # more patterns of missing members than this: one pass and the patterns above
-
-
-# What Python's str.strip() strips (str.isspace), as RE2 escapes: RE2's \\s is ASCII only.
-_SPACE = (
-    r"\x{9}\x{a}\x{b}\x{c}\x{d}\x{1c}\x{1d}\x{1e}\x{1f}\x{20}\x{85}\x{a0}\x{1680}\x{2000}"
-    r"\x{2001}\x{2002}\x{2003}\x{2004}\x{2005}\x{2006}\x{2007}\x{2008}\x{2009}\x{200a}"
-    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
-)
-_EDGE_SPACE = f"^[{_SPACE}]|[{_SPACE}]$"
-
-
-def _stripped(values: np.ndarray) -> np.ndarray:
-    """(v.strip() or None) for each text cell, other cells as they are; for a column of text
-    only the cells that start or end with whitespace or are empty (found by RE2 over Arrow
-    strings) are stripped in Python, the rest stay the same objects."""
-    try:
-        if pd.api.types.infer_dtype(values, skipna=True) != "string":
-            raise TypeError
-        text = pa.array(values, type=pa.string(), from_pandas=True)
-    except (TypeError, ValueError, UnicodeError, pa.ArrowException):
-        return np.array(
-            [(v.strip() or None) if isinstance(v, str) else v for v in values], dtype=object
-        )
-    edge = pc.or_(pc.match_substring_regex(text, _EDGE_SPACE), pc.equal(text, ""))
-    rows = np.flatnonzero(pc.fill_null(edge, False).to_numpy(zero_copy_only=False))
-    out = np.array(values, dtype=object, copy=True)
-    for i in rows:
-        out[i] = values[i].strip() or None
-    return out
 
 
 def _texts(series: pd.Series) -> np.ndarray:
@@ -177,7 +147,6 @@ def _nothing() -> None:
 
 
 _EMPTY = pa.table({})
-_CHECKED = ("parcel_code", "village_code", "where")  # columns the database half reads (and geom)
 
 
 class ParcelStream:
@@ -263,31 +232,6 @@ class ParcelStream:
             attrs=pa.array(cols["attrs"], type=pa.string()),
         )
         return pa.table([arrays[k] for k in PARCEL_COPY], names=list(PARCEL_COPY))
-
-    @staticmethod
-    def detach(prepared: Prepared) -> Prepared:
-        """A prepared batch cut to what the database half uses (lookup, check, write), to send
-        to another process: the COPY table, the mask, problems, notes, and of the columns the
-        codes, villages, record names and geometries (as WKB: pickling a shapely geometry costs
-        a Python call each)."""
-        data = {k: prepared.data[k] for k in _CHECKED if k in prepared.data}
-        if "geom" in prepared.data:
-            # Rows to COPY have their EWKB in the table already (a polygon as a one-part
-            # multipolygon: the same covers and point on surface); the others are written here.
-            geoms = prepared.data["geom"]
-            wkbs = prepared.table.column("geom").to_numpy(zero_copy_only=False)
-            rest = np.flatnonzero(pd.isna(wkbs) & ~shapely.is_missing(geoms))
-            wkbs[rest] = shapely.to_wkb(geoms[rest])
-            data["geom"] = wkbs
-        prepared.data = data
-        return prepared
-
-    @staticmethod
-    def attach(prepared: Prepared) -> Prepared:
-        """A detached batch made whole again for the checks (geometries from their WKB)."""
-        if "geom" in prepared.data:
-            prepared.data["geom"] = shapely.from_wkb(prepared.data["geom"])
-        return prepared
 
     def commit(self, prepared: Prepared) -> None:
         """The database half: codes stored, villages and their boundaries; then COPY."""
@@ -466,7 +410,7 @@ class ParcelStream:
         part = pd.DataFrame(frame[extra]).rename(columns=str)
         for c in part.columns:  # blank text is no value, as in the row-by-row mapping
             if part[c].dtype == object and part[c].notna().any():
-                part[c] = _stripped(part[c].to_numpy(dtype=object))
+                part[c] = part[c].map(lambda v: (v.strip() or None) if isinstance(v, str) else v)
         # Rows that leave the same members out share one JSON pass over just their members (no
         # null to strip afterwards: ~2x faster on survey files, where few such patterns occur).
         present = part.notna().to_numpy()

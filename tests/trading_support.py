@@ -22,7 +22,7 @@ GK35 = 4544
 E0, N0 = 575_000.0, 3_295_000.0
 VILLAGE = "500111980001"
 OTHER_VILLAGE = "500111980002"
-PLOTS = 80  # 100 m × 100 m collective industrial plots (0601): exactly 15 mu each
+PLOTS = 160  # 100 m × 100 m collective industrial plots (0601): exactly 15 mu each
 
 
 def plot(n: int, village: str = VILLAGE) -> str:

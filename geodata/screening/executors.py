@@ -2,7 +2,8 @@
 
 Both run `fn(*args)` for a stream of keyed tasks, a few ahead per worker, yield (key, result) as
 tasks finish, survive a worker that dies (its tasks run again: a fresh local pool, or the dask
-scheduler's own rescheduling) and stop when the run is cancelled. Threads never share GEOS work:
+scheduler's own rescheduling) or, locally, hangs (no task finished for STALL_S: a fresh pool) and
+stop when the run is cancelled. Threads never share GEOS work:
 every task runs in a process of its own.
 """
 
@@ -13,6 +14,7 @@ import gc
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +25,8 @@ from landmarket.errors import Conflict
 MAX_RESTARTS = 3  # local pools rebuilt after a worker died, per run
 POLL_S = 0.25  # how often a waiting run looks at its cancel flag
 AHEAD = 2  # tasks in flight per worker
+STALL_S = 900.0  # no task finished this long: the pool is taken for hung and run again
+JOIN_S = 30  # longest wait for a killed pool's processes and its manager thread
 Task = tuple[Any, tuple[Any, ...]]  # (key, args)
 
 
@@ -74,6 +78,7 @@ class LocalExecutor:
         self.inherits = fork and single and threading.active_count() == 1
         self._context = multiprocessing.get_context("fork" if self.inherits else "spawn")
         self.pids: list[int] = []  # worker processes of the current pool (tests kill one)
+        self.stall_s = STALL_S
 
     def _pool(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(
@@ -84,12 +89,13 @@ class LocalExecutor:
     def run(
         self, fn: Callable[..., Any], tasks: Iterable[Task], cancelled: Callable[[], bool] = _never
     ) -> Iterator[tuple[Any, Any]]:
-        """Tasks through the pool, AHEAD per worker; a dead worker's tasks run again."""
+        """Tasks through the pool, AHEAD per worker; a dead or stalled pool's tasks run again."""
         source = iter(tasks)
         retry: list[Task] = []
         pending: dict[Future, Task] = {}
         restarts = 0
         pool = self._pool()
+        progress = time.monotonic()  # when a task last finished (or the pool started)
         try:
             while True:
                 broken = False
@@ -118,7 +124,10 @@ class LocalExecutor:
                         retry.append(item)
                         broken = True
                         continue
+                    progress = time.monotonic()
                     yield item[0], result
+                if not done and pending and time.monotonic() - progress > self.stall_s:
+                    broken = True  # no task finished for too long: a worker hangs
                 if broken:
                     restarts += 1
                     if restarts > MAX_RESTARTS:
@@ -127,6 +136,7 @@ class LocalExecutor:
                     pending.clear()
                     _terminate(pool)
                     pool = self._pool()
+                    progress = time.monotonic()
         finally:
             _terminate(pool)
 
@@ -140,14 +150,25 @@ def _worker_init() -> None:
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now: queued tasks dropped, running workers killed (cancel or a dead peer)."""
+    """Stop a pool now: queued tasks dropped, running workers killed (cancel, a dead or hung peer).
+
+    SIGKILL, not SIGTERM: a worker that inherited a SIGTERM handler (or is stuck on a lock a dead
+    peer held) would outlive a polite request, keep the pool's pipes open and so block the
+    pool's manager thread for ever. That thread is joined before this returns, so a pool forked
+    next never forks while the old pool's threads hold their locks.
+    """
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
-            process.terminate()
+            process.kill()
     for process in processes:
-        process.join(timeout=10)
+        process.join(timeout=JOIN_S)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=JOIN_S)
+        if manager.is_alive():
+            raise WorkersLost("筛查进程池无法停止 / the old worker pool did not stop")
 
 
 class DaskExecutor:

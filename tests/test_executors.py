@@ -1,0 +1,62 @@
+"""The local executor survives a hung worker, gives up on a pool that keeps hanging, and leaves
+no process or thread behind (a forked pool never forks beside the old pool's threads)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from geodata.screening.executors import MAX_RESTARTS, LocalExecutor, WorkersLost
+
+
+def _square_or_hang(key: int, marker: str) -> int:
+    """Key 0 hangs the first time it runs (the marker records that run), then answers."""
+    if key == 0 and not os.path.exists(marker):
+        Path(marker).touch()
+        time.sleep(3600)
+    return key * key
+
+
+def _hang_always(key: int) -> int:
+    if key == 0:
+        time.sleep(3600)
+    return key
+
+
+def _alive(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        alive.append(pid)
+    return alive
+
+
+def test_a_hung_worker_is_replaced_and_no_task_is_lost(tmp_path):
+    threads = threading.active_count()
+    runner = LocalExecutor(2)
+    runner.stall_s = 1.5
+    marker = str(tmp_path / "hung")
+    got = dict(runner.run(_square_or_hang, ((k, (k, marker)) for k in range(12))))
+    assert got == {k: k * k for k in range(12)}  # each key once, key 0 after the restart
+    assert os.path.exists(marker)
+    assert _alive(runner.pids) == []
+    assert threading.active_count() == threads
+
+
+def test_a_pool_that_keeps_hanging_gives_up(tmp_path):
+    runner = LocalExecutor(2)
+    runner.stall_s = 0.5
+    got = []
+    with pytest.raises(WorkersLost):
+        for key, _value in runner.run(_hang_always, ((k, (k,)) for k in range(4))):
+            got.append(key)
+    assert 0 not in got
+    assert MAX_RESTARTS >= 1
+    assert _alive(runner.pids) == []  # the last pool's workers were killed too

@@ -4,6 +4,8 @@ no process or thread behind (a forked pool never forks beside the old pool's thr
 from __future__ import annotations
 
 import os
+import struct
+import sys
 import threading
 import time
 from pathlib import Path
@@ -60,3 +62,29 @@ def test_a_pool_that_keeps_hanging_gives_up(tmp_path):
     assert 0 not in got
     assert MAX_RESTARTS >= 1
     assert _alive(runner.pids) == []  # the last pool's workers were killed too
+
+
+def _die_mid_result(key: int, marker: str) -> int:
+    """Key 0, the first time: die half-way through writing a result, as an OOM kill would.
+
+    The worker writes a message header announcing 1 MB and a few bytes of it into the pool's
+    result pipe, then exits: the pool's manager thread is left reading the rest for ever.
+    """
+    if key == 0 and not os.path.exists(marker):
+        Path(marker).touch()
+        frame = sys._getframe()
+        while frame.f_code.co_name != "_process_worker":  # the pool's loop in this worker
+            frame = frame.f_back
+        writer = frame.f_locals["result_queue"]._writer
+        os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"partial")
+        os._exit(9)
+    return key + 1
+
+
+def test_a_worker_dying_mid_result_does_not_hang_the_run(tmp_path):
+    runner = LocalExecutor(2)
+    marker = str(tmp_path / "died")
+    got = dict(runner.run(_die_mid_result, ((k, (k, marker)) for k in range(8))))
+    assert got == {k: k + 1 for k in range(8)}
+    assert os.path.exists(marker)
+    assert _alive(runner.pids) == []

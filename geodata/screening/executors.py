@@ -128,6 +128,8 @@ class LocalExecutor:
                     yield item[0], result
                 if not done and pending and time.monotonic() - progress > self.stall_s:
                     broken = True  # no task finished for too long: a worker hangs
+                if _lost_worker(pool):
+                    broken = True  # its pool may never say so (see _terminate)
                 if broken:
                     restarts += 1
                     if restarts > MAX_RESTARTS:
@@ -149,6 +151,12 @@ def _worker_init() -> None:
     gc.freeze()
 
 
+def _lost_worker(pool: ProcessPoolExecutor) -> bool:
+    """A worker of a running pool has exited (workers only end with their pool)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    return any(process.exitcode is not None for process in processes)
+
+
 def _terminate(pool: ProcessPoolExecutor) -> None:
     """Stop a pool now: queued tasks dropped, running workers killed (cancel, a dead or hung peer).
 
@@ -158,12 +166,19 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     next never forks while the old pool's threads hold their locks.
     """
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    results = getattr(pool, "_result_queue", None)  # taken now: shutdown forgets it
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.kill()
     for process in processes:
         process.join(timeout=JOIN_S)
+    if results is not None:
+        # A worker killed half-way through writing its result leaves the manager thread
+        # waiting for the rest of the message for ever (CPython's pool never notices the death);
+        # with every worker gone, closing this process's write end ends that read with EOF.
+        with contextlib.suppress(OSError):
+            results._writer.close()
     manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=JOIN_S)

@@ -2,20 +2,24 @@
 
 Message ids are English; ``locales/zh_CN`` translates them to Chinese, the default locale, and
 ``locales/en`` is the English catalogue (empty strings fall back to the id). The .po sources are
-read directly at first use, so a fresh clone needs no compile step. The edge sets the locale of a
-request with ``use_locale`` (a context variable, so threads and tasks of a request inherit it);
-``_`` and ``ngettext`` translate into it.
+read directly at first use, so a fresh clone needs no compile step: Babel parses a catalogue once
+and the result is kept in the user's cache directory, keyed by the .po file's size and CRC-32, so
+later processes (the CLI's start-up above all) read a small JSON file instead of importing Babel.
+The edge sets the locale of a request with ``use_locale`` (a context variable, so threads and
+tasks of a request inherit it); ``_`` and ``ngettext`` translate into it. A process that serves
+one person (the CLI) sets its locale once with ``set_default_locale``.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
-
-from babel.messages.pofile import read_po
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
@@ -24,15 +28,47 @@ DOMAIN = "messages"
 LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 
-_current: ContextVar[str] = ContextVar("landmarket_locale", default=DEFAULT_LOCALE)
+CACHE_FORMAT = 1  # bump when the cached JSON's shape changes
+
+_current: ContextVar[str | None] = ContextVar("landmarket_locale", default=None)
+_process_locale = DEFAULT_LOCALE  # what a context without use_locale/set_locale translates into
+
+
+def cache_dir() -> Path:
+    """Where parsed catalogues are kept: $XDG_CACHE_HOME/landmarket (default ~/.cache/landmarket)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "landmarket"
 
 
 @cache
 def catalogue(locale: str) -> dict[str, str | tuple[str, ...]]:
     """Translations of one locale: msgid (or plural msgid) to msgstr (or plural forms)."""
     path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        cat = read_po(handle, locale=locale)
+    data = path.read_bytes()
+    key = f"{CACHE_FORMAT}-{len(data)}-{zlib.crc32(data):08x}"
+    cached = cache_dir() / f"i18n-{DOMAIN}-{locale}.json"
+    with suppress(OSError, ValueError, KeyError, TypeError):
+        stored = json.loads(cached.read_bytes())
+        if stored["key"] == key:
+            return {k: v if isinstance(v, str) else tuple(v) for k, v in stored["messages"].items()}
+    messages = _parse_po(data, locale)
+    with suppress(OSError):  # a read-only home only costs the next process a parse
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        scratch = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        scratch.write_text(
+            json.dumps({"key": key, "messages": messages}, ensure_ascii=False), encoding="utf-8"
+        )
+        os.replace(scratch, cached)
+    return messages
+
+
+def _parse_po(data: bytes, locale: str) -> dict[str, str | tuple[str, ...]]:
+    """Babel's reading of a .po file: translated, non-fuzzy messages only."""
+    from io import BytesIO
+
+    from babel.messages.pofile import read_po
+
+    cat = read_po(BytesIO(data), locale=locale)
     out: dict[str, str | tuple[str, ...]] = {}
     for message in cat:
         if not message.id or not message.string or message.fuzzy:
@@ -52,18 +88,25 @@ def known_ids() -> frozenset[str]:
 
 
 def current_locale() -> str:
-    """The locale of the running request (default Chinese)."""
-    return _current.get()
+    """The locale of the running request (default Chinese, or the process's default)."""
+    return _current.get() or _process_locale
 
 
 @contextmanager
 def use_locale(locale: str) -> Iterator[str]:
     """Translate into locale inside the block."""
-    token = _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    chosen = locale if locale in LOCALES else DEFAULT_LOCALE
+    token = _current.set(chosen)
     try:
-        yield _current.get()
+        yield chosen
     finally:
         _current.reset(token)
+
+
+def set_default_locale(locale: str) -> None:
+    """The locale of every context of this process that sets none (threads included): the CLI's."""
+    global _process_locale
+    _process_locale = locale if locale in LOCALES else DEFAULT_LOCALE
 
 
 def set_locale(locale: str) -> None:

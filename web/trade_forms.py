@@ -5,7 +5,9 @@ name the field, plus the parsing of dates, datetime-local fields, payment and co
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Depends, Form
 
 from landmarket.errors import LandmarketError, RecordProblem
 from landmarket.i18n import gettext as _
@@ -13,11 +15,36 @@ from landmarket.trading.model import TradingTerms
 
 TZ = datetime.now().astimezone().tzinfo  # a datetime-local field is the server's local time
 
-ANNOUNCE_FIELDS = ("listing_id", "trade_method", "announced_on", "starts_at", "ends_at",
-                   "reserve_per_mu", "start_per_mu", "min_increment", "deposit", "cost_base",
-                   "reserve_secret")  # fmt: skip
-CONTRACT_FIELDS = ("signed_on", "term_starts_on", "payment_schedule", "planning_conditions",
-                   "investment_conditions")  # fmt: skip
+
+Short = Annotated[str, Form(max_length=32)]
+Long = Annotated[str, Form(max_length=4000)]
+
+
+def announce_fields(
+    listing_id: Short = "", trade_method: Short = "listing", announced_on: Short = "",
+    starts_at: Short = "", ends_at: Short = "", reserve_per_mu: Short = "",
+    start_per_mu: Short = "", min_increment: Short = "", deposit: Short = "",
+    cost_base: Short = "", reserve_secret: Short = "",
+) -> dict[str, str]:  # fmt: skip
+    """The announce form as sent, field by field (a dependency of both pages' announce route)."""
+    return {"listing_id": listing_id, "trade_method": trade_method, "announced_on": announced_on,
+            "starts_at": starts_at, "ends_at": ends_at, "reserve_per_mu": reserve_per_mu,
+            "start_per_mu": start_per_mu, "min_increment": min_increment, "deposit": deposit,
+            "cost_base": cost_base, "reserve_secret": reserve_secret}  # fmt: skip
+
+
+def contract_fields(
+    signed_on: Short = "", term_starts_on: Short = "", payment_schedule: Long = "",
+    planning_conditions: Long = "", investment_conditions: Long = "",
+) -> dict[str, str]:  # fmt: skip
+    """The contract form as sent (a dependency of both pages' contract route)."""
+    return {"signed_on": signed_on, "term_starts_on": term_starts_on,
+            "payment_schedule": payment_schedule, "planning_conditions": planning_conditions,
+            "investment_conditions": investment_conditions}  # fmt: skip
+
+
+AnnounceForm = Annotated[dict[str, str], Depends(announce_fields)]
+ContractForm = Annotated[dict[str, str], Depends(contract_fields)]
 
 
 class FormProblems(Exception):

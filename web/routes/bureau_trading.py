@@ -34,7 +34,10 @@ from web.deps import BureauViewer, DbSession, SettingsDep, Viewer, page_router
 from web.templating import render
 from web.trade_documents import document_download
 from web.trade_forms import (
+    AnnounceForm,
+    ContractForm,
     FormProblems,
+    Short,
     announce_defaults,
     announcement_args,
     bad,
@@ -47,8 +50,6 @@ from web.trade_forms import (
 router = page_router("/bureau/trading")
 BASE = "/bureau/trading"
 Text = Annotated[str, Form(max_length=200)]
-Short = Annotated[str, Form(max_length=32)]
-Long = Annotated[str, Form(max_length=4000)]
 
 
 # ---------------------------------------------------------------- the desk: announcements, deals
@@ -89,16 +90,9 @@ def trading_desk(
 @router.post("/announcements")
 def announce(
     request: Request, db: DbSession, settings: SettingsDep, viewer: BureauViewer,
-    listing_id: Short = "", trade_method: Short = "listing", announced_on: Short = "",
-    starts_at: Short = "", ends_at: Short = "", reserve_per_mu: Short = "",
-    start_per_mu: Short = "", min_increment: Short = "", deposit: Short = "",
-    cost_base: Short = "", reserve_secret: Short = "",
+    form: AnnounceForm,
 ) -> Response:  # fmt: skip
     """Announce a published listing: method, periods, prices, deposit (policy defaults if empty)."""
-    form = {"listing_id": listing_id, "trade_method": trade_method, "announced_on": announced_on,
-            "starts_at": starts_at, "ends_at": ends_at, "reserve_per_mu": reserve_per_mu,
-            "start_per_mu": start_per_mu, "min_increment": min_increment, "deposit": deposit,
-            "cost_base": cost_base, "reserve_secret": reserve_secret}  # fmt: skip
     try:
         listing, on, args = announcement_args(form)
         new_id = market.announce(db, viewer.principal, listing, **args,
@@ -262,13 +256,9 @@ def confirm(request: Request, db: DbSession, viewer: BureauViewer, deal_id: int)
 @router.post("/deals/{deal_id}/contract")
 def sign(
     request: Request, db: DbSession, viewer: BureauViewer, deal_id: int,
-    signed_on: Short = "", term_starts_on: Short = "", payment_schedule: Long = "",
-    planning_conditions: Long = "", investment_conditions: Long = "",
+    form: ContractForm,
 ) -> Response:  # fmt: skip
     """Record the contract: signing day, term start, payments, planning and investment terms."""
-    form = {"signed_on": signed_on, "term_starts_on": term_starts_on,
-            "payment_schedule": payment_schedule, "planning_conditions": planning_conditions,
-            "investment_conditions": investment_conditions}  # fmt: skip
     try:
         contracts.sign_contract(db, viewer.principal, deal_id, **contract_args(form, deal_id))
     except FormProblems as exc:

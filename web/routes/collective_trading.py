@@ -13,9 +13,9 @@ village's trades only: another village's trade is 403, none is 404.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Form, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,8 @@ from web.deps import CollectiveViewer, DbSession, SettingsDep, Viewer, page_rout
 from web.templating import render
 from web.trade_documents import document_download
 from web.trade_forms import (
+    AnnounceForm,
+    ContractForm,
     FormProblems,
     announce_defaults,
     announcement_args,
@@ -39,8 +41,6 @@ from web.trade_forms import (
 
 router = page_router("/collective/trading")
 BASE = "/collective/trading"
-Short = Annotated[str, Form(max_length=32)]
-Long = Annotated[str, Form(max_length=4000)]
 
 
 def _error(request: Request, exc: LandmarketError) -> Response:
@@ -87,16 +87,9 @@ def trades(
 @router.post("/announcements")
 def announce(
     request: Request, db: DbSession, settings: SettingsDep, viewer: CollectiveViewer,
-    listing_id: Short = "", trade_method: Short = "listing", announced_on: Short = "",
-    starts_at: Short = "", ends_at: Short = "", reserve_per_mu: Short = "",
-    start_per_mu: Short = "", min_increment: Short = "", deposit: Short = "",
-    cost_base: Short = "", reserve_secret: Short = "",
+    form: AnnounceForm,
 ) -> Response:  # fmt: skip
     """Announce one of the village's published listings (the policy's periods are the minimum)."""
-    form = {"listing_id": listing_id, "trade_method": trade_method, "announced_on": announced_on,
-            "starts_at": starts_at, "ends_at": ends_at, "reserve_per_mu": reserve_per_mu,
-            "start_per_mu": start_per_mu, "min_increment": min_increment, "deposit": deposit,
-            "cost_base": cost_base, "reserve_secret": reserve_secret}  # fmt: skip
     try:
         listing, on, args = announcement_args(form)
         new_id = market.announce(db, viewer.principal, listing, **args,
@@ -138,13 +131,9 @@ def trade(
 @router.post("/deals/{deal_id}/contract")
 def sign(
     request: Request, db: DbSession, viewer: CollectiveViewer, deal_id: int,
-    signed_on: Short = "", term_starts_on: Short = "", payment_schedule: Long = "",
-    planning_conditions: Long = "", investment_conditions: Long = "",
+    form: ContractForm,
 ) -> Response:  # fmt: skip
     """Record the contract of the village's deal: signing day, term start, payments, conditions."""
-    form = {"signed_on": signed_on, "term_starts_on": term_starts_on,
-            "payment_schedule": payment_schedule, "planning_conditions": planning_conditions,
-            "investment_conditions": investment_conditions}  # fmt: skip
     try:
         found = views.deal(db, viewer.principal, deal_id)
     except LandmarketError as exc:

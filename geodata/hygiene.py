@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
@@ -33,7 +37,28 @@ _CODE_RE = re.compile(
 _POLYGON, _MULTIPOLYGON = 3, 6
 
 
-def record_labels(frame: GeoDataFrame, first: int = 0) -> list[str]:
+class FeatureLabels(Sequence[str]):
+    """'feature N' for the records first+1 … first+n, each made when asked for (a batch of
+    20,000 names a handful of them at most)."""
+
+    def __init__(self, first: int, n: int) -> None:
+        self.first, self.n = first, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.n))]
+        i = operator.index(i)
+        if i < 0:
+            i += self.n
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return f"feature {self.first + i + 1}"
+
+
+def record_labels(frame: GeoDataFrame, first: int = 0) -> Sequence[str]:
     """How errors name each record: 'parcel <no> (line N)' for a txt source, else 'feature N'."""
     if "source_line" in frame.columns:
         nos = frame["parcel_no"] if "parcel_no" in frame.columns else pd.Series([None] * len(frame))
@@ -41,7 +66,7 @@ def record_labels(frame: GeoDataFrame, first: int = 0) -> list[str]:
             f"parcel {no if isinstance(no, str) and no else f'#{i + 1}'} (line {line})"
             for i, (no, line) in enumerate(zip(nos, frame["source_line"], strict=True))
         ]
-    return [f"feature {i}" for i in range(first + 1, first + len(frame) + 1)]
+    return FeatureLabels(first, len(frame))
 
 
 def check_layer(
@@ -187,6 +212,15 @@ def _reason(reason: str) -> tuple[str, str]:
     return "几何无效", text.lower() or "invalid geometry"
 
 
+def _all_distinct(codes: pd.Series) -> bool:
+    """Whether no two codes are equal (Arrow's distinct count; False when unsure)."""
+    try:
+        values = pa.array(codes.array)
+    except (TypeError, ValueError, pa.ArrowException):
+        return False
+    return pc.count_distinct(values, mode="all").as_py() == len(codes)
+
+
 def _check_codes(out: GeoDataFrame, labels, found) -> GeoDataFrame:
     """Parcel codes well formed (GB/T 37346, Chongqing county) and unique; column -> parcel_code."""
     columns = [c for c in out.columns if c != out.geometry.name]
@@ -215,6 +249,8 @@ def _check_codes(out: GeoDataFrame, labels, found) -> GeoDataFrame:
             except CodeError as exc:
                 msg = f"宗地代码无效 / invalid parcel code: {exc}"
         found.append((i, RecordProblem(labels[i], msg, field)))
+    if _all_distinct(codes):  # the usual case, found without pandas' hashing of every code
+        return out
     dup = codes.duplicated(keep=False) & (codes != "")
     if dup.any():
         first = {}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from geopandas import GeoDataFrame
 
 from geodata.crs import to_cgcs2000
@@ -14,6 +17,7 @@ from geodata.formats.sources import Source, open_source
 from geodata.formats.txt import read_txt
 from geodata.formats.txt_write import write_txt
 from geodata.formats.vector import iter_source, read_source, write_vector
+from geodata.hygiene import FeatureLabels
 from landmarket.errors import InvalidInput, RecordProblem
 
 # Extension -> format name; --to accepts the names and their aliases.
@@ -47,6 +51,9 @@ class ReadResult:
 
     frame: GeoDataFrame
     warnings: list[str] = field(default_factory=list)
+    # Streamed batches: each feature's WKB as the file holds it, None where the reader changed
+    # the geometry (reprojected, shifted); a writer may store these bytes instead of GEOS's.
+    wkb: np.ndarray | None = None
 
 
 def format_of(path: str | Path, to: str | None = None) -> str:
@@ -106,17 +113,27 @@ def iter_layer(
 
     def batches() -> Iterator[ReadResult]:
         offset = 0
-        for raw in iter_source(src, batch_size):
-            labels = [f"feature {offset + i + 1}" for i in range(len(raw))]
+        for raw, wkb in iter_source(src, batch_size):
+            labels = FeatureLabels(offset, len(raw))
             geoms, notes = to_cgcs2000(
                 raw.geometry, zone=zone, source=src.name, labels=labels, shift=shift
             )
             frame = raw.set_geometry(geoms.values, crs=geoms.crs)
             frame.index = range(offset, offset + len(frame))
             offset += len(frame)
-            yield ReadResult(frame, notes)
+            yield ReadResult(frame, notes, unchanged_wkb(raw.geometry.values, frame, wkb))
 
     return src, batches()
+
+
+def unchanged_wkb(read: Any, frame: GeoDataFrame, wkb: np.ndarray) -> np.ndarray:
+    """wkb where frame's geometry is still the object read from it, else None."""
+    same = np.fromiter(
+        map(operator.is_, np.asarray(read, dtype=object), np.asarray(frame.geometry.values)),
+        dtype=bool,
+        count=len(frame),
+    )
+    return wkb if same.all() else np.where(same, wkb, None)
 
 
 def _existing(path: str | Path) -> Path:

@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyogrio
 import shapely
@@ -54,8 +55,9 @@ def read_source(src: Source, skip: int = 0, max_features: int | None = None) -> 
     return _long_names(frame, src.fmt)
 
 
-def iter_source(src: Source, batch_size: int) -> Iterator[GeoDataFrame]:
-    """The layer in batches of batch_size features, streamed (never the whole layer at once)."""
+def iter_source(src: Source, batch_size: int) -> Iterator[tuple[GeoDataFrame, np.ndarray]]:
+    """The layer in batches of batch_size features, streamed (never the whole layer at once),
+    each with its features' WKB as read (an object array of bytes, None where missing)."""
     try:
         with pyogrio.open_arrow(
             src.gdal_path, layer=src.layer, encoding=src.encoding, batch_size=batch_size,
@@ -68,7 +70,7 @@ def iter_source(src: Source, batch_size: int) -> Iterator[GeoDataFrame]:
                 wkb = table.column(geometry).to_numpy(zero_copy_only=False)
                 attrs = table.drop_columns([geometry]).to_pandas()
                 frame = GeoDataFrame(attrs, geometry=shapely.from_wkb(wkb), crs=crs)
-                yield _long_names(frame, src.fmt)
+                yield _long_names(frame, src.fmt), wkb
     except (DataSourceError, DataLayerError) as exc:
         msg = f"无法读取文件 / cannot read the file: {exc}"
         raise InvalidInput([RecordProblem("file", msg)], source=src.name) from exc

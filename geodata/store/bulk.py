@@ -44,7 +44,21 @@ def ewkb_column(geoms: Any, srid: int = SRID) -> np.ndarray:
 _POLYGON, _MULTIPOLYGON = 3, 6
 
 
-def multipolygon_ewkb_hex(geoms: Any, srid: int = SRID, hex: bool = True) -> pa.Array:
+# Headers of plain little-endian 2D WKB polygons and multipolygons (ISO and GEOS agree on them).
+_PLAIN_HEADS = {bytes([1, t, 0, 0, 0]): t for t in (_POLYGON, _MULTIPOLYGON)}
+
+
+def source_wkb_usable(known: np.ndarray) -> np.ndarray:
+    """Mask of WKB values that are plain little-endian 2D polygons or multipolygons: for those
+    GEOS's writer gives the same bytes as the file's (a geometry read and left as it was)."""
+    return np.fromiter(
+        (w is not None and w[:5] in _PLAIN_HEADS for w in known), dtype=bool, count=len(known)
+    )
+
+
+def multipolygon_ewkb_hex(
+    geoms: Any, srid: int = SRID, hex: bool = True, known: np.ndarray | None = None
+) -> pa.Array:
     """Polygons and multipolygons as hex EWKB MULTIPOLYGONs with their SRID, as an Arrow string
     array (missing geometries null): the text ewkb_column gives for ST_Multi of each, built for
     the whole column at once.
@@ -52,16 +66,32 @@ def multipolygon_ewkb_hex(geoms: Any, srid: int = SRID, hex: bool = True) -> pa.
     GEOS writes plain little-endian WKB; a multipolygon's header gains the SRID flag and the
     SRID, a polygon is wrapped whole as the one part of a multipolygon. The pieces are joined
     and hex-encoded in one pass each (no Python string per geometry); hex=False gives the EWKB
-    bytes (binary COPY)."""
+    bytes (binary COPY). known: each geometry's WKB as read from its file (None where it was
+    not read as it stands, e.g. reprojected or repaired); plain 2D little-endian values are used
+    as they are instead of asking GEOS to write them again."""
     arr = np.asarray(geoms, dtype=object)
     n = len(arr)
     present = ~shapely.is_missing(arr)
-    types = shapely.get_type_id(arr[present])
-    if not np.isin(types, (_POLYGON, _MULTIPOLYGON)).all():
-        raise ValueError("multipolygon_ewkb_hex takes polygons and multipolygons only")
-    wkbs = shapely.to_wkb(arr[present], byte_order=1)
+    shapes = arr[present]
+    wkbs = np.empty(len(shapes), dtype=object)
+    types = np.empty(len(shapes), dtype=np.int64)
+    has_z = np.zeros(len(shapes), dtype=bool)
+    reuse = (
+        source_wkb_usable(np.asarray(known, dtype=object)[present])
+        if known is not None
+        else np.zeros(len(shapes), dtype=bool)
+    )
+    if reuse.any():
+        wkbs[reuse] = np.asarray(known, dtype=object)[present][reuse]
+        types[reuse] = [w[1] for w in wkbs[reuse]]
+    rest = np.flatnonzero(~reuse)
+    if len(rest):
+        types[rest] = shapely.get_type_id(shapes[rest])
+        if not np.isin(types[rest], (_POLYGON, _MULTIPOLYGON)).all():
+            raise ValueError("multipolygon_ewkb_hex takes polygons and multipolygons only")
+        wkbs[rest] = shapely.to_wkb(shapes[rest], byte_order=1)
+        has_z[rest] = shapely.has_z(shapes[rest])
     polygon = types == _POLYGON
-    has_z = shapely.has_z(arr[present])
     srid_bytes = int(srid).to_bytes(4, "little")
     heads = {
         (p, z): bytes([1, _MULTIPOLYGON, 0, 0, 0x20 | (0x80 if z else 0)])
@@ -71,7 +101,6 @@ def multipolygon_ewkb_hex(geoms: Any, srid: int = SRID, hex: bool = True) -> pa.
         for z in (False, True)
     }
     if not polygon.all():  # a multipolygon keeps its parts, after its own header
-        wkbs = wkbs.copy()
         multi = np.flatnonzero(~polygon)
         wkbs[multi] = [w[5:] for w in wkbs[multi]]
     parts: list[Any] = [None] * (2 * len(wkbs))

@@ -323,7 +323,8 @@ def _import_parcels(
         stream = ParcelStream(
             session, batch, village=village, tolerance_m=tolerance, field_map=options.field_map
         )
-        for result, _ in pipelined(prefetch(batches, stream.prepare), stream):
+        work = lambda item: stream.prepare(item.frame, item.wkb)  # noqa: E731
+        for result, _ in pipelined(prefetch(batches, work), stream):
             report.warnings.extend(str(w) for w in result.warnings if str(w) not in report.warnings)
         report.rows, report.area_m2 = stream.finish()
         report.warnings.extend(stream.warnings)
@@ -366,7 +367,7 @@ def prefetch(items: Iterator[Any], work: Any, depth: int = 1) -> Iterator[tuple[
             for item in items:
                 if stop.is_set():
                     return
-                done.put((item, work(item.frame)))
+                done.put((item, work(item)))
         except BaseException as exc:  # handed to the consumer
             done.put(exc)
             return

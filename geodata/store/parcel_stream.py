@@ -8,6 +8,7 @@ any, the caller's transaction is rolled back, so nothing is written and every ba
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from geodata.fields import (
     missing_column,
     recognise_schema,
 )
+from geodata.formats import unchanged_wkb
 from geodata.hygiene import CODE_COLUMNS, check_layer, record_labels
 from geodata.store.bulk import multipolygon_ewkb_hex
 from geodata.store.copy_binary import copy_table
@@ -69,6 +71,41 @@ DEFER_INDEXES_FROM = 20_000
 _NULL_MEMBER = re.compile(r',"[^"\\]*+(?:\\.[^"\\]*+)*+":null(?=[,}])')
 _FIRST_NULL_MEMBER = re.compile(r'\{"[^"\\]*+(?:\\.[^"\\]*+)*+":null(?:,|(?=\}))')
 _JSON_PATTERNS = 8  # more patterns of missing members than this: one pass and the patterns above
+
+
+# What Python's str.strip() strips (str.isspace), as RE2 escapes: RE2's \\s is ASCII only.
+_SPACE = (
+    r"\x{9}\x{a}\x{b}\x{c}\x{d}\x{1c}\x{1d}\x{1e}\x{1f}\x{20}\x{85}\x{a0}\x{1680}\x{2000}"
+    r"\x{2001}\x{2002}\x{2003}\x{2004}\x{2005}\x{2006}\x{2007}\x{2008}\x{2009}\x{200a}"
+    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+)
+_EDGE_SPACE = f"^[{_SPACE}]|[{_SPACE}]$"
+# Kinds of object columns (pandas' infer_dtype) that hold no text: nothing to strip.
+_NO_TEXT = {"boolean", "integer", "floating", "mixed-integer-float", "decimal", "datetime",
+            "datetime64", "date", "time", "timedelta", "timedelta64", "empty"}  # fmt: skip
+
+
+def _stripped(values: np.ndarray) -> np.ndarray:
+    """(v.strip() or None) for each text cell, other cells as they are. A column without text
+    is returned as it is; in a column of text only the cells that start or end with whitespace
+    or are empty (found by RE2 over Arrow strings) are stripped in Python."""
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in _NO_TEXT:
+        return values
+    try:
+        if kind != "string":
+            raise TypeError
+        text = pa.array(values, type=pa.string(), from_pandas=True)
+    except (TypeError, ValueError, UnicodeError, pa.ArrowException):
+        return np.array(
+            [(v.strip() or None) if isinstance(v, str) else v for v in values], dtype=object
+        )
+    edge = pc.or_(pc.match_substring_regex(text, _EDGE_SPACE), pc.equal(text, ""))
+    rows = np.flatnonzero(pc.fill_null(edge, False).to_numpy(zero_copy_only=False))
+    out = np.array(values, dtype=object, copy=True)
+    for i in rows:
+        out[i] = values[i].strip() or None
+    return out
 
 
 def _texts(series: pd.Series) -> np.ndarray:
@@ -128,6 +165,145 @@ def _json_lines(part: pd.DataFrame) -> str:
     )
 
 
+class RecordNames:
+    """How problems name each record of a batch: its label and, if it has one, its parcel
+    code ('feature 7 (500…)'), made when asked for."""
+
+    def __init__(self, labels: Any, codes: np.ndarray) -> None:
+        self.labels, self.codes = labels, codes
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: int) -> str:
+        label, code = self.labels[i], self.codes[i]
+        return f"{label} ({code})" if code else label
+
+
+def _json_by_pattern(part: pd.DataFrame) -> np.ndarray:
+    """Each row as a JSON object by pandas' C writer, null members left out."""
+    # Rows that leave the same members out share one JSON pass over just their members (no
+    # null to strip afterwards: ~2x faster on survey files, where few such patterns occur).
+    present = part.notna().to_numpy()
+    keys = present @ np.left_shift(1, np.arange(present.shape[1], dtype=np.int64) % 62)
+    patterns = np.unique(keys)
+    if present.shape[1] > 62 or len(patterns) > _JSON_PATTERNS:
+        text = _FIRST_NULL_MEMBER.sub("{", _NULL_MEMBER.sub("", _json_lines(part)))
+        return np.array(text.splitlines(), dtype=object)
+    out = np.full(len(part), "{}", dtype=object)
+    for key in patterns:
+        rows = np.flatnonzero(keys == key)
+        members = part.columns[present[rows[0]]]
+        if len(members):
+            text = _json_lines(part.iloc[rows][members])
+            if ":null" in text:  # a present value written as null (±inf)
+                text = _FIRST_NULL_MEMBER.sub("{", _NULL_MEMBER.sub("", text))
+            out[rows] = text.splitlines()
+    return out
+
+
+_CONTROL = r"[\x00-\x1f]"  # characters JSON strings must escape besides '"' and '\\'
+
+
+def _json_values(column: pd.Series) -> pa.Array | None:
+    """Each cell of a column as JSON value text (null where the member is left out: a missing
+    value, an infinity), or None for a kind of column left to pandas. Numbers are written by
+    pandas' own JSON writer (the same digits as a whole-frame to_json); strings are escaped
+    here (jsonb keeps the value, not the escapes)."""
+    dtype = column.dtype
+    n = len(column)
+    if pd.api.types.is_bool_dtype(dtype) and dtype == np.bool_:
+        return pc.if_else(pa.array(column.to_numpy()), "true", "false")
+    if dtype == np.float64 or (
+        pd.api.types.is_integer_dtype(dtype) and isinstance(dtype, np.dtype)
+    ):
+        values = column.to_numpy()
+        keep = np.isfinite(values) if dtype == np.float64 else np.ones(n, dtype=bool)
+        return _numbers(values[keep], keep)
+    if pd.api.types.is_object_dtype(dtype):
+        values = column.to_numpy()
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        present = pd.notna(values)
+        if kind == "empty":
+            return pa.nulls(n, type=pa.string())
+        if kind == "boolean":
+            truth = pa.array(np.where(present, values, False).astype(bool), mask=~present)
+            return pc.if_else(truth, "true", "false")
+        if kind != "string":
+            return None
+        try:
+            strings = pa.array(values, type=pa.string(), from_pandas=True)
+        except (TypeError, ValueError, UnicodeError, pa.ArrowException):
+            return None
+    elif isinstance(dtype, pd.StringDtype):
+        try:
+            strings = pa.array(column.array)
+            if isinstance(strings, pa.ChunkedArray):
+                strings = strings.combine_chunks()
+            strings = strings.cast(pa.string())
+        except (TypeError, ValueError, pa.ArrowException):
+            return None
+    else:
+        return None
+    return _json_strings(strings)
+
+
+def _numbers(values: np.ndarray, keep: np.ndarray) -> pa.Array:
+    """Numbers as pandas' JSON writer writes them, at the rows keep marks (null elsewhere):
+    one JSON array written for all of them, cut at its commas into an Arrow string array."""
+    n = len(keep)
+    written = pd.Series(values).to_json(orient="values").encode()
+    body = np.frombuffer(written, dtype=np.uint8)[1:-1]  # inside the brackets
+    commas = np.flatnonzero(body == ord(","))
+    if len(values) == 0:
+        commas = commas[:0]
+    starts = np.concatenate(([0], commas + 1)) if len(values) else np.zeros(0, dtype=np.int64)
+    ends = np.concatenate((commas, [len(body)])) if len(values) else np.zeros(0, dtype=np.int64)
+    lengths = np.zeros(n, dtype=np.int64)
+    lengths[keep] = ends - starts
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    data = np.delete(body, commas) if len(values) else body[:0]
+    validity = None if keep.all() else pa.array(keep, type=pa.bool_()).buffers()[1]
+    return pa.Array.from_buffers(
+        pa.string(),
+        n,
+        [validity, pa.py_buffer(offsets), pa.py_buffer(data.tobytes())],
+        null_count=int(n - keep.sum()),
+    )
+
+
+def _json_strings(strings: pa.Array) -> pa.Array:
+    """Strings as JSON string literals (nulls kept)."""
+    escaped = pc.replace_substring(strings, "\\", "\\\\")
+    escaped = pc.replace_substring(escaped, '"', '\\"')
+    control = pc.fill_null(pc.match_substring_regex(strings, _CONTROL), False)
+    rows = np.flatnonzero(control.to_numpy(zero_copy_only=False))
+    if len(rows):  # rare: the control characters as \\u escapes, by Python's writer
+        text = escaped.to_numpy(zero_copy_only=False).astype(object)
+        for i in rows:
+            text[i] = json.dumps(strings[i].as_py(), ensure_ascii=False)[1:-1]
+        escaped = pa.array(text, type=pa.string())
+    return pc.binary_join_element_wise('"', escaped, '"', "")
+
+
+def _json_objects(part: pd.DataFrame) -> pa.Array | None:
+    """Each row as a JSON object of its present members, in column order; None if a column is
+    of a kind _json_values leaves to pandas."""
+    members = []
+    for name in part.columns:
+        values = _json_values(part[name])
+        if values is None:
+            return None
+        key = "," + json.dumps(str(name), ensure_ascii=False) + ":"
+        members.append(pc.fill_null(pc.binary_join_element_wise(key, values, ""), ""))
+    # Each present member begins with a comma; the first one's is cut. (Arrow's own
+    # null_handling="skip" is avoided: it drops rows where every member is null.)
+    joined = pc.binary_join_element_wise(*members, "") if len(members) > 1 else members[0]
+    body = pc.utf8_slice_codeunits(joined, 1)
+    return pc.binary_join_element_wise("{", body, "}", "")
+
+
 @dataclass
 class Prepared:
     """One batch checked without the database: COPY columns, rows with problems, problems."""
@@ -180,8 +356,10 @@ class ParcelStream:
         """Check one batch; COPY its good rows (rolled back later if any record is bad)."""
         self.commit(self.prepare(frame))
 
-    def prepare(self, frame: GeoDataFrame) -> Prepared:
-        """The database-free half of a batch (safe to run in a reader thread, in file order)."""
+    def prepare(self, frame: GeoDataFrame, wkb: np.ndarray | None = None) -> Prepared:
+        """The database-free half of a batch (safe to run in a reader thread, in file order);
+        wkb: the file's WKB of each geometry as read (ReadResult.wkb), stored as it is where
+        the checks leave the geometry unchanged."""
         out = Prepared(self._seen)
         self._seen += len(frame)
         frame = apply_field_map(frame, self.field_map, "parcels", self.source)
@@ -202,6 +380,9 @@ class ParcelStream:
             out.refused = True
             return out
         out.data, out.bad = self._map(checked, out.first, out.problems)
+        known = None
+        if wkb is not None and len(wkb) == len(checked):
+            known = unchanged_wkb(frame.geometry.values, checked, wkb)
         good = ~out.bad
         areas = np.zeros(len(checked))
         zones = np.zeros(len(checked), dtype=np.int64)
@@ -210,16 +391,18 @@ class ParcelStream:
             areas[good] = polygon_areas_m2(shapes)
             zones[good] = zones_of_values(shapes)
         out.data.update(area_m2=areas, gk_zone=zones)
-        out.table = self._table(out.data, good)
+        out.table = self._table(out.data, good, known)
         return out
 
-    def _table(self, cols: dict[str, np.ndarray], good: np.ndarray) -> pa.Table:
+    def _table(
+        self, cols: dict[str, np.ndarray], good: np.ndarray, known: np.ndarray | None = None
+    ) -> pa.Table:
         """The COPY columns of a batch as Arrow (geometries of rows with a problem left null)."""
         n = len(good)
         text_cols = ("parcel_code", "unit_code", "land_use_code", "ownership", "right_type",
                      "village_code", "name")  # fmt: skip
         arrays = {k: pa.array(cols[k], type=pa.string()) for k in text_cols}
-        areas = cols["area_m2"]
+        areas, attrs = cols["area_m2"], cols["attrs"]
         arrays.update(
             registered=pa.array(cols["registered"], type=pa.bool_()),
             registered_area_m2=pa.array(cols["registered_area_m2"], type=pa.float64()),
@@ -228,8 +411,8 @@ class ParcelStream:
             gk_zone=pa.array(cols["gk_zone"], type=pa.int64()),
             source_file=pa.array(np.full(n, self.source, dtype=object), type=pa.string()),
             batch_id=pa.array(np.full(n, self.batch.id), type=pa.int64()),
-            geom=multipolygon_ewkb_hex(np.where(good, cols["geom"], None), hex=False),
-            attrs=pa.array(cols["attrs"], type=pa.string()),
+            geom=multipolygon_ewkb_hex(np.where(good, cols["geom"], None), hex=False, known=known),
+            attrs=attrs if isinstance(attrs, pa.Array) else pa.array(attrs, type=pa.string()),
         )
         return pa.table([arrays[k] for k in PARCEL_COPY], names=list(PARCEL_COPY))
 
@@ -279,7 +462,7 @@ class ParcelStream:
         ok = ~prepared.bad & ~taken
         ok &= ~self._villages.check(prepared.data, self._problem, before_db)
         self._remember(keys, ok)
-        table = prepared.table.filter(pa.array(ok))
+        table = prepared.table if ok.all() else prepared.table.filter(pa.array(ok))
         # Rows without a village code took the one their parcel code names (in the check).
         villages = pa.array(prepared.data["village_code"][ok], type=pa.string())
         return table.set_column(PARCEL_COPY.index("village_code"), "village_code", villages)
@@ -319,9 +502,7 @@ class ParcelStream:
         labels = record_labels(frame, first)
         picked = pick_columns(frame, PARCEL_FIELDS)
         codes = frame["parcel_code"].to_numpy(dtype=object)
-        where = np.array(
-            [f"{lab} ({c})" if c else lab for lab, c in zip(labels, codes, strict=True)]
-        )
+        where = RecordNames(labels, codes)
         bad = np.zeros(n, dtype=bool)
         none = np.full(n, None, dtype=object)
 
@@ -403,32 +584,17 @@ class ParcelStream:
         return True if low in _TRUE else False if low in _FALSE else None
 
     @staticmethod
-    def _attrs(frame: GeoDataFrame, extra: list) -> np.ndarray:
-        """Each row's other columns as JSON text (pandas' C writer), null members left out."""
+    def _attrs(frame: GeoDataFrame, extra: list) -> np.ndarray | pa.Array:
+        """Each row's other columns as JSON text, null members left out (Arrow's kernels for
+        the usual column kinds, pandas' C writer for the rest; the same JSON either way)."""
         if not extra:
             return np.full(len(frame), "{}", dtype=object)
         part = pd.DataFrame(frame[extra]).rename(columns=str)
         for c in part.columns:  # blank text is no value, as in the row-by-row mapping
             if part[c].dtype == object and part[c].notna().any():
-                part[c] = part[c].map(lambda v: (v.strip() or None) if isinstance(v, str) else v)
-        # Rows that leave the same members out share one JSON pass over just their members (no
-        # null to strip afterwards: ~2x faster on survey files, where few such patterns occur).
-        present = part.notna().to_numpy()
-        keys = present @ np.left_shift(1, np.arange(present.shape[1], dtype=np.int64) % 62)
-        patterns = np.unique(keys)
-        if present.shape[1] > 62 or len(patterns) > _JSON_PATTERNS:
-            text = _FIRST_NULL_MEMBER.sub("{", _NULL_MEMBER.sub("", _json_lines(part)))
-            return np.array(text.splitlines(), dtype=object)
-        out = np.full(len(part), "{}", dtype=object)
-        for key in patterns:
-            rows = np.flatnonzero(keys == key)
-            members = part.columns[present[rows[0]]]
-            if len(members):
-                text = _json_lines(part.iloc[rows][members])
-                if ":null" in text:  # a present value written as null (±inf)
-                    text = _FIRST_NULL_MEMBER.sub("{", _NULL_MEMBER.sub("", text))
-                out[rows] = text.splitlines()
-        return out
+                part[c] = _stripped(part[c].to_numpy(dtype=object))
+        fast = _json_objects(part)
+        return fast if fast is not None else _json_by_pattern(part)
 
     # -- codes already taken -------------------------------------------------------------
     def _check_taken(self, prepared: Prepared, keys: tuple[np.ndarray, np.ndarray]) -> np.ndarray:

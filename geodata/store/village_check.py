@@ -74,8 +74,11 @@ class VillageCheck:
 
     def load(self, cols: dict[str, np.ndarray]) -> None:
         """Fetch the boundaries of the villages a batch names that are not loaded yet."""
-        named = {c[:12] for c in cols["parcel_code"] if c}
-        self._load_boundaries({v for v in cols["village_code"] if v} | named)
+        codes = pa.array(cols["parcel_code"], type=pa.string(), from_pandas=True)
+        named = pc.unique(pc.utf8_slice_codeunits(codes.filter(pc.not_equal(codes, "")), 0, 12))
+        villages = pc.unique(pa.array(cols["village_code"], type=pa.string(), from_pandas=True))
+        wanted = {v for v in villages.to_pylist() if v} | {c for c in named.to_pylist() if c}
+        self._load_boundaries(wanted)
 
     def check(
         self,

@@ -12,15 +12,17 @@ from rich.console import Console
 from rich.markup import escape
 
 from cli.common import fail, parse_date
+from landmarket.i18n import gettext as _
+from landmarket.i18n import localize
 
 if TYPE_CHECKING:
     from landmarket.eligibility import Verdict
 
 out = Console(soft_wrap=True, highlight=False)
 check_app = typer.Typer(
-    help="宗地核查 / eligibility checks of one parcel, a file, or a project.", no_args_is_help=True
+    help=_("eligibility checks of one parcel, a file, or a project."), no_args_is_help=True
 )
-CONSTRAINTS_HELP = "约束图层 GeoPackage, 代替数据库 / constraint layers instead of the database"
+CONSTRAINTS_HELP = _("constraint layers (GeoPackage) instead of the database")
 
 
 def _props(items: list[str]) -> dict[str, Any]:
@@ -29,7 +31,7 @@ def _props(items: list[str]) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise typer.BadParameter(f"须为 KEY=VALUE / expected KEY=VALUE: {item}")
+            raise typer.BadParameter(_("expected KEY=VALUE: %(item)s", item=item))
         try:
             props[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
@@ -44,20 +46,31 @@ def _print(verdict: Verdict, label: str, outcome: str | None = None) -> None:
     from geodata.screening.summary import VERDICT_LABELS
 
     verdict_text = (
-        escape(outcome) if outcome else VERDICT_LABELS.get(verdict.verdict, verdict.verdict)
+        escape(outcome)
+        if outcome
+        else localize(VERDICT_LABELS.get(verdict.verdict, verdict.verdict))
     )
     out.print(
-        f"[bold]{escape(label)}[/bold]: {escape(verdict.title)} → [bold]{verdict_text}[/bold]  "
-        f"(政策 / policy {escape(verdict.policy_version)}, {verdict.on.isoformat()})"
+        f"[bold]{escape(label)}[/bold]: {escape(localize(verdict.title))} → "
+        f"[bold]{verdict_text}[/bold]  ("
+        + escape(_("policy %(version)s", version=verdict.policy_version))
+        + f", {verdict.on.isoformat()})"
     )
     for r in verdict.rules:
         d = r.to_dict()
         value = json.dumps(d["value"], ensure_ascii=False)
         threshold = json.dumps(d["threshold"], ensure_ascii=False)
         out.print(
-            f"  {MARKS.get(r.status, 'i')} {r.rule_id}  {escape(r.title)}\n"
-            f"      测值 / value {escape(value)} {escape(r.unit)}; "
-            f"阈值 / threshold {escape(threshold)} {escape(r.unit)} — {escape(r.detail)}"
+            f"  {MARKS.get(r.status, 'i')} {r.rule_id}  {escape(localize(r.title))}\n      "
+            + escape(
+                _(
+                    "value %(value)s %(unit)s; threshold %(threshold)s %(unit)s",
+                    value=value,
+                    threshold=threshold,
+                    unit=r.unit,
+                )
+            )
+            + f" — {escape(localize(r.detail))}"
         )
 
 
@@ -83,9 +96,7 @@ def _run_parcel_check(
     as_json: bool,
 ) -> None:
     if (parcel_code is None) == (file is None):
-        raise typer.BadParameter(
-            "须给出 --parcel-code 或 --file 之一 / give --parcel-code or --file"
-        )
+        raise typer.BadParameter(_("give --parcel-code or --file"))
     from geodata.context import context_for
     from geodata.db.engine import SessionLocal, get_engine
     from geodata.rasters import read_dem
@@ -131,31 +142,27 @@ def _run_parcel_check(
 
 def _parcel_command(name: str):
     def command(
-        parcel_code: str | None = typer.Option(None, "--parcel-code", help="宗地代码 / code"),
+        parcel_code: str | None = typer.Option(None, "--parcel-code", help=_("parcel code")),
         file: Path | None = typer.Option(
-            None, "--file", exists=True, dir_okay=False, help="宗地文件 / parcel file"
+            None, "--file", exists=True, dir_okay=False, help=_("parcel file")
         ),
-        layer: str | None = typer.Option(None, "--layer", help="GeoPackage 图层 / layer"),
-        on: str | None = typer.Option(None, "--on", help="政策日期 YYYY-MM-DD / policy date"),
+        layer: str | None = typer.Option(None, "--layer", help=_("GeoPackage layer")),
+        on: str | None = typer.Option(None, "--on", help=_("policy date YYYY-MM-DD")),
         prop: list[str] = typer.Option(
-            [], "--prop", help="申请事项 KEY=VALUE, 可重复 / application fact, repeatable"
+            [], "--prop", help=_("application fact KEY=VALUE, repeatable")
         ),
-        site_only: bool = typer.Option(
-            False, "--site-only/--full", help="仅场地条件 / site conditions only"
-        ),
+        site_only: bool = typer.Option(False, "--site-only/--full", help=_("site conditions only")),
         constraints: Path | None = typer.Option(
             None, "--constraints", exists=True, dir_okay=False, help=CONSTRAINTS_HELP
         ),
         dem: Path | None = typer.Option(None, "--dem", exists=True, dir_okay=False, help="DEM"),
-        as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+        as_json: bool = typer.Option(False, "--json", help=_("print JSON")),
     ) -> None:
         _run_parcel_check(
             name, parcel_code, file, layer, on, prop, site_only, constraints, dem, as_json
         )
 
-    command.__doc__ = (
-        f"{name}: 单宗地或文件中每宗地的核查 / check a stored parcel or each parcel of a file."
-    )
+    command.__doc__ = _("%(name)s: check a stored parcel or each parcel of a file.", name=name)
     return command
 
 
@@ -163,7 +170,9 @@ for _name in ("market_entry", "reclamation", "ticket_landing"):
     check_app.command(_name.replace("_", "-"))(_parcel_command(_name))
 
 
-@check_app.command("approval-route")
+@check_app.command(
+    "approval-route", help=_("which government approves the project's farmland conversion.")
+)
 def approval_route_command(
     project_level: str = typer.Option(..., "--project-level", help="township | village | other"),
     project_category: str = typer.Option(
@@ -172,19 +181,19 @@ def approval_route_command(
     expropriation: bool = typer.Option(
         False,
         "--expropriation/--no-expropriation",
-        help="项目征收集体土地 / the project expropriates collective land",
+        help=_("the project expropriates collective land"),
     ),
     plots: Path = typer.Option(
-        ..., "--plots", exists=True, dir_okay=False, help="项目地块文件 / file of the plots"
+        ..., "--plots", exists=True, dir_okay=False, help=_("file of the plots")
     ),
-    layer: str | None = typer.Option(None, "--layer", help="GeoPackage 图层 / layer"),
-    on: str | None = typer.Option(None, "--on", help="政策日期 YYYY-MM-DD / policy date"),
+    layer: str | None = typer.Option(None, "--layer", help=_("GeoPackage layer")),
+    on: str | None = typer.Option(None, "--on", help=_("policy date YYYY-MM-DD")),
     constraints: Path | None = typer.Option(
         None, "--constraints", exists=True, dir_okay=False, help=CONSTRAINTS_HELP
     ),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+    as_json: bool = typer.Option(False, "--json", help=_("print JSON")),
 ) -> None:
-    """农用地转用审批层级 / which government approves the project's farmland conversion."""
+    """Which government approves the project's farmland conversion."""
     from geodata.context import context_for
     from geodata.db.engine import SessionLocal, get_engine
     from geodata.screening import file_context
@@ -204,7 +213,7 @@ def approval_route_command(
         policy = policy_from_settings(get_settings(), parse_date(on))
         frame = read_parcels(plots, layer)
         if len(frame) == 0:
-            raise InvalidInput([RecordProblem(str(plots), "没有地块 / no plots", "plots")])
+            raise InvalidInput([RecordProblem(str(plots), _("no plots"), "plots")])
         if constraints is not None:
             land = read_parcels(constraints, "parcels") if _has_parcels(constraints) else None
             context = file_context(constraints, None, land, {LANDUSE})
@@ -220,15 +229,16 @@ def approval_route_command(
         typer.echo(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
         return
     extra = verdict.to_dict()
-    out.print(f"[bold]{escape(extra['headline'])}[/bold]")
-    authority = extra["authority_name"] or "需复核 / needs review"
-    _print(verdict, f"{len(frame)} 地块 / plots", authority)
+    out.print(f"[bold]{escape(localize(extra['headline']))}[/bold]")
+    authority = localize(extra["authority_name"] or "") or _("needs review")
+    _print(verdict, _("%(count)s plots", count=len(frame)), authority)
     for reason in extra["reasons"]:
-        out.print(f"· {escape(reason)}")
+        out.print(f"· {escape(localize(reason))}")
     for saving in extra["savings"]:  # only savings that apply: no "0–0 days"
         low, high = saving["min"], saving["max"]
         days = f"{low:g}" if low == high else f"{low:g}–{high:g}"
-        out.print(f"约省 / saves {days} 天 / days: {escape(saving['reason'])}")
+        saves = _("saves %(days)s days", days=days)
+        out.print(f"{escape(saves)}: {escape(localize(saving['reason']))}")
 
 
 def _has_parcels(gpkg: Path) -> bool:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from landmarket.errors import InvalidInput
+from landmarket.i18n import gettext as _
+from landmarket.i18n import localize
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -71,7 +73,7 @@ def parse_date(text: str | None) -> date | None:
     try:
         return datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError as exc:
-        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD: {text}") from exc
+        raise typer.BadParameter(_("expected YYYY-MM-DD: %(text)s", text=text)) from exc
 
 
 def fail(exc: Exception) -> typer.Exit:
@@ -81,17 +83,18 @@ def fail(exc: Exception) -> typer.Exit:
 
     err = _console()
     if isinstance(exc, ValidationError):
-        err.print("[red]输入数据有误 / Invalid input data[/red]")
+        err.print("[red]" + _("Invalid input data") + "[/red]")
         for e in exc.errors():
             where = ".".join(str(p) for p in e["loc"]) or "body"
             err.print(f"  - {escape(where)}: {escape(e['msg'])}")
     elif isinstance(exc, InvalidInput):
-        err.print(f"[red]{escape(exc.title)}[/red]")
+        err.print(f"[red]{escape(localize(exc.title))}[/red]")
         if exc.source:
             err.print(escape(exc.source))
         for problem in exc.problems:
             err.print(f"  - {escape(str(problem))}")
     else:
-        err.print(f"[red]{escape(getattr(exc, 'title', '错误 / error'))}[/red]")
+        title = localize(getattr(exc, "title", None) or _("error"))
+        err.print(f"[red]{escape(title)}[/red]")
         err.print(escape(str(exc)))
     return typer.Exit(1)

@@ -11,14 +11,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.common import fail, parse_date
+from landmarket.i18n import gettext as _
+from landmarket.i18n import localize
 
 if TYPE_CHECKING:
     from landmarket.policy import Policy
 
 out = Console(soft_wrap=True, highlight=False)
-consolidation_app = typer.Typer(
-    help="零星插花地块整治 / consolidating scattered plots.", no_args_is_help=True
-)
+consolidation_app = typer.Typer(help=_("consolidating scattered plots."), no_args_is_help=True)
 LIMIT_KEY = "approval.delegation_max_plot_area"
 
 
@@ -36,8 +36,11 @@ def _policy(on: str | None, max_plot_mu: float | None) -> Policy:
     limit_mu = float(m2_to_mu(policy.area_m2(LIMIT_KEY)))
     if max_plot_mu <= 0 or max_plot_mu > limit_mu + 1e-9:
         raise typer.BadParameter(
-            f"须在 0 到下放上限 {limit_mu:g} 亩之间; 更大的地块请用 --contiguous / must be within "
-            f"0 and the delegation limit of {limit_mu:g} mu; for larger plots use --contiguous",
+            _(
+                "must be within 0 and the delegation limit of %(limit)s mu; for larger plots use "
+                "--contiguous",
+                limit=format(limit_mu, "g"),
+            ),
             param_hint="--max-plot-mu",
         )
     if abs(max_plot_mu - limit_mu) < 1e-9:
@@ -49,34 +52,36 @@ def _policy(on: str | None, max_plot_mu: float | None) -> Policy:
 
 
 def _area(a: dict[str, float]) -> str:
-    return f"{a['m2']:,.2f} m² = {a['mu']:,.4f} 亩 mu"
+    return f"{a['m2']:,.2f} m² = {a['mu']:,.4f} " + _("mu")
 
 
 def print_plan(summary: dict[str, Any], origins: list[dict[str, Any]]) -> None:
     """Rich tables: the balance, the trade-off, and the plots that cannot move."""
     b = summary["balance"]
-    table = Table("面积平衡 / balance", "面积 / area", title=f"村 / village {summary['village']}")
+    table = Table(
+        _("area balance"), _("area"), title=_("village %(code)s", code=summary["village"])
+    )
     for key, title in [
-        ("accepted_reclaimed", "复垦验收 / accepted reclaimed"),
-        ("destination", "建新 / destination"),
-        ("surplus", "结余 / surplus"),
-        ("arable_gain", "新增耕地 / arable gained"),
-        ("arable_taken", "占用耕地 / arable taken"),
+        ("accepted_reclaimed", _("accepted reclaimed")),
+        ("destination", _("destination")),
+        ("surplus", _("surplus")),
+        ("arable_gain", _("arable gained")),
+        ("arable_taken", _("arable taken")),
     ]:
         table.add_row(title, _area(b[key]))
-    table.add_row("耕地净增 / arable net", f"{b['arable_net_m2']:,.2f} m²")
-    ok = "[green]✓ 成立 / holds[/]" if b["area_ok"] and b["arable_ok"] else "[red]✗[/]"
-    table.add_row("平衡 / balance holds", ok)
+    table.add_row(_("arable net"), f"{b['arable_net_m2']:,.2f} m²")
+    ok = "[green]✓ " + _("holds") + "[/]" if b["area_ok"] and b["arable_ok"] else "[red]✗[/]"
+    table.add_row(_("balance holds"), ok)
     out.print(table)
     t = summary["tradeoff"]
-    cut_title = t.get("max_plot", {}).get("title", "切分 / split")
-    trade = Table("", "连片 / contiguous", cut_title, title="取舍 / trade-off")
+    cut_title = localize(t.get("max_plot", {}).get("title", "")) or _("split plots")
+    trade = Table("", _("contiguous"), cut_title, title=_("trade-off"))
     rows = [
-        ("地块数 / plots", "plots"),
-        ("最大地块 / largest plot", "largest_plot"),
-        ("审批机关 / authority", "project_authority_by_size"),
-        ("节省天数 / days saved", "days_saved"),
-        ("紧凑度 / compactness (Polsby-Popper)", "polsby_popper_mean"),
+        (_("plots"), "plots"),
+        (_("largest plot"), "largest_plot"),
+        (_("authority"), "project_authority_by_size"),
+        (_("days saved"), "days_saved"),
+        (_("compactness (Polsby-Popper)"), "polsby_popper_mean"),
     ]
     for title, key in rows:
         cells = []
@@ -85,38 +90,45 @@ def print_plan(summary: dict[str, Any], origins: list[dict[str, Any]]) -> None:
             cells.append(_area(v) if isinstance(v, dict) else str(v))
         trade.add_row(title, *cells)
     out.print(trade)
-    mode = "连片 / contiguous" if summary["mode"] == "contiguous" else cut_title
-    out.print(f"方案采用 / plan uses: {escape(mode)}; 政策 / policy {summary['policy_version']}")
+    mode = _("contiguous") if summary["mode"] == "contiguous" else cut_title
+    uses = _(
+        "plan uses: %(mode)s; policy %(version)s", mode=mode, version=summary["policy_version"]
+    )
+    out.print(escape(uses))
     for warning in summary.get("warnings", []):
-        out.print(f"[bold red]⚠ {escape(warning)}[/]")
+        out.print(f"[bold red]⚠ {escape(localize(warning))}[/]")
     stuck = [o for o in origins if o["role"] == "unmovable"]
     if stuck:
-        table = Table("地块 / plot", "原因 / reasons", title="不可迁移 / cannot be moved")
+        table = Table(_("plot"), _("reasons"), title=_("cannot be moved"))
         for o in stuck:
-            table.add_row(o["plot_id"], escape("; ".join(o["reasons"])))
+            table.add_row(o["plot_id"], escape("; ".join(localize(r) for r in o["reasons"])))
         out.print(table)
 
 
-@consolidation_app.command("plan")
+@consolidation_app.command(
+    "plan",
+    help=_(
+        "plan a stored village's consolidation and write its GeoPackage, 电子报盘 txt and JSON files."
+    ),
+)
 def plan(
-    village: str = typer.Option(..., "--village", help="村代码(12位) / village code"),
+    village: str = typer.Option(..., "--village", help=_("village code (12 digits)")),
     split: bool = typer.Option(
         False,
         "--split",
-        help="切分为不超过下放上限的地块(国发〔2004〕28号禁止化整为零) / cut plots to the "
-        "delegation limit (splitting to evade approval is forbidden)",
+        help=_("cut plots to the delegation limit (splitting to evade approval is forbidden)"),
     ),
     max_plot_mu: float | None = typer.Option(
-        None, "--max-plot-mu", help="与 --split 同用: 切分上限(亩) / with --split: cut to N mu"
+        None, "--max-plot-mu", help=_("with --split: cut to N mu")
     ),
     contiguous: bool = typer.Option(
-        False, "--contiguous", help="连片最大化, 不切分(默认) / keep parcels whole (the default)"
+        False, "--contiguous", help=_("keep parcels whole (the default)")
     ),
-    out_dir: Path = typer.Option(Path("."), "--out", help="输出目录 / output directory"),
-    on: str | None = typer.Option(None, "--on", help="政策日期 YYYY-MM-DD / policy date"),
-    save: bool = typer.Option(False, "--save", help="同时入库为草案 / also store it as a draft"),
+    out_dir: Path = typer.Option(Path("."), "--out", help=_("output directory")),
+    on: str | None = typer.Option(None, "--on", help=_("policy date YYYY-MM-DD")),
+    save: bool = typer.Option(False, "--save", help=_("also store it as a draft")),
 ) -> None:
-    """编制整治方案并写出 GeoPackage、电子报盘 txt 与 JSON / plan a stored village's consolidation."""
+    """Plan a stored village's consolidation."""
     from geodata.consolidation.export import plan_records, snap_plan, write_plan_files
     from geodata.consolidation.inputs import load_village_inputs
     from geodata.consolidation.repository import save_plan
@@ -126,12 +138,10 @@ def plan(
 
     if contiguous and (split or max_plot_mu is not None):
         raise typer.BadParameter(
-            "--split/--max-plot-mu 与 --contiguous 只能选一 / choose one", param_hint="--contiguous"
+            _("--split/--max-plot-mu and --contiguous: choose one"), param_hint="--contiguous"
         )
     if max_plot_mu is not None and not split:
-        raise typer.BadParameter(
-            "--max-plot-mu 须与 --split 同用 / --max-plot-mu needs --split", param_hint="--split"
-        )
+        raise typer.BadParameter(_("--max-plot-mu needs --split"), param_hint="--split")
     policy = _policy(on, max_plot_mu)
     try:
         with session_scope(get_engine()) as session:
@@ -154,10 +164,10 @@ def plan(
     except LandmarketError as exc:
         raise fail(exc) from exc
     for note in inputs.notes + result.notes:
-        out.print(f"[yellow]注意 / note:[/yellow] {escape(note)}")
+        out.print("[yellow]" + escape(_("note:")) + f"[/yellow] {escape(localize(note))}")
     print_plan(records.summary, records.origins)
     if meta["id"] is not None:
-        out.print(f"已入库草案 / stored as draft: #{meta['id']}")
+        out.print(_("stored as draft: #%(id)s", id=meta["id"]))
     for kind, path in paths.items():
         out.print(f"{kind}: {path}")
 

@@ -8,17 +8,20 @@ from typing import Annotated
 import typer
 
 from cli.common import fail
+from landmarket.i18n import gettext as _
 
-export_app = typer.Typer(help="导出数据 / export data from the database.", no_args_is_help=True)
+export_app = typer.Typer(help=_("export data from the database."), no_args_is_help=True)
 
 
-@export_app.command("parcels")
+@export_app.command(
+    "parcels", help=_("Export the selected parcels; the format follows the file's extension.")
+)
 def parcels(
-    out: Annotated[Path, typer.Argument(help="输出文件: .csv .xlsx .txt .gpkg / output file")],
-    village: Annotated[str | None, typer.Option(help="村代码 / village code")] = None,
-    land_use: Annotated[str | None, typer.Option(help="地类编码 / land-use code")] = None,
+    out: Annotated[Path, typer.Argument(help=_("output file: .csv .xlsx .txt .gpkg"))],
+    village: Annotated[str | None, typer.Option(help=_("village code"))] = None,
+    land_use: Annotated[str | None, typer.Option(help=_("land-use code"))] = None,
     bbox: Annotated[str | None, typer.Option(help="minx,miny,maxx,maxy (EPSG:4490)")] = None,
-    lang: Annotated[str, typer.Option(help="表头语言 zh|en / header language")] = "zh",
+    lang: Annotated[str, typer.Option(help=_("header language zh|en"))] = "zh",
 ) -> None:
     """Export the selected parcels; the format follows the file's extension."""
     from geodata.db.engine import session_scope
@@ -29,7 +32,7 @@ def parcels(
 
     fmt = out.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
-        raise typer.BadParameter(f"扩展名须为 / extension must be one of {sorted(FORMATS)}")
+        raise typer.BadParameter(_("extension must be one of %(formats)s", formats=sorted(FORMATS)))
     try:
         flt = ParcelFilter(
             bbox=parse_bbox(bbox) if bbox else None, land_use_code=land_use, village_code=village
@@ -39,7 +42,7 @@ def parcels(
         out.write_bytes(table_bytes(frame, fmt, headers_in(PARCEL_HEADERS, lang), "宗地 parcels"))
     except LandmarketError as exc:
         raise fail(exc) from exc
-    typer.echo(f"已导出 / exported {len(frame)} 宗 / parcels → {out}")
+    typer.echo(_("exported %(count)s parcels → %(out)s", count=len(frame), out=out))
 
 
 def register(app: typer.Typer) -> None:

@@ -6,19 +6,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from landmarket.i18n import gettext as _
+
 err = Console(stderr=True, soft_wrap=True)
-listings_app = typer.Typer(help="土地挂牌 / land listings.", no_args_is_help=True)
+listings_app = typer.Typer(help=_("land listings."), no_args_is_help=True)
 
 
-@listings_app.command("seed")
+@listings_app.command("seed", help=_("list plots of the loaded sample township (repeat: no-op)."))
 def seed(
-    published: int = typer.Option(12, "--published", min=0, help="发布数 / listings to publish"),
-    drafts: int = typer.Option(3, "--drafts", min=0, help="草稿数 / drafts to keep"),
-    replace: bool = typer.Option(
-        False, "--replace", help="先删除示例挂牌 / drop sample listings first"
-    ),
+    published: int = typer.Option(12, "--published", min=0, help=_("listings to publish")),
+    drafts: int = typer.Option(3, "--drafts", min=0, help=_("drafts to keep")),
+    replace: bool = typer.Option(False, "--replace", help=_("drop sample listings first")),
 ) -> None:
-    """在已载入的示例乡镇上挂牌 / list plots of the loaded sample township (repeat: no-op)."""
+    """List plots of the loaded sample township (repeat: no-op)."""
     from geodata.db.engine import session_scope
     from geodata.listings import remove_sample_listings, seed_sample_listings
     from landmarket.errors import LandmarketError
@@ -26,31 +26,41 @@ def seed(
     try:
         with session_scope() as session:
             if replace:
-                err.print(f"removed {remove_sample_listings(session)} sample listings")
+                removed = remove_sample_listings(session)
+                err.print(_("removed %(count)s sample listings", count=removed))
             summary = seed_sample_listings(session, published=published, drafts=drafts)
     except LandmarketError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     if summary.unchanged:
-        err.print("示例挂牌已存在 / sample listings already there (use --replace to redo)")
+        err.print(_("sample listings already there (use --replace to redo)"))
     else:
-        err.print(f"published {len(summary.published)}, drafts {len(summary.drafts)}")
+        err.print(
+            _(
+                "published %(published)s, drafts %(drafts)s",
+                published=len(summary.published),
+                drafts=len(summary.drafts),
+            )
+        )
 
 
-@listings_app.command("list")
+@listings_app.command("list", help=_("list listings (public fields only)."))
 def list_(
-    state: list[str] = typer.Option(["published", "under_offer"], "--state", help="状态 / states"),
+    state: list[str] = typer.Option(["published", "under_offer"], "--state", help=_("states")),
     limit: int = typer.Option(100, "--limit", min=1),
 ) -> None:
-    """列出挂牌 / list listings (public fields only)."""
+    """List listings (public fields only)."""
     from geodata.db.engine import session_scope
     from geodata.listings.search import search_listings
     from landmarket.listings import ListingQuery, State
 
     bad = [s for s in state if s not in State.__members__]
     if bad:
+        known = ", ".join(State.__members__)
         err.print(
-            f"[red]未知状态 / unknown state(s) {bad}; known: {', '.join(State.__members__)}[/red]"
+            "[red]"
+            + _("unknown state(s) %(bad)s; known: %(known)s", bad=bad, known=known)
+            + "[/red]"
         )
         raise typer.Exit(2)
     with session_scope() as session:

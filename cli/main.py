@@ -4,11 +4,18 @@ The command modules load lazily: `landmarket --help` lists every command from th
 without importing any of them, and `landmarket db status` imports cli.db alone. A module is
 imported when one of its commands runs, when its own help is asked for, or when the shell
 completes below it.
+
+The CLI speaks the translation catalogues' language: Chinese unless `--lang en` (before the
+command) or LANDMARKET_LANG=en asks for English. The language is set while the root parses its
+arguments, before any command module is imported, so the help texts those modules pass to typer
+are translated too.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from difflib import get_close_matches
 from typing import Any
@@ -18,6 +25,9 @@ from typer.core import TyperCommand, TyperGroup
 from typer.main import get_group
 
 from cli.params import install as plain_values_first
+from landmarket.i18n import DEFAULT_LOCALE, normalise, set_default_locale
+from landmarket.i18n import gettext as _
+from landmarket.i18n.terms import N_
 
 plain_values_first()  # typer coerces None, text and integers without pydantic (cli/params.py)
 
@@ -26,53 +36,55 @@ try:  # typer vendors click since 0.2x; before, click is its own package
 except ImportError:  # pragma: no cover
     from click.exceptions import UsageError
 
-# Every top-level command: name → (module whose register(app) adds it, its help as listed by
-# `landmarket --help`). Keep in the order of the help screen. tests/test_cli_startup.py checks
+LANG_ENV = "LANDMARKET_LANG"
+LANG_HELP = N_("language of messages and help: zh (default) or en")
+
+# Every top-level command: name → (module whose register(app) adds it, the message id of its
+# help as listed by `landmarket --help`). Keep in the order of the help screen. tests/test_cli_startup.py checks
 # this table against what the modules really register (names and help screen alike).
 COMMANDS: dict[str, tuple[str, str]] = {
     "convert": (
         "cli.convert",
-        "格式转换（坐标保留到毫米）/ convert a parcel file between formats, keeping millimetres.",
+        N_("convert a parcel file between formats, keeping millimetres."),
     ),
     "import": (
         "cli.imports",
-        "导入图层（全部成功或全部不写入）/ import a layer into PostGIS (all-or-nothing).",
+        N_("import a layer into PostGIS (all-or-nothing)."),
     ),
     "generate": (
         "cli.sample",
-        "生成任意规模的合成区县（基准测试用）/ generate a synthetic district of N parcels for "
-        "benchmarks.",
+        N_("generate a synthetic district of N parcels for benchmarks."),
     ),
-    "serve": (
+    "serve": (  # cli/serve.py and cli/screen.py still write '中文 / English' help: so does this
         "cli.serve",
         "启动平台（接口、文档、地图）/ serve the API, its docs and the map pages.",
     ),
-    "consolidation": ("cli.consolidation", "零星插花地块整治 / consolidating scattered plots."),
+    "consolidation": ("cli.consolidation", N_("consolidating scattered plots.")),
     "check": (
         "cli.check",
-        "宗地核查 / eligibility checks of one parcel, a file, or a project.",
+        N_("eligibility checks of one parcel, a file, or a project."),
     ),
     "db": (
         "cli.db",
-        "数据库：内置 PostGIS 集群与迁移 / database: embedded PostGIS cluster and migrations.",
+        N_("database: embedded PostGIS cluster and migrations."),
     ),
-    "export": ("cli.export", "导出数据 / export data from the database."),
-    "listings": ("cli.listings", "土地挂牌 / land listings."),
-    "policy": ("cli.policy", "政策参数 / policy parameters in force."),
-    "sample": ("cli.sample", "示例乡镇：生成与入库 / the sample township: build it, load it."),
-    "stock": ("cli.stock", "存量土地(措施10) / stock land (measure 10)."),
+    "export": ("cli.export", N_("export data from the database.")),
+    "listings": ("cli.listings", N_("land listings.")),
+    "policy": ("cli.policy", N_("policy parameters in force.")),
+    "sample": ("cli.sample", N_("the sample township: build it, load it.")),
+    "stock": ("cli.stock", N_("stock land (measure 10).")),
     "screen": (
         "cli.screen",
         "批量筛查宗地 / screen many parcels (and compare two stored screenings).",
     ),
-    "tickets": ("cli.tickets", "地票台账 / the land ticket register."),
-    "trading": ("cli.trading", "集体经营性建设用地交易 / trading collective operational land."),
-    "users": ("cli.users", "用户、密码与令牌 / users, passwords and bearer tokens."),
+    "tickets": ("cli.tickets", N_("the land ticket register.")),
+    "trading": ("cli.trading", N_("trading collective operational land.")),
+    "users": ("cli.users", N_("users, passwords and bearer tokens.")),
     "zoning": (
         "cli.zoning",
-        "混合产业用地与M0: 合规审查、出让底价 / mixed industrial and M0 land: checks, prices.",
+        N_("mixed industrial and M0 land: checks, prices."),
     ),
-    "standard-land": ("cli.zoning", "标准地 / standard land."),
+    "standard-land": ("cli.zoning", N_("standard land.")),
 }
 # Each module exposes register(app: typer.Typer) -> None. Registered in this order (commands
 # first, then groups) they give the table's order above.
@@ -110,7 +122,7 @@ class LazyGroup(TyperGroup):
         if cmd_name in self.commands or cmd_name not in COMMANDS:
             return self.commands.get(cmd_name)
         if self._listing:
-            help_text = COMMANDS[cmd_name][1]
+            help_text = _(COMMANDS[cmd_name][1])
             return TyperCommand(cmd_name, help=help_text, add_help_option=False)
         return self.load(cmd_name)
 
@@ -131,9 +143,31 @@ class LazyGroup(TyperGroup):
         finally:
             self._listing = listing
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # A run in-process (tests, CliRunner) leaves the process's language as it found it.
+        previous = set_default_locale(DEFAULT_LOCALE)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            set_default_locale(previous)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # Before any eager option (--help) acts and before a command module is imported.
+        set_default_locale(cli_locale(args, os.environ))
+        return super().parse_args(ctx, args)
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        with self._stand_ins():
-            super().format_help(ctx, formatter)
+        # The root's texts are message ids: cli.main is imported before --lang is known.
+        holders = [self, *self.params]
+        ids = [holder.help for holder in holders]
+        for holder, help_id in zip(holders, ids, strict=True):
+            holder.help = _(help_id) if help_id else help_id
+        try:
+            with self._stand_ins():
+                super().format_help(ctx, formatter)
+        finally:
+            for holder, help_id in zip(holders, ids, strict=True):
+                holder.help = help_id
 
     def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
         with self._stand_ins():
@@ -153,13 +187,40 @@ class LazyGroup(TyperGroup):
 app = typer.Typer(
     name="landmarket",
     cls=LazyGroup,
-    help="重庆农村土地市场平台 / Chongqing rural land market platform.",
+    help=N_("Chongqing rural land market platform."),
     no_args_is_help=True,
 )
 
 
+def cli_locale(args: Sequence[str], environ: Mapping[str, str]) -> str:
+    """The language asked for: --lang before the command, else $LANDMARKET_LANG, else Chinese."""
+    for index, arg in enumerate(args):
+        if arg == "--lang" and index + 1 < len(args):
+            return normalise(args[index + 1]) or DEFAULT_LOCALE
+        if arg.startswith("--lang="):
+            return normalise(arg.partition("=")[2]) or DEFAULT_LOCALE
+        if not arg.startswith("-"):  # the command: what follows is its own
+            break
+    return normalise(environ.get(LANG_ENV)) or DEFAULT_LOCALE
+
+
+def _check_lang(value: str | None) -> str | None:
+    if value is not None and normalise(value) is None:
+        raise typer.BadParameter(_("expected zh or en: %(value)s", value=value))
+    return value
+
+
 @app.callback()
-def root() -> None:
+def root(
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        envvar=LANG_ENV,
+        metavar="zh|en",
+        callback=_check_lang,
+        help=LANG_HELP,
+    ),
+) -> None:
     """The commands come from COMMANDS; a callback makes typer build a group even with none."""
 
 

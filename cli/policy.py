@@ -8,24 +8,22 @@ from typing import TYPE_CHECKING
 import typer
 
 from cli.common import parse_date, warn
+from landmarket.i18n import gettext as _
+from landmarket.i18n import localize
 
 if TYPE_CHECKING:
     from landmarket.policy import Policy
 
-policy_app = typer.Typer(help="政策参数 / policy parameters in force.", no_args_is_help=True)
+policy_app = typer.Typer(help=_("policy parameters in force."), no_args_is_help=True)
 
 
-@policy_app.command("show")
+@policy_app.command("show", help=_("print the policy in force on a date."))
 def show(
-    on: str | None = typer.Option(
-        None, "--on", help="日期 YYYY-MM-DD(默认今天) / date, default today"
-    ),
-    prefix: str | None = typer.Option(
-        None, "--key", help="只显示此前缀 / only keys with this prefix"
-    ),
-    as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+    on: str | None = typer.Option(None, "--on", help=_("date YYYY-MM-DD, default today")),
+    prefix: str | None = typer.Option(None, "--key", help=_("only keys with this prefix")),
+    as_json: bool = typer.Option(False, "--json", help=_("print JSON")),
 ) -> None:
-    """显示某日生效的政策参数 / print the policy in force on a date."""
+    """Print the policy in force on a date."""
     from geodata.settings import get_settings
     from landmarket.errors import LandmarketError
     from landmarket.policy import policy_from_settings
@@ -46,19 +44,21 @@ def show(
 
 def _print(policy: Policy, data: dict) -> None:
     out = typer.echo  # plain text: rich's console would cost the command ~0.1 s of imports
-    out(f"生效日期 / in force on {data['on']}: 政策版本 / policy version {policy.version}")
+    out(_("in force on %(on)s: policy version %(version)s", on=data["on"], version=policy.version))
     for layer in data["layers"]:
-        kind = " (覆盖 / override)" if layer["override"] else ""
-        out(f"  {layer['effective']}  {layer['version']}{kind}  {layer['title']}")
+        kind = " (" + _("override") + ")" if layer["override"] else ""
+        out(f"  {layer['effective']}  {layer['version']}{kind}  {localize(layer['title'])}")
     out()
     for key, param in data["params"].items():
         value = param["value"]
         shown = (
-            "(未配置 / not configured)" if value is None else json.dumps(value, ensure_ascii=False)
+            "(" + _("not configured") + ")"
+            if value is None
+            else json.dumps(value, ensure_ascii=False)
         )
-        flag = "  [暂定 / provisional]" if param["provisional"] else ""
+        flag = "  [" + _("provisional") + "]" if param["provisional"] else ""
         out(f"{key} = {shown} {param['unit']}  <{param['version']}>{flag}")
-        out(f"    {param['source']}")
+        out(f"    {localize(param['source'])}")
 
 
 def register(app: typer.Typer) -> None:

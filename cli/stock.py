@@ -10,12 +10,11 @@ from typing import Annotated
 import typer
 
 from cli.common import fail, parse_date
+from landmarket.i18n import gettext as _
 
-stock_app = typer.Typer(help="存量土地(措施10) / stock land (measure 10).", no_args_is_help=True)
-OnOpt = Annotated[str | None, typer.Option("--on", help="日期 YYYY-MM-DD(默认今天) / the day")]
-AsOpt = Annotated[
-    str, typer.Option("--as", help="以该区县局账号操作 / act as this bureau username")
-]
+stock_app = typer.Typer(help=_("stock land (measure 10)."), no_args_is_help=True)
+OnOpt = Annotated[str | None, typer.Option("--on", help=_("date YYYY-MM-DD, default today"))]
+AsOpt = Annotated[str, typer.Option("--as", help=_("act as this bureau username"))]
 CHECKS = ("idle", "transfer", "split", "renewal", "conversion", "short-term", "urban-renewal")
 
 
@@ -29,7 +28,7 @@ def _bureau(session, username: str):
         text("SELECT id, role FROM users WHERE username = :u AND active"), {"u": username}
     ).first()
     if row is None or row.role != "bureau":
-        raise Forbidden(f"{username!r} 不是有效的区县局账号 / is not an active bureau account")
+        raise Forbidden(_("%(username)s is not an active bureau account", username=repr(username)))
     return Actor(row.id, "bureau")
 
 
@@ -42,11 +41,13 @@ def _print(doc: object, as_json: bool) -> None:
     Console().print_json(json.dumps(doc, ensure_ascii=False, default=str))
 
 
-@stock_app.command("idle")
+@stock_app.command(
+    "idle", help=_("List the rights whose land is idle on the day: stage, days late, fee, sources.")
+)
 def idle(
     on: OnOpt = None,
-    county: Annotated[str | None, typer.Option(help="区县代码 / county code")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON 输出 / JSON output")] = False,
+    county: Annotated[str | None, typer.Option(help=_("county code"))] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=_("JSON output"))] = False,
 ) -> None:
     """List the rights whose land is idle on the day: stage, days late, fee, sources."""
     from geodata.db.engine import session_scope
@@ -67,26 +68,31 @@ def idle(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"闲置土地 / idle land on {day}")
-    for name in ("权利号 / right", "宗地 / parcel", "用途 / use", "逾期天数 / days late",
-                 "阶段 / stage", "闲置费(元) / fee"):  # fmt: skip
+    table = Table(title=_("idle land on %(day)s", day=day))
+    for name in (_("right"), _("parcel"), _("use"), _("days late"),
+                 _("stage"), _("idle fee (yuan)")):  # fmt: skip
         table.add_column(name)
     for r in rows:
         table.add_row(r["right_no"], r["parcel_code"], r["use"], str(r["days_late"]),
                       r["stage_name"], str(r["idle_fee_yuan"] or "—"))  # fmt: skip
     Console().print(table)
-    typer.echo(f"{len(rows)} 宗 / rights")
+    typer.echo(_("%(count)s rights", count=len(rows)))
 
 
-@stock_app.command("construction")
+@stock_app.command(
+    "construction",
+    help=_("Record the agreed and actual start of construction and the investment done."),
+)
 def construction(
-    right_no: Annotated[str, typer.Argument(help="权利号或编号 / right number or id")],
-    agreed_start: Annotated[str, typer.Option(help="约定动工日期 / agreed start YYYY-MM-DD")],
+    right_no: Annotated[str, typer.Argument(help=_("right number or id"))],
+    agreed_start: Annotated[str, typer.Option(help=_("agreed start YYYY-MM-DD"))],
     as_user: AsOpt,
-    started: Annotated[str | None, typer.Option(help="实际动工日期 / actual start")] = None,
-    total_investment: Annotated[float | None, typer.Option(help="总投资(元)")] = None,
-    investment_done: Annotated[float | None, typer.Option(help="已完成投资(元)")] = None,
-    land_price: Annotated[float | None, typer.Option(help="出让价款(元) / land price")] = None,
+    started: Annotated[str | None, typer.Option(help=_("actual start"))] = None,
+    total_investment: Annotated[
+        float | None, typer.Option(help=_("total investment (yuan)"))
+    ] = None,
+    investment_done: Annotated[float | None, typer.Option(help=_("investment done (yuan)"))] = None,
+    land_price: Annotated[float | None, typer.Option(help=_("land price (yuan)"))] = None,
 ) -> None:
     """Record the agreed and actual start of construction and the investment done."""
     from decimal import Decimal
@@ -108,14 +114,16 @@ def construction(
             )  # fmt: skip
     except LandmarketError as exc:
         raise fail(exc) from exc
-    typer.echo(f"已登记 / recorded: {out['right_no']} (#{out['id']})")
+    typer.echo(_("recorded: %(right)s (#%(id)s)", right=out["right_no"], id=out["id"]))
 
 
-@stock_app.command("renew")
+@stock_app.command(
+    "renew", help=_("Register a renewal within the legal maximum, priced by the term correction.")
+)
 def renew(
-    right_no: Annotated[str, typer.Argument(help="权利号或编号 / right number or id")],
-    years: Annotated[int, typer.Option(min=1, max=100, help="续期年限 / years")],
-    floor_area: Annotated[float, typer.Option(help="建筑面积(m²) / floor area")],
+    right_no: Annotated[str, typer.Argument(help=_("right number or id"))],
+    years: Annotated[int, typer.Option(min=1, max=100, help=_("years of renewal"))],
+    floor_area: Annotated[float, typer.Option(help=_("floor area (m²)"))],
     as_user: AsOpt,
     applied_on: OnOpt = None,
 ) -> None:
@@ -137,15 +145,22 @@ def renew(
         raise fail(exc) from exc
     right = out["right"]
     typer.echo(
-        f"已续期 / renewed: {right['right_no']} {right['starts_on']} – {right['ends_on']}, "
-        f"{out['check'].get('price_yuan')} 元"
+        _(
+            "renewed: %(right)s %(starts)s – %(ends)s, %(price)s yuan",
+            right=right["right_no"],
+            starts=right["starts_on"],
+            ends=right["ends_on"],
+            price=out["check"].get("price_yuan"),
+        )
     )
 
 
-@stock_app.command("check")
+@stock_app.command(
+    "check", help=_("Run a stock-land check over facts in a JSON file (the API's request body).")
+)
 def check(
-    kind: Annotated[str, typer.Argument(help=f"检查 / check: {', '.join(CHECKS)}")],
-    facts: Annotated[Path, typer.Argument(help="JSON 事实文件(同 API 请求体) / facts as JSON")],
+    kind: Annotated[str, typer.Argument(help=_("check: %(checks)s", checks=", ".join(CHECKS)))],
+    facts: Annotated[Path, typer.Argument(help=_("facts as a JSON file (the API request body)"))],
     on: OnOpt = None,
 ) -> None:
     """Run a stock-land check over facts in a JSON file (the API's request body)."""
@@ -157,7 +172,7 @@ def check(
     from landmarket.policy import policy_from_settings
 
     if kind not in svc.CHECK_BODIES:
-        raise typer.BadParameter(f"须为 / one of {', '.join(CHECKS)}")
+        raise typer.BadParameter(_("one of %(checks)s", checks=", ".join(CHECKS)))
     day = parse_date(on) or date.today()
     try:
         body = svc.CHECK_BODIES[kind].model_validate_json(facts.read_text(encoding="utf-8"))

@@ -13,15 +13,13 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import fail, parse_date
+from landmarket.i18n import gettext as _
+from landmarket.i18n.terms import N_
 
-trading_app = typer.Typer(
-    help="集体经营性建设用地交易 / trading collective operational land.", no_args_is_help=True
-)
-AsOpt = Annotated[
-    str, typer.Option("--as", help="以该区县局账号操作 / act as this bureau username")
-]
-OnOpt = Annotated[str | None, typer.Option("--on", help="日期 YYYY-MM-DD(默认今天) / the day")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="JSON 输出 / JSON output")]
+trading_app = typer.Typer(help=_("trading collective operational land."), no_args_is_help=True)
+AsOpt = Annotated[str, typer.Option("--as", help=_("act as this bureau username"))]
+OnOpt = Annotated[str | None, typer.Option("--on", help=_("date YYYY-MM-DD, default today"))]
+JsonOpt = Annotated[bool, typer.Option("--json", help=_("JSON output"))]
 
 
 def _bureau(session: Any, username: str) -> Any:
@@ -34,7 +32,7 @@ def _bureau(session: Any, username: str) -> Any:
         text("SELECT id, role FROM users WHERE username = :u AND active"), {"u": username}
     ).first()
     if row is None or row.role != "bureau":
-        raise Forbidden(f"{username!r} 不是有效的区县局账号 / is not an active bureau account")
+        raise Forbidden(_("%(username)s is not an active bureau account", username=repr(username)))
     return Actor(row.id, "bureau")
 
 
@@ -54,7 +52,10 @@ def _run(work: Any) -> None:
         raise fail(exc) from exc
 
 
-@trading_app.command("announcements")
+@trading_app.command(
+    "announcements",
+    help=_("List announcements: method, dates, prices, status (the bureau sees secret reserves)."),
+)
 def announcements(limit: Annotated[int, typer.Option(min=1, max=1000)] = 50) -> None:
     """List announcements: method, dates, prices, status (the bureau sees secret reserves)."""
     from geodata.tickets.core import Actor
@@ -63,7 +64,9 @@ def announcements(limit: Annotated[int, typer.Option(min=1, max=1000)] = 50) -> 
     _run(lambda s: views.announcements(s, Actor(0, "bureau"), limit)[0])
 
 
-@trading_app.command("registrations")
+@trading_app.command(
+    "registrations", help=_("Bidder registrations of an announcement, with deposits and decisions.")
+)
 def registrations(announcement_id: int, user: AsOpt) -> None:
     """Bidder registrations of an announcement, with deposits and decisions."""
     from geodata.trading import views
@@ -71,12 +74,14 @@ def registrations(announcement_id: int, user: AsOpt) -> None:
     _run(lambda s: views.registrations(s, _bureau(s, user), announcement_id))
 
 
-@trading_app.command("qualify")
+@trading_app.command(
+    "qualify", help=_("Qualify a bidder (deposit paid in full), or --refuse with a --reason.")
+)
 def qualify(
     registration_id: int,
     user: AsOpt,
-    refuse: Annotated[bool, typer.Option("--refuse", help="不予资格 / refuse")] = False,
-    reason: Annotated[str | None, typer.Option(help="理由 / reason")] = None,
+    refuse: Annotated[bool, typer.Option("--refuse", help=_("refuse"))] = False,
+    reason: Annotated[str | None, typer.Option(help=_("reason"))] = None,
 ) -> None:
     """Qualify a bidder (deposit paid in full), or --refuse with a --reason."""
     from geodata.trading.market import decide
@@ -84,11 +89,13 @@ def qualify(
     _run(lambda s: decide(s, _bureau(s, user), registration_id, not refuse, reason))
 
 
-@trading_app.command("close")
+@trading_app.command(
+    "close", help=_("Close a trade after its end: a deal, or failed with the reason.")
+)
 def close(
     announcement_id: int,
     user: AsOpt,
-    price: Annotated[str | None, typer.Option(help="协议价 元/亩 / agreed price per mu")] = None,
+    price: Annotated[str | None, typer.Option(help=_("agreed price per mu"))] = None,
 ) -> None:
     """Close a trade after its end: a deal, or failed with the reason."""
     from geodata.trading.deals import close_and_confirm
@@ -98,9 +105,14 @@ def close(
     )
 
 
-@trading_app.command("confirmation")
+@trading_app.command(
+    "confirmation",
+    help=_(
+        "Write a deal's transaction confirmation (成交确认书) PDF; print its number and SHA-256."
+    ),
+)
 def confirmation(
-    deal_id: int, out: Annotated[Path, typer.Option("--out", help="PDF 文件 / PDF file")]
+    deal_id: int, out: Annotated[Path, typer.Option("--out", help=_("PDF file"))]
 ) -> None:
     """Write a deal's transaction confirmation (成交确认书) PDF; print its number and SHA-256."""
     from geodata.trading.confirmations import confirmation_pdf
@@ -117,7 +129,9 @@ def confirmation(
     _run(work)
 
 
-@trading_app.command("verify-confirmation")
+@trading_app.command(
+    "verify-confirmation", help=_("Verify a confirmation file against the number it claims.")
+)
 def verify_confirmation(
     confirmation_no: str, file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
 ) -> None:
@@ -128,7 +142,10 @@ def verify_confirmation(
     _run(lambda s: check(s, confirmation_no, digest))
 
 
-@trading_app.command("confirm")
+@trading_app.command(
+    "confirm",
+    help=_("Issue the confirmation of a deal closed before confirmations existed (once per deal)."),
+)
 def confirm(deal_id: int, user: AsOpt, on: OnOpt = None) -> None:
     """Issue the confirmation of a deal closed before confirmations existed (once per deal)."""
     from geodata.trading.confirmations import issue_missing
@@ -137,7 +154,9 @@ def confirm(deal_id: int, user: AsOpt, on: OnOpt = None) -> None:
     _run(lambda s: issue_missing(s, _bureau(s, user), deal_id, day))
 
 
-@trading_app.command("certify")
+@trading_app.command(
+    "certify", help=_("Issue the verification certificate (交易鉴证书) of a contracted deal.")
+)
 def certify(deal_id: int, user: AsOpt, on: OnOpt = None) -> None:
     """Issue the verification certificate (交易鉴证书) of a contracted deal."""
     from geodata.trading.contracts import issue_certificate
@@ -146,9 +165,11 @@ def certify(deal_id: int, user: AsOpt, on: OnOpt = None) -> None:
     _run(lambda s: issue_certificate(s, _bureau(s, user), deal_id, day))
 
 
-@trading_app.command("certificate")
+@trading_app.command(
+    "certificate", help=_("Write a deal's certificate PDF and print its number and SHA-256.")
+)
 def certificate(
-    deal_id: int, out: Annotated[Path, typer.Option("--out", help="PDF 文件 / PDF file")]
+    deal_id: int, out: Annotated[Path, typer.Option("--out", help=_("PDF file"))]
 ) -> None:
     """Write a deal's certificate PDF and print its number and SHA-256."""
     from geodata.trading.contracts import certificate_pdf
@@ -161,7 +182,7 @@ def certificate(
     _run(work)
 
 
-@trading_app.command("verify")
+@trading_app.command("verify", help=_("Verify a certificate file against the number it claims."))
 def verify(
     cert_no: str, file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
 ) -> None:
@@ -172,7 +193,7 @@ def verify(
     _run(lambda s: verify_certificate(s, cert_no, digest))
 
 
-@trading_app.command("register")
+@trading_app.command("register", help=_("Register the right of a certified deal on its parcel."))
 def register_right(deal_id: int, user: AsOpt, on: OnOpt = None) -> None:
     """Register the right of a certified deal on its parcel."""
     from geodata.trading.contracts import register_deal
@@ -181,9 +202,12 @@ def register_right(deal_id: int, user: AsOpt, on: OnOpt = None) -> None:
     _run(lambda s: register_deal(s, _bureau(s, user), deal_id, day))
 
 
-@trading_app.command("rights")
+@trading_app.command(
+    "rights",
+    help=_("Registered rights with their status (a parcel's whole history with --parcel)."),
+)
 def rights(
-    parcel: Annotated[str | None, typer.Option(help="宗地代码 / parcel code")] = None,
+    parcel: Annotated[str | None, typer.Option(help=_("parcel code"))] = None,
 ) -> None:
     """Registered rights with their status (a parcel's whole history with --parcel)."""
     from geodata.trading.rights import list_rights, parcel_rights, right_view
@@ -193,13 +217,13 @@ def rights(
     )
 
 
-@trading_app.command("mortgage")
+@trading_app.command("mortgage", help=_("Register a creditor's mortgage on a right."))
 def mortgage(
     right_no: str,
     user: AsOpt,
-    creditor: Annotated[str, typer.Option(help="抵押权人 / creditor")],
-    amount: Annotated[str, typer.Option(help="金额(元) / amount")],
-    ends: Annotated[str, typer.Option("--ends", help="期限终止 YYYY-MM-DD / end of the term")],
+    creditor: Annotated[str, typer.Option(help=_("creditor"))],
+    amount: Annotated[str, typer.Option(help=_("amount (yuan)"))],
+    ends: Annotated[str, typer.Option("--ends", help=_("end of the term YYYY-MM-DD"))],
     on: OnOpt = None,
 ) -> None:
     """Register a creditor's mortgage on a right."""
@@ -211,7 +235,7 @@ def mortgage(
                                      amount=amount, starts_on=day, ends_on=end, registered_on=day))  # fmt: skip
 
 
-@trading_app.command("release")
+@trading_app.command("release", help=_("Release a mortgage."))
 def release(mortgage_no: str, user: AsOpt, on: OnOpt = None) -> None:
     """Release a mortgage."""
     from geodata.trading.mortgages import release_mortgage
@@ -220,19 +244,24 @@ def release(mortgage_no: str, user: AsOpt, on: OnOpt = None) -> None:
     _run(lambda s: release_mortgage(s, _bureau(s, user), mortgage_no, day))
 
 
-@trading_app.command("transfer")
+TRANSFER_HELP = N_(
+    "Register the transfer of a right to a buyer for the rest of its term (refused, with every "
+    "reason, below the investment share, without a creditor's consent, or when pre-registered "
+    "for another buyer; the pre-registered buyer's transfer completes the pre-registration)."
+)
+
+
+@trading_app.command("transfer", help=_(TRANSFER_HELP))
 def transfer(
     right_no: str,
     user: AsOpt,
-    buyer: Annotated[str, typer.Option(help="受让人名称 / the buyer's name")],
+    buyer: Annotated[str, typer.Option(help=_("the buyer's name"))],
     buyer_account: Annotated[
-        str | None, typer.Option(help="受让人平台账号(投资人) / the buyer's investor username")
+        str | None, typer.Option(help=_("the buyer's investor username"))
     ] = None,
-    price: Annotated[str | None, typer.Option(help="转让价款(元) / price (yuan)")] = None,
-    signed: Annotated[
-        str | None, typer.Option(help="合同签订日 YYYY-MM-DD / contract signed on")
-    ] = None,
-    note: Annotated[str | None, typer.Option(help="备注 / note")] = None,
+    price: Annotated[str | None, typer.Option(help=_("price (yuan)"))] = None,
+    signed: Annotated[str | None, typer.Option(help=_("contract signed on YYYY-MM-DD"))] = None,
+    note: Annotated[str | None, typer.Option(help=_("note"))] = None,
     on: OnOpt = None,
 ) -> None:
     """Register the transfer of a right to a buyer for the rest of its term (refused, with every
@@ -251,10 +280,12 @@ def transfer(
     ))  # fmt: skip
 
 
-@trading_app.command("prices")
+@trading_app.command(
+    "prices", help=_("Price statistics of concluded deals per district, use and quarter.")
+)
 def prices(
-    county: Annotated[str | None, typer.Option(help="区县代码 / county code")] = None,
-    use: Annotated[str | None, typer.Option(help="用途 / use")] = None,
+    county: Annotated[str | None, typer.Option(help=_("county code"))] = None,
+    use: Annotated[str | None, typer.Option(help=_("use"))] = None,
 ) -> None:
     """Price statistics of concluded deals per district, use and quarter."""
     from geodata.trading.views import price_statistics

@@ -7,10 +7,9 @@ import sys
 import typer
 
 from cli.common import note, plain_table, warn
+from landmarket.i18n import gettext as _
 
-users_app = typer.Typer(
-    help="用户、密码与令牌 / users, passwords and bearer tokens.", no_args_is_help=True
-)
+users_app = typer.Typer(help=_("users, passwords and bearer tokens."), no_args_is_help=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -23,34 +22,32 @@ def _read_password() -> str:
     line = sys.stdin.readline()
     password = line.rstrip("\r\n")
     if not password:
-        warn("标准输入中没有密码 / no password on standard input")
+        warn(_("no password on standard input"))
         raise typer.Exit(1)
     return password
 
 
-@users_app.command("add")
+@users_app.command(
+    "add", help=_("create a user; with no --username (or with --token) prints its API token.")
+)
 def add(
     role: str = typer.Option(..., "--role", help="bureau | collective | investor"),
     village: str | None = typer.Option(
-        None, "--village", help="村代码（集体用户必填）/ village code"
+        None, "--village", help=_("village code (required for collective users)")
     ),
-    name: str | None = typer.Option(None, "--name", help="名称 / display name"),
-    username: str | None = typer.Option(
-        None, "--username", help="登录名（浏览器登录）/ sign-in name for the browser"
-    ),
+    name: str | None = typer.Option(None, "--name", help=_("display name")),
+    username: str | None = typer.Option(None, "--username", help=_("sign-in name for the browser")),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="从标准输入第一行读取密码 / read the password from stdin"
+        False, "--password-stdin", help=_("read the password from stdin")
     ),
-    token: bool = typer.Option(
-        False, "--token", help="同时打印 API 令牌 / also print an API bearer token"
-    ),
+    token: bool = typer.Option(False, "--token", help=_("also print an API bearer token")),
 ) -> None:
-    """新建用户 / create a user; with no --username (or with --token) prints its API token."""
+    """Create a user; with no --username (or with --token) prints its API token."""
     from geodata.accounts.directory import connect, create_user
     from landmarket.errors import LandmarketError
 
     if password_stdin and not username:
-        warn("--password-stdin 需要 --username / needs --username")
+        warn(_("--password-stdin needs --username"))
         raise typer.Exit(1)
     password = _read_password() if password_stdin else None
     want_token = token or username is None
@@ -62,20 +59,20 @@ def add(
             )  # fmt: skip
     except LandmarketError as exc:
         raise _fail(exc) from exc
-    note(f"已创建用户 / created user {user_id} ({role})")
+    note(_("created user %(id)s (%(role)s)", id=user_id, role=role))
     if secret is not None:
-        note("令牌只显示一次 / the token is shown once")
+        note(_("the token is shown once"))
         typer.echo(secret)
 
 
-@users_app.command("token")
+@users_app.command("token", help=_("issue a new API token for a user; prints it alone on stdout."))
 def token_(
-    user_id: int = typer.Argument(..., help="用户编号 / user id"),
+    user_id: int = typer.Argument(..., help=_("user id")),
     days: int | None = typer.Option(
-        None, "--days", min=1, help="有效天数（默认设置 token_ttl_days）/ days valid"
+        None, "--days", min=1, help=_("days valid (default: the token_ttl_days setting)")
     ),
 ) -> None:
-    """为用户签发新令牌 / issue a new API token for a user; prints it alone on stdout."""
+    """Issue a new API token for a user; prints it alone on stdout."""
     from geodata.accounts.directory import connect, issue_token
     from geodata.settings import get_settings
     from landmarket.errors import LandmarketError
@@ -87,23 +84,24 @@ def token_(
             )
     except LandmarketError as exc:
         raise _fail(exc) from exc
-    note(f"令牌 / token {token_id} 有效至 / valid until {expires.isoformat(timespec='seconds')}")
+    until = expires.isoformat(timespec="seconds")
+    note(_("token %(id)s valid until %(until)s", id=token_id, until=until))
     typer.echo(secret)
 
 
-@users_app.command("revoke")
+@users_app.command(
+    "revoke", help=_("revoke an API token (--token-id) or all of a user's (--user).")
+)
 def revoke(
-    token_id: int | None = typer.Option(None, "--token-id", help="撤销一个令牌 / one token"),
-    user_id: int | None = typer.Option(
-        None, "--user", help="撤销该用户全部令牌 / every token of a user"
-    ),
+    token_id: int | None = typer.Option(None, "--token-id", help=_("revoke one token")),
+    user_id: int | None = typer.Option(None, "--user", help=_("revoke every token of a user")),
 ) -> None:
-    """撤销 API 令牌 / revoke an API token (--token-id) or all of a user's (--user)."""
+    """Revoke an API token (--token-id) or all of a user's (--user)."""
     from geodata.accounts.directory import connect, revoke_token, revoke_user_tokens
     from landmarket.errors import LandmarketError
 
     if (token_id is None) == (user_id is None):
-        warn("请指定 --token-id 或 --user 之一 / give --token-id or --user")
+        warn(_("give --token-id or --user"))
         raise typer.Exit(2)
     try:
         with connect() as conn:
@@ -114,12 +112,12 @@ def revoke(
                 ids = revoke_user_tokens(conn, user_id, actor="cli")
     except LandmarketError as exc:
         raise _fail(exc) from exc
-    note(f"已撤销 / revoked: {', '.join(map(str, ids)) or '-'}")
+    note(_("revoked: %(ids)s", ids=", ".join(map(str, ids)) or "-"))
 
 
-@users_app.command("list")
+@users_app.command("list", help=_("list users (never their passwords or tokens)."))
 def list_() -> None:
-    """列出用户 / list users (never their passwords or tokens)."""
+    """List users (never their passwords or tokens)."""
     from geodata.accounts.directory import connect, list_users
 
     with connect() as conn:  # plain SQL, as `users add`
@@ -133,11 +131,13 @@ def list_() -> None:
     typer.echo(plain_table(headers, rows))
 
 
-@users_app.command("tokens")
+@users_app.command(
+    "tokens", help=_("list API tokens: expiry, revocation, last use (never the tokens).")
+)
 def tokens(
-    user_id: int | None = typer.Option(None, "--user", help="只列该用户 / one user only"),
+    user_id: int | None = typer.Option(None, "--user", help=_("one user only")),
 ) -> None:
-    """列出令牌 / list API tokens: expiry, revocation, last use (never the tokens)."""
+    """List API tokens: expiry, revocation, last use (never the tokens)."""
     from geodata.accounts.directory import connect, tokens_of
 
     def when(value) -> str:

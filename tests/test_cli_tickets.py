@@ -50,14 +50,14 @@ def test_show_prints_the_card(history):
     result = runner.invoke(app, ["tickets", "show", row.cert_code])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert cert in out and "亩 / mu" in out and "m²" in out
-    assert "持有 / held" in out and "示例投资者" in out  # the auction's winner holds the rest
+    assert cert in out and " 亩 (" in out and "m²" in out and " / mu" not in out
+    assert "状态: 持有" in out and "示例投资者" in out  # the auction's winner holds the rest
     assert plot.parcel_code in out and plot.household_id not in out
     assert f"{row.cert_code}-1" in out and landing.parcel_code in out  # lineage: split, landing
     personal = runner.invoke(app, ["tickets", "show", cert, "--personal"])
     assert plot.household_id in personal.output
     bad = runner.invoke(app, ["tickets", "show", "YDP-2099-000001"])
-    assert bad.exit_code == 1 and "not found" in bad.output
+    assert bad.exit_code == 1 and "不存在" in bad.output
 
 
 def test_lineage_writes_geojson(history, tmp_path):
@@ -81,11 +81,11 @@ def test_list_and_check_ledger(history):
     result = runner.invoke(app, ["tickets", "list"])
     assert result.exit_code == 0, result.output
     assert result.output.count("YDP-2025-") == history.summary.tickets
-    assert "已落地 / landed" in result.output
+    assert "已落地" in result.output and "landed" not in result.output
     landed = runner.invoke(app, ["tickets", "list", "--status", "landed"])
     assert landed.output.count("YDP-2025-") == 1
     check = runner.invoke(app, ["tickets", "check-ledger"])
-    assert check.exit_code == 0 and "balanced" in check.output
+    assert check.exit_code == 0 and "台账平衡" in check.output
 
 
 def test_check_ledger_fails_on_a_broken_ledger(make_database, monkeypatch):

@@ -73,7 +73,7 @@ def test_db_migrate_and_status_on_the_configured_database(db_url):
     assert head_revision() in migrated.stderr
     status = runner.invoke(app, ["db", "status"])
     assert status.exit_code == 0, status.stderr
-    assert "up to date" in status.stderr
+    assert "(最新)" in status.stderr
     up = runner.invoke(app, ["db", "up"])  # with a URL configured: PostGIS + migrations only
     assert up.exit_code == 0, up.stderr
     assert "PostGIS 3." in up.stderr

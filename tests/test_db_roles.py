@@ -261,7 +261,7 @@ def test_db_migrate_on_a_bureau_server_with_a_plain_owner(db_server_url, monkeyp
             conn.execute(f"CREATE ROLE {app_role} LOGIN NOSUPERUSER PASSWORD '{password}'")
         again = runner.invoke(app, ["db", "migrate"])
         assert again.exit_code == 0, again.output
-        assert f"granted {app_role}" in again.output
+        assert f"已授权 {app_role}" in again.output
         with app_conn(application) as conn:
             conn.execute("SELECT count(*) FROM audit_log")
             refused(conn, "TRUNCATE audit_log")

@@ -36,7 +36,7 @@ def test_convert_every_pair_keeps_the_millimetre(tmp_path: Path, reference, src:
     write_layer(reference, a)
     result = runner.invoke(app, ["convert", str(a), str(b)])
     assert result.exit_code == 0, result.output
-    assert "converted" in result.output and "19.5251" in result.output  # total mu in the summary
+    assert "已转换" in result.output and "19.5251" in result.output  # total mu in the summary
     back = read_layer(b).frame
     assert len(back) == 3
     assert max_shift_m(reference.geometry, back.geometry) < 0.001
@@ -55,13 +55,23 @@ def test_convert_with_forced_format_and_zone(tmp_path: Path) -> None:
     assert "带号=35" in text and ",35569679.061" in text
 
 
-def test_convert_error_is_bilingual_and_writes_nothing(tmp_path: Path) -> None:
+def test_convert_error_speaks_the_language_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "x.gpkg"
     result = runner.invoke(app, ["convert", str(DATA / "baopan_nozone.txt"), str(out)])
     assert result.exit_code == 1
-    assert "输入数据有误 / Invalid input data" in result.output
-    assert "parcel 1 (line 12)" in result.output and "--zone" in result.output
+    assert "输入数据有误" in result.output and "Invalid input data" not in result.output
+    assert "--zone" in result.output and "未写出" in result.output
+    english = runner.invoke(
+        app, ["--lang", "en", "convert", str(DATA / "baopan_nozone.txt"), str(out)]
+    )
+    assert english.exit_code == 1
+    assert "Invalid input data" in english.output and "nothing written" in english.output
+    assert "parcel 1 (line 12)" in english.output and "--zone" in english.output
     assert not out.exists()
+    assert (
+        "输入数据有误"
+        in runner.invoke(app, ["convert", str(DATA / "baopan_nozone.txt"), str(out)]).output
+    )
 
 
 def test_convert_rejects_a_swapped_file(tmp_path: Path) -> None:
@@ -74,7 +84,14 @@ def test_convert_rejects_a_swapped_file(tmp_path: Path) -> None:
 
 def test_convert_reports_warnings(tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["convert", str(DATA / "baopan_area_mismatch.txt"), str(tmp_path / "x.gpkg")]
+        app,
+        [
+            "--lang",
+            "en",
+            "convert",
+            str(DATA / "baopan_area_mismatch.txt"),
+            str(tmp_path / "x.gpkg"),
+        ],
     )
     assert result.exit_code == 0
     assert "parcel 2 (line 19)" in result.output and "declared area" in result.output

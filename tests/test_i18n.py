@@ -55,6 +55,10 @@ def test_legacy_bilingual_literals_are_split_by_locale():
         assert localize("未认证 / Unauthorized") == "Unauthorized"
         assert localize("筛查已取消 / Screening cancelled") == "Screening cancelled"
         assert localize("no pair here") == "no pair here"
+        named = "parcel 2 (line 19): 申报面积 0.5 公顷 / declared area 0.5 ha"
+        assert localize(named) == "parcel 2 (line 19): declared area 0.5 ha"
+        assert localize("宗地 2: 面积 / parcel 2: area") == "parcel 2: area"
+    assert localize(named) == "parcel 2 (line 19): 申报面积 0.5 公顷"
 
 
 def test_accept_language_negotiation():
@@ -67,3 +71,53 @@ def test_accept_language_negotiation():
     assert pick_locale("en", "zh_CN", "zh") == "en"
     assert pick_locale(None, "en", "zh") == "en"
     assert pick_locale("xx", None, "en") == "en"
+
+
+def test_parsed_catalogues_are_kept_and_a_changed_po_is_parsed_again(tmp_path, monkeypatch):
+    import json
+
+    from landmarket import i18n
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    kept = tmp_path / "landmarket" / "i18n-messages-zh_CN.json"
+    try:
+        i18n.catalogue.cache_clear()
+        parsed = i18n.catalogue("zh_CN")
+        stored = json.loads(kept.read_text(encoding="utf-8"))
+        assert stored["messages"]["Sign in"] == "登录" and len(stored["messages"]) == len(parsed)
+        plural = next(k for k, v in parsed.items() if isinstance(v, tuple))
+        stored["messages"]["Sign in"] = "从缓存读取"  # same key: the kept copy is what is read
+        kept.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+        i18n.catalogue.cache_clear()
+        again = i18n.catalogue("zh_CN")
+        assert again["Sign in"] == "从缓存读取" and again[plural] == parsed[plural]
+        stored["key"] = "1-0-00000000"  # the .po changed since: parsed again, kept again
+        kept.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+        i18n.catalogue.cache_clear()
+        assert i18n.catalogue("zh_CN") == parsed
+        assert json.loads(kept.read_text(encoding="utf-8"))["messages"]["Sign in"] == "登录"
+        kept.write_text("not json", encoding="utf-8")  # a damaged copy is parsed over
+        i18n.catalogue.cache_clear()
+        assert i18n.catalogue("zh_CN") == parsed
+    finally:
+        i18n.catalogue.cache_clear()
+
+
+def test_a_process_default_locale_reaches_threads_and_yields_to_use_locale():
+    import threading
+
+    from landmarket.i18n import set_default_locale
+
+    seen = []
+    try:
+        set_default_locale("en")
+        worker = threading.Thread(target=lambda: seen.append(gettext("Sign in")))
+        worker.start()
+        worker.join()
+        assert seen == ["Sign in"]
+        with use_locale("zh_CN"):
+            assert gettext("Sign in") == "登录"
+        assert gettext("Sign in") == "Sign in"
+    finally:
+        set_default_locale(DEFAULT_LOCALE)
+    assert gettext("Sign in") == "登录"

@@ -125,7 +125,7 @@ def test_cli_import_commits_and_reports(db_url, files):
         assert "parcels.geojson" in ok.stdout and "9,166.70 m²" in ok.stdout
         bad = runner.invoke(app, ["import", str(files["bad"]), "--layer", "parcels"])
         assert bad.exit_code == 1
-        assert "feature 2" in bad.stderr and "nothing written" in bad.stderr
+        assert "feature 2" in bad.stderr and "未写入任何数据" in bad.stderr
         with session_scope(db_url) as s:
             codes = set(s.scalars(select(Parcel.parcel_code).where(Parcel.source_file != "")))
         mine = [_code(i, files["code"]) for i in (1, 2, 3)]

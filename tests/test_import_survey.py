@@ -231,7 +231,7 @@ def test_cli_imports_a_file_geodatabase_with_source_layer_and_map(
     assert ok.exit_code == 0, ok.stderr
     missing = runner.invoke(app, ["import", str(gdb), "--layer", "parcels", "--source-layer", "ZD"])
     assert missing.exit_code == 1 and "--map parcel_code=" in missing.stderr
-    assert "nothing written" in missing.stderr
+    assert "未写入任何数据" in missing.stderr
     done = runner.invoke(
         app,
         [

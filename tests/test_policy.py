@@ -184,14 +184,14 @@ def test_policy_show_prints_the_version_and_sources_in_force(monkeypatch, tmp_pa
     runner = CliRunner()
     before = runner.invoke(_cli(), ["policy", "show", "--on", "2025-11-22"])
     assert before.exit_code == 0, before.output
-    assert "policy version 2020-01-01_land-admin-law" in before.output
+    assert "政策版本 2020-01-01_land-admin-law" in before.output
     assert "approval.delegation_max_plot_area" not in before.output
     after = runner.invoke(_cli(), ["policy", "show", "--on", "2025-11-23", "--key", "approval."])
-    assert "policy version 2025-11-23_chongqing-action-plan" in after.output
+    assert "政策版本 2025-11-23_chongqing-action-plan" in after.output
     assert "approval.delegation_max_plot_area = 15 mu  <2025-11-23_chongqing-action-plan>" in (
         after.output
     )
-    assert "土地管理法(2019) 第四十六条 / Land Administration Law 2019 art. 46" in after.output
+    assert "    土地管理法(2019) 第四十六条\n" in after.output  # the Chinese half of the source
     assert "market_entry." not in after.output
     as_json = runner.invoke(_cli(), ["policy", "show", "--on", "2026-01-02", "--json"])
     data = json.loads(as_json.output)
@@ -205,7 +205,7 @@ def test_policy_show_prints_the_version_and_sources_in_force(monkeypatch, tmp_pa
         shown = runner.invoke(_cli(), ["policy", "show", "--on", "2026-01-02", "--key", "three"])
     finally:
         get_settings.cache_clear()
-    assert "dazu-bureau-2026-01 (覆盖 / override)" in shown.output
+    assert "dazu-bureau-2026-01 (覆盖)" in shown.output
     assert "three_lines.sliver_tolerance = 2.0 m2  <dazu-bureau-2026-01>" in shown.output
     too_early = runner.invoke(_cli(), ["policy", "show", "--on", "2019-06-01"])
     assert too_early.exit_code == 1

@@ -153,8 +153,8 @@ def test_cli_users_add_writes_what_the_orm_path_writes(db_url):
             "New.One.Long\n",
             "may not be the username",
         ),
-        (["--username", "new.two", "--password-stdin"], "\n", "no password on standard input"),
-        (["--password-stdin"], "another long password\n", "needs --username"),
+        (["--username", "new.two", "--password-stdin"], "\n", "标准输入中没有密码"),
+        (["--password-stdin"], "another long password\n", "需要 --username"),
     ]:
         refused = runner.invoke(app, ["users", "add", "--role", "investor", *argv], input=stdin)
         assert refused.exit_code == 1 and refused.stdout == "", argv

@@ -103,10 +103,11 @@ def use_locale(locale: str) -> Iterator[str]:
         _current.reset(token)
 
 
-def set_default_locale(locale: str) -> None:
-    """The locale of every context of this process that sets none (threads included): the CLI's."""
+def set_default_locale(locale: str) -> str:
+    """Set the locale of contexts that set none, threads included (the CLI's); return the old one."""
     global _process_locale
-    _process_locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    previous, _process_locale = _process_locale, locale if locale in LOCALES else DEFAULT_LOCALE
+    return previous
 
 
 def set_locale(locale: str) -> None:
@@ -143,7 +144,8 @@ def localize(text: str, locale: str | None = None) -> str:
     """A catalogue id or a legacy '中文 / English' literal in the locale (default current).
 
     Existing bilingual literals keep working: their English half is looked up as a message id,
-    else the half in the requested language is returned.
+    else the half in the requested language is returned. A literal that names its record first
+    ('parcel 2 (line 19): 中文 / English') keeps that name in English too.
     """
     locale = locale or current_locale()
     if text in catalogue(DEFAULT_LOCALE):
@@ -153,7 +155,16 @@ def localize(text: str, locale: str | None = None) -> str:
     zh, _sep, en = text.partition(" / ")
     if en in catalogue(DEFAULT_LOCALE):
         return translate(en, locale)
-    return en if locale == "en" else zh
+    if locale != "en":
+        return zh
+    name, colon, said = zh.partition(": ")
+    if colon and not _has_cjk(name) and _has_cjk(said[:1]) and not en.startswith(name):
+        return f"{name}: {en}"
+    return en
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef" for c in text)
 
 
 def negotiate(accept_language: str | None) -> str:

@@ -2,7 +2,7 @@
 
 `shapely.intersection` costs tens of microseconds a pair, and most pairs a spatial index returns
 either share only an edge (area 0) or hold the parcel wholly inside one feature (the parcel's own
-area). Those are classified cheaply first — exact prepared predicates for large features, a
+area). Those are classified cheaply first — exact predicates for large features, a
 vectorised separating-edge test for small simple polygons — and only the pairs whose interiors
 really cross are intersected. Areas agree with intersecting every pair to far below 0.01 m².
 
@@ -23,6 +23,7 @@ import shapely
 # Simple polygons with at most this many coordinates go through the vectorised test.
 SMALL_COORDS = 16
 LARGE_COORDS = 5_000  # larger features: GEOS's indexed prepared predicates do better
+PREPARE_PAIRS = 3  # prepare a feature for the exact predicates when it serves this many pairs
 _REL = 1e-9  # a vertex must lie this far (relative) off an edge line to count as "outside"
 
 WHOLE, PART = 1, 2  # kinds of a pair: the geometry lies wholly in the feature; a real overlay
@@ -111,30 +112,41 @@ def _small(geoms: np.ndarray) -> np.ndarray:
 
 
 def _classify_prepared(geoms, features, i, j) -> np.ndarray:
-    """Kinds by exact predicates with the feature prepared: 0 no area, WHOLE, or PART.
+    """Kinds by GEOS's predicates with the feature prepared: 0 no area, WHOLE, or PART.
 
     The features are prepared as private copies (one per distinct feature), never in place:
-    the caller's geometries may be in use by other threads.
+    the caller's geometries may be in use by other threads. Copying and preparing cost more than
+    they save for a feature met by one or two pairs (a project's few plots meet each land-use
+    parcel once), so such pairs are asked unprepared first, with the same answers: intersects
+    is exact either way and a prepared polygon's touches is the plain one; prepared covers can
+    say no where the plain predicate says yes (a vertex on the other's edge), never the reverse,
+    so only the pairs the plain covers accepts are asked again, prepared.
     """
     if len(i) == 0:
         return np.zeros(0, dtype=np.int8)
-    feats = _private_prepared(features, j)
+    distinct, back = np.unique(j, return_inverse=True)
+    g = geoms[i]
+    prepared = len(i) >= PREPARE_PAIRS * len(distinct)
+    feats = _private_prepared(features, distinct, back) if prepared else features[j]
     kind = np.zeros(len(i), dtype=np.int8)
-    hit = np.flatnonzero(shapely.intersects(feats, geoms[i]))
+    hit = np.flatnonzero(shapely.intersects(feats, g))
     if len(hit) == 0:
         return kind
-    covered = shapely.covers(feats[hit], geoms[i[hit]])
+    covered = shapely.covers(feats[hit], g[hit])
+    if not prepared and covered.any():  # ask the prepared copies where plain covers says yes
+        at = hit[covered]
+        again = _private_prepared(features, *np.unique(j[at], return_inverse=True))
+        covered[covered] = shapely.covers(again, g[at])
     kind[hit[covered]] = WHOLE
     rest = hit[~covered]
     if len(rest):
-        touch = shapely.touches(feats[rest], geoms[i[rest]])
+        touch = shapely.touches(feats[rest], g[rest])
         kind[rest[~touch]] = PART
     return kind
 
 
-def _private_prepared(features: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """features[j] as prepared copies owned by this call (each distinct feature copied once)."""
-    distinct, back = np.unique(j, return_inverse=True)
+def _private_prepared(features: np.ndarray, distinct: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """features[distinct][back] as prepared copies owned by this call (each copied once)."""
     own = shapely.from_wkb(shapely.to_wkb(features[distinct], include_srid=True))
     shapely.prepare(own)
     return own[back]
@@ -142,14 +154,16 @@ def _private_prepared(features: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 def _classify_large(geoms, features, i, j, small_g) -> np.ndarray:
     """Kinds of pairs with a large side: polygons of moderate size (g without holes) in compiled
-    code; the rest, and whatever it leaves open, by GEOS's prepared predicates."""
+    code; the rest, and whatever it leaves open, by GEOS's exact predicates."""
     kind = np.full(len(i), -1, dtype=np.int8)
     if _big is not None:
         gi, inv_g = np.unique(i, return_inverse=True)
-        fj, inv_f = np.unique(j, return_inverse=True)
         ok_g = _moderate(geoms[gi]) & (shapely.get_num_interior_rings(geoms[gi]) == 0)
-        ok_f = _moderate(features[fj])
-        use = ok_g[inv_g] & ok_f[inv_f]
+        use = ok_g[inv_g]
+        if use.any():  # (a project's plots, single-part MultiPolygons, never are)
+            fj, inv_f = np.unique(j, return_inverse=True)
+            ok_f = _moderate(features[fj])
+            use &= ok_f[inv_f]
         if use.any():
             at = np.flatnonzero(use)
             gx, gy, gs, gpoly = _ragged(geoms[gi[ok_g]])
@@ -174,12 +188,19 @@ def _moderate(geoms: np.ndarray) -> np.ndarray:
 
 
 def _ragged(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """x, y, ring offsets and polygon offsets (in rings) of single polygons."""
+    """x, y, ring offsets and polygon offsets (in rings) of single polygons: the arrays (and
+    int32 offsets) of shapely.to_ragged_array, without its generic per-call checks."""
     if len(polygons) == 0:
         zero = np.zeros(1, dtype=np.int64)
         return np.zeros(0), np.zeros(0), zero, zero
-    _, coords, (rings, polys) = shapely.to_ragged_array(polygons)
-    return np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1]), rings, polys
+    rings, owner = shapely.get_rings(polygons, return_index=True)
+    coords = shapely.get_coordinates(rings)
+    ring_offsets = np.zeros(len(rings) + 1, dtype=np.int32)
+    np.cumsum(shapely.get_num_coordinates(rings), out=ring_offsets[1:])
+    poly_offsets = np.zeros(len(polygons) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(owner, minlength=len(polygons)), out=poly_offsets[1:])
+    x, y = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
+    return x, y, ring_offsets, poly_offsets
 
 
 def padded_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -109,3 +109,27 @@ def test_an_area_bound_only_drops_pairs_below_it():
     kept = set(zip(bounded.i.tolist(), bounded.j.tolist(), strict=True))
     for a, b, area in zip(full.i, full.j, full.area, strict=True):
         assert (a, b) in kept or area <= 0.01
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_prepared_or_plain_predicates_give_the_same_pairs(seed, monkeypatch):
+    """Whether a feature is prepared for the exact predicates (it serves several pairs) or not
+    (a project's few plots) changes nothing: the same pairs, kinds, areas and pieces, bit for
+    bit. Single-part MultiPolygons (as stored parcels are) skip the compiled tests."""
+    import landmarket.overlay as overlay
+
+    cells, parcels = _grid(12, 55.0, seed)
+    multi = shapely.multipolygons(shapely.get_parts(parcels)[:, None].tolist())
+    zones = shapely.get_parts(shapely.coverage_union_all(cells[::3]))
+    for geoms, features in [(multi, multi), (multi[:3], parcels), (parcels, zones)]:
+        tree = shapely.STRtree(features)
+        results = []
+        for threshold in (1, 10**9):  # always prepared, never prepared
+            monkeypatch.setattr(overlay, "PREPARE_PAIRS", threshold)
+            results.append(overlaps(geoms, features, tree))
+        a, b = results
+        assert len(a.i) > 0
+        for name in ("i", "j", "area", "kind"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+        assert np.array_equal(shapely.to_wkb(a.pieces), shapely.to_wkb(b.pieces))
+        _check(geoms, features)

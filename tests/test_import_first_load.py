@@ -122,3 +122,33 @@ def test_the_application_role_cannot_record_an_index_definition(empty_db):
         pytest.raises(errors.InsufficientPrivilege),
     ):
         conn.execute("INSERT INTO parcel_deferred_indexes VALUES ('x', 'DROP TABLE parcels')")
+
+
+def test_the_rebuild_gets_its_memory_and_the_caller_keeps_its_setting(
+    empty_db, tmp_path, make_frame, gk_rect, unique_village_code, monkeypatch
+):
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    monkeypatch.setattr(parcel_stream, "DEFER_INDEXES_FROM", 3)
+    monkeypatch.setattr(parcel_stream, "REBUILD_MEMORY", "123MB")
+    village = unique_village_code()
+    villages, rows = _files(tmp_path, make_frame, gk_rect, village, 6)
+    import_layer(empty_db, villages, "villages")
+    make_frame(rows).to_file(tmp_path / "p.gpkg", driver="GPKG")
+    engine = create_engine(empty_db, poolclass=pool.NullPool)
+    seen: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def record(conn, cursor, statement, params, context, many):
+        if "parcels_restore_indexes" in statement:
+            seen.append(conn.exec_driver_sql("SHOW maintenance_work_mem").scalar())
+
+    with Session(engine) as session, session.begin():
+        session.execute(text("SET LOCAL maintenance_work_mem = '77MB'"))
+        report = import_layer(session, tmp_path / "p.gpkg", "parcels")
+        assert report.rows == 6
+        assert session.execute(text("SHOW maintenance_work_mem")).scalar() == "77MB"
+    engine.dispose()
+    assert seen == ["123MB"]
+    assert _state(empty_db)[1:] == (6, 0, True)

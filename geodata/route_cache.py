@@ -115,12 +115,37 @@ class Tile:
     row_layer: np.ndarray
     row_bounds: np.ndarray
     zones: dict[int, np.ndarray] = field(default_factory=dict)
+    # Per-request selections that depend only on the tile and the layers read, kept: the
+    # positions of a kind's features (by the layers meeting the box), and the rows to validate.
+    _kind_positions: dict[Any, np.ndarray] = field(default_factory=dict)
+    _checked_rows: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)
 
     def projected(self, zone: int) -> np.ndarray:
         """The geometries in a GK zone (computed once)."""
         if zone not in self.zones:
             self.zones[zone] = gk_values(self.geoms, zone)
         return self.zones[zone]
+
+    def positions(self, layers: tuple[int, ...] | None) -> np.ndarray:
+        """Positions of the features of these layers (None: the land-use parcels)."""
+        found = self._kind_positions.get(layers)
+        if found is None:
+            if layers is None:
+                found = np.flatnonzero(self.layer < 0)
+            else:
+                found = np.flatnonzero(np.isin(self.layer, np.array(layers, dtype=np.int64)))
+            self._kind_positions[layers] = found
+        return found
+
+    def checked_rows(self, layers: np.ndarray) -> np.ndarray:
+        """Whether each row read is one the SQL path reads when these layers meet the box: a
+        parcel, or a feature of one of them."""
+        key = tuple(layers.tolist())
+        found = self._checked_rows.get(key)
+        if found is None:
+            found = (self.row_key % 4 == 2) | np.isin(self.row_layer, layers)
+            self._checked_rows[key] = found
+        return found
 
 
 @dataclass
@@ -251,11 +276,11 @@ class RouteCache:
         for kind in KINDS:
             ids = meeting[kind]
             if len(ids):
-                parts = _near(tiles, boxes, lambda t, ids=ids: np.isin(t.layer, ids))
+                parts = _near(tiles, boxes, tuple(ids.tolist()))
                 out[kind] = CachedLayer(
                     kind, parts, self._coverage[kind], self._coverage_zones[kind]
                 )
-        parts = _near(tiles, boxes, lambda t: t.layer < 0)
+        parts = _near(tiles, boxes, None)
         land = CachedLayer("parcels", parts, None, {})
         return ConstraintContext(**out, parcels=land)
 
@@ -385,12 +410,15 @@ def _resolved(kind, geoms, order, owner, codes, near):
     )
 
 
-def _near(tiles: list[Tile], boxes: np.ndarray, which) -> list[tuple[Tile, np.ndarray]]:
-    """Per tile, the positions of its features of one kind whose envelope meets a plot's box
-    (envelopes touching count, as STRtree's query counts them)."""
+def _near(
+    tiles: list[Tile], boxes: np.ndarray, layers: tuple[int, ...] | None
+) -> list[tuple[Tile, np.ndarray]]:
+    """Per tile, the positions of its features of one kind (these layers' features, or the
+    parcels for None) whose envelope meets a plot's box (envelopes touching count, as STRtree's
+    query counts them)."""
     out = []
     for tile in tiles:
-        cand = np.flatnonzero(which(tile))
+        cand = tile.positions(layers)
         if not len(cand):
             continue
         env = tile.env[cand]
@@ -411,6 +439,7 @@ def _validate(tiles: list[Tile], box, rows: list, layers: np.ndarray) -> None:
     ones at the same versions: none new, none changed, none gone."""
     got = np.array(rows, dtype=np.int64).reshape(-1, 3)
     keys, versions = got[:, 1] * 4 + got[:, 0], got[:, 2]
+    sorted_keys = np.sort(keys)
     known = np.zeros(len(keys), dtype=bool)
     for tile in tiles:
         at = np.searchsorted(tile.row_key, keys)
@@ -420,13 +449,20 @@ def _validate(tiles: list[Tile], box, rows: list, layers: np.ndarray) -> None:
         if (tile.row_version[at[found]] != versions[found]).any():
             raise Stale  # changed since this tile read it
         known |= found
-        hit = _meets(tile.row_bounds, box) & (
-            (tile.row_key % 4 == 2) | np.isin(tile.row_layer, layers)
-        )
-        if not np.isin(tile.row_key[hit], keys).all():
+        hit = _meets(tile.row_bounds, box) & tile.checked_rows(layers)
+        if not _among(tile.row_key[hit], sorted_keys).all():
             raise Stale  # deleted, or moved away from the box
     if not known.all():
         raise Stale  # new under the box
+
+
+def _among(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """np.isin(values, sorted_keys) for sorted keys, by binary search."""
+    at = np.searchsorted(sorted_keys, values)
+    inside = at < len(sorted_keys)
+    out = np.zeros(len(values), dtype=bool)
+    out[inside] = sorted_keys[at[inside]] == values[inside]
+    return out
 
 
 def _box(box) -> dict[str, float | int]:

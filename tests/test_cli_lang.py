@@ -56,7 +56,7 @@ def test_a_warm_catalogue_cache_spares_light_commands_babel(tmp_path):
         text, modules = run("--lang", lang, "policy", "show", "--json", env=env)
         assert text and any(m.startswith("babel") for m in modules)
     kept = sorted(p.name for p in (tmp_path / "landmarket").iterdir())
-    assert kept == ["i18n-messages-en.json", "i18n-messages-zh_CN.json"]
+    assert kept == ["i18n-messages-en.marshal", "i18n-messages-zh_CN.marshal"]
     for argv in (POLICY, ("--lang", "en", *POLICY), ("db", "url"), ("--help",)):
         text, modules = run(*argv, env=env)
         assert text

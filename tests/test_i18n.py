@@ -74,29 +74,29 @@ def test_accept_language_negotiation():
 
 
 def test_parsed_catalogues_are_kept_and_a_changed_po_is_parsed_again(tmp_path, monkeypatch):
-    import json
+    import marshal
 
     from landmarket import i18n
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    kept = tmp_path / "landmarket" / "i18n-messages-zh_CN.json"
+    kept = tmp_path / "landmarket" / "i18n-messages-zh_CN.marshal"
     try:
         i18n.catalogue.cache_clear()
         parsed = i18n.catalogue("zh_CN")
-        stored = json.loads(kept.read_text(encoding="utf-8"))
-        assert stored["messages"]["Sign in"] == "登录" and len(stored["messages"]) == len(parsed)
+        stored = marshal.loads(kept.read_bytes())
+        assert stored["messages"] == parsed and parsed["Sign in"] == "登录"
         plural = next(k for k, v in parsed.items() if isinstance(v, tuple))
         stored["messages"]["Sign in"] = "从缓存读取"  # same key: the kept copy is what is read
-        kept.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+        kept.write_bytes(marshal.dumps(stored))
         i18n.catalogue.cache_clear()
         again = i18n.catalogue("zh_CN")
         assert again["Sign in"] == "从缓存读取" and again[plural] == parsed[plural]
-        stored["key"] = "1-0-00000000"  # the .po changed since: parsed again, kept again
-        kept.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+        stored["key"] = "2-3.11-4-0-00000000"  # the .po changed since: parsed again, kept again
+        kept.write_bytes(marshal.dumps(stored))
         i18n.catalogue.cache_clear()
         assert i18n.catalogue("zh_CN") == parsed
-        assert json.loads(kept.read_text(encoding="utf-8"))["messages"]["Sign in"] == "登录"
-        kept.write_text("not json", encoding="utf-8")  # a damaged copy is parsed over
+        assert marshal.loads(kept.read_bytes())["messages"]["Sign in"] == "登录"
+        kept.write_bytes(b"not marshal")  # a damaged copy is parsed over
         i18n.catalogue.cache_clear()
         assert i18n.catalogue("zh_CN") == parsed
     finally:

@@ -3,8 +3,9 @@
 Message ids are English; ``locales/zh_CN`` translates them to Chinese, the default locale, and
 ``locales/en`` is the English catalogue (empty strings fall back to the id). The .po sources are
 read directly at first use, so a fresh clone needs no compile step: Babel parses a catalogue once
-and the result is kept in the user's cache directory, keyed by the .po file's size and CRC-32, so
-later processes (the CLI's start-up above all) read a small JSON file instead of importing Babel.
+and the result is kept in the user's cache directory (marshal: no import, ~1 ms to read), keyed by
+the .po file's size and CRC-32 and the Python version, so later processes (the CLI's start-up
+above all) read it instead of importing Babel (~0.08 s) and parsing (~0.06 s).
 The edge sets the locale of a request with ``use_locale`` (a context variable, so threads and
 tasks of a request inherit it); ``_`` and ``ngettext`` translate into it. A process that serves
 one person (the CLI) sets its locale once with ``set_default_locale``.
@@ -12,8 +13,9 @@ one person (the CLI) sets its locale once with ``set_default_locale``.
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
+import sys
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -28,7 +30,7 @@ DOMAIN = "messages"
 LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 
-CACHE_FORMAT = 1  # bump when the cached JSON's shape changes
+CACHE_FORMAT = 2  # bump when the cached dict's shape changes
 
 _current: ContextVar[str | None] = ContextVar("landmarket_locale", default=None)
 _process_locale = DEFAULT_LOCALE  # what a context without use_locale/set_locale translates into
@@ -45,19 +47,18 @@ def catalogue(locale: str) -> dict[str, str | tuple[str, ...]]:
     """Translations of one locale: msgid (or plural msgid) to msgstr (or plural forms)."""
     path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
     data = path.read_bytes()
-    key = f"{CACHE_FORMAT}-{len(data)}-{zlib.crc32(data):08x}"
-    cached = cache_dir() / f"i18n-{DOMAIN}-{locale}.json"
-    with suppress(OSError, ValueError, KeyError, TypeError):
-        stored = json.loads(cached.read_bytes())
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}-{marshal.version}"
+    key = f"{CACHE_FORMAT}-{python}-{len(data)}-{zlib.crc32(data):08x}"
+    cached = cache_dir() / f"i18n-{DOMAIN}-{locale}.marshal"
+    with suppress(OSError, ValueError, EOFError, TypeError, KeyError):
+        stored = marshal.loads(cached.read_bytes())
         if stored["key"] == key:
-            return {k: v if isinstance(v, str) else tuple(v) for k, v in stored["messages"].items()}
+            return stored["messages"]
     messages = _parse_po(data, locale)
     with suppress(OSError):  # a read-only home only costs the next process a parse
         cached.parent.mkdir(parents=True, exist_ok=True)
         scratch = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-        scratch.write_text(
-            json.dumps({"key": key, "messages": messages}, ensure_ascii=False), encoding="utf-8"
-        )
+        scratch.write_bytes(marshal.dumps({"key": key, "messages": messages}))
         os.replace(scratch, cached)
     return messages
 

@@ -82,6 +82,7 @@ def run_ours(folder, workers: int | None, chunk_size: int | None, dask: bool = F
     try:
         with tempfile.TemporaryDirectory() as out:
             with timed() as t:
+                parcels.prefetch()  # as file_source (`landmarket screen`) does
                 source = LayerSource(**layers, dem=dem, land_from_parcels=True)
                 result = run_screen(
                     parcels, source, out, policy, checks=CHECKS, site_only=True,

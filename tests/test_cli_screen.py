@@ -246,3 +246,28 @@ def test_geopackage_parcels_streamed_equal_read_whole(files, tmp_path, monkeypat
     _, rows_whole, html_whole = read_outputs(tmp_path / "whole")
     assert len(rows) == 7 and rows == rows_whole
     assert html.split("<svg", 1)[1] == html_whole.split("<svg", 1)[1]  # maps and tables
+
+
+def test_prefetched_scan_equals_the_scan_and_leaves_no_thread(files, tmp_path) -> None:
+    """A parcel file's envelopes scanned in a thread (while the layers are built) are the ones
+    scan reads; the thread has ended once waited for, so workers and the writer may fork."""
+    import threading
+
+    import numpy as np
+
+    from geodata.screening import partitions
+    from geodata.screening.inputs import read_parcels
+
+    gpkg = tmp_path / "parcels.gpkg"
+    read_parcels(files["parcels"]).to_file(gpkg, layer="parcels", driver="GPKG")
+    streamed = partitions.ParcelFile.of(gpkg, "parcels")
+    fids, bounds, dtypes = streamed.scan()
+    streamed.prefetch()
+    streamed.wait()
+    assert "scan-parcels" not in {thread.name for thread in threading.enumerate()}
+    again = streamed.scan()
+    assert (gpkg.as_posix(), "parcels") not in {
+        (Path(p).as_posix(), layer) for p, layer in partitions._PREFETCHED
+    }  # taken
+    assert np.array_equal(again[0], fids) and np.array_equal(again[1], bounds, equal_nan=True)
+    assert again[2] == dtypes

@@ -5,6 +5,7 @@ in one chunk and text in another."""
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import geopandas as gpd
@@ -158,3 +159,89 @@ def test_empty_stream_writes_the_empty_report(tmp_path):
     paths = stream.finish({"checks": []}, slim)
     assert paths["csv"].read_bytes() == whole["csv"].read_bytes()
     assert pyogrio.read_info(paths["gpkg"])["features"] == 0
+
+
+@pytest.mark.parametrize("kind", ["parts", "parts, text late", "rows"])
+def test_forked_writer_equals_write_reports(tmp_path, kind):
+    """The GeoPackage written by the forked child and the CSV written here as chunks arrive
+    (windows of 500 rows, so most are written before the last chunk) are the files
+    write_reports writes; where a later chunk turns a column to text, or a chunk comes without
+    geometries, finish writes them."""
+    n = 3200
+    parcels, report = _parcels(n), _report(n)
+    if kind != "parts, text late":
+        report = report.drop(columns=["late"])
+    summary = {"checks": ["market_entry"], "parcels": n}
+    whole = write_reports(parcels, report, tmp_path / "whole", summary)
+    chunks = [np.arange(i, min(i + 400, n)) for i in range(0, n, 400)]
+    stream = ReportStream(parcels, tmp_path / "streamed")
+    stream.window = 500
+    assert stream.start_writer()
+    writer = stream._writer
+    geoms = np.asarray(parcels.geometry.values)
+    rng = np.random.default_rng(5)
+    # the text comes in the last chunk, after the child made its first windows with numbers
+    late = kind == "parts, text late"
+    for k in range(len(chunks)) if late else rng.permutation(len(chunks)):
+        rows = report.iloc[chunks[k]]
+        given = rows if kind == "rows" else report_part(rows, geoms[chunks[k]])
+        stream(int(k), chunks[k], given)
+    # CSV windows were written as they completed; the late text made them void (redone)
+    assert stream._early_next > 0
+    assert stream._early_off == late
+    slim, _reasons = stream.summary_frames()
+    paths = stream.finish(summary, slim)
+    assert not writer.process.is_alive()
+    # the child's GeoPackage is kept unless a late chunk's text changed a column's type
+    assert stream.gpkg_by == ("child" if kind == "parts" else "this process")
+    assert paths["csv"].read_bytes() == whole["csv"].read_bytes()
+    assert paths["html"].read_bytes() == whole["html"].read_bytes()
+    _assert_same_layer(whole["gpkg"], paths["gpkg"])
+    assert sorted(p.name for p in paths["gpkg"].parent.iterdir()) == [
+        "screening.csv", "screening.gpkg", "summary.html"
+    ]  # fmt: skip
+
+
+def test_forked_writer_wrote_before_finish_and_stops(tmp_path):
+    """With every chunk in, the child has written its windows before finish is called; a
+    closed stream leaves no child and no file behind."""
+    n = 1200
+    parcels, report = _parcels(n), _report(n).drop(columns=["late"])
+    geoms = np.asarray(parcels.geometry.values)
+    stream = ReportStream(parcels, tmp_path / "streamed")
+    stream.window = 300
+    assert stream.start_writer()
+    writer = stream._writer
+    for k, start in enumerate(range(0, 900, 300)):
+        rows = np.arange(start, start + 300)
+        stream(k, rows, report_part(report.iloc[rows], geoms[rows]))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not writer.path.exists():
+        time.sleep(0.05)
+    assert writer.path.exists()  # written while the run goes on
+    stream.close()
+    assert not writer.process.is_alive()
+    assert not writer.path.exists()
+
+
+def test_wkb_promotes_single_parts_as_geos_does():
+    """Polygons promoted on their bytes give the WKB of GEOS's multipolygon of one part; empty,
+    missing, 3D, point, line and multi geometries as before."""
+    from geodata.screening.streams import _wkb
+
+    box = shapely.box(106.0, 29.0, 106.001, 29.001)
+    holed = box.difference(shapely.box(106.0002, 29.0002, 106.0004, 29.0004))
+    geoms = np.array(
+        [box, holed, shapely.Polygon(), None, shapely.Polygon([(0, 0, 1), (1, 0, 2), (1, 1, 3)]),
+         shapely.Point(1, 2), shapely.LineString([(0, 0), (1, 1)]),
+         shapely.MultiPolygon([box, shapely.box(0, 0, 1, 1)]), box],
+        dtype=object,
+    )  # fmt: skip
+    expected = geoms.copy()
+    kinds = shapely.get_type_id(geoms)
+    for single, multi in ((0, shapely.multipoints), (1, shapely.multilinestrings),
+                          (3, shapely.multipolygons)):  # fmt: skip
+        mask = kinds == single
+        expected[mask] = multi(np.atleast_2d(geoms[mask]), axis=0)
+    assert _wkb(geoms).to_pylist() == list(shapely.to_wkb(expected))
+    assert shapely.get_type_id(geoms[0]) == 3  # the input is left as it was

@@ -16,9 +16,11 @@ workers may not see this disk) this process reads one chunk's rows at a time and
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -199,7 +201,7 @@ def orchestrate(
     job = Job(tuple(checks), policy, site_only, prepare, rows)
     start = time.perf_counter()
     if isinstance(parcels, ParcelFile):
-        fids, bounds, dtypes = parcels.scan()
+        fids, bounds, dtypes = _scan_warming(parcels)
         file = Plan(parcels, fids, dtypes, getattr(source, "land_from_parcels", False))
     else:
         bounds, file = parcel_bounds(parcels), None
@@ -229,7 +231,7 @@ def orchestrate(
         _SHARED[token] = (parcels, parts, bounds, source)
         try:
             done = 0
-            for k in range(len(parts)):
+            for k in in_file_order(parts):
                 got, secs, *made = _checked(
                     parcels, lambda k=k: run_chunk(job, Chunk(k, token=token))
                 )
@@ -302,7 +304,7 @@ def _run_file(
     sends = not inherits and not getattr(source, "reads_itself", False)
 
     def tasks() -> Iterator[tuple[int, tuple]]:
-        for k in range(len(parts)):
+        for k in in_file_order(parts):
             if inherits:  # the worker works out its rows (halo, land use) itself
                 yield k, (job, Chunk(k, len(parts[k]), token=token, file=plan.file))
                 continue
@@ -344,6 +346,14 @@ def _run_file(
     return stats
 
 
+def in_file_order(parts: Sequence[np.ndarray]) -> list[int]:
+    """The chunks by their first input position: the order they are screened in, so the
+    report's first rows are complete early and the GeoPackage writer (which writes rows in
+    input order) works while later chunks still run. Results stay keyed by chunk."""
+    first = [int(part[0]) if len(part) else np.iinfo(np.int64).max for part in parts]
+    return sorted(range(len(parts)), key=lambda k: (first[k], k))
+
+
 def _read_of(plan: Plan, parts, bounds: np.ndarray, k: int) -> Read:
     """The rows chunk k reads: own, halo and (land use from the parcels) the rows around."""
     own, halo = parts[k], halo_of(parts, bounds, k)
@@ -361,13 +371,30 @@ def _read_of(plan: Plan, parts, bounds: np.ndarray, k: int) -> Read:
     return Read(positions, plan.fids[positions], take, land, plan.dtypes)
 
 
+def _scan_warming(parcels: ParcelFile) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
+    """`parcels.scan()` while a thread loads the compiled kernels (GDAL reads, WKB parsing and
+    the kernels' LLVM loading mostly run without the GIL, so the two overlap). The thread is
+    joined before anything forks; a failure there is raised again by `warm_kernels` later."""
+    thread = threading.Thread(target=_warm_quietly, name="warm-kernels", daemon=True)
+    thread.start()
+    try:
+        return parcels.scan()
+    finally:
+        thread.join()
+
+
+def _warm_quietly() -> None:
+    with contextlib.suppress(Exception):
+        warm_kernels()
+
+
 def _p(job: Job) -> dict[str, Any]:
     return {"policy": job.policy, "site_only": job.site_only}
 
 
 def _tasks(job, parcels, parts, bounds, source, token, stats) -> Iterator[tuple[int, tuple]]:
     """Tasks made lazily (the executor pulls a few ahead): inherited, or with their data."""
-    for k in range(len(parts)):
+    for k in in_file_order(parts):
         if token is not None:
             yield k, (job, Chunk(k, token=token))
             continue

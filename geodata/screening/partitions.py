@@ -10,6 +10,8 @@ in the same order, with the same index (input positions) as `read_parcels` gives
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from geodata.screening.inputs import check_inputs, read_parcels
 from landmarket.areas import CGCS2000
 
 SCAN_BATCH = 65_536  # features per arrow batch while scanning envelopes
+_PREFETCHED: dict[tuple[str, str], tuple[threading.Thread, list[Any]]] = {}  # scans under way
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,45 @@ class ParcelFile:
             return None
         return cls(str(path), layer)
 
+    def prefetch(self) -> None:
+        """Start `scan` in a thread (GDAL reading and WKB parsing run mostly without the GIL),
+        so it overlaps what the caller does next (reading and building the constraint layers);
+        the next `scan` takes its result. `wait` before anything forks."""
+        key = (self.path, self.layer)
+        if key in _PREFETCHED:
+            return
+        box: list[Any] = []
+
+        def work() -> None:
+            with contextlib.suppress(Exception):  # scan() reads again, raising it there
+                box.append(self._scan())
+
+        thread = threading.Thread(target=work, name="scan-parcels", daemon=True)
+        _PREFETCHED[key] = (thread, box)
+        thread.start()
+
+    def wait(self) -> None:
+        """Join a prefetching scan (its result kept for `scan`)."""
+        got = _PREFETCHED.get((self.path, self.layer))
+        if got is not None:
+            got[0].join()
+
     def scan(self) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
+        """(fids, (n, 4) envelopes, dtypes) in the layer's order; NaN rows for missing geometry
+        (the prefetched result, if `prefetch` started one).
+
+        dtypes: what read_parcels gives the integer and boolean fields — their own type, or
+        float64 where any feature of the whole layer has none (so every part a worker reads
+        gets the types the whole layer read at once would have).
+        """
+        got = _PREFETCHED.pop((self.path, self.layer), None)
+        if got is not None:
+            got[0].join()
+            if got[1]:
+                return got[1][0]
+        return self._scan()
+
+    def _scan(self) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
         """(fids, (n, 4) envelopes, dtypes) in the layer's order; NaN rows for missing geometry.
 
         dtypes: what read_parcels gives the integer and boolean fields — their own type, or

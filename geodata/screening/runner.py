@@ -98,6 +98,7 @@ def run_screen(
     # dask cluster's workers may not see this disk: theirs travel back); only the rows
     # `results` needs travel too
     prepare = report_part if scheduler else PartFiles(stream.tmp)
+    stream.start_writer()  # the GeoPackage written by a forked child as chunks arrive
     try:
         stats = orchestrate(
             parcels, context, checks, policy, sink=sink, site_only=site_only,
@@ -105,6 +106,7 @@ def run_screen(
             cancelled=cancelled, prepare=prepare, rows=results is not None,
         )  # fmt: skip
     except BaseException:
+        stream.close()
         shutil.rmtree(stream.tmp, ignore_errors=True)
         raise
     slim, reasons = stream.summary_frames()

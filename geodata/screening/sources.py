@@ -84,6 +84,8 @@ def file_source(
 
     land_use a ParcelFile (the screened parcels, streamed): each worker takes the land use
     around its chunk from the rows it reads of that file."""
+    if isinstance(land_use, ParcelFile):
+        land_use.prefetch()  # its envelopes scanned while the layers are read and built
     needs = needs_of(checks)
     pairs = read_constraints(constraints) if constraints is not None else {}
     grid = read_dem(dem) if dem is not None and SLOPE in needs else None

@@ -18,11 +18,13 @@ again at the end with the column as text (its lines were formatted as numbers).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 import warnings
@@ -253,32 +255,37 @@ class ReportStream:
         self.has_z = False
         self.points: dict[int, np.ndarray | None] = {}  # per chunk, for the maps
         self.envelope: np.ndarray | None = None
+        self.schemas: dict[int, pa.Schema] = {}  # chunk k's table schema
+        self.window = WINDOW
+        self._writer: _Writer | None = None
+        # the CSV written ahead (`_csv_ahead`): its file, next window, rows per window
+        self._early_path = self.tmp / "early.csv"
+        self._early: Any = None  # opened with the first window written ahead
+        self._early_off = False  # a column's kind changed after it: finish writes it all
+        self._early_flags: dict[str, bool] | None = None
+        self._early_next = 0
+        self._arrived: dict[int, int] = {}
+        self.gpkg_by = "this process"  # or "child": who wrote the GeoPackage
 
     def __call__(self, k: int, positions: np.ndarray, part: ReportPart | pd.DataFrame) -> None:
         """Keep chunk k's part on disk, its verdicts and reason counts in memory."""
         if not isinstance(part, ReportPart):
             part = report_part(part)
         written, part = part.path, part.loaded()
-        if self.schema is None:
-            self.schema = part.table.schema
         self.slim[k] = part.slim
         self.reasons.append(part.reasons)
-        for col, numeric in part.numeric.items():
-            seen = self.numeric.get(col)
-            self.numeric[col] = seen if numeric is None else (
-                numeric if seen is None else (seen and numeric)
-            )  # fmt: skip
-        self.local[k] = part.numeric
         if written is None:
             written = str(self.tmp / f"{k}.arrow")
             table = part.table
             if part.wkb is not None:
                 table = table.append_column(WKB, part.wkb)
             _write_file(table, written)
-        self.files[k] = written
-        self.positions[k] = np.asarray(positions, dtype=np.int64)
-        self.kinds |= part.kinds
-        self.has_z = self.has_z or part.has_z
+        kept = (k, np.asarray(positions, dtype=np.int64), written, part.numeric, part.kinds,
+                part.has_z, part.wkb is not None, part.table.schema)  # fmt: skip
+        self._keep(*kept)
+        if self._writer is not None:
+            self._writer.chunk(self.tmp, *kept[:-1])
+        self._csv_ahead(kept[1])
         self.points[k] = part.points
         if part.bounds is not None:
             both = part.bounds if self.envelope is None else np.vstack([self.envelope, part.bounds])
@@ -288,7 +295,41 @@ class ReportStream:
                 self.envelope = np.array(
                     [*np.nanmin(both[:, :2], axis=0), *np.nanmax(both[:, 2:], axis=0)]
                 )
-        self.wkb[k] = part.wkb is not None
+
+    def _keep(self, k, positions, path, local, kinds, has_z, wkb, schema) -> None:
+        """What the merge needs of chunk k: its positions, file, column types and geometries."""
+        if self.schema is None:
+            self.schema = schema
+        _merge_flags(self.numeric, local)
+        self.local[k] = local
+        self.files[k] = path
+        self.positions[k] = positions
+        self.kinds |= kinds
+        self.has_z = self.has_z or has_z
+        self.wkb[k] = wkb
+        self.schemas[k] = schema
+
+    def start_writer(self) -> bool:
+        """Write the GeoPackage in a forked child while the chunks still run (windows of rows
+        in fid order as soon as every chunk holding them has arrived); True if started.
+
+        Only from a process with no other thread (fork is then safe), before any pool starts.
+        The child writes with the column types seen by its first window; if later chunks
+        change them (a column text after all), `finish` writes the GeoPackage itself."""
+        if isinstance(self.parcels, ParcelFile):
+            self.parcels.wait()  # a prefetching scan's thread ends first
+        if self._writer is None and _may_fork():
+            self._writer = _Writer(self)
+        return self._writer is not None
+
+    def close(self) -> None:
+        """Stop the writer child (if any) and drop its file (a run that failed)."""
+        if self._early is not None:
+            self._early.close()
+            self._early = None
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
 
     def _crs(self) -> str | None:
         if isinstance(self.parcels, ParcelFile):
@@ -332,20 +373,35 @@ class ReportStream:
         tmp = {key: self.out_dir / f".part-{name}" for key, name in REPORT_FILES.items()}
         for path in tmp.values():
             path.unlink(missing_ok=True)
+        writer, self._writer = self._writer, None
         try:
             from_parts = self._from_parts()  # else the geometry is read from the parcels now
+            if writer is not None:  # the child writes the GeoPackage's last windows meanwhile
+                writer.end(sum(len(p) for p in self.positions.values()))
             if not from_parts:
                 self.geometry()
-            self._write_rows(tmp["csv"], tmp["gpkg"], from_parts)
+            self._finish_csv(tmp["csv"])
+            if writer is None:
+                self._write_rows(None, tmp["gpkg"], from_parts)
             points = self._points()
             if points is not None and len(points) > MAX_PATHS:  # maps of points: no geometry
                 html = render_summary(None, slim, summary, points=points, bounds=self.envelope)
             else:
                 html = render_summary(self.geometry(), slim, summary)
             tmp["html"].write_text(html, encoding="utf-8")
+            if writer is not None:
+                written = writer.result()
+                if written is not None:
+                    os.replace(written, tmp["gpkg"])
+                    self.gpkg_by = "child"
+                else:  # the child's column types turned out wrong (or it failed): write here
+                    self._write_rows(None, tmp["gpkg"], from_parts)
             for key, path in paths.items():
                 os.replace(tmp[key], path)
         finally:
+            if writer is not None:
+                writer.stop()
+            self.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
         return paths
 
@@ -365,7 +421,7 @@ class ReportStream:
         """Chunk k's lines formatted a column as numbers that is text over all chunks."""
         return any(flag and not self.numeric.get(col) for col, flag in self.local[k].items())
 
-    def _write_rows(self, csv_path: Path, gpkg_path: Path, from_parts: bool) -> None:
+    def _write_rows(self, csv_path: Path | None, gpkg_path: Path, from_parts: bool) -> None:
         """The CSV lines and the GeoPackage rows in input order, window by window.
 
         The geometries come from the chunk files (from_parts) or the parcels. Where every
@@ -389,7 +445,7 @@ class ReportStream:
         options = {"layer": LAYER, "driver": "GPKG", "geometry_name": "geometry",
                    "geometry_type": geometry_type, "crs": crs}  # fmt: skip
         try:
-            with open(csv_path, "wb") as out:
+            with open(csv_path, "wb") if csv_path is not None else _Discard() as out:
                 out.write(_header(columns))
                 layers = (
                     self._layer_rows(window, positions, geometry)
@@ -403,6 +459,81 @@ class ReportStream:
         finally:
             for f in files.values():
                 f.close()
+
+    def _write_csv(self, csv_path: Path) -> None:
+        """The CSV alone, lines in input order window by window: only the chunk files' line
+        column is read (memory-mapped, one window's maps at a time), except for chunks whose
+        lines must be formatted again (`_stale`)."""
+        n = sum(len(p) for p in self.positions.values())
+        with open(csv_path, "wb") as out:
+            out.write(self._csv_header())
+            for start in range(0, n, self.window):
+                self._csv_window(out, start, start + self.window)
+
+    def _csv_header(self) -> bytes:
+        names = self.schema.names if self.schema else []
+        return _header([name for name in names if name != LINE])
+
+    def _csv_window(self, out: Any, start: int, stop: int) -> None:
+        """The CSV lines of input positions start..stop (as far as the chunks hold them)."""
+        lines, where = [], []
+        for k in sorted(self.positions):
+            pos = self.positions[k]
+            a, b = (int(i) for i in np.searchsorted(pos, [start, stop]))
+            if b <= a:
+                continue
+            if self._stale(k):
+                with pa.OSFile(self.files[k]) as f:
+                    part = _rows(pa.ipc.open_file(f), a, b)
+                lines.append(csv_lines(part, self.numeric))
+            else:
+                lines.append(_mapped_rows(self.files[k], a, b, [LINE]).column(LINE))
+            where.append(pos[a:b])
+        if not lines:
+            return
+        order = np.argsort(np.concatenate(where), kind="stable")
+        chunks = [c for line in lines for c in _chunks_of(line)]
+        _write_lines(out, pa.chunked_array(chunks, pa.string()).take(pa.array(order)))
+
+    def _csv_ahead(self, positions: np.ndarray) -> None:
+        """Write the CSV's windows every chunk of which has arrived, in order, while later
+        chunks still run. Valid while no later chunk changes whether an object-born column is
+        numbers (which decides how earlier chunks' lines read); else `finish` writes it all."""
+        if self._early_off:
+            return
+        for window, count in zip(
+            *np.unique(positions // self.window, return_counts=True), strict=True
+        ):
+            self._arrived[int(window)] = self._arrived.get(int(window), 0) + int(count)
+        flags = {c: bool(v) for c, v in self.numeric.items()}
+        if self._early_flags is not None and flags != self._early_flags:
+            self._early_off = True
+            self._early.close()
+            self._early = None
+            return
+        while self._arrived.get(self._early_next, 0) == self.window:
+            if self._early is None:
+                self._early_flags = flags
+                self._early = open(self._early_path, "wb")  # noqa: SIM115  finish closes it
+                self._early.write(self._csv_header())
+            start = self._early_next * self.window
+            self._csv_window(self._early, start, start + self.window)
+            self._early_next += 1
+
+    def _finish_csv(self, csv_path: Path) -> None:
+        """The CSV at csv_path: the windows written ahead and the rest, or all of it now."""
+        early, self._early = self._early, None
+        flags = {c: bool(v) for c, v in self.numeric.items()}
+        if early is None or flags != self._early_flags:  # none ahead, or no longer valid
+            if early is not None:
+                early.close()
+            self._write_csv(csv_path)
+            return
+        with early:
+            n = sum(len(p) for p in self.positions.values())
+            for start in range(self._early_next * self.window, n, self.window):
+                self._csv_window(early, start, start + self.window)
+        os.replace(self._early_path, csv_path)
 
     def _windows(self, readers, n: int, from_parts: bool, out: Any) -> Iterator[tuple]:
         """(typed columns, with the geometries' WKB from_parts; input positions) of each
@@ -551,15 +682,41 @@ def _write_lines(out: Any, lines: pa.ChunkedArray) -> None:
         out.write(memoryview(chunk.buffers()[2])[begin:end])
 
 
+POLYGON_2D = b"\x01\x03\x00\x00\x00"  # WKB head of a little-endian 2D polygon
+AS_MULTI = b"\x01\x06\x00\x00\x00\x01\x00\x00\x00"  # ... of a multipolygon of one part
+
+
 def _wkb(geoms: np.ndarray) -> pa.Array:
-    """Geometries as WKB, single parts promoted to multi (as pyogrio's promote_to_multi)."""
-    geoms = geoms.copy()
+    """Geometries as WKB, single parts promoted to multi (as pyogrio's promote_to_multi).
+
+    A non-empty 2D polygon's multipolygon WKB is its own WKB behind a multipolygon head of
+    one part (what GEOS writes), so those are promoted on the bytes; other single parts
+    through GEOS."""
+    geoms = np.asarray(geoms, dtype=object).copy()
     kinds = shapely.get_type_id(geoms)
+    plain = np.zeros(len(geoms), dtype=bool)
+    if sys.byteorder == "little":
+        plain = kinds == 3
+        plain[plain] = ~shapely.is_empty(geoms[plain]) & ~shapely.has_z(geoms[plain])
     for single, multi in ((0, shapely.multipoints), (1, shapely.multilinestrings),
                           (3, shapely.multipolygons)):  # fmt: skip
-        mask = kinds == single
+        mask = (kinds == single) & ~plain
         if mask.any():
             geoms[mask] = multi(np.atleast_2d(geoms[mask]), axis=0)
+    wkb = pa.array(shapely.to_wkb(geoms), pa.binary())
+    if not plain.any():
+        return wkb
+    head = pc.equal(pc.binary_slice(wkb, 0, len(POLYGON_2D)), pa.scalar(POLYGON_2D, pa.binary()))
+    if not pc.all(pc.or_kleene(head, pa.array(~plain))).as_py():  # a head not as expected
+        return _wkb_by_geos(geoms, kinds, plain)
+    promoted = pc.binary_join_element_wise(
+        pa.scalar(AS_MULTI, pa.binary()), wkb, pa.scalar(b"", pa.binary())
+    )
+    return pc.if_else(pa.array(plain), promoted, wkb)
+
+
+def _wkb_by_geos(geoms: np.ndarray, kinds: np.ndarray, plain: np.ndarray) -> pa.Array:
+    geoms[plain] = shapely.multipolygons(np.atleast_2d(geoms[plain]), axis=0)
     return pa.array(shapely.to_wkb(geoms), pa.binary())
 
 
@@ -612,3 +769,245 @@ def _write_file(table: pa.Table, path: str) -> None:
 def _read_file(path: str) -> pa.Table:
     """A part file, memory-mapped (its pages are the page cache's, not copied here)."""
     return pa.ipc.open_file(pa.memory_map(path)).read_all()
+
+
+def _chunks_of(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return list(values.chunks) if isinstance(values, pa.ChunkedArray) else [values]
+
+
+def _mapped_rows(
+    path: str, a: int, b: int, columns: list[str] | None = None, drop: str | None = None
+) -> pa.Table:
+    """Rows a..b of a chunk file (only these columns, or all but drop), memory-mapped: only
+    the pages of the columns used are read, and the map goes with the last array using it."""
+    reader = pa.ipc.open_file(pa.memory_map(path))
+    if columns is None and drop is not None:
+        columns = [name for name in reader.schema.names if name != drop]
+    first, last = a // BATCH, (b - 1) // BATCH
+    batches = [reader.get_batch(i) for i in range(first, last + 1)]
+    if columns is not None:
+        batches = [batch.select(columns) for batch in batches]
+    return pa.Table.from_batches(batches).slice(a - first * BATCH, b - a)
+
+
+class _Discard:
+    """A file that forgets what is written to it (the CSV pass when only the GeoPackage is
+    wanted)."""
+
+    def __enter__(self) -> _Discard:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def write(self, data: Any) -> None:
+        return None
+
+
+def _merge_flags(into: dict[str, bool | None], local: dict[str, bool | None]) -> None:
+    """Fold one chunk's "all numbers" flags of object-born columns into the run's."""
+    for col, numeric in local.items():
+        seen = into.get(col)
+        into[col] = seen if numeric is None else (numeric if seen is None else (seen and numeric))
+
+
+def _may_fork() -> bool:
+    """Forking is safe here: a fork start method and no thread but this one."""
+    import multiprocessing
+    import threading
+
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.current_thread() is threading.main_thread()
+        and threading.active_count() == 1
+    )
+
+
+class _Redo(Exception):
+    """The writer child cannot write this run's GeoPackage (finish writes it itself)."""
+
+
+class _Writer:
+    """The parent's end of the GeoPackage writer child (`_write_child`)."""
+
+    def __init__(self, stream: ReportStream) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        inbox, self._send = context.Pipe(duplex=False)
+        self._recv, outbox = context.Pipe(duplex=False)
+        self.path = stream.out_dir / f".writer-{REPORT_FILES['gpkg']}"
+        self.path.unlink(missing_ok=True)
+        self.process = context.Process(
+            target=_write_child, args=(stream, inbox, outbox, self.path, os.getpid()),
+            name="gpkg-writer", daemon=True,
+        )  # fmt: skip
+        self.process.start()
+        inbox.close()
+        outbox.close()
+        self.ok = True
+
+    def chunk(self, folder: Path, k: int, positions: np.ndarray, *facts: Any) -> None:
+        """Chunk k's merge facts to the child. The message stays small (positions go through a
+        file, the child reads the schema from the chunk file), so the pipe never fills while
+        the child's GDAL write holds its GIL and this process never waits on it."""
+        where = os.path.join(folder, f"{k}.positions.npy")
+        np.save(where, positions)
+        self.send(("chunk", k, where, *facts))
+
+    def send(self, message: tuple) -> None:
+        """A message to the child; a dead child is noted, not fatal."""
+        if not self.ok:
+            return
+        try:
+            self._send.send(message)
+        except (OSError, ValueError):
+            self.ok = False
+
+    def end(self, n: int) -> None:
+        """Every chunk has arrived: n rows in all."""
+        self.send(("end", n))
+
+    def result(self) -> Path | None:
+        """The written GeoPackage, or None where the parent must write it."""
+        got = None
+        if self.ok:
+            try:
+                got = self._recv.recv()
+            except (EOFError, OSError):
+                got = None
+        self.process.join()
+        if got is not None and got[0] == "ok" and self.process.exitcode == 0:
+            return Path(got[1])
+        self.path.unlink(missing_ok=True)
+        return None
+
+    def stop(self) -> None:
+        """End the child now (a failed run) and drop its file."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        for conn in (self._send, self._recv):
+            conn.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _write_child(stream: ReportStream, inbox, outbox, path: Path, parent: int) -> None:
+    """The forked child: write the GeoPackage window by window as the chunks arrive."""
+    try:
+        status = ("ok", str(_ChildWriter(stream, inbox, parent).write(path)))
+    except _Redo as exc:
+        status = ("redo", str(exc))
+    except BaseException as exc:  # whatever went wrong, the parent writes it instead
+        status = ("redo", repr(exc))
+    if status[0] != "ok":
+        path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        outbox.send(status)
+
+
+def _drain(inbox, into) -> None:
+    """The writer child's reader thread: messages from the pipe to a queue (None: closed)."""
+    try:
+        while True:
+            into.put(inbox.recv())
+    except (EOFError, OSError):
+        into.put(None)
+
+
+class _ChildWriter:
+    """The writer child's state: the stream as forked, the chunks told since, the windows.
+
+    Windows of rows (input positions start..start+window) are written in order, each once
+    every chunk holding its rows has arrived, with the object-born columns' types as they stood
+    when the first window was made; at the end those must still be the run's types, one layer
+    type per column over all chunks and the same geometry type, else _Redo."""
+
+    def __init__(self, stream: ReportStream, inbox, parent: int) -> None:
+        import queue
+        import threading
+
+        self.s = stream
+        self.parent = parent
+        # a thread keeps the pipe drained, so the parent never waits on a full pipe while
+        # GDAL writes here (this child forks nothing: the thread is safe)
+        self.inbox: queue.Queue = queue.Queue()
+        threading.Thread(target=_drain, args=(inbox, self.inbox), daemon=True).start()
+        self.live: dict[str, bool | None] = stream.numeric  # what the chunks told so far
+        self.used: dict[str, bool | None] | None = None  # the types the windows are made with
+        self.counts: dict[int, int] = {}  # rows arrived per window
+        self.n: int | None = None
+
+    def _receive(self) -> None:
+        import queue
+
+        while True:
+            try:
+                message = self.inbox.get(timeout=0.5)
+                break
+            except queue.Empty:
+                if os.getppid() != self.parent or not self.s.tmp.is_dir():
+                    raise _Redo("the run was abandoned") from None
+        if message is None:
+            raise _Redo("the parent closed the pipe")
+        if message[0] == "end":
+            self.n = int(message[1])
+            return
+        _, k, where, path, local, kinds, has_z, wkb = message
+        if not wkb:
+            raise _Redo("a chunk without its geometries")
+        positions = np.load(where)
+        schema = pa.ipc.open_file(pa.memory_map(path)).schema
+        self.s.numeric = self.live  # _keep folds the chunk's flags into it
+        self.s._keep(k, positions, path, local, kinds, has_z, wkb, schema)
+        if self.used is not None:
+            self.s.numeric = self.used
+        w = self.s.window
+        for window, count in zip(*np.unique(positions // w, return_counts=True), strict=True):
+            self.counts[int(window)] = self.counts.get(int(window), 0) + int(count)
+
+    def _tables(self) -> Iterator[pa.Table]:
+        w = self.s.window
+        i = 0
+        while True:
+            while self.n is None and self.counts.get(i, 0) < w:
+                self._receive()
+            if self.n is not None and i * w >= self.n:
+                return
+            if self.used is None:
+                self.used = self.s.numeric = dict(self.live)
+            yield self._window(i * w, i * w + w if self.n is None else min(i * w + w, self.n))
+            i += 1
+
+    def _window(self, start: int, stop: int) -> pa.Table:
+        parts, where = [], []
+        for k in sorted(self.s.positions):
+            pos = self.s.positions[k]
+            a, b = (int(i) for i in np.searchsorted(pos, [start, stop]))
+            if b > a:
+                rows = _mapped_rows(self.s.files[k], a, b, drop=LINE)
+                parts.append(self.s._unified(rows))
+                where.append(pos[a:b])
+        positions = np.concatenate(where)
+        order = np.argsort(positions, kind="stable")
+        window = pa.concat_tables(parts, promote_options="permissive").take(pa.array(order))
+        return self.s._layer_rows(window, positions[order], None)
+
+    def write(self, path: Path) -> Path:
+        tables = self._tables()
+        first = next(tables, None)
+        if first is None:
+            raise _Redo("no rows")
+        kind = _kind_name(self.s.kinds, self.s.has_z, 1)
+        used = dict(self.used)
+        options = {"layer": LAYER, "driver": "GPKG", "geometry_name": "geometry",
+                   "geometry_type": kind, "crs": self.s._crs()}  # fmt: skip
+        _write_stream(itertools.chain([first], tables), path, **options)
+        if {c: bool(v) for c, v in used.items()} != {c: bool(v) for c, v in self.live.items()}:
+            raise _Redo("a column's type changed after the first window")
+        self.s.numeric = dict(self.live)
+        if _kind_name(self.s.kinds, self.s.has_z, 1) != kind:
+            raise _Redo("the geometry type changed after the first window")
+        if len({tuple(self.s._layer_types(schema)) for schema in self.s.schemas.values()}) > 1:
+            raise _Redo("chunks give a column different types")
+        return path

@@ -256,17 +256,20 @@ def _grid(xy: np.ndarray, verdicts: np.ndarray, width: int, height: int) -> str:
     rows_n = int(np.ceil(height / size))
     rows = np.clip((xy[:, 1] // size).astype(int), 0, rows_n - 1)
     codes = list(VERDICT_COLOURS)
-    known = pd.Categorical(verdicts, categories=codes).codes  # -1: not a known verdict
-    code = np.where(known < 0, 2, known)
+    seen, distinct = pd.factorize(verdicts)  # -1: missing; each distinct value looked up once
+    lookup = np.array([codes.index(v) if v in codes else 2 for v in distinct] + [2], dtype=int)
+    code = lookup[seen]  # a missing or unknown verdict counts as needing review
     cell = rows * GRID_COLUMNS + cols
     counts = np.bincount(cell * 3 + code, minlength=rows_n * GRID_COLUMNS * 3).reshape(-1, 3)
     filled = np.flatnonzero(counts.sum(axis=1))
+    colours = [VERDICT_COLOURS[code] for code in codes]
+    most = np.argmax(counts[filled], axis=1).tolist()  # the first of equal counts, as per cell
+    side = f"{size:.1f}"
     rects = []
-    for c in filled:
-        colour = VERDICT_COLOURS[codes[int(np.argmax(counts[c]))]]
-        r, k = divmod(int(c), GRID_COLUMNS)
+    for c, m in zip(filled.tolist(), most, strict=True):
+        r, k = divmod(c, GRID_COLUMNS)
         rects.append(
-            f'<rect class="cell" x="{k * size:.1f}" y="{r * size:.1f}" width="{size:.1f}" '
-            f'height="{size:.1f}" fill="{colour}"/>'
+            f'<rect class="cell" x="{k * size:.1f}" y="{r * size:.1f}" width="{side}" '
+            f'height="{side}" fill="{colours[m]}"/>'
         )
     return "".join(rects)

@@ -175,3 +175,11 @@ def test_duplicate_codes_still_named():
     assert [p.record for p in err.value.problems] == ["feature 11", "feature 13"]
     checked, _ = check_layer(frame.iloc[:2], "parcels")
     assert list(checked["parcel_code"]) == ["500118101201JA00001", "500118101201JA00002"]
+
+
+def test_line_separators_in_text_stay_inside_their_row():
+    part = pd.DataFrame({"note": pd.array(["a\u2028b", "c\x85d", None, "e\u2029"], dtype="str")})
+    rows = parcel_stream._json_objects(part).to_pylist()
+    assert [json.loads(r) for r in rows] == [
+        {"note": "a\u2028b"}, {"note": "c\x85d"}, {}, {"note": "e\u2029"}
+    ]  # fmt: skip

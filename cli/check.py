@@ -70,7 +70,7 @@ def _print(verdict: Verdict, label: str, outcome: str | None = None) -> None:
                     unit=r.unit,
                 )
             )
-            + f" — {escape(localize(r.detail))}"
+            + f" — {escape(r.detail)}"
         )
 
 
@@ -229,16 +229,16 @@ def approval_route_command(
         typer.echo(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
         return
     extra = verdict.to_dict()
-    out.print(f"[bold]{escape(localize(extra['headline']))}[/bold]")
+    out.print(f"[bold]{escape(extra['headline'])}[/bold]")
     authority = localize(extra["authority_name"] or "") or _("needs review")
     _print(verdict, _("%(count)s plots", count=len(frame)), authority)
     for reason in extra["reasons"]:
-        out.print(f"· {escape(localize(reason))}")
+        out.print(f"· {escape(reason)}")
     for saving in extra["savings"]:  # only savings that apply: no "0–0 days"
         low, high = saving["min"], saving["max"]
         days = f"{low:g}" if low == high else f"{low:g}–{high:g}"
         saves = _("saves %(days)s days", days=days)
-        out.print(f"{escape(saves)}: {escape(localize(saving['reason']))}")
+        out.print(f"{escape(saves)}: {escape(saving['reason'])}")
 
 
 def _has_parcels(gpkg: Path) -> bool:

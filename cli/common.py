@@ -4,6 +4,11 @@ The light commands (db, users, policy) print through note(), warn() and plain_ta
 need nothing but typer's own click: rich's Console costs a start-up ~0.05-0.1 s of imports.
 `err` (a rich Console on stderr, for commands that print rich markup, progress or tables) is
 made at its first use, so importing this module does not load rich.
+
+The CLI's own words come from the catalogues (`_`). From the core, fixed '中文 / English' titles
+and labels go through localize(); free text (exception messages, problems, warnings, reasons) is
+shown whole, as written: many of the core's pairs carry their data (the value, the SQL to run,
+the underlying error) in the English half only, which localize() would drop in Chinese.
 """
 
 from __future__ import annotations

@@ -96,12 +96,12 @@ def print_plan(summary: dict[str, Any], origins: list[dict[str, Any]]) -> None:
     )
     out.print(escape(uses))
     for warning in summary.get("warnings", []):
-        out.print(f"[bold red]⚠ {escape(localize(warning))}[/]")
+        out.print(f"[bold red]⚠ {escape(warning)}[/]")
     stuck = [o for o in origins if o["role"] == "unmovable"]
     if stuck:
         table = Table(_("plot"), _("reasons"), title=_("cannot be moved"))
         for o in stuck:
-            table.add_row(o["plot_id"], escape("; ".join(localize(r) for r in o["reasons"])))
+            table.add_row(o["plot_id"], escape("; ".join(o["reasons"])))
         out.print(table)
 
 
@@ -164,7 +164,7 @@ def plan(
     except LandmarketError as exc:
         raise fail(exc) from exc
     for note in inputs.notes + result.notes:
-        out.print("[yellow]" + escape(_("note:")) + f"[/yellow] {escape(localize(note))}")
+        out.print("[yellow]" + escape(_("note:")) + f"[/yellow] {escape(note)}")
     print_plan(records.summary, records.origins)
     if meta["id"] is not None:
         out.print(_("stored as draft: #%(id)s", id=meta["id"]))

@@ -66,10 +66,10 @@ def convert_command(
         where = exc.source or src.name
         err.print(f"[red]{localize(exc.title)}[/red] — {where}: " + _("nothing written"))
         for problem in exc.problems:
-            err.print(f"  - {localize(str(problem))}")
+            err.print(f"  - {str(problem)}")
         raise typer.Exit(1) from exc
     except LandmarketError as exc:
-        err.print(f"[red]{localize(exc.title)}[/red]: {localize(str(exc))}")
+        err.print(f"[red]{localize(exc.title)}[/red]: {str(exc)}")
         raise typer.Exit(1) from exc
     frame = result.frame
     table = Table(title=_("converted %(src)s → %(dst)s", src=src.name, dst=dst.name))
@@ -94,7 +94,7 @@ def convert_command(
     table.add_row(_("CRS"), crs_out)
     out.print(table)
     for line in result.warnings:
-        out.print("[yellow]" + _("hint:") + f"[/yellow] {localize(line)}")
+        out.print("[yellow]" + _("hint:") + f"[/yellow] {line}")
 
 
 def register(app: typer.Typer) -> None:

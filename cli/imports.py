@@ -73,10 +73,10 @@ def import_command(
         where = exc.source or file.name
         err.print(f"[red]{localize(exc.title)}[/red] — {where}: " + _("nothing was written"))
         for problem in exc.problems:
-            err.print(f"  - {localize(str(problem))}")
+            err.print(f"  - {str(problem)}")
         raise typer.Exit(1) from exc
     except LandmarketError as exc:
-        err.print(f"[red]{localize(exc.title)}[/red]: {localize(str(exc))}")
+        err.print(f"[red]{localize(exc.title)}[/red]: {str(exc)}")
         raise typer.Exit(1) from exc
     table = Table(
         title=_("imported %(src)s → %(layer)s", src=report.source_name, layer=report.layer)
@@ -97,9 +97,9 @@ def import_command(
     table.add_row("SHA-256", report.sha256)
     out.print(table)
     for line in report.notes:
-        out.print("[yellow]" + _("repaired:") + f"[/yellow] {localize(line)}")
+        out.print("[yellow]" + _("repaired:") + f"[/yellow] {line}")
     for line in report.warnings:
-        out.print("[yellow]" + _("warning:") + f"[/yellow] {localize(line)}")
+        out.print("[yellow]" + _("warning:") + f"[/yellow] {line}")
 
 
 def register(app: typer.Typer) -> None:

@@ -30,7 +30,7 @@ def seed(
                 err.print(_("removed %(count)s sample listings", count=removed))
             summary = seed_sample_listings(session, published=published, drafts=drafts)
     except LandmarketError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{str(exc)}[/red]")
         raise typer.Exit(1) from exc
     if summary.unchanged:
         err.print(_("sample listings already there (use --replace to redo)"))

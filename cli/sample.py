@@ -80,7 +80,7 @@ def load(
                     )
                 )
     except LandmarketError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{str(exc)}[/red]")
         raise typer.Exit(1) from exc
 
 
@@ -181,7 +181,7 @@ def _province(
             database_url=url, only=districts or None, progress=err,
         )  # fmt: skip
     except LandmarketError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{str(exc)}[/red]")
         raise typer.Exit(1) from exc
     total = sum(r.parcels for r in results)
     where = _("loaded") if load else _("files only")

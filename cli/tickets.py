@@ -13,7 +13,6 @@ from rich.table import Table
 from rich.tree import Tree
 
 from landmarket.i18n import gettext as _
-from landmarket.i18n import localize
 
 if TYPE_CHECKING:
     from landmarket.errors import LandmarketError
@@ -37,7 +36,7 @@ def _area(view: dict[str, str] | None) -> str:
 
 
 def _fail(exc: LandmarketError) -> typer.Exit:
-    err.print(f"[red]{escape(localize(str(exc)))}[/red]")
+    err.print(f"[red]{escape(str(exc))}[/red]")
     return typer.Exit(1)
 
 

@@ -66,7 +66,7 @@ class Rule(core.Rule):
         param = outcome.param
         return RuleResult(
             rule_id=self.id,
-            title=self.title_for(policy),
+            title=_title(self, policy),
             status=status,
             value=plain(value),
             threshold=plain(outcome.threshold),
@@ -82,6 +82,28 @@ class Rule(core.Rule):
         template = self.texts.get(status, _DEFAULT_TEXT[status])
         fields = _Fields(row, value=fmt(value), threshold=fmt(outcome.threshold), unit=outcome.unit)
         return template.format_map(fields)
+
+
+# A rule's title rendered from a policy, kept per template, parameters and policy object:
+# load_policy hands out one frozen Policy per date and overrides, so a route check does not render
+# the same titles each time. The policy is held with its title, so its id is not reused meanwhile.
+_TITLES: dict[tuple[Any, ...], tuple[Policy, str]] = {}
+_TITLES_MAX = 4096
+
+
+def _title(rule: Rule, policy: Policy) -> str:
+    """rule.title_for(policy), rendered once per policy."""
+    if not rule.title_params:
+        return rule.template
+    key = (rule.template, tuple(rule.title_params.items()), id(policy))
+    kept = _TITLES.get(key)
+    if kept is not None and kept[0] is policy:
+        return kept[1]
+    title = rule.title_for(policy)
+    if len(_TITLES) >= _TITLES_MAX:
+        _TITLES.clear()
+    _TITLES[key] = (policy, title)
+    return title
 
 
 def _source(rule_source: str, param: Param | None) -> str:

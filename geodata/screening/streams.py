@@ -644,17 +644,20 @@ def _write_stream(tables: Iterator[pa.Table], path: Path, **options: Any) -> Non
     """Tables of one schema written as one layer in one GDAL session (`_write_layer`'s
     settings): GDAL pulls them one by one, so only one is in memory at a time."""
     tables = iter(tables)
-    first = next(tables)
+    head = [next(tables)]  # popped when written: no table is held longer than GDAL needs it
+    schema = head[0].schema
     failed: list[BaseException] = []
 
     def batches() -> Iterator[pa.RecordBatch]:
         try:
-            for table in itertools.chain([first], tables):
-                yield from table.cast(first.schema).to_batches()
+            while head:
+                yield from head.pop().cast(schema).to_batches()
+            for table in tables:
+                yield from table.cast(schema).to_batches()
         except BaseException as exc:  # GDAL would only see "stream failed": kept, raised below
             failed.append(exc)
 
-    reader = pa.RecordBatchReader.from_batches(first.schema, batches())
+    reader = pa.RecordBatchReader.from_batches(schema, batches())
     try:
         _write_layer(reader, path, **options)
     except Exception:
@@ -894,6 +897,11 @@ class _Writer:
 
 def _write_child(stream: ReportStream, inbox, outbox, path: Path, parent: int) -> None:
     """The forked child: write the GeoPackage window by window as the chunks arrive."""
+    import gc
+
+    gc.freeze()  # the parent's objects stay out of collections: their pages stay shared
+    # windows come and go: the system allocator gives their (large) blocks back on free
+    pa.set_memory_pool(pa.system_memory_pool())
     try:
         status = ("ok", str(_ChildWriter(stream, inbox, parent).write(path)))
     except _Redo as exc:
@@ -1002,7 +1010,9 @@ class _ChildWriter:
         used = dict(self.used)
         options = {"layer": LAYER, "driver": "GPKG", "geometry_name": "geometry",
                    "geometry_type": kind, "crs": self.s._crs()}  # fmt: skip
-        _write_stream(itertools.chain([first], tables), path, **options)
+        rest = itertools.chain([first], tables)
+        del first
+        _write_stream(rest, path, **options)
         if {c: bool(v) for c, v in used.items()} != {c: bool(v) for c, v in self.live.items()}:
             raise _Redo("a column's type changed after the first window")
         self.s.numeric = dict(self.live)

@@ -161,12 +161,35 @@ def test_empty_stream_writes_the_empty_report(tmp_path):
     assert pyogrio.read_info(paths["gpkg"])["features"] == 0
 
 
+def _in_fresh_process(call: str) -> None:
+    """Run `call` (a helper of this module) in a fresh interpreter, whose only thread is its
+    main one, so the writer may fork there (a pytest process may hold other tests' threads, and
+    then the stream rightly refuses to fork)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = f"import tests.test_screening_streams as t; t.{call}"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.parametrize("kind", ["parts", "parts, text late", "rows"])
 def test_forked_writer_equals_write_reports(tmp_path, kind):
     """The GeoPackage written by the forked child and the CSV written here as chunks arrive
     (windows of 500 rows, so most are written before the last chunk) are the files
     write_reports writes; where a later chunk turns a column to text, or a chunk comes without
     geometries, finish writes them."""
+    _in_fresh_process(f"_forked_writer_case({str(tmp_path)!r}, {kind!r})")
+
+
+def _forked_writer_case(root: str, kind: str) -> None:
+    from pathlib import Path
+
+    tmp_path = Path(root)
     n = 3200
     parcels, report = _parcels(n), _report(n)
     if kind != "parts, text late":
@@ -205,6 +228,13 @@ def test_forked_writer_equals_write_reports(tmp_path, kind):
 def test_forked_writer_wrote_before_finish_and_stops(tmp_path):
     """With every chunk in, the child has written its windows before finish is called; a
     closed stream leaves no child and no file behind."""
+    _in_fresh_process(f"_forked_writer_stops_case({str(tmp_path)!r})")
+
+
+def _forked_writer_stops_case(root: str) -> None:
+    from pathlib import Path
+
+    tmp_path = Path(root)
     n = 1200
     parcels, report = _parcels(n), _report(n).drop(columns=["late"])
     geoms = np.asarray(parcels.geometry.values)

@@ -183,3 +183,17 @@ def test_line_separators_in_text_stay_inside_their_row():
     assert [json.loads(r) for r in rows] == [
         {"note": "a\u2028b"}, {"note": "c\x85d"}, {}, {"note": "e\u2029"}
     ]  # fmt: skip
+
+
+def test_line_separators_stay_inside_their_row_on_pandas_path_too():
+    """A date column sends the batch through pandas' writer: its records split at newlines only."""
+    part = pd.DataFrame(
+        {
+            "note": np.array(["a\u2028b", "c\x85d", None, "e\u2029"], dtype=object),
+            "surveyed": pd.to_datetime(["2024-01-02", None, "2024-03-04", "2024-05-06"]),
+        }
+    )
+    assert parcel_stream._json_objects(part) is None  # left to pandas
+    rows = [json.loads(r) for r in parcel_stream._json_by_pattern(part)]
+    assert [r.get("note") for r in rows] == ["a\u2028b", "c\x85d", None, "e\u2029"]
+    assert rows[1] == {"note": "c\x85d"} and rows[2]["surveyed"].startswith("2024-03-04")

@@ -166,6 +166,12 @@ def _json_lines(part: pd.DataFrame) -> str:
     )
 
 
+def _records(text: str) -> list[str]:
+    """The records of _json_lines' text: split at its newlines only (a text value may hold
+    U+2028, U+2029 or U+0085, which str.splitlines would take for line ends; JSON escapes '\n')."""
+    return text.split("\n")[:-1] if text.endswith("\n") else ([text] if text else [])
+
+
 class RecordNames:
     """How problems name each record of a batch: its label and, if it has one, its parcel
     code ('feature 7 (500…)'), made when asked for."""
@@ -190,7 +196,7 @@ def _json_by_pattern(part: pd.DataFrame) -> np.ndarray:
     patterns = np.unique(keys)
     if present.shape[1] > 62 or len(patterns) > _JSON_PATTERNS:
         text = _FIRST_NULL_MEMBER.sub("{", _NULL_MEMBER.sub("", _json_lines(part)))
-        return np.array(text.splitlines(), dtype=object)
+        return np.array(_records(text), dtype=object)
     out = np.full(len(part), "{}", dtype=object)
     for key in patterns:
         rows = np.flatnonzero(keys == key)
@@ -199,7 +205,7 @@ def _json_by_pattern(part: pd.DataFrame) -> np.ndarray:
             text = _json_lines(part.iloc[rows][members])
             if ":null" in text:  # a present value written as null (±inf)
                 text = _FIRST_NULL_MEMBER.sub("{", _NULL_MEMBER.sub("", text))
-            out[rows] = text.splitlines()
+            out[rows] = _records(text)
     return out
 
 

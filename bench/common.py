@@ -10,7 +10,7 @@ import resource
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -241,3 +241,23 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def backend_cpu(dbname: str) -> dict[int, float]:
+    """CPU seconds so far of each server process working on dbname (its backends, found by
+    their process title; the embedded cluster runs on this machine)."""
+    import psutil
+
+    out = {}
+    for proc in psutil.process_iter(["cmdline"]):
+        title = " ".join(proc.info["cmdline"] or ())
+        if title.startswith("postgres:") and f" {dbname} " in title:
+            with suppress(psutil.Error):
+                times = proc.cpu_times()
+                out[proc.pid] = times.user + times.system
+    return out
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the backends spent between two backend_cpu readings (new ones from zero)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())

@@ -29,14 +29,16 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from bench.common import (
+    backend_cpu,
     bench_dir,
+    cpu_spent,
     isolated,
     load_average,
     machine,
@@ -70,26 +72,6 @@ def generate(n: int, out: Path) -> Path:
     subprocess.run([cli, "generate", "--parcels", str(n), "--out", str(out)], check=True)
     marker.write_text(str(n))
     return gpkg
-
-
-def backend_cpu(dbname: str) -> dict[int, float]:
-    """CPU seconds so far of each server process working on dbname (its backends, found by
-    their process title; the embedded cluster runs on this machine)."""
-    import psutil
-
-    out = {}
-    for proc in psutil.process_iter(["cmdline"]):
-        title = " ".join(proc.info["cmdline"] or ())
-        if title.startswith("postgres:") and f" {dbname} " in title:
-            with suppress(psutil.Error):
-                times = proc.cpu_times()
-                out[proc.pid] = times.user + times.system
-    return out
-
-
-def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds the backends spent between two backend_cpu readings (new ones from zero)."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 class BackendCpuSampler:

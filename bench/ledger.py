@@ -22,7 +22,6 @@ import secrets
 import statistics
 import threading
 import time
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,6 +32,7 @@ import shapely.wkb
 from shapely.geometry import box
 from sqlalchemy import create_engine, make_url, text
 
+from bench.common import backend_cpu, cpu_spent
 from geodata.cluster import (
     create_database,
     drop_database,
@@ -89,20 +89,6 @@ def _server() -> str:
     cluster = embedded_cluster(settings)
     cluster.ensure_running()
     return cluster.url("postgres")
-
-
-def backend_cpu(dbname: str) -> dict[int, float]:
-    """CPU seconds so far of each server process working on dbname (by its process title)."""
-    import psutil
-
-    out = {}
-    for proc in psutil.process_iter(["cmdline"]):
-        title = " ".join(proc.info["cmdline"] or ())
-        if title.startswith("postgres:") and f" {dbname} " in title:
-            with suppress(psutil.Error):
-                times = proc.cpu_times()
-                out[proc.pid] = times.user + times.system
-    return out
 
 
 def _world(url: str, tickets: int, investors: int) -> tuple[Actor, list[Actor], list[str]]:
@@ -210,7 +196,7 @@ def run_level(
         t.join()
     elapsed = time.perf_counter() - start
     client_cpu = time.process_time() - cpu0
-    server_cpu = sum(c - server0.get(pid, 0.0) for pid, c in backend_cpu(dbname).items())
+    server_cpu = cpu_spent(server0, backend_cpu(dbname))
     engine.dispose()
     return Level(
         clients,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -48,6 +50,15 @@ ROUTER_MODULES = [
 ]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At shutdown, close the approval-route cache's own connection (made at the first check)."""
+    yield
+    cache = getattr(app.state, "route_cache", None)
+    if cache is not None:
+        cache.close()
+
+
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
     """Build the platform's FastAPI app against settings (default: the environment's)."""
     settings = settings or get_settings()
@@ -61,6 +72,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         docs_url=None,
         responses=problem_responses(422),
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.database_url = url

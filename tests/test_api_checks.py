@@ -255,3 +255,12 @@ def test_openapi_documents_the_models(client) -> None:
     assert {"VerdictOut", "ApprovalRouteOut", "ParcelFeature", "StoredParcelCheck"} <= set(schemas)
     post_route = spec["paths"]["/api/v1/checks/approval-route"]["post"]
     assert "413" in post_route["responses"]
+
+
+def test_route_cache_connection_closed_at_shutdown(checks_world, tmp_path) -> None:
+    app = create_app(Settings(basemap="none", var_dir=tmp_path), database_url=checks_world.url)
+    with TestClient(app) as c:
+        assert post(c, "approval-route", route_body(PLOT_15_MU)).status_code == 200
+        conn = app.state.route_cache._conn
+        assert conn is not None and not conn.closed
+    assert conn.closed  # the lifespan's shutdown closed it

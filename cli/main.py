@@ -55,10 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.sample",
         N_("generate a synthetic district of N parcels for benchmarks."),
     ),
-    "serve": (  # cli/serve.py and cli/screen.py still write '中文 / English' help: so does this
-        "cli.serve",
-        "启动平台（接口、文档、地图）/ serve the API, its docs and the map pages.",
-    ),
+    "serve": ("cli.serve", N_("serve the API, its docs and the map pages.")),
     "consolidation": ("cli.consolidation", N_("consolidating scattered plots.")),
     "check": (
         "cli.check",
@@ -73,10 +70,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "policy": ("cli.policy", N_("policy parameters in force.")),
     "sample": ("cli.sample", N_("the sample township: build it, load it.")),
     "stock": ("cli.stock", N_("stock land (measure 10).")),
-    "screen": (
-        "cli.screen",
-        "批量筛查宗地 / screen many parcels (and compare two stored screenings).",
-    ),
+    "screen": ("cli.screen", N_("screen many parcels (and compare two stored screenings).")),
     "tickets": ("cli.tickets", N_("the land ticket register.")),
     "trading": ("cli.trading", N_("trading collective operational land.")),
     "users": ("cli.users", N_("users, passwords and bearer tokens.")),

@@ -11,10 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.common import err, fail, parse_date
+from landmarket.i18n import gettext as _
+from landmarket.i18n import localize
 
 out = Console(soft_wrap=True)
+CHECKS_HELP = "market_entry,reclamation,ticket_landing,approval_route"
 screen_app = typer.Typer(
-    help="批量筛查宗地 / screen many parcels (and compare two stored screenings).",
+    help=_("screen many parcels (and compare two stored screenings)."),
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -24,49 +27,49 @@ screen_app = typer.Typer(
 def screen_command(
     ctx: typer.Context,
     parcels: str | None = typer.Option(
-        None, "--parcels", help="宗地文件, 或 db 表示数据库 / parcel file, or 'db' for the database"
+        None, "--parcels", help=_("parcel file, or 'db' for the database")
     ),
-    out_dir: Path | None = typer.Option(
-        None, "--out", file_okay=False, help="报告目录 / report directory"
-    ),
+    out_dir: Path | None = typer.Option(None, "--out", file_okay=False, help=_("report directory")),
     checks: str | None = typer.Option(
         None,
         "--checks",
-        help="逗号分隔 / comma-separated: market_entry,reclamation,ticket_landing,approval_route",
+        help=_("comma-separated: %(checks)s", checks=CHECKS_HELP),
     ),
-    on: str | None = typer.Option(None, "--on", help="政策日期 YYYY-MM-DD / policy date"),
+    on: str | None = typer.Option(None, "--on", help=_("policy date YYYY-MM-DD")),
     site_only: bool = typer.Option(
         True,
         "--site-only/--full",
-        help="仅场地条件(不评申请事项) / site conditions only, or also application facts",
+        help=_("site conditions only, or also application facts"),
     ),
-    layer: str | None = typer.Option(None, "--layer", help="GeoPackage 图层 / layer name"),
-    village: str | None = typer.Option(None, "--village", help="村代码 (db) / village code"),
+    layer: str | None = typer.Option(None, "--layer", help=_("GeoPackage layer name")),
+    village: str | None = typer.Option(None, "--village", help=_("village code (db)")),
     bbox: str | None = typer.Option(None, "--bbox", help="minx,miny,maxx,maxy (db, EPSG:4490)"),
     constraints: Path | None = typer.Option(
         None,
         "--constraints",
         exists=True,
         dir_okay=False,
-        help="约束图层 GeoPackage (pbf/redline/udb/village_plan + coverage), 代替数据库 / "
-        "constraint layers instead of the database",
+        help=_(
+            "GeoPackage of constraint layers (pbf/redline/udb/village_plan + coverage) "
+            "instead of the database"
+        ),
     ),
     dem: Path | None = typer.Option(
-        None, "--dem", exists=True, dir_okay=False, help="DEM GeoTIFF, 代替数据库 / instead of db"
+        None, "--dem", exists=True, dir_okay=False, help=_("DEM GeoTIFF instead of the database")
     ),
     chunk: int | None = typer.Option(
-        None, "--chunk", min=1, help="每块宗地数 / parcels per chunk (default: n/16, 5k–40k)"
+        None, "--chunk", min=1, help=_("parcels per chunk (default: n/16, 5k–40k)")
     ),
     workers: int | None = typer.Option(
-        None, "--workers", min=1, help="本机进程数 / local worker processes (default: cores)"
+        None, "--workers", min=1, help=_("local worker processes (default: cores)")
     ),
     scheduler: str | None = typer.Option(
         None,
         "--scheduler",
-        help="dask 调度器 tcp://HOST:PORT (或 LANDMARKET_DASK_SCHEDULER) / dask scheduler",
+        help=_("dask scheduler tcp://HOST:PORT (or LANDMARKET_DASK_SCHEDULER)"),
     ),
 ) -> None:
-    """批量筛查宗地 / screen many parcels and write GeoPackage, CSV and an HTML summary.
+    """Screen many parcels and write GeoPackage, CSV and an HTML summary.
 
     With --parcels db the run is recorded as a screening job and its verdicts are stored, so a
     later run can be compared with `landmarket screen diff`. Ctrl-C cancels the run.
@@ -74,7 +77,7 @@ def screen_command(
     if ctx.invoked_subcommand is not None:
         return
     if parcels is None or out_dir is None:
-        err.print("需要 --parcels 与 --out / --parcels and --out are required")
+        err.print(_("--parcels and --out are required"))
         raise typer.Exit(2)
     from geodata.settings import get_settings
     from landmarket.errors import LandmarketError
@@ -82,13 +85,17 @@ def screen_command(
     settings = get_settings()
     try:
         with _progress() as bar:
-            task = bar.add_task("筛查 / screening", total=None, rate="")
+            task = bar.add_task(_("screening"), total=None, rate="")
             start = time.monotonic()
 
             def progress(done: int, total: int) -> None:
                 rate = done / max(time.monotonic() - start, 1e-6)
                 bar.update(
-                    task, completed=done, total=total, rate=f"{rate:,.0f} 宗/s", refresh=True
+                    task,
+                    completed=done,
+                    total=total,
+                    rate=_("%(rate)s parcels/s", rate=f"{rate:,.0f}"),
+                    refresh=True,
                 )
 
             options = {
@@ -104,7 +111,7 @@ def screen_command(
                 )
                 job_id = None
     except KeyboardInterrupt:
-        err.print("已取消 / cancelled")
+        err.print(_("cancelled"))
         raise typer.Exit(130) from None
     except LandmarketError as exc:
         raise fail(exc) from exc
@@ -125,7 +132,7 @@ def _from_db(settings, village, bbox, dem, out_dir, options):
         engine, settings, checks=parse_checks(options["checks"]), on=options["on"], scope=scope,
         site_only=options["site_only"], actor="cli",
     )  # fmt: skip
-    err.print(f"任务 / job {job.id}")
+    err.print(_("job %(id)s", id=job.id))
     done = run_job(
         engine, settings, job.id, out_dir=out_dir, chunk_size=options["chunk"],
         workers=options["workers"], scheduler=options["scheduler"], dem_file=dem,
@@ -183,7 +190,7 @@ def _progress():
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("宗 / parcels"),
+        TextColumn(_("parcels")),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
@@ -192,14 +199,16 @@ def _progress():
     )
 
 
-@screen_app.command("diff")
+@screen_app.command(
+    "diff", help=_("list the parcels whose verdict changed between two stored jobs.")
+)
 def diff_command(
-    job_a: str = typer.Argument(..., help="较早的任务 / earlier job id"),
-    job_b: str = typer.Argument(..., help="较新的任务 / later job id"),
-    check: str = typer.Option("reclamation", "--check", help="检查项 / check"),
-    limit: int = typer.Option(10_000, "--limit", min=1, help="最多列出 / most rows listed"),
+    job_a: str = typer.Argument(..., help=_("earlier job id")),
+    job_b: str = typer.Argument(..., help=_("later job id")),
+    check: str = typer.Option("reclamation", "--check", help=_("check")),
+    limit: int = typer.Option(10_000, "--limit", min=1, help=_("most rows listed")),
 ) -> None:
-    """列出结论变化的宗地 / list the parcels whose verdict changed between two stored jobs."""
+    """List the parcels whose verdict changed between two stored jobs."""
     from geodata.db.engine import SessionLocal, get_engine
     from geodata.screening.results import diff_jobs
     from landmarket.errors import LandmarketError
@@ -209,8 +218,9 @@ def diff_command(
             diff = diff_jobs(session, job_a, job_b, check.replace("-", "_"), limit)
     except LandmarketError as exc:
         raise fail(exc) from exc
-    table = Table(title=f"{check}: {diff['changed']} 宗结论变化 / parcels changed")
-    for head in ("宗地代码 / parcel", "之前 / before", "之后 / after", "未通过规则 / failed after"):
+    title = _("%(check)s: %(count)s parcels changed", check=check, count=diff["changed"])
+    table = Table(title=title)
+    for head in (_("parcel code"), _("before"), _("after"), _("failed after")):
         table.add_column(head)
     for row in diff["changes"]:
         table.add_row(
@@ -218,20 +228,25 @@ def diff_command(
         )
     out.print(table)
     if diff["truncated"]:
-        out.print(f"仅列出前 {limit} 宗 / first {limit} listed")
+        out.print(_("first %(limit)s listed", limit=limit))
 
 
 def _print_summary(summary: dict, paths: dict[str, Path], job_id: str | None) -> None:
     from geodata.screening.summary import VERDICT_LABELS
 
     table = Table(
-        title=f"{summary['parcels']} 宗 / parcels, {summary['area_mu']:,.4f} 亩 / mu — "
-        f"政策 / policy {summary['policy_version']} ({summary['on']})"
+        title=_(
+            "%(parcels)s parcels, %(mu)s mu — policy %(version)s (%(on)s)",
+            parcels=summary["parcels"],
+            mu=f"{summary['area_mu']:,.4f}",
+            version=summary["policy_version"],
+            on=summary["on"],
+        )
     )
-    for head in ("检查 / check", "结论 / verdict", "宗地 / parcels", "亩 / mu"):
+    for head in (_("check"), _("verdict"), _("parcels"), _("mu")):
         table.add_column(head)
     for row in summary["verdicts"]:
-        label = VERDICT_LABELS.get(row["verdict"], row["verdict"])
+        label = localize(VERDICT_LABELS.get(row["verdict"], row["verdict"]))
         table.add_row(row["check"], label, str(row["parcels"]), f"{row['mu']:,.4f}")
     out.print(table)
     if job_id:

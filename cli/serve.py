@@ -11,6 +11,9 @@ import threading
 import typer
 from rich.console import Console
 
+from landmarket.i18n import gettext as _
+from landmarket.i18n import localize
+
 err = Console(stderr=True, soft_wrap=True)
 APP_FACTORY = "api.app:create_app"  # each uvicorn worker builds its own app (and engine) from it
 # A worker imports geopandas, numba and the rest before it answers the supervisor's ping; on a
@@ -20,8 +23,8 @@ WORKER_HEALTHCHECK_S = 60
 
 def page_urls(base: str, pages: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """(title, URL) lines the command prints: API docs, health, then every map page."""
-    lines = [("接口文档 / API docs", f"{base}/docs"), ("健康检查 / Health", f"{base}/health")]
-    return lines + [(title, f"{base}{path}") for path, title in pages]
+    lines = [(_("API docs"), f"{base}/docs"), (_("Health"), f"{base}/health")]
+    return lines + [(localize(title), f"{base}{path}") for path, title in pages]
 
 
 def default_workers() -> int:
@@ -30,17 +33,17 @@ def default_workers() -> int:
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="监听地址 / address to listen on"),
-    port: int = typer.Option(8000, "--port", help="端口 / TCP port"),
+    host: str = typer.Option("127.0.0.1", "--host", help=_("address to listen on")),
+    port: int = typer.Option(8000, "--port", help=_("TCP port")),
     workers: int | None = typer.Option(
         None,
         "--workers",
         min=1,
-        help="工作进程数（默认每核一个）/ worker processes (default: one per core)",
+        help=_("worker processes (default: one per core)"),
     ),
-    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
+    log_level: str = typer.Option("info", "--log-level", help=_("uvicorn log level")),
 ) -> None:
-    """启动平台（接口、文档、地图）/ serve the API, its docs and the map pages."""
+    """Serve the API, its docs and the map pages."""
     import uvicorn
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
@@ -61,18 +64,20 @@ def serve(
         with app.state.engine.connect() as conn:
             conn.execute(text("SELECT postgis_full_version()"))
     except SQLAlchemyError as exc:
-        err.print(
-            f"[yellow]数据库不可用 / database not reachable at {app.state.engine.url!r}: "
-            f"{str(exc.__cause__ or exc).splitlines()[0]}\n"
-            "先运行 / run first: landmarket db up[/yellow]"
+        reason = str(exc.__cause__ or exc).splitlines()[0]
+        said = _(
+            "database not reachable at %(url)s: %(reason)s\nrun first: landmarket db up",
+            url=repr(app.state.engine.url),
+            reason=reason,
         )
+        err.print(f"[yellow]{said}[/yellow]")
     app.state.engine.dispose()  # the workers open their own connections
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{shown}:{port}"
     for title, url in page_urls(base, map_pages(app)):
         typer.echo(f"{title}: {url}")
     count = workers or default_workers()
-    err.print(f"工作进程 / workers: {count}")
+    err.print(_("workers: %(count)s", count=count))
     if count == 1:
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     elif hasattr(socket, "SO_REUSEPORT"):
@@ -138,7 +143,12 @@ def supervise(count: int, host: str, port: int, log_level: str) -> None:
     try:  # held, never listened on: a port another program holds fails here, once, clearly
         holder = reuse_port_socket(host, port)
     except OSError as exc:
-        err.print(f"[red]端口不可用 / cannot listen on {host}:{port}: {exc.strerror}[/red]")
+        said = _(
+            "cannot listen on %(address)s: %(reason)s",
+            address=f"{host}:{port}",
+            reason=exc.strerror,
+        )
+        err.print(f"[red]{said}[/red]")
         raise typer.Exit(1) from exc
     spawn = multiprocessing.get_context("spawn")  # each worker imports the app itself
 
@@ -157,10 +167,17 @@ def supervise(count: int, host: str, port: int, log_level: str) -> None:
                 if worker.is_alive():
                     continue
                 if worker.exitcode == STARTUP_FAILURE:  # would fail the same way again
-                    err.print(f"[red]工作进程无法启动 / worker {worker.pid} failed to start[/red]")
+                    said = _("worker %(pid)s failed to start", pid=worker.pid)
+                    err.print(f"[red]{said}[/red]")
                     stop.set()
                     break
-                err.print(f"工作进程 {worker.pid} 退出 ({worker.exitcode}), 重启 / restarted")
+                err.print(
+                    _(
+                        "worker %(pid)s exited (%(code)s), restarted",
+                        pid=worker.pid,
+                        code=worker.exitcode,
+                    )
+                )
                 workers[i] = start()
     finally:
         for worker in workers:
@@ -176,4 +193,4 @@ def supervise(count: int, host: str, port: int, log_level: str) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add `serve` to the landmarket command."""
-    app.command("serve")(serve)
+    app.command("serve", help=_("serve the API, its docs and the map pages."))(serve)

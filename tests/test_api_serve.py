@@ -32,12 +32,12 @@ def test_serve_prints_urls_and_serves(api_world):
     base = f"http://127.0.0.1:{port}"
     try:
         lines = [proc.stdout.readline().strip() for _ in range(2)]
-        assert lines[0] == f"接口文档 / API docs: {base}/docs"
-        assert lines[1] == f"健康检查 / Health: {base}/health"
+        assert lines[0] == f"接口文档: {base}/docs"  # Chinese by default
+        assert lines[1] == f"健康检查: {base}/health"
         maps = []  # one line per map page, in path order
         while len(maps) < 20 and not any(line.startswith("宗地地类图") for line in maps):
             maps.append(proc.stdout.readline().strip())
-        assert f"宗地地类图 / Parcels map: {base}/maps/parcels" in maps
+        assert f"宗地地类图: {base}/maps/parcels" in maps
         deadline = time.monotonic() + 180  # one worker per core, each importing the stack
         while True:
             try:

@@ -223,8 +223,7 @@ def test_command_table_matches_what_the_modules_register():
     assert list(registered) == list(COMMANDS)  # same names, same order as the help screen
     for name, command in registered.items():
         first_paragraph = " ".join(command.help.split("\n\n")[0].split())
-        # the table holds message ids, translated as the commands' own help is (cli/screen.py and
-        # cli/serve.py, not converted yet, keep '中文 / English' literals, which pass unchanged)
+        # the table holds message ids, translated as the commands' own help is
         assert gettext(COMMANDS[name][1]) == first_paragraph, name
         assert not command.hidden and not command.deprecated, name
 

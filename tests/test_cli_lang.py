@@ -101,3 +101,19 @@ def test_no_message_id_hides_inside_an_f_string():
             if is_f and re.search(r"""\b_\(\s*['"]""", token.string):
                 hidden.append(f"{path.name}:{token.start[0]}")
     assert hidden == []
+
+
+def test_screen_and_serve_help_follow_the_language():
+    text, _ = run("screen", "--help")
+    assert "批量筛查宗地" in text and "报告目录" in text and "report directory" not in text
+    text, _ = run("--lang", "en", "screen", "--help")
+    assert "screen many parcels (and compare two stored screenings)." in text
+    assert "report directory" in text and "list the parcels whose verdict changed" in text
+    assert not CJK.search(text), CJK.findall(text)
+    text, _ = run("screen", "diff", "--help", env={"LANDMARKET_LANG": "en"})
+    assert "earlier job id" in text and not CJK.search(text)
+    text, _ = run("serve", "--help")
+    assert "启动平台" in text and "监听地址" in text and "address to listen on" not in text
+    text, _ = run("--lang", "en", "serve", "--help")
+    assert "serve the API, its docs and the map pages." in text and "TCP port" in text
+    assert not CJK.search(text)

@@ -166,7 +166,8 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     next never forks while the old pool's threads hold their locks.
     """
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    results = getattr(pool, "_result_queue", None)  # taken now: shutdown forgets it
+    results = getattr(pool, "_result_queue", None)  # taken now: shutdown forgets them
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
@@ -179,7 +180,6 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         # with every worker gone, closing this process's write end ends that read with EOF.
         with contextlib.suppress(OSError):
             results._writer.close()
-    manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=JOIN_S)
         if manager.is_alive():

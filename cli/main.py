@@ -204,17 +204,15 @@ def _check_lang(value: str | None) -> str | None:
     return value
 
 
+def lang_option(help_text: str = LANG_HELP) -> Any:
+    """The root's --lang option (LANDMARKET_LANG too), checked by _check_lang."""
+    return typer.Option(
+        None, "--lang", envvar=LANG_ENV, metavar="zh|en", callback=_check_lang, help=help_text
+    )
+
+
 @app.callback()
-def root(
-    lang: str | None = typer.Option(
-        None,
-        "--lang",
-        envvar=LANG_ENV,
-        metavar="zh|en",
-        callback=_check_lang,
-        help=LANG_HELP,
-    ),
-) -> None:
+def root(lang: str | None = lang_option()) -> None:
     """The commands come from COMMANDS; a callback makes typer build a group even with none."""
 
 

@@ -193,20 +193,13 @@ def test_help_imports_no_command_module():
 
 def _eager_app() -> typer.Typer:
     """The root as it was before lazy loading (with completion): every module registered first."""
-    from cli.main import COMMAND_MODULES, LANG_ENV, LANG_HELP, _check_lang, app
+    from cli.main import COMMAND_MODULES, LANG_HELP, app, lang_option
 
     eager = typer.Typer(name="landmarket", help=gettext(app.info.help), no_args_is_help=True)
 
     @eager.callback()
     def root(  # the lazy root's option, its help translated as the lazy root's help screen does
-        lang: str | None = typer.Option(
-            None,
-            "--lang",
-            envvar=LANG_ENV,
-            metavar="zh|en",
-            callback=_check_lang,
-            help=gettext(LANG_HELP),
-        ),
+        lang: str | None = lang_option(gettext(LANG_HELP)),
     ) -> None:
         """The root."""
 

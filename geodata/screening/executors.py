@@ -60,6 +60,15 @@ class Executor(Protocol):
         ...
 
 
+def may_fork() -> bool:
+    """Forking is safe here: a fork start method and no thread but this one."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.current_thread() is threading.main_thread()
+        and threading.active_count() == 1
+    )
+
+
 def _never() -> bool:
     return False
 
@@ -73,9 +82,7 @@ class LocalExecutor:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
-        fork = "fork" in multiprocessing.get_all_start_methods()
-        single = threading.current_thread() is threading.main_thread()
-        self.inherits = fork and single and threading.active_count() == 1
+        self.inherits = may_fork()
         self._context = multiprocessing.get_context("fork" if self.inherits else "spawn")
         self.pids: list[int] = []  # worker processes of the current pool (tests kill one)
         self.stall_s = STALL_S

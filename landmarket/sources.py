@@ -82,6 +82,7 @@ class LayerSource:
             **{name: pair for name, pair in given.items() if pair is not None},
             parcels=_head(parcels),  # refuses a land-use frame without CRS or land_use now
             dem=dem,
+            threads=2,  # a district's village plan: overlaps resolved in two threads, joined here
         )
         self._built = BuiltSource(self.context)
 

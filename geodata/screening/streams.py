@@ -40,6 +40,7 @@ import pyogrio
 import shapely
 from pyogrio.raw import write_arrow
 
+from geodata.screening.csvtext import csv_rows, field_text
 from geodata.screening.partitions import ParcelFile
 from geodata.screening.reports import LAYER, REPORT_FILES, _cell
 from geodata.screening.summary import MAX_PATHS, render_summary
@@ -53,23 +54,6 @@ WINDOW = 50_000  # rows merged and written at a time
 BATCH = 4_096  # rows per record batch in a chunk file (what a window reads of it)
 LINE = "__line"  # a part's column of CSV lines
 WKB = "__wkb"  # a part file's column of the parcels' geometries (WKB, single parts made multi)
-
-
-def _quoted_characters() -> str:
-    """The characters for which the csv module (pandas' writer) quotes a field."""
-    out = []
-    for ch in ',"\n\r':
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow([f"a{ch}b", "c"])
-        if buffer.getvalue().startswith('"'):
-            out.append(ch)
-    return "".join(out)
-
-
-QUOTED = _quoted_characters()
-QUOTE_PATTERN = (
-    "[" + "".join("\\n" if c == "\n" else "\\r" if c == "\r" else c for c in QUOTED) + "]"
-)
 
 
 @dataclass
@@ -171,65 +155,11 @@ def _object_text(values: np.ndarray) -> tuple[pa.Array, bool | None]:
 
 
 def csv_lines(table: pa.Table, numeric: dict[str, bool | None]) -> pa.Array:
-    """Each row as the line pandas' `to_csv` writes for `writable` of the frame (with "\\n").
-
-    Floats as numpy's str (pandas' own conversion), NaN and missing as "", bools as
-    True/False, text quoted where the csv module quotes it; object-born columns as numbers
-    where `numeric` says so, else as their text.
-    """
-    fields = [
-        _field(table.column(i).combine_chunks(), numeric.get(name))
-        for i, name in enumerate(table.column_names)
-        if name not in (LINE, WKB)
-    ]
-    if len(fields) == 1:  # the csv module quotes a row's only field when it is empty
-        fields[0] = pc.if_else(pc.equal(fields[0], ""), '""', fields[0])
-    lines = pc.binary_join_element_wise(*fields, ",") if len(fields) > 1 else fields[0]
-    return pc.binary_join_element_wise(lines, "", "\n")
-
-
-def _field(values: pa.Array, numeric: bool | None) -> pa.Array:
-    """One column's CSV fields (no nulls)."""
-    kind = values.type
-    if numeric:
-        return _floats(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
-    if pa.types.is_floating(kind):
-        return _floats(values.to_numpy(zero_copy_only=False))
-    if pa.types.is_integer(kind):
-        return pc.cast(values, pa.string()).fill_null("")
-    if pa.types.is_boolean(kind):
-        return pc.if_else(values, "True", "False").fill_null("")
-    if pa.types.is_null(kind):
-        return pa.array([""] * len(values), pa.string())
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-        values = pa.array(
-            [None if v is None or v is pd.NA else str(v) for v in values.to_pylist()], pa.string()
-        )
-    values = values.fill_null("").cast(pa.string())
-    if QUOTED:
-        special = pc.match_substring_regex(values, QUOTE_PATTERN)
-        if pc.any(special).as_py():
-            quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), "")
-            quoted = pc.binary_join_element_wise(quoted, '"', "")
-            values = pc.if_else(special, quoted, values)
-    return values
-
-
-def _floats(values: np.ndarray) -> pa.Array:
-    """Floats as pandas writes them (numpy's str; NaN as ""), each distinct value formatted once
-    (distinct by bits, so -0.0 stays -0.0, found by hashing). numpy's str of a float64 is
-    Python's repr (the shortest text that reads back), which is faster to make."""
-    if values.dtype.kind != "f":
-        values = values.astype(np.float64)
-    bits = values.view(np.dtype(f"i{values.dtype.itemsize}"))
-    inverse, distinct = pd.factorize(bits)
-    floats = np.asarray(distinct).view(values.dtype)
-    if floats.dtype == np.float64:
-        text = np.array(list(map(repr, floats.tolist())), dtype=object)
-    else:
-        text = floats.astype(str).astype(object)
-    text[np.isnan(floats)] = ""
-    return pa.array(text, pa.string()).take(pa.array(inverse))
+    """Each row of a part's table as the line pandas' `to_csv` writes for `writable` of the
+    frame (`csvtext.csv_rows`; the line and geometry columns left out)."""
+    kept = [(i, name) for i, name in enumerate(table.column_names) if name not in (LINE, WKB)]
+    return csv_rows([table.column(i).combine_chunks() for i, _ in kept],
+                    [numeric.get(name) for _, name in kept])  # fmt: skip
 
 
 class ReportStream:
@@ -618,7 +548,7 @@ class ReportStream:
                 values = pc.cast(values, pa.float64())
             elif not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
                 values = pc.if_else(values.is_null(), pa.scalar(None, pa.string()),
-                                    _field(values, None))  # fmt: skip
+                                    field_text(values, None))  # fmt: skip
             part = part.set_column(part.schema.get_field_index(name), name, values)
         return part
 

@@ -159,6 +159,7 @@ def _classify_large(geoms, features, i, j, small_g) -> np.ndarray:
     if _big is not None:
         gi, inv_g = np.unique(i, return_inverse=True)
         ok_g = _moderate(geoms[gi]) & (shapely.get_num_interior_rings(geoms[gi]) == 0)
+        ok_g &= ~shapely.is_empty(geoms[gi])  # (an empty polygon has no shell to test)
         use = ok_g[inv_g]
         if use.any():  # (a project's plots, single-part MultiPolygons, never are)
             fj, inv_f = np.unique(j, return_inverse=True)
@@ -166,7 +167,7 @@ def _classify_large(geoms, features, i, j, small_g) -> np.ndarray:
             use &= ok_f[inv_f]
         if use.any():
             at = np.flatnonzero(use)
-            gx, gy, gs, gpoly = _ragged(geoms[gi[ok_g]])
+            gx, gy, gs, gpoly = _shells(geoms[gi[ok_g]])
             xs, ys, starts, poly = _ragged(features[fj[ok_f]])
             convex = _big.convex_rings(gx, gy, gs, _REL)
             rows_g, rows_f = np.cumsum(ok_g) - 1, np.cumsum(ok_f) - 1
@@ -199,6 +200,17 @@ def _ragged(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     np.cumsum(shapely.get_num_coordinates(rings), out=ring_offsets[1:])
     poly_offsets = np.zeros(len(polygons) + 1, dtype=np.int32)
     np.cumsum(np.bincount(owner, minlength=len(polygons)), out=poly_offsets[1:])
+    x, y = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
+    return x, y, ring_offsets, poly_offsets
+
+
+def _shells(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """_ragged's arrays for non-empty polygons without holes: one ring each, its coordinates
+    the polygon's, so no ring geometries are made (get_rings copies every ring)."""
+    coords = shapely.get_coordinates(polygons)
+    ring_offsets = np.zeros(len(polygons) + 1, dtype=np.int32)
+    np.cumsum(shapely.get_num_coordinates(polygons), out=ring_offsets[1:])
+    poly_offsets = np.arange(len(polygons) + 1, dtype=np.int32)
     x, y = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
     return x, y, ring_offsets, poly_offsets
 

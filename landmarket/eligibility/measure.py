@@ -154,11 +154,7 @@ def _landuse(context, zone, geoms, pos, cols, seen) -> None:
     land = context.parcels.in_zone(zone)
     ov = _overlaps(geoms, land)
     i = ov.i
-    codes = np.array(["" if c is None else c for c in land.text("land_use")[ov.j]], dtype=object)
-    classes = np.array([_CLASS.get(c, "") for c in codes], dtype=object)
-    known = classes != ""
-    arable = np.char.startswith(codes.astype(str), "01") & known
-    agri = classes == LandClass.agricultural.value
+    known, arable, agri = _land_classes(land.text("land_use")[ov.j])
     piece_area = np.where(known, ov.area, 0.0)
     in_pbf = np.zeros(len(i))
     if pbf is not None and len(i):
@@ -176,6 +172,21 @@ def _landuse(context, zone, geoms, pos, cols, seen) -> None:
 
 # Broad class of each known GB/T 21010 code; unknown codes count as not covered.
 _CLASS = {code: entry[2].value for code, entry in GBT21010.items()}
+
+
+def _land_classes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per piece, from its land-use code (str, or None as ""): whether the code is known,
+    arable (a known 01 code) and agricultural — worked out once per distinct code."""
+    keys, uniques = pd.factorize(codes)  # None: -1, the last row of the table below
+    table = np.zeros((len(uniques) + 1, 3), dtype=bool)
+    for row, code in enumerate([*uniques, ""]):
+        cls = _CLASS.get(code, "")
+        table[row] = (cls != "", code.startswith("01") and cls != "", cls == _AGRICULTURAL)
+    found = table[keys]
+    return found[:, 0], found[:, 1], found[:, 2]
+
+
+_AGRICULTURAL = LandClass.agricultural.value
 
 
 def _slope(parcels: gpd.GeoDataFrame, context: ConstraintContext, policy: Policy) -> pd.DataFrame:

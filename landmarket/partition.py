@@ -30,6 +30,8 @@ PARTITIONS = 16  # chunks a district is cut into at least (before the size bound
 CHUNK_MIN, CHUNK_MAX = 5_000, 40_000  # per-chunk overheads vs. worker memory (~1 GB at max)
 HILBERT_LEVEL = 16
 RUNS_SPREAD = 1.1  # runs of the input order are used when about as compact
+GRID_QUANTILE = 0.9  # halo grid cells as wide and tall as this share of a chunk's parcels
+GRID_ENTRIES = 8  # (box, cell) entries per box above which the halo is found by an STRtree
 Bounds = tuple[float, float, float, float]
 
 
@@ -156,9 +158,61 @@ def halo_of(parts: Sequence[np.ndarray], bounds: np.ndarray, k: int) -> np.ndarr
     near[own] = False
     cand = np.flatnonzero(near)
     if len(cand):
-        boxes = shapely.STRtree(shapely.box(*bounds[cand].T))
-        cand = cand[np.unique(boxes.query(shapely.box(*mine[~np.isnan(mine[:, 0])].T))[1])]
+        cand = cand[meeting(bounds[cand], mine[~np.isnan(mine[:, 0])])]
     return cand
+
+
+def meeting(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Positions (ascending) of the (n, 4) envelopes in boxes that meet one of others (edges
+    touching count, as an STRtree query of box polygons finds them), without making polygons;
+    no NaN rows in either.
+
+    Both are put on a grid over others' envelope, cells about as large as most of others'
+    boxes; only boxes sharing a cell are compared (envelopes that meet always share one: cell
+    numbers grow with the coordinates). A grid that would list too many (box, cell) entries
+    (a few huge boxes) leaves the work to an STRtree instead.
+    """
+    if not len(boxes) or not len(others):
+        return np.zeros(0, dtype=np.intp)
+    x0, y0 = others[:, 0].min(), others[:, 1].min()
+    x1, y1 = others[:, 2].max(), others[:, 3].max()
+    side = max(int(np.sqrt(len(others))), 1)  # cells per axis at most
+    wide = np.quantile(others[:, 2] - others[:, 0], GRID_QUANTILE)
+    tall = np.quantile(others[:, 3] - others[:, 1], GRID_QUANTILE)
+    nx = int(min(side, max((x1 - x0) / wide, 1.0))) if wide > 0 else 1
+    ny = int(min(side, max((y1 - y0) / tall, 1.0))) if tall > 0 else 1
+    a, a_cell = _cells(others, (x0, y0, x1, y1), nx, ny)
+    b, b_cell = _cells(boxes, (x0, y0, x1, y1), nx, ny)
+    if len(a) + len(b) > GRID_ENTRIES * (len(boxes) + len(others)):
+        tree = shapely.STRtree(shapely.box(*boxes.T))
+        return np.unique(tree.query(shapely.box(*others.T))[1])
+    order = np.argsort(a_cell, kind="stable")
+    a, a_cell = a[order], a_cell[order]
+    lo = np.searchsorted(a_cell, b_cell, side="left")
+    count = np.searchsorted(a_cell, b_cell, side="right") - lo
+    pair_b = np.repeat(b, count)
+    start = np.repeat(lo - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
+    pair_a = a[start + np.arange(len(pair_b))]
+    p, q = boxes[pair_b], others[pair_a]
+    hit = (p[:, 0] <= q[:, 2]) & (p[:, 2] >= q[:, 0]) & (p[:, 1] <= q[:, 3]) & (p[:, 3] >= q[:, 1])
+    return np.unique(pair_b[hit])
+
+
+def _cells(boxes: np.ndarray, extent: Bounds, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
+    """(box position, grid cell) for every cell each box covers, cells clipped to the grid."""
+    x0, y0, x1, y1 = extent
+    fx = nx / (x1 - x0) if x1 > x0 else 0.0
+    fy = ny / (y1 - y0) if y1 > y0 else 0.0
+    cx0 = np.clip(np.floor((boxes[:, 0] - x0) * fx), 0, nx - 1).astype(np.int64)
+    cx1 = np.clip(np.floor((boxes[:, 2] - x0) * fx), 0, nx - 1).astype(np.int64)
+    cy0 = np.clip(np.floor((boxes[:, 1] - y0) * fy), 0, ny - 1).astype(np.int64)
+    cy1 = np.clip(np.floor((boxes[:, 3] - y0) * fy), 0, ny - 1).astype(np.int64)
+    w, h = cx1 - cx0 + 1, cy1 - cy0 + 1
+    count = w * h
+    which = np.repeat(np.arange(len(boxes)), count)
+    k = np.arange(len(which)) - np.repeat(np.cumsum(count) - count, count)
+    ww = np.repeat(w, count)
+    return which, np.repeat(cy0, count) * nx + np.repeat(cx0, count) + (k // ww) * nx + k % ww
 
 
 def envelope_of(bounds: np.ndarray) -> Bounds:

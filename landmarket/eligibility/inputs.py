@@ -140,7 +140,7 @@ def normalise_attributes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             values = frame[col].astype("string").str.strip()
             typed[col] = values.mask(values == "")
         else:
-            typed[col] = pd.array([pd.NA] * n, dtype="string")
+            typed[col] = _no_text(n)
     ref = pd.DataFrame({"parcel_code": typed["parcel_code"]}) if "parcel_code" in present else frame
     for col in NUMBER_COLUMNS:
         if col in present and frame[col].dtype == np.float64:
@@ -157,6 +157,8 @@ def normalise_attributes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for col in FLAG_COLUMNS:
         if col in present and frame[col].dtype == BOOLEAN:
             typed[col] = frame[col]  # true/false/NA already
+        elif col in present and frame[col].dtype == np.bool_:
+            typed[col] = frame[col].astype(BOOLEAN)  # what the text route maps them to
         else:
             typed[col] = _flags(frame[col], ref, col, problems) if col in present else _no_flags(n)
     # One assignment of all columns (a column at a time costs a copy of the frame each).
@@ -181,7 +183,12 @@ def _typed_empty(values: pd.Series, dtype: Any) -> bool:
 
 
 def _no_flags(n: int) -> pd.api.extensions.ExtensionArray:
-    return pd.array([pd.NA] * n, dtype="boolean")
+    return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+
+
+def _no_text(n: int) -> pd.api.extensions.ExtensionArray:
+    """n missing texts (one made, repeated: a list of n NAs converts element by element)."""
+    return pd.array([pd.NA], dtype=STRING).take(np.zeros(n, dtype=np.intp))
 
 
 def _flags(

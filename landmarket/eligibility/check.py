@@ -128,7 +128,26 @@ class CheckRun:
 
 
 def _ids(outcomes: dict[str, Outcome], status: str, n: int) -> np.ndarray:
-    """Semicolon-joined ids of the rules with a status, per parcel (vectorised per rule)."""
+    """Semicolon-joined ids of the rules with a status, per parcel, in rule order.
+
+    Each parcel's set of such rules is a bit pattern; the text is joined once per distinct
+    pattern (a chunk has few) and handed to every parcel that has it."""
+    ids = list(outcomes)
+    if len(ids) > _MAX_BITS:  # (no check has that many rules)
+        return _ids_by_rule(outcomes, status, n)
+    bits = np.zeros(n, dtype=np.int64)
+    for t, outcome in enumerate(outcomes.values()):
+        bits |= (np.asarray(outcome.status == status, dtype=bool)).astype(np.int64) << t
+    patterns, back = np.unique(bits, return_inverse=True)
+    texts = [";".join(ids[t] for t in range(len(ids)) if int(p) >> t & 1) for p in patterns]
+    return np.array(texts, dtype=object)[back.reshape(-1)] if n else np.full(0, "", dtype=object)
+
+
+_MAX_BITS = 62
+
+
+def _ids_by_rule(outcomes: dict[str, Outcome], status: str, n: int) -> np.ndarray:
+    """_ids rule by rule (vectorised per rule)."""
     out = np.full(n, "", dtype=object)
     for rule_id, outcome in outcomes.items():
         mask = outcome.status == status

@@ -10,6 +10,7 @@ fields, so the payload is one buffer written by C++ (no Python object per row).
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -114,20 +115,41 @@ def fields_of(data: pa.Table, kinds: dict[str, str]) -> list[pa.Array]:
     return out
 
 
-def copy_table(session: Session, table: str, data: pa.Table, kinds: dict[str, str]) -> int:
-    """COPY an Arrow table (columns named as the table's, of the given kinds) in binary format
-    over the session's connection, inside its transaction."""
+@dataclass(frozen=True)
+class Payload:
+    """A binary COPY payload built before its COPY: the columns, its pieces in order, its rows."""
+
+    columns: tuple[str, ...] = ()
+    parts: list[bytes | memoryview] = field(default_factory=list)
+    rows: int = 0
+
+
+def encode(data: pa.Table, kinds: dict[str, str]) -> Payload:
+    """The binary COPY payload of an Arrow table (columns named as the table's, of the given
+    kinds), built now so that the COPY itself only sends it."""
     if data.num_rows == 0:
+        return Payload(tuple(data.column_names))
+    parts = payload(fields_of(data, kinds), data.num_columns)
+    return Payload(tuple(data.column_names), parts, data.num_rows)
+
+
+def copy_table(
+    session: Session, table: str, data: pa.Table | Payload, kinds: dict[str, str] | None = None
+) -> int:
+    """COPY an Arrow table (columns named as the table's, of the given kinds), or a payload
+    encode() built from one, in binary format over the session's connection, inside its
+    transaction."""
+    encoded = data if isinstance(data, Payload) else encode(data, kinds or {})
+    if encoded.rows == 0:
         return 0
     raw = session.connection().connection.driver_connection
     statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, data.column_names))
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, encoded.columns))
     )
-    parts = payload(fields_of(data, kinds), data.num_columns)
     with raw.cursor() as cur, cur.copy(statement) as copy:
-        for part in parts:
+        for part in encoded.parts:
             copy.write(part)
-    return data.num_rows
+    return encoded.rows
 
 
 def payload(fields: list[pa.Array], columns: int) -> list[bytes | memoryview]:

@@ -33,7 +33,7 @@ from geodata.fields import (
 from geodata.formats import unchanged_wkb
 from geodata.hygiene import CODE_COLUMNS, check_layer, record_labels
 from geodata.store.bulk import multipolygon_ewkb_hex
-from geodata.store.copy_binary import copy_table
+from geodata.store.copy_binary import Payload, copy_table, encode
 from geodata.store.records import BOOKKEEPING, pick_columns, village_of
 from geodata.store.ring_areas import polygon_areas_m2
 from geodata.store.village_check import VillageCheck
@@ -325,11 +325,19 @@ class Prepared:
     stored: dict[str, int] = field(default_factory=dict)  # code -> batch, of earlier imports
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A batch's rows that passed every check, encoded for COPY, and their total area (m²)."""
+
+    payload: Payload = field(default_factory=Payload)
+    area: float = 0.0
+
+
 def _nothing() -> None:
     return None
 
 
-_EMPTY = pa.table({})
+_EMPTY = Checked()
 
 
 class ParcelStream:
@@ -455,9 +463,10 @@ class ParcelStream:
         if not prepared.refused:
             self._villages.load(prepared.data)
 
-    def check(self, prepared: Prepared, before_db: Callable[[], Any] = _nothing) -> pa.Table:
+    def check(self, prepared: Prepared, before_db: Callable[[], Any] = _nothing) -> Checked:
         """The checks against what lookup() fetched, without the connection (before_db is called
-        before any rarer query, e.g. to wait for a COPY under way); the rows to COPY."""
+        before any rarer query, e.g. to wait for a COPY under way); the rows to COPY, already
+        encoded (here, while the previous batch's COPY runs, not in the COPY's own thread)."""
         self.problems.extend(prepared.problems)
         self.notes.extend(prepared.notes)
         if not prepared.data:
@@ -472,14 +481,16 @@ class ParcelStream:
         table = prepared.table if ok.all() else prepared.table.filter(pa.array(ok))
         # Rows without a village code took the one their parcel code names (in the check).
         villages = pa.array(prepared.data["village_code"][ok], type=pa.string())
-        return table.set_column(PARCEL_COPY.index("village_code"), "village_code", villages)
+        table = table.set_column(PARCEL_COPY.index("village_code"), "village_code", villages)
+        area = float(np.sum(table.column("area_m2").to_numpy())) if table.num_rows else 0.0
+        return Checked(encode(table, PARCEL_KINDS), area)
 
-    def write(self, table: pa.Table) -> None:
+    def write(self, checked: Checked) -> None:
         """COPY checked rows (safe in another thread while the caller checks the next batch)."""
-        if not table.num_rows:
+        if not checked.payload.rows:
             return
-        self.rows += copy_table(self.session, "parcels", table, PARCEL_KINDS)
-        self.area += float(np.sum(table.column("area_m2").to_numpy()))
+        self.rows += copy_table(self.session, "parcels", checked.payload)
+        self.area += checked.area
 
     def _first_batch(self, frame: GeoDataFrame) -> None:
         columns = [c for c in frame.columns if c != frame.geometry.name]

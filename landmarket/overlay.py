@@ -15,6 +15,7 @@ may share their geometries between threads. Parallelism belongs to the caller, i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,23 @@ class Overlaps:
         return np.bincount(self.i, weights=self.area if weights is None else weights, minlength=n)
 
 
+class Shapes:
+    """What overlaps works out about an array of geometries on its own (which are small simple
+    polygons, their padded rings and supporting edges), kept for several calls with the same
+    array against different layers. Owned by its caller: not for sharing between threads."""
+
+    def __init__(self, geoms: np.ndarray) -> None:
+        self.geoms = geoms
+
+    @cached_property
+    def small(self) -> np.ndarray:
+        return _small(self.geoms)
+
+    @cached_property
+    def rings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return _rings(self.geoms[self.small])
+
+
 def overlaps(
     geoms: np.ndarray,
     features: np.ndarray,
@@ -57,12 +75,14 @@ def overlaps(
     *,
     pairs: tuple[np.ndarray, np.ndarray] | None = None,
     above: float | None = None,
+    shapes: Shapes | None = None,
 ) -> Overlaps:
     """Every pair of geoms[i] and features[j] whose intersection has area.
 
     Candidate pairs come from `tree` (anything whose query(geoms) returns envelope hits, such
     as a shapely STRtree or a GeoDataFrame's sindex) or are given as `pairs`. With `above`,
     pairs whose area provably cannot exceed it may be left out without being intersected.
+    `shapes` (of these very geoms) carries what earlier calls worked out about them.
     """
     if len(geoms) == 0 or len(features) == 0:
         return _empty()
@@ -72,12 +92,14 @@ def overlaps(
     order = np.lexsort((j, i))
     i, j = i[order], j[order]
     kind = np.zeros(len(i), dtype=np.int8)
-    small_g = _small(geoms)
+    if shapes is None or shapes.geoms is not geoms:
+        shapes = Shapes(geoms)
+    small_g = shapes.small
     small_f = small_g if features is geoms else _small(features)
     fast = small_g[i] & small_f[j]
     if fast.any():
         idx = np.flatnonzero(fast)
-        kind[idx] = _classify_small(geoms, features, i[idx], j[idx], small_g, small_f, above)
+        kind[idx] = _classify_small(shapes, features, i[idx], j[idx], small_f, above)
     slow = np.flatnonzero(~fast)
     if len(slow):
         kind[slow] = _classify_large(geoms, features, i[slow], j[slow], small_g)
@@ -230,13 +252,14 @@ def padded_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, counts
 
 
-def _classify_small(geoms, features, i, j, small_g, small_f, above=None) -> np.ndarray:
+def _classify_small(shapes, features, i, j, small_f, above=None) -> np.ndarray:
     """Kinds of pairs of small simple polygons: equal rings WHOLE, pairs with a separating edge
     0 (and, given `above`, pairs whose area is bounded by it), the rest PART (intersected; a
     zero area drops the pair later)."""
+    geoms, small_g = shapes.geoms, shapes.small
     if _kernels is None:
         return _classify_prepared(geoms, features, i, j)
-    ring_g, count_g, sign_g, support_g = _rings(geoms[small_g])
+    ring_g, count_g, sign_g, support_g = shapes.rings
     rows_g = np.cumsum(small_g) - 1
     if features is geoms:
         ring_f, count_f, sign_f, support_f, rows_f = ring_g, count_g, sign_g, support_g, rows_g

@@ -11,7 +11,7 @@ from landmarket.areas import geographic, gk_values, zones_of_values
 from landmarket.eligibility.context import ConstraintContext, Projected
 from landmarket.landuse import GBT21010, LandClass
 from landmarket.layers import THREE_LINES
-from landmarket.overlay import WHOLE, Overlaps, overlaps
+from landmarket.overlay import WHOLE, Overlaps, Shapes, overlaps
 from landmarket.policy import Policy
 from landmarket.slope import STAT_COLUMNS, zonal_slope
 from landmarket.units import round_area
@@ -55,13 +55,14 @@ def measure_values(
         area = shapely.area(projected)
         cols["area_m2"][pos] = area
         seen: dict[str, Overlaps] = {}  # overlaps per layer in this zone, measured once
+        shapes = Shapes(projected)  # the parcels' own side of the overlaps, worked out once
         if LINES in needs or LANDUSE in needs:
             for name in THREE_LINES:
-                _lines(context, name, int(zone), projected, area, pos, cols, seen)
+                _lines(context, name, int(zone), projected, area, pos, cols, seen, shapes)
         if PLAN in needs:
-            _plan(context, policy, int(zone), projected, area, pos, cols)
+            _plan(context, policy, int(zone), projected, area, pos, cols, shapes)
         if LANDUSE in needs:
-            _landuse(context, int(zone), projected, pos, cols, seen)
+            _landuse(context, int(zone), projected, pos, cols, seen, shapes)
     facts = {k: round_area(v) if k.endswith("_m2") else v for k, v in cols.items()}
     if LANDUSE in needs:
         # As Series.clip(upper=area), then clip(lower=0): NaN kept, the same bits.
@@ -77,13 +78,14 @@ def measure_values(
     return facts
 
 
-def _overlaps(geoms: np.ndarray, layer: Projected) -> Overlaps:
+def _overlaps(geoms: np.ndarray, layer: Projected, shapes: Shapes | None = None) -> Overlaps:
     """Pairs (parcel, feature) with an intersection of positive area; a multipart feature is
-    met part by part, so a pair may repeat (once per part)."""
+    met part by part, so a pair may repeat (once per part). shapes: the parcels', kept across
+    the layers."""
     if layer.parts is None:
-        return overlaps(geoms, layer.geoms, layer.tree)
+        return overlaps(geoms, layer.geoms, layer.tree, shapes=shapes)
     parts, owner, tree = layer.parts
-    found = overlaps(geoms, parts, tree)
+    found = overlaps(geoms, parts, tree, shapes=shapes)
     found.j = owner[found.j]
     return found
 
@@ -114,22 +116,22 @@ def _uncovered(geoms: np.ndarray, area: np.ndarray, layer: Projected | None) -> 
     return out
 
 
-def _lines(context, name, zone, geoms, area, pos, cols, seen) -> None:
+def _lines(context, name, zone, geoms, area, pos, cols, seen, shapes=None) -> None:
     layer = context.layer(name)
     proj = layer.in_zone(zone) if layer is not None else None
     cols[f"{name}_uncovered_m2"][pos] = _uncovered(geoms, area, proj)
     if proj is not None:
-        seen[name] = _overlaps(geoms, proj)
+        seen[name] = _overlaps(geoms, proj, shapes)
         cols[f"{name}_overlap_m2"][pos] = seen[name].per_geometry(len(geoms))
 
 
-def _plan(context, policy, zone, geoms, area, pos, cols) -> None:
+def _plan(context, policy, zone, geoms, area, pos, cols, shapes=None) -> None:
     layer = context.village_plan
     proj = layer.in_zone(zone) if layer is not None else None
     cols["village_plan_uncovered_m2"][pos] = _uncovered(geoms, area, proj)
     if proj is None:
         return
-    i, j, pieces = _per_feature(_overlaps(geoms, proj))
+    i, j, pieces = _per_feature(_overlaps(geoms, proj, shapes))
     codes = proj.text("plan_code")[j]
     operational = np.isin(codes, list(policy.value("market_entry.operational_plan_codes")))
     cols["plan_operational_m2"][pos] = _sum(i, np.where(operational, pieces, 0.0), len(geoms))
@@ -139,20 +141,20 @@ def _plan(context, policy, zone, geoms, area, pos, cols) -> None:
         cols["plan_code_main"][pos[i[first]]] = codes[first]
 
 
-def _landuse(context, zone, geoms, pos, cols, seen) -> None:
+def _landuse(context, zone, geoms, pos, cols, seen, shapes=None) -> None:
     """Land-use parcels and PBF under each parcel: covered, arable outside PBF, agricultural."""
     n = len(geoms)
     pbf = context.pbf.in_zone(zone) if context.pbf is not None else None
     pbf_area = np.zeros(n)
     if pbf is not None:
         if "pbf" not in seen:
-            seen["pbf"] = _overlaps(geoms, pbf)
+            seen["pbf"] = _overlaps(geoms, pbf, shapes)
         pbf_area = seen["pbf"].per_geometry(n)
     if context.parcels is None:
         cols["lu_covered_m2"][pos] = pbf_area
         return
     land = context.parcels.in_zone(zone)
-    ov = _overlaps(geoms, land)
+    ov = _overlaps(geoms, land, shapes)
     i = ov.i
     known, arable, agri = _land_classes(land.text("land_use")[ov.j])
     piece_area = np.where(known, ov.area, 0.0)

@@ -4,6 +4,7 @@ them (numpy's str of floats, quoting as the csv module), formatted with Arrow ke
 from __future__ import annotations
 
 import csv
+import functools
 import io
 
 import numpy as np
@@ -35,40 +36,196 @@ def csv_rows(columns: list[pa.Array], numeric: list[bool | None]) -> pa.Array:
 
     Floats as numpy's str (pandas' own conversion), NaN and missing as "", bools as
     True/False, text quoted where the csv module quotes it; object-born columns as numbers
-    where `numeric` says so, else as their text.
+    where `numeric` says so, else as their text. A column with one text in every row is
+    joined as that text (adjacent ones as one), not as a column.
     """
-    fields = [field_text(values, flag) for values, flag in zip(columns, numeric, strict=True)]
+    fields = _fields(columns, numeric)
+    n = len(columns[0]) if columns else 0
     if len(fields) == 1:  # the csv module quotes a row's only field when it is empty
-        fields[0] = pc.if_else(pc.equal(fields[0], ""), '""', fields[0])
-    lines = pc.binary_join_element_wise(*fields, ",") if len(fields) > 1 else fields[0]
-    return pc.binary_join_element_wise(lines, "", "\n")
+        only = fields[0]
+        fields[0] = ('""' if only == "" else only) if isinstance(only, str) else (
+            pc.if_else(pc.equal(only, ""), '""', only))  # fmt: skip
+    pieces: list[pa.Array | str] = []
+    for field in fields:
+        if isinstance(field, str) and pieces and isinstance(pieces[-1], str):
+            pieces[-1] = f"{pieces[-1]},{field}"
+        else:
+            pieces.append(field)
+    last = pieces[-1]
+    if isinstance(last, str):
+        pieces[-1] = last + "\n"
+    else:  # the line end added to the last column (cheaper than to each whole line)
+        pieces[-1] = pc.binary_join_element_wise(last, "\n", "")
+    if len(pieces) == 1:
+        only = pieces[0]
+        return pa.repeat(pa.scalar(only, pa.string()), n) if isinstance(only, str) else only
+    return pc.binary_join_element_wise(*pieces, ",")
 
 
 def field_text(values: pa.Array, numeric: bool | None) -> pa.Array:
     """One column's CSV fields (no nulls)."""
+    text = _fields([values], [numeric])[0]
+    return pa.repeat(pa.scalar(text, pa.string()), len(values)) if isinstance(text, str) else text
+
+
+def _fields(columns: list[pa.Array], numeric: list[bool | None]) -> list[pa.Array | str]:
+    """Each column's CSV fields, or its one text where every row has the same (and a row)."""
+    out: list[pa.Array | str | None] = [None] * len(columns)
+    doubles: dict[int, np.ndarray] = {}  # formatted together (`_double_fields`)
+    for i, (values, flag) in enumerate(zip(columns, numeric, strict=True)):
+        kind = values.type
+        if flag:
+            doubles[i] = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+        elif pa.types.is_float64(kind):
+            doubles[i] = values.to_numpy(zero_copy_only=False)
+        else:
+            out[i] = _field(values)
+    for i, text in zip(doubles, _double_fields(list(doubles.values())), strict=True):
+        out[i] = text
+    return out
+
+
+def _field(values: pa.Array) -> pa.Array | str:
+    """The CSV fields of a column that is not float64."""
     kind = values.type
-    if numeric:
-        return float_text(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
     if pa.types.is_floating(kind):
         return float_text(values.to_numpy(zero_copy_only=False))
     if pa.types.is_integer(kind):
         return pc.cast(values, pa.string()).fill_null("")
     if pa.types.is_boolean(kind):
+        if len(values) and not values.null_count:
+            if pc.all(values).as_py():
+                return "True"
+            if not pc.any(values).as_py():
+                return "False"
         return pc.if_else(values, "True", "False").fill_null("")
     if pa.types.is_null(kind):
-        return pa.array([""] * len(values), pa.string())
+        return "" if len(values) else pa.array([], pa.string())
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         values = pa.array(
             [None if v is None or v is pd.NA else str(v) for v in values.to_pylist()], pa.string()
         )
-    values = values.fill_null("").cast(pa.string())
-    if QUOTED:
+    values = values.fill_null("")
+    if len(values) and pc.all(pc.equal(values, values[0])).as_py():
+        return _quoted(values[0].as_py())
+    values = values.cast(pa.string())
+    if QUOTED and _may_quote(values):
         special = pc.match_substring_regex(values, QUOTE_PATTERN)
         if pc.any(special).as_py():
             quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), "")
             quoted = pc.binary_join_element_wise(quoted, '"', "")
             values = pc.if_else(special, quoted, values)
     return values
+
+
+def _quoted(text: str) -> str:
+    """One field's text as the csv module writes it (quoted if it holds a QUOTED character)."""
+    if any(ch in text for ch in QUOTED):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _may_quote(values: pa.Array) -> bool:
+    """Whether a text array's bytes (all of its data buffer) hold a QUOTED character."""
+    data = values.buffers()[2]
+    if data is None:
+        return False
+    raw = data.to_pybytes()
+    return any(ch.encode() in raw for ch in QUOTED)
+
+
+def _double_fields(columns: list[np.ndarray]) -> list[pa.Array | str]:
+    """float64 columns (of one length) as `float_text` gives each, formatted together: a
+    column of one value as that value's text, a column equal to an earlier one (by bits) as
+    its text, the others' distinct values found and formatted once over all of them (report
+    columns share many values: areas, overlaps, slopes repeated under several names)."""
+    if not columns:
+        return []
+    n = len(columns[0])
+    if not n:
+        return [pa.array([], pa.string()) for _ in columns]
+    out: list[pa.Array | str | None] = [None] * len(columns)
+    bits = [np.ascontiguousarray(values).view(np.int64) for values in columns]
+    seen: dict[bytes, list[int]] = {}  # a few values of each column formatted below → them
+    same: dict[int, int] = {}
+    apart: list[int] = []
+    step = max(1, n // 16)
+    for i, column in enumerate(bits):
+        if (column == column[0]).all():
+            out[i] = _double_text(columns[i][0])
+            continue
+        sample = column[::step].tobytes()
+        twin = next((j for j in seen.get(sample, []) if np.array_equal(column, bits[j])), None)
+        if twin is None:
+            seen.setdefault(sample, []).append(i)
+            apart.append(i)
+        else:
+            same[i] = twin
+    if apart:
+        inverse, distinct = pd.factorize(np.concatenate([bits[i] for i in apart]))
+        texts = _shortest(np.asarray(distinct).view(np.float64)).take(pa.array(inverse))
+        for k, i in enumerate(apart):
+            out[i] = texts.slice(k * n, n)
+    for i, twin in same.items():
+        out[i] = out[twin]
+    return out
+
+
+def _shortest(floats: np.ndarray) -> pa.Array:
+    """float64 values as Python's repr (numpy's str) writes them, NaN as "".
+
+    Arrow's cast writes the same shortest round-tripping digits, about five times faster, but
+    its own choice of exponent notation and no ".0" after a whole number: its text is taken
+    where repr writes plain digits (1e-4 <= |x| < 1e16, or 0) and Arrow did too, with ".0"
+    added where it wrote no point; the rest (exponents, inf, NaN) through repr. Where this
+    Arrow's cast disagrees with repr on a sample (`_arrow_writes_repr`), repr throughout."""
+    if not len(floats) or not _arrow_writes_repr():
+        return pa.array([_double_text(v) for v in floats.tolist()], pa.string())
+    text = pc.cast(pa.array(floats), pa.string())
+    size = np.abs(floats)
+    with np.errstate(invalid="ignore"):
+        plain = ((size >= REPR_PLAIN[0]) & (size < REPR_PLAIN[1])) | (floats == 0)
+    plain &= ~pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
+    whole = plain & ~pc.match_substring(text, ".").to_numpy(zero_copy_only=False)
+    if whole.any():
+        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
+    if not plain.all():
+        rest = [_double_text(v) for v in floats[~plain].tolist()]
+        text = pc.replace_with_mask(text, pa.array(~plain), pa.array(rest, pa.string()))
+    return text
+
+
+REPR_PLAIN = (1e-4, 1e16)  # repr writes |x| in [low, high) without an exponent
+
+
+@functools.cache
+def _arrow_writes_repr() -> bool:
+    """Whether this Arrow's cast of float64 to text gives repr's digits on a sample of awkward
+    values (near powers of ten and repr's bounds, whole numbers, 17-digit values)."""
+    rng = np.random.default_rng(15)
+    tens = 10.0 ** np.arange(-4, 17)
+    near = np.concatenate([np.nextafter(tens, 0), tens, np.nextafter(tens, np.inf)])
+    sample = np.concatenate([near, near * 3, -near, [0.0, -0.0, 0.1 + 0.2, 2785.99, 1 / 3],
+                             10.0 ** rng.uniform(-5, 17, 2000), np.round(rng.random(500) * 1e4, 2),
+                             rng.integers(-(10**15), 10**15, 200).astype(np.float64)])  # fmt: skip
+    expected = [_double_text(v) for v in sample.tolist()]
+    text = pc.cast(pa.array(sample), pa.string()).to_pylist()
+    size = np.abs(sample)
+    plain = ((size >= REPR_PLAIN[0]) & (size < REPR_PLAIN[1])) | (sample == 0)
+    checked = 0
+    for got, want, fixed in zip(text, expected, plain.tolist(), strict=True):
+        if not fixed or "e" in got:
+            continue
+        checked += 1
+        if (got if "." in got else got + ".0") != want:
+            return False
+    return checked > len(sample) // 2
+
+
+def _double_text(value: np.float64) -> str:
+    """One float64 as `float_text` writes it."""
+    value = float(value)
+    return "" if value != value else repr(value)
 
 
 def float_text(values: np.ndarray) -> pa.Array:

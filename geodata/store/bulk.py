@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import shapely
 from psycopg import sql
@@ -51,9 +52,9 @@ _PLAIN_HEADS = {bytes([1, t, 0, 0, 0]): t for t in (_POLYGON, _MULTIPOLYGON)}
 def source_wkb_usable(known: np.ndarray) -> np.ndarray:
     """Mask of WKB values that are plain little-endian 2D polygons or multipolygons: for those
     GEOS's writer gives the same bytes as the file's (a geometry read and left as it was)."""
-    return np.fromiter(
-        (w is not None and w[:5] in _PLAIN_HEADS for w in known), dtype=bool, count=len(known)
-    )
+    heads = pc.binary_slice(pa.array(known, type=pa.binary(), from_pandas=True), 0, 5)
+    plain = pc.is_in(heads, value_set=pa.array(list(_PLAIN_HEADS), type=pa.binary()))
+    return pc.fill_null(plain, False).to_numpy(zero_copy_only=False)
 
 
 def multipolygon_ewkb_hex(

@@ -148,15 +148,18 @@ def _match(values: np.ndarray, pattern: str) -> np.ndarray:
     return out
 
 
-def _letter(codes: np.ndarray, at: int, meaning: dict[str, str]) -> np.ndarray:
+def _letter(codes: pa.Array, at: int, meaning: dict[str, str]) -> pa.Array:
     """What the letter at a position of each code means (None for a code too short for both
-    feature letters, or an unknown letter)."""
-    text = pa.array(codes, type=pa.string())
-    letters = pc.utf8_slice_codeunits(text, at, at + 1)
+    feature letters, or an unknown letter), as Arrow strings (they go to COPY as they are)."""
+    letters = pc.utf8_slice_codeunits(codes, at, at + 1)
     found = pc.index_in(letters, value_set=pa.array(list(meaning), type=pa.string()))
-    found = pc.if_else(pc.greater(pc.utf8_length(text), 13), found, pa.scalar(None, pa.int32()))
-    values = pa.array(list(meaning.values()), type=pa.string())
-    return values.take(found).to_numpy(zero_copy_only=False)
+    found = pc.if_else(pc.greater(pc.utf8_length(codes), 13), found, pa.scalar(None, pa.int32()))
+    return pa.array(list(meaning.values()), type=pa.string()).take(found)
+
+
+def _strings(values: np.ndarray | pa.Array) -> pa.Array:
+    """A text column as Arrow strings (None as null)."""
+    return values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
 
 
 def _json_lines(part: pd.DataFrame) -> str:
@@ -416,7 +419,7 @@ class ParcelStream:
         n = len(good)
         text_cols = ("parcel_code", "unit_code", "land_use_code", "ownership", "right_type",
                      "village_code", "name")  # fmt: skip
-        arrays = {k: pa.array(cols[k], type=pa.string()) for k in text_cols}
+        arrays = {k: _strings(cols[k]) for k in text_cols}
         areas, attrs = cols["area_m2"], cols["attrs"]
         arrays.update(
             registered=pa.array(cols["registered"], type=pa.bool_()),
@@ -578,12 +581,13 @@ class ParcelStream:
         skip = set(picked.values()) | BOOKKEEPING | {"parcel_code", frame.geometry.name}
         extra = [c for c in frame.columns if c not in skip]
         attrs = self._attrs(frame, extra)
+        code_text = pa.array(codes, type=pa.string())
         cols = {
             "parcel_code": codes,
             "unit_code": unit,
             "land_use_code": land_use,
-            "ownership": _letter(codes, 12, OWNERSHIP),
-            "right_type": _letter(codes, 13, RIGHT_TYPE),
+            "ownership": _letter(code_text, 12, OWNERSHIP),
+            "right_type": _letter(code_text, 13, RIGHT_TYPE),
             "registered": reg,
             "registered_area_m2": area.astype(object).where(area.notna(), None).to_numpy(),
             "village_code": villages,

@@ -43,6 +43,7 @@ def ewkb_column(geoms: Any, srid: int = SRID) -> np.ndarray:
 
 
 _POLYGON, _MULTIPOLYGON = 3, 6
+_WHOLE = 2**31 - 1  # binary_slice's stop for 'to the end' (its default fails on Arrow 26)
 
 
 # Headers of plain little-endian 2D WKB polygons and multipolygons (ISO and GEOS agree on them).
@@ -84,7 +85,9 @@ def multipolygon_ewkb_hex(
     )
     if reuse.any():
         wkbs[reuse] = np.asarray(known, dtype=object)[present][reuse]
-        types[reuse] = [w[1] for w in wkbs[reuse]]
+        kind = pc.binary_slice(pa.array(wkbs[reuse], type=pa.binary()), 1, 2)
+        polygons = pc.equal(kind, bytes([_POLYGON])).to_numpy(zero_copy_only=False)
+        types[reuse] = np.where(polygons, _POLYGON, _MULTIPOLYGON)  # plain heads: one or other
     rest = np.flatnonzero(~reuse)
     if len(rest):
         types[rest] = shapely.get_type_id(shapes[rest])
@@ -101,6 +104,8 @@ def multipolygon_ewkb_hex(
         for p in (False, True)
         for z in (False, True)
     }
+    if not hex:
+        return _joined(wkbs, polygon, has_z, present, heads)
     if not polygon.all():  # a multipolygon keeps its parts, after its own header
         multi = np.flatnonzero(~polygon)
         wkbs[multi] = [w[5:] for w in wkbs[multi]]
@@ -121,6 +126,27 @@ def multipolygon_ewkb_hex(
         [validity, pa.py_buffer(offsets), pa.py_buffer(text)],
         null_count=int(n - present.sum()),
     )
+
+
+def _joined(
+    wkbs: np.ndarray,
+    polygon: np.ndarray,
+    has_z: np.ndarray,
+    present: np.ndarray,
+    heads: dict[tuple[bool, bool], bytes],
+) -> pa.Array:
+    """The EWKB bytes of multipolygon_ewkb_hex (hex=False), joined by Arrow: each present
+    geometry's header, then the polygon whole or the multipolygon's parts; null elsewhere."""
+    body = pa.array(wkbs, type=pa.binary())
+    if not polygon.all():  # a multipolygon keeps its parts, after its own header
+        body = pc.if_else(pa.array(polygon), body, pc.binary_slice(body, 5, _WHOLE))
+    keys = [(p, z) for p in (False, True) for z in (False, True)]
+    which = pa.array(polygon.astype(np.int8) * 2 + has_z.astype(np.int8))
+    head = pa.array([heads[key] for key in keys], type=pa.binary()).take(which)
+    joined = pc.binary_join_element_wise(head, body, b"")
+    if present.all():
+        return joined
+    return joined.take(pa.array(np.cumsum(present) - 1, mask=~present))
 
 
 def copy_table(session: Session, table: str, data: pa.Table) -> int:

@@ -9,6 +9,15 @@ from typing import Any
 
 import numpy as np
 import shapely
+from affine import Affine
+from rasterio.enums import MergeAlg
+from rasterio.env import ensure_env
+from rasterio.features import rasterize
+
+try:  # the burning step of rasterize, without its per-shape checks in Python
+    from rasterio._features import _rasterize
+except ImportError:  # pragma: no cover - another rasterio layout: rasterize does it all
+    _rasterize = None
 
 
 @contextmanager
@@ -69,3 +78,31 @@ def geojson_shapes(arr: np.ndarray) -> list[dict[str, Any]]:
             for a, b in zip(geoms[:-1], geoms[1:], strict=True)
         ]
     return [geom.__geo_interface__ for geom in arr]
+
+
+def burn_added(
+    shapes: list[dict[str, Any]], values: np.ndarray, out_shape: tuple[int, int], transform: Affine
+) -> np.ndarray:
+    """rasterize(zip(shapes, values), fill=0, merge_alg=add, dtype float64), cell centres only.
+
+    Shapes that are all polygons of `geojson_shapes`' fast path (one ring of at least four xy
+    pairs: what rasterio's checks let through unchanged) go straight to the burning step;
+    rasterize's loop over them in Python costs more than the burning itself.
+    """
+    plain = _rasterize is not None and all(
+        shape["type"] == "Polygon" and len(shape["coordinates"]) == 1 for shape in shapes
+    )
+    if not plain or not all(len(shape["coordinates"][0]) >= 4 for shape in shapes):
+        return rasterize(
+            zip(shapes, values, strict=True), out_shape=out_shape, transform=transform, fill=0,
+            merge_alg=MergeAlg.add, dtype="float64",
+        )  # fmt: skip
+    out = np.zeros(out_shape, dtype="float64")
+    if shapes:
+        _burn(list(zip(shapes, values.tolist(), strict=True)), out, transform)
+    return out
+
+
+@ensure_env
+def _burn(pairs: list[tuple[dict[str, Any], float]], out: np.ndarray, transform: Affine) -> None:
+    _rasterize(pairs, out, transform, False, MergeAlg.add)

@@ -12,10 +12,9 @@ import shapely
 from affine import Affine
 from geopandas import GeoSeries
 from pyproj import CRS, Transformer
-from rasterio.enums import MergeAlg
-from rasterio.features import geometry_mask, rasterize
+from rasterio.features import geometry_mask
 
-from landmarket.rasterising import gc_paused, geojson_shapes
+from landmarket.rasterising import burn_added, gc_paused, geojson_shapes
 
 # CGCS2000 ellipsoid, for metric cell sizes of a DEM in geographic coordinates.
 _A = 6378137.0
@@ -221,14 +220,7 @@ def _zonal_pass(arr, shapes, pos, slope, wt, limit, out) -> tuple[np.ndarray, np
     Returns the (rows, cols) of the cells inside two or more parcels, left for the fallback.
     """
     n = len(arr)
-    burnt = rasterize(
-        zip(shapes, pos + 1 + _ONE, strict=True),
-        out_shape=slope.shape,
-        transform=wt,
-        fill=0,
-        merge_alg=MergeAlg.add,
-        dtype="float64",
-    )
+    burnt = burn_added(shapes, pos + 1 + _ONE, slope.shape, wt)
     count = np.floor_divide(burnt, _ONE)
     rows, cols = np.nonzero(count > 1)
     labels = np.where(count == 1, burnt - _ONE, 0).astype(np.int64).ravel()

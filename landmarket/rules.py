@@ -170,6 +170,11 @@ def combine(statuses: Sequence[np.ndarray], n: int) -> np.ndarray:
         status = np.asarray(status, dtype=object)
         fail |= status == FAIL
         review |= status == REVIEW
+    return combine_masks(fail, review)
+
+
+def combine_masks(fail: np.ndarray, review: np.ndarray) -> np.ndarray:
+    """combine from the items' any-fail and any-review masks."""
     return np.where(fail, INELIGIBLE, np.where(review, NEEDS_REVIEW, ELIGIBLE)).astype(object)
 
 
@@ -359,6 +364,7 @@ __all__ = [
     "RuleResult",
     "Verdict",
     "combine",
+    "combine_masks",
     "evaluate_rules",
     "jsonable",
     "number_text",

@@ -16,9 +16,10 @@ from landmarket.eligibility.context import ConstraintContext
 from landmarket.eligibility.inputs import parcels_frame
 from landmarket.eligibility.measure import measure
 from landmarket.eligibility.rules import Outcome, Rule, rules_for
-from landmarket.eligibility.verdict import FAIL, REVIEW, Verdict, combine
+from landmarket.eligibility.verdict import FAIL, REVIEW, Verdict
 from landmarket.errors import InvalidInput, RecordProblem
 from landmarket.policy import Policy, load_policy
+from landmarket.rules import combine_masks
 from landmarket.units import area_summary
 
 Frame = pd.DataFrame | Columns  # facts of many parcels, or plain columns of one project
@@ -50,9 +51,11 @@ class Check:
             facts = self.derive(facts, policy)
         rules = [r for r in self.rules if not (site_only and r.application)]
         outcomes = {r.id: r.outcome(facts, policy) for r in rules}
-        verdict = combine([o.status for o in outcomes.values()], len(facts))
-        site = [outcomes[r.id].status for r in rules if not r.application]
-        site_verdict = verdict if site_only else combine(site, len(facts))
+        # each status array compared with fail and review once, for the verdicts and the ids
+        flags = {rule_id: _flags(o.status) for rule_id, o in outcomes.items()}
+        verdict = _verdict(list(flags.values()), len(facts))
+        site = [flags[r.id] for r in rules if not r.application]
+        site_verdict = verdict if site_only else _verdict(site, len(facts))
         extras = (
             self.extras(facts, outcomes, policy) if self.extras is not None else empty_like(facts)
         )
@@ -60,8 +63,24 @@ class Check:
             verdict = self.decide(facts, verdict, extras)
             site_verdict = verdict if site_only else self.decide(facts, site_verdict, extras)
         return CheckRun(
-            self, policy, facts, rules, outcomes, verdict, extras, site_only, site_verdict
+            self, policy, facts, rules, outcomes, verdict, extras, site_only, site_verdict, flags
         )
+
+
+def _flags(status: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Where a rule's status is fail, and where review (as combine compares them)."""
+    status = np.asarray(status, dtype=object)
+    return status == FAIL, status == REVIEW
+
+
+def _verdict(flags: list[tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
+    """combine over the rules' (fail, review) masks."""
+    fail = np.zeros(n, dtype=bool)
+    review = np.zeros(n, dtype=bool)
+    for is_fail, is_review in flags:
+        fail |= is_fail
+        review |= is_review
+    return combine_masks(fail, review)
 
 
 @dataclass
@@ -77,6 +96,7 @@ class CheckRun:
     extras: Frame = field(repr=False)
     site_only: bool = False
     site_verdict: np.ndarray | None = None  # the verdict of the site rules alone
+    flags: dict[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
 
     @property
     def not_evaluated(self) -> list[str]:
@@ -116,8 +136,9 @@ class CheckRun:
         """Screening columns: verdict, failed and review rule ids, each rule's value, the extras."""
         name = self.check.name
         out = {f"{name}.verdict": self.verdict}
-        out[f"{name}.failed"] = _ids(self.outcomes, FAIL, len(self.facts))
-        out[f"{name}.needs_review"] = _ids(self.outcomes, REVIEW, len(self.facts))
+        flags = self.flags or {k: _flags(o.status) for k, o in self.outcomes.items()}
+        out[f"{name}.failed"] = _ids({k: f[0] for k, f in flags.items()}, len(self.facts))
+        out[f"{name}.needs_review"] = _ids({k: f[1] for k, f in flags.items()}, len(self.facts))
         for rule_id, outcome in self.outcomes.items():
             out[rule_id] = outcome.value
         for col in self.extras.columns:
@@ -127,17 +148,17 @@ class CheckRun:
         return pd.DataFrame(out, index=self.facts.index)
 
 
-def _ids(outcomes: dict[str, Outcome], status: str, n: int) -> np.ndarray:
-    """Semicolon-joined ids of the rules with a status, per parcel, in rule order.
+def _ids(masks: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Semicolon-joined ids of the rules whose mask holds, per parcel, in rule order.
 
     Each parcel's set of such rules is a bit pattern; the text is joined once per distinct
     pattern (a chunk has few) and handed to every parcel that has it."""
-    ids = list(outcomes)
+    ids = list(masks)
     if len(ids) > _MAX_BITS:  # (no check has that many rules)
-        return _ids_by_rule(outcomes, status, n)
+        return _ids_by_rule(masks, n)
     bits = np.zeros(n, dtype=np.int64)
-    for t, outcome in enumerate(outcomes.values()):
-        bits |= (np.asarray(outcome.status == status, dtype=bool)).astype(np.int64) << t
+    for t, mask in enumerate(masks.values()):
+        bits |= np.asarray(mask, dtype=bool).astype(np.int64) << t
     patterns, back = np.unique(bits, return_inverse=True)
     texts = [";".join(ids[t] for t in range(len(ids)) if int(p) >> t & 1) for p in patterns]
     return np.array(texts, dtype=object)[back.reshape(-1)] if n else np.full(0, "", dtype=object)
@@ -146,11 +167,10 @@ def _ids(outcomes: dict[str, Outcome], status: str, n: int) -> np.ndarray:
 _MAX_BITS = 62
 
 
-def _ids_by_rule(outcomes: dict[str, Outcome], status: str, n: int) -> np.ndarray:
+def _ids_by_rule(masks: dict[str, np.ndarray], n: int) -> np.ndarray:
     """_ids rule by rule (vectorised per rule)."""
     out = np.full(n, "", dtype=object)
-    for rule_id, outcome in outcomes.items():
-        mask = outcome.status == status
+    for rule_id, mask in masks.items():
         if mask.any():
             out[mask] = np.where(out[mask] == "", rule_id, out[mask] + ";" + rule_id)
     return out

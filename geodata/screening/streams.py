@@ -158,8 +158,13 @@ def csv_lines(table: pa.Table, numeric: dict[str, bool | None]) -> pa.Array:
     """Each row of a part's table as the line pandas' `to_csv` writes for `writable` of the
     frame (`csvtext.csv_rows`; the line and geometry columns left out)."""
     kept = [(i, name) for i, name in enumerate(table.column_names) if name not in (LINE, WKB)]
-    return csv_rows([table.column(i).combine_chunks() for i, _ in kept],
+    return csv_rows([_one_array(table.column(i)) for i, _ in kept],
                     [numeric.get(name) for _, name in kept])  # fmt: skip
+
+
+def _one_array(values: pa.ChunkedArray) -> pa.Array:
+    """A column as one array (its only chunk as it is: combine_chunks copies even that)."""
+    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
 
 
 class ReportStream:

@@ -139,6 +139,10 @@ def source_of(context: ConstraintContext | ContextSource) -> ContextSource:
 def _around(frame: gpd.GeoDataFrame, bounds: Bounds) -> gpd.GeoDataFrame:
     """Features meeting bounds, widened to every feature that meets their envelopes (so each
     selected feature comes with all the earlier features that may overlap it)."""
+    if not frame.has_sindex:  # a chunk's own rows: their envelopes beat building a tree
+        return frame.iloc[
+            around_positions(shapely.bounds(np.asarray(frame.geometry.values)), bounds)
+        ]
     hit = frame.sindex.query(shapely.box(*bounds))
     if len(hit) == 0:
         return frame.iloc[:0]

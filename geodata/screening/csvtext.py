@@ -146,9 +146,9 @@ def _double_fields(columns: list[np.ndarray]) -> list[pa.Array | str]:
         return [pa.array([], pa.string()) for _ in columns]
     out: list[pa.Array | str | None] = [None] * len(columns)
     bits = [np.ascontiguousarray(values).view(np.int64) for values in columns]
-    seen: dict[bytes, list[int]] = {}  # a few values of each column formatted below → them
-    same: dict[int, int] = {}
-    apart: list[int] = []
+    seen: dict[bytes, list[int]] = {}  # a sample of a column's bits → columns with it
+    same: dict[int, int] = {}  # column → the earlier one it equals, bit for bit
+    apart: list[int] = []  # the columns formatted
     step = max(1, n // 16)
     for i, column in enumerate(bits):
         if (column == column[0]).all():
@@ -162,8 +162,9 @@ def _double_fields(columns: list[np.ndarray]) -> list[pa.Array | str]:
         else:
             same[i] = twin
     if apart:
-        inverse, distinct = pd.factorize(np.concatenate([bits[i] for i in apart]))
-        texts = _shortest(np.asarray(distinct).view(np.float64)).take(pa.array(inverse))
+        codes = pc.dictionary_encode(pa.array(np.concatenate([bits[i] for i in apart])))
+        distinct = codes.dictionary.to_numpy().view(np.float64)
+        texts = _shortest(distinct).take(codes.indices)
         for k, i in enumerate(apart):
             out[i] = texts.slice(k * n, n)
     for i, twin in same.items():

@@ -89,7 +89,7 @@ def overlaps(
     i, j = tree.query(geoms) if pairs is None else pairs
     if len(i) == 0:
         return _empty()
-    order = np.lexsort((j, i))
+    order = _by_pair(i, j, len(features))
     i, j = i[order], j[order]
     kind = np.zeros(len(i), dtype=np.int8)
     if shapes is None or shapes.geoms is not geoms:
@@ -117,6 +117,14 @@ def overlaps(
     if not keep.all():
         i, j, area, kind, pieces = i[keep], j[keep], area[keep], kind[keep], pieces[keep]
     return Overlaps(i, j, area, kind, pieces)
+
+
+def _by_pair(i: np.ndarray, j: np.ndarray, m: int) -> np.ndarray:
+    """np.lexsort((j, i)) — by i, then j, ties in their order — as one stable argsort of
+    i * m + j (j < m), about ten times faster; lexsort where that key could overflow."""
+    if len(i) == 0 or min(i.min(), j.min()) < 0 or j.max() >= m or (int(i.max()) + 1) * m >= 2**62:
+        return np.lexsort((j, i))
+    return np.argsort(i.astype(np.int64) * m + j, kind="stable")
 
 
 def _empty() -> Overlaps:

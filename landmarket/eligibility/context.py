@@ -101,7 +101,10 @@ class ConstraintLayer:
         Already normalised, so not normalised again: every parcel inside bounds meets exactly
         the features it meets in the whole layer, and measures the same.
         """
-        idx = np.sort(self.frame.sindex.query(shapely.box(*bounds)))
+        if self.frame.has_sindex:
+            idx = np.sort(self.frame.sindex.query(shapely.box(*bounds)))
+        else:  # a layer built for one chunk: its envelopes beat a tree built to be asked once
+            idx = _meeting(shapely.bounds(np.asarray(self.frame.geometry.values)), bounds)
         sub = copy.copy(self)
         sub.frame = self.frame.iloc[idx].reset_index(drop=True)
         sub._zones = {}
@@ -172,6 +175,15 @@ class ArrayLayer:
                 shapely.prepare(coverage)
             self._zones[zone] = Projected(geoms, shapely.STRtree(geoms), coverage, self.columns)
         return self._zones[zone]
+
+
+def _meeting(envelopes: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Positions of the (n, 4) envelopes meeting box, edges touching (as an STRtree query of the
+    box finds them); NaN rows (no geometry) never meet."""
+    with np.errstate(invalid="ignore"):
+        hit = (envelopes[:, 0] <= box[2]) & (envelopes[:, 2] >= box[0])
+        hit &= (envelopes[:, 1] <= box[3]) & (envelopes[:, 3] >= box[1])
+    return np.flatnonzero(hit)
 
 
 def _boxes(bounds: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -121,6 +122,15 @@ def drain_logs(driver: WebDriver, report: PageReport, platform: str) -> None:
                 report.failed.append(f"{params.get('errorText')} {url}")
 
 
+def patient_wait(driver: WebDriver, timeout: float = 30) -> WebDriverWait:
+    """A WebDriverWait that also retries when the page is replaced under a found element.
+
+    A click that submits a form swaps the document; an element found just before the swap is stale
+    by the time its attribute is read. That is a "not yet", not a failure (CI stop 19 failed on it).
+    """
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
+
+
 def load_page(
     driver: WebDriver, url: str, platform: str, ready_js: str | None = None
 ) -> PageReport:
@@ -128,10 +138,10 @@ def load_page(
     driver.get_log("browser")  # drop what earlier pages left
     driver.get_log("performance")
     driver.get(url)
-    wait = WebDriverWait(driver, 30)
-    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+    waiting = patient_wait(driver, 30)
+    waiting.until(lambda d: d.execute_script("return document.readyState") == "complete")
     if ready_js:
-        wait.until(lambda d: d.execute_script(ready_js))
+        waiting.until(lambda d: d.execute_script(ready_js))
     time.sleep(0.3)  # let late requests (tiles, icons) settle into the logs
     report = PageReport(url)
     drain_logs(driver, report, platform)
@@ -140,7 +150,7 @@ def load_page(
 
 def open_popup(driver: WebDriver, timeout: float = 10) -> WebElement:
     """The open Leaflet popup's content, once its text has rendered (not the empty first frame)."""
-    return WebDriverWait(driver, timeout).until(
+    return patient_wait(driver, timeout).until(
         lambda d: next(
             (p for p in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content") if p.text),
             False,

@@ -6,14 +6,13 @@ from collections.abc import Callable
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from geodata.db.engine import get_engine, session_scope
 from geodata.services.parcels import map_overview
 from tests import browser as harness
 from tests.api_fixtures import VILLAGE_A, VILLAGE_B, World, build_world, pcode
-from tests.browser import PageReport, drain_logs, load_page, open_popup, screenshot
+from tests.browser import PageReport, drain_logs, load_page, open_popup, patient_wait, screenshot
 
 pytest_plugins = ["tests.browser"]
 pytestmark = pytest.mark.browser
@@ -113,7 +112,7 @@ def test_harness_reports_failures(browser, maps_server):
         "var s = document.createElement('script'); s.src = '/static/missing.js';"
         "s.onerror = function () { window.probeDone = true; }; document.head.appendChild(s);"
     )
-    WebDriverWait(browser, 5).until(lambda d: d.execute_script("return window.probeDone"))
+    patient_wait(browser, 5).until(lambda d: d.execute_script("return window.probeDone"))
     late = PageReport(maps_server)
     drain_logs(browser, late, maps_server)
     assert any("harness probe" in m for m in late.console_errors), late.console_errors

@@ -12,7 +12,6 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from api.app import create_app
@@ -22,7 +21,7 @@ from geodata.screening.results import ResultWriter
 from geodata.settings import Settings
 from maps.assets import external_asset_urls, missing_local_assets
 from maps.bureau import LAYER_STYLES, PAGE_CHECKS, SLOPE_NAME
-from tests.browser import load_page, screenshot
+from tests.browser import load_page, patient_wait, screenshot
 from tests.checks_world import ChecksWorld
 
 pytest_plugins = ["tests.browser", "tests.checks_world"]
@@ -78,7 +77,7 @@ def inside(checks_world: ChecksWorld, name: str) -> tuple[float, float]:
 
 def open_popup(browser, lon: float, lat: float):
     assert browser.execute_script(CLICK_JS, lon, lat)
-    return WebDriverWait(browser, 10).until(
+    return patient_wait(browser, 10).until(
         lambda d: next(
             (p for p in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
              if p.find_elements(By.CSS_SELECTOR, "tr.lm-fail")),
@@ -141,16 +140,12 @@ def test_reclamation_page(browser, server, checks_world, screened) -> None:
 @pytest.mark.browser
 def test_layers_toggle(browser, server) -> None:
     load_page(browser, server + "/maps/bureau?check=ticket_landing", server, ready_js=READY)
-    WebDriverWait(browser, 10).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "path.lm-layer-pbf")
-    )
+    patient_wait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "path.lm-layer-pbf"))
     box = browser.find_element(By.XPATH, f"//label[contains(., '{LAYER_STYLES['pbf'][0]}')]//input")
     box.click()
     assert browser.find_elements(By.CSS_SELECTOR, "path.lm-layer-pbf") == []
     box.click()
-    WebDriverWait(browser, 10).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "path.lm-layer-pbf")
-    )
+    patient_wait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "path.lm-layer-pbf"))
 
 
 def test_page_stays_small_whatever_the_parcel_count(client, checks_world, screened) -> None:

@@ -8,13 +8,12 @@ import httpx
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from geodata.db.migrate import upgrade
 from geodata.services.consolidation import sample_records
 from geodata.settings import Settings
 from maps.consolidation import AUTHORITY_COLOURS, ROLE_COLOURS
-from tests.browser import load_page, screenshot
+from tests.browser import load_page, patient_wait, screenshot
 from tests.consolidation_world import VILLAGE, ConsolidationWorld, build_consolidation_world
 
 pytest_plugins = ["tests.browser"]
@@ -74,7 +73,7 @@ def click_plot(browser, plot_id: str) -> str:
         mapel, int(x - width / 2), int(y - height / 2)
     ).click().perform()
     # .text is empty while Leaflet fades the popup in: wait until it shows the plot
-    text = WebDriverWait(browser, 10).until(
+    text = patient_wait(browser, 10).until(
         lambda d: next(
             (e.text for e in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
              if plot_id in e.text),

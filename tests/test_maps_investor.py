@@ -6,9 +6,9 @@ import httpx
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from tests.browser import load_page, open_popup, screenshot
+from tests.browser import load_page, open_popup, patient_wait, screenshot
 from tests.listings_world import A7, A10, B4, HOUSEHOLD, MarketWorld, build_market
 
 pytest_plugins = ["tests.browser"]
@@ -53,7 +53,7 @@ def server(make_live_server, world) -> str:
 
 
 def wait_for(browser, js: str, predicate, timeout: float = 20):
-    return WebDriverWait(browser, timeout).until(
+    return patient_wait(browser, timeout).until(
         lambda d: (v := d.execute_script(js)) is not None and predicate(v) and v
     )
 
@@ -106,7 +106,7 @@ def test_investor_district_filter_draws_that_district_only(browser, server):
     district.select_by_value("500101")  # 万州区: nothing of the world's market is there
     browser.find_element(By.CSS_SELECTOR, ".lm-filter button.lm-apply").click()
     none_js = DRAWN_JS.replace("return Array.from(codes).sort();", "return codes.size;")
-    WebDriverWait(browser, 20).until(lambda d: d.execute_script(none_js) == 0)
+    patient_wait(browser, 20).until(lambda d: d.execute_script(none_js) == 0)
     assert "district=500101" in browser.execute_script("return window.lmInvestor.query()")
     status = ".lm-filter .lm-status"
     assert wait_for(browser, f"return document.querySelector('{status}').textContent",
@@ -135,7 +135,7 @@ def test_investor_layer_switch_shows_constraints(browser, server):
         if "永久基本农田" in label.text
     )
     box.click()
-    WebDriverWait(browser, 20).until(lambda d: d.execute_script(pbf_paths) > 0)
+    patient_wait(browser, 20).until(lambda d: d.execute_script(pbf_paths) > 0)
     assert (
         browser.execute_script(
             "return document.querySelectorAll('.leaflet-lm-villages-pane path').length"
@@ -165,7 +165,7 @@ def test_collective_page_refuses_a_bad_token(browser, server):
     field = browser.find_element(By.CSS_SELECTOR, ".lm-login input[name=token]")
     field.send_keys("not-a-token")
     browser.find_element(By.CSS_SELECTOR, ".lm-login button").click()
-    WebDriverWait(browser, 10).until(
+    patient_wait(browser, 10).until(
         lambda d: "Unauthorized" in d.find_element(By.CSS_SELECTOR, ".lm-status").text
     )
     assert browser.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane path") == []

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from api.app import create_app, map_pages
@@ -38,7 +37,7 @@ from geodata.settings import Settings
 from geodata.users import create_user
 from landmarket.policy import load_policy
 from maps.collective import PARCELS_PER_ANSWER
-from tests.browser import screenshot
+from tests.browser import patient_wait, screenshot
 from tests.listings_world import terms
 from tests.web_fixtures import ACCOUNTS, PASSWORD, sign_in_browser
 
@@ -207,7 +206,7 @@ def weigh(driver: WebDriver, url: str, quiet: float = 1.5, timeout: float = 90) 
     """Open url and add up every request until the network has been idle for `quiet` seconds."""
     driver.get_log("performance")  # drop what earlier pages left
     driver.get(url)
-    WebDriverWait(driver, timeout).until(
+    patient_wait(driver, timeout).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
     )
     urls: dict[str, str] = {}
@@ -300,7 +299,7 @@ def test_large_village_goes_by_view(uncached: WebDriver, server: str, district: 
     assert uncached.execute_script(FEATURES_JS) == PARCELS_PER_ANSWER
     assert [u for u, *_ in first.requests if "bbox=" in u] == []  # the whole village in view
     uncached.execute_script("window.lmCollective.map.zoomIn(2, {animate: false});")
-    WebDriverWait(uncached, 30).until(
+    patient_wait(uncached, 30).until(
         lambda d: (
             "bbox="
             in d.execute_script(
@@ -309,7 +308,7 @@ def test_large_village_goes_by_view(uncached: WebDriver, server: str, district: 
             )
         )
     )
-    WebDriverWait(uncached, 30).until(  # the answer for the view replaced the first one
+    patient_wait(uncached, 30).until(  # the answer for the view replaced the first one
         lambda d: 0 < d.execute_script(FEATURES_JS) < PARCELS_PER_ANSWER
     )
     status = uncached.find_element(By.CSS_SELECTOR, ".lm-login .lm-status").text

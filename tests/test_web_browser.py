@@ -6,20 +6,19 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select, update
 
 from geodata.db.accounts_tables import WebSession
 from geodata.db.engine import session_scope
 from geodata.db.tables import AuditEntry, User
-from tests.browser import load_page, screenshot
+from tests.browser import load_page, patient_wait, screenshot
 from tests.web_fixtures import PASSWORD, sign_in_browser, sign_out_browser
 
 pytest_plugins = ["tests.web_fixtures"]
 
 
 def wait_for(browser, css: str, timeout: float = 20):
-    return WebDriverWait(browser, timeout).until(lambda d: d.find_elements(By.CSS_SELECTOR, css))
+    return patient_wait(browser, timeout).until(lambda d: d.find_elements(By.CSS_SELECTOR, css))
 
 
 def test_bureau_signs_in_creates_an_account_and_sees_it_in_page_and_database(
@@ -137,7 +136,7 @@ def test_language_switch_and_narrow_screen(browser, web_server):
     sign_in_browser(browser, web_server, "investor")
     assert browser.find_element(By.ID, "logout").text == "退出登录"
     browser.find_element(By.CSS_SELECTOR, "a[data-lang=en]").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "logout").text == "Sign out")
+    patient_wait(browser, 20).until(lambda d: d.find_element(By.ID, "logout").text == "Sign out")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     browser.get(web_server + "/")  # remembered in the cookie
     assert browser.find_element(By.TAG_NAME, "h1").text == "Investor home"

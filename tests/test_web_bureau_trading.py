@@ -15,7 +15,6 @@ from datetime import time as dtime
 import pytest
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from api.app import create_app
@@ -25,7 +24,7 @@ from geodata.trading.contracts import issue_certificate, register_deal, sign_con
 from geodata.trading.deals import close_trade
 from geodata.trading.market import announce, bid, decide, register_bidder
 from geodata.users import create_user
-from tests.browser import load_page, screenshot
+from tests.browser import load_page, patient_wait, screenshot
 from tests.trading_support import World, published_listing
 from tests.web_fixtures import PASSWORD, csrf_of
 from tests.web_market_fixtures import unlabelled_fields
@@ -394,7 +393,7 @@ def test_bureau_trading_journey_in_chromium(browser, make_live_server, tworld, a
     browser.find_element(By.ID, "f-username").send_keys(CLERK)
     browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
-    wait = WebDriverWait(browser, 30)
+    wait = patient_wait(browser, 30)
     wait.until(lambda d: d.find_elements(By.ID, "trading-desk"))
     browser.find_element(By.ID, "trading-desk").click()
     wait.until(lambda d: d.find_elements(By.ID, "announcements"))
@@ -501,7 +500,7 @@ def test_bureau_finds_a_right_and_records_a_consent_in_chromium(
     browser.find_element(By.ID, "f-username").send_keys(CLERK)
     browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
-    wait = WebDriverWait(browser, 30)
+    wait = patient_wait(browser, 30)
     wait.until(lambda d: d.find_elements(By.ID, "trading-desk"))
     browser.find_element(By.ID, "trading-desk").click()
     wait.until(lambda d: d.find_elements(By.ID, "rights-register"))
@@ -620,7 +619,7 @@ def test_the_creditor_consents_in_chromium(browser, make_live_server, tworld, ac
     browser.find_element(By.ID, "f-username").send_keys("trading.bank")
     browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
-    wait = WebDriverWait(browser, 30)
+    wait = patient_wait(browser, 30)
     wait.until(lambda d: "/login" not in d.current_url)
     browser.get(server + "/investor/trading/mine")
     wait.until(lambda d: d.find_elements(By.ID, f"consent-{made['id']}"))

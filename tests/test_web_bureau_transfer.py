@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from api.app import create_app
@@ -23,7 +22,7 @@ from geodata.trading.mortgages import register_mortgage
 from geodata.trading.rights import get_right, register_right
 from geodata.users import create_user
 from landmarket.policy import load_policy
-from tests.browser import load_page
+from tests.browser import load_page, patient_wait
 from tests.trading_support import World, published_listing
 from tests.web_fixtures import PASSWORD, csrf_of
 from tests.web_market_fixtures import unlabelled_fields
@@ -173,7 +172,7 @@ def test_transfer_in_chromium(browser, make_live_server, tworld, accounts):
     browser.find_element(By.ID, "f-username").send_keys(CLERK)
     browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
-    wait = WebDriverWait(browser, 30)
+    wait = patient_wait(browser, 30)
     wait.until(lambda d: d.find_elements(By.ID, "trading-desk"))
     report = load_page(browser, f"{server}{RIGHTS}/{right.id}", server)
     assert report.failed == [] and report.console_errors == [] and report.external == []

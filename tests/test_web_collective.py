@@ -6,11 +6,10 @@ import struct
 import zlib
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from geodata.db.engine import session_scope
-from tests.browser import load_page, screenshot
+from tests.browser import load_page, patient_wait, screenshot
 from tests.listings_world import A7, A8, A9, A10, A11, B4
 from tests.tickets_support import A, B, homestead, household, yard
 from tests.web_market_fixtures import (
@@ -167,7 +166,7 @@ def test_collective_journey_in_chromium(browser, market_server, market_web):
     row = browser.find_element(By.ID, f"row-{A9}")
     assert row.get_attribute("data-listable") == "no" and "永久基本农田" in row.text
     browser.find_element(By.CSS_SELECTOR, f"#row-{A11} a.create-listing").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "listing-form"))
+    patient_wait(browser, 20).until(lambda d: d.find_elements(By.ID, "listing-form"))
     assert browser.find_element(By.ID, "f-parcel_code").get_attribute("value") == A11
     browser.find_element(By.ID, "f-title").send_keys("浏览器挂牌")
     browser.find_element(By.ID, "use-industrial").click()
@@ -178,10 +177,10 @@ def test_collective_journey_in_chromium(browser, market_server, market_web):
     browser.find_element(By.ID, "f-votes_total").send_keys("30")
     browser.find_element(By.ID, "f-dispute_free").click()
     browser.find_element(By.ID, "save-draft").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "publish"))
+    patient_wait(browser, 20).until(lambda d: d.find_elements(By.ID, "publish"))
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=notice]")
     browser.find_element(By.ID, "publish").click()
-    WebDriverWait(browser, 20).until(
+    patient_wait(browser, 20).until(
         lambda d: (
             d.find_element(By.CSS_SELECTOR, "[data-testid=state]").get_attribute("data-state")
             == "published"

@@ -8,7 +8,6 @@ from datetime import time as dtime
 
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from api.app import create_app
@@ -17,7 +16,7 @@ from geodata.settings import Settings
 from geodata.tickets import close_auction, list_auction
 from geodata.trading.market import announce
 from geodata.users import create_user
-from tests.browser import load_page, screenshot
+from tests.browser import load_page, patient_wait, screenshot
 from tests.trading_support import published_listing
 from tests.web_fixtures import PASSWORD, csrf_of
 from tests.web_market_fixtures import (
@@ -103,7 +102,7 @@ def test_investor_journey_in_chromium(browser, market_server, market_web):
     a7 = market_web.listings["a7"]
     sign_in_chromium(browser, market_server, "investor")
     browser.find_element(By.ID, "search-land").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "search-form"))
+    patient_wait(browser, 20).until(lambda d: d.find_elements(By.ID, "search-form"))
     report = load_page(browser, market_server + "/investor/search", market_server,
                        "return !!(window.lmMarketMap && window.lmMarketMap.layer())")  # fmt: skip
     assert report.failed == [] and report.console_errors == [] and report.external == []
@@ -111,13 +110,13 @@ def test_investor_journey_in_chromium(browser, market_server, market_web):
     browser.find_element(By.ID, "f-min_area_mu").send_keys("20")
     browser.find_element(By.ID, "f-max_area_mu").send_keys("40")
     browser.find_element(By.ID, "apply").click()
-    WebDriverWait(browser, 20).until(
+    patient_wait(browser, 20).until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results li")) == 1
     )
     # the list follows the map: pan far away and it empties
     browser.find_element(By.ID, "f-follow").click()
     browser.execute_script("window.lmMarketMap.map.setView([20.05, 100.05], 12)")
-    WebDriverWait(browser, 20).until(
+    patient_wait(browser, 20).until(
         lambda d: (
             d.execute_script(
                 "var c = document.getElementById('result-count'); return c && c.dataset.total"
@@ -128,14 +127,14 @@ def test_investor_journey_in_chromium(browser, market_server, market_web):
     browser.execute_script("window.lmMarketMap.map.setView([29.7, 105.72], 12)")
     browser.get(f"{market_server}/investor/search?min_area_mu=20&max_area_mu=40")
     browser.find_element(By.CSS_SELECTOR, f"#result-{a7} a").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "interest-form"))
+    patient_wait(browser, 20).until(lambda d: d.find_elements(By.ID, "interest-form"))
     assert (
         "/listings/" in browser.current_url
         and "{" not in browser.find_element(By.ID, "main").text[:1]
     )
     browser.find_element(By.ID, "f-message").send_keys("请联系我 browser")
     browser.find_element(By.ID, "send-interest").click()
-    WebDriverWait(browser, 20).until(
+    patient_wait(browser, 20).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=notice]")
     )
     assert "请联系我 browser" in browser.find_element(By.ID, "my-interests").text

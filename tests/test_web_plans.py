@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
 from api.app import create_app
@@ -22,7 +21,7 @@ from geodata.consolidation.tables import ConsolidationPlanPlot, ConsolidationPla
 from geodata.db.engine import session_scope
 from geodata.settings import Settings
 from geodata.users import create_user
-from tests.browser import load_page, screenshot
+from tests.browser import load_page, patient_wait, screenshot
 from tests.consolidation_world import VILLAGE, ConsolidationWorld, build_consolidation_world
 from tests.web_fixtures import csrf_of
 
@@ -103,13 +102,13 @@ def test_collective_drafts_a_plan_and_sees_it_on_the_map(
     browser.find_element(By.ID, "f-username").send_keys(USERNAME)
     browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "logout"))
+    patient_wait(browser, 20).until(lambda d: d.find_elements(By.ID, "logout"))
     browser.find_element(By.ID, "our-plans").click()  # from the collective's home
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "plan-form"))
+    patient_wait(browser, 20).until(lambda d: d.find_elements(By.ID, "plan-form"))
     boxes = browser.find_elements(By.CSS_SELECTOR, "#plan-plots input[name=plot]")
     assert len(boxes) >= 5 and all(b.is_selected() for b in boxes)
     browser.find_element(By.ID, "run-planner").click()
-    WebDriverWait(browser, 120).until(lambda d: d.find_elements(By.ID, "plan-preview"))
+    patient_wait(browser, 120).until(lambda d: d.find_elements(By.ID, "plan-preview"))
     preview = browser.find_element(By.ID, "plan-preview")
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=balance]").text == "是"
     accepted = float(browser.find_element(By.CSS_SELECTOR, "[data-testid=accepted]").text)
@@ -119,7 +118,7 @@ def test_collective_drafts_a_plan_and_sees_it_on_the_map(
     before = plan_count(plan_world.url)
 
     browser.find_element(By.ID, "save-draft").click()
-    WebDriverWait(browser, 120).until(lambda d: "/maps/consolidation?plan=" in d.current_url)
+    patient_wait(browser, 120).until(lambda d: "/maps/consolidation?plan=" in d.current_url)
     plan_id = int(browser.current_url.rsplit("=", 1)[1])
     ready = "return document.querySelectorAll('path.leaflet-interactive').length > 0"
     report = load_page(browser, browser.current_url, server, ready_js=ready)

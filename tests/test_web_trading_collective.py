@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from api.app import create_app
@@ -24,7 +23,7 @@ from geodata.trading.deals import close_trade
 from geodata.trading.market import announce, bid, decide, register_bidder
 from geodata.trading.mortgages import register_mortgage
 from geodata.users import create_user
-from tests.browser import screenshot
+from tests.browser import patient_wait, screenshot
 from tests.trading_support import OTHER_VILLAGE, VILLAGE, embeds_cjk_font, published_listing
 from tests.web_fixtures import PASSWORD, csrf_of
 
@@ -197,11 +196,11 @@ def test_collective_downloads_the_confirmation_in_chromium(
     browser.find_element(By.ID, "f-username").send_keys(ACCOUNTS["seller"][0])
     browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "our-trades"))
+    patient_wait(browser, 30).until(lambda d: d.find_elements(By.ID, "our-trades"))
     browser.find_element(By.ID, "our-trades").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "trades"))
+    patient_wait(browser, 30).until(lambda d: d.find_elements(By.ID, "trades"))
     browser.find_element(By.CSS_SELECTOR, f'#trade-{an} a[href="/collective/trading/{an}"]').click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "deal"))
+    patient_wait(browser, 30).until(lambda d: d.find_elements(By.ID, "deal"))
     assert "1650000" in browser.find_element(By.ID, "price").text  # 15 mu × 110 000
     browser.execute_cdp_cmd(
         "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
@@ -209,7 +208,7 @@ def test_collective_downloads_the_confirmation_in_chromium(
     link = browser.find_element(By.ID, "confirmation-pdf")
     link.send_keys("\n")  # by keyboard: Enter on the focused link
     target = tmp_path / f"confirmation-{deal_id}.pdf"
-    WebDriverWait(browser, 30).until(lambda d: target.exists() and target.stat().st_size > 0)
+    patient_wait(browser, 30).until(lambda d: target.exists() and target.stat().st_size > 0)
     time.sleep(0.5)  # Chromium renames the .crdownload when the bytes are all written
     pdf = target.read_bytes()
     assert embeds_cjk_font(pdf)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 from sqlalchemy import text
 
 from api.app import create_app
@@ -20,7 +20,7 @@ from geodata.tickets import Actor
 from geodata.trading.deals import close_trade
 from geodata.trading.market import announce, bid, decide, register_bidder
 from geodata.users import create_user
-from tests.browser import screenshot
+from tests.browser import patient_wait, screenshot
 from tests.trading_support import OTHER_VILLAGE, VILLAGE, plot, published_listing
 from tests.web_fixtures import PASSWORD, csrf_of
 from tests.web_market_fixtures import unlabelled_fields
@@ -202,7 +202,7 @@ def test_collective_announces_and_records_the_contract_in_chromium(tworld, peopl
     browser.find_element(By.ID, "f-username").send_keys(ACCOUNTS["seller"][0])
     browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
-    wait = WebDriverWait(browser, 30)
+    wait = patient_wait(browser, 30)
     wait.until(lambda d: d.find_elements(By.ID, "our-trades"))
     browser.find_element(By.ID, "our-trades").click()
     wait.until(lambda d: d.find_elements(By.ID, "announce"))

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 
 from api.app import create_app
@@ -24,7 +23,7 @@ from geodata.trading.deals import close_trade
 from geodata.trading.market import announce, bid, decide, register_bidder
 from geodata.trading.mortgages import register_mortgage
 from geodata.users import create_user
-from tests.browser import screenshot
+from tests.browser import patient_wait, screenshot
 from tests.trading_support import embeds_cjk_font, published_listing
 from tests.web_fixtures import PASSWORD, csrf_of
 
@@ -68,7 +67,7 @@ def _sign_in(browser, server: str, username: str) -> None:
     browser.find_element(By.ID, "f-username").send_keys(username)
     browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "logout"))
+    patient_wait(browser, 30).until(lambda d: d.find_elements(By.ID, "logout"))
 
 
 def _bid_in_browser(browser, server: str, an: int, price: str) -> None:
@@ -77,7 +76,7 @@ def _bid_in_browser(browser, server: str, an: int, price: str) -> None:
     box.clear()
     box.send_keys(price)
     box.find_element(By.XPATH, "./following-sibling::button[@type='submit']").click()
-    WebDriverWait(browser, 30).until(
+    patient_wait(browser, 30).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "[role=alert], [data-testid=notice]")
     )
 
@@ -121,7 +120,7 @@ def test_investor_bids_in_the_listing_period_and_downloads_the_confirmation(
 
     browser.get(f"{trading_server}/investor/trading")
     browser.find_element(By.ID, "my-deals-link").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "my-deals"))
+    patient_wait(browser, 30).until(lambda d: d.find_elements(By.ID, "my-deals"))
     row = browser.find_element(By.ID, f"deal-{deal_id}")
     assert "102000" in row.text and "1530000" in row.text  # per mu and 15 mu in total
     assert not row.find_elements(By.CSS_SELECTOR, "[data-testid=certificate-pdf]")  # not yet
@@ -130,7 +129,7 @@ def test_investor_bids_in_the_listing_period_and_downloads_the_confirmation(
     )
     row.find_element(By.CSS_SELECTOR, "[data-testid=confirmation-pdf]").click()
     target = tmp_path / f"confirmation-{deal_id}.pdf"
-    WebDriverWait(browser, 30).until(lambda d: target.exists() and target.stat().st_size > 0)
+    patient_wait(browser, 30).until(lambda d: target.exists() and target.stat().st_size > 0)
     time.sleep(0.5)  # Chromium renames the .crdownload when the bytes are all written
     pdf = target.read_bytes()
     number, digest = _confirmation(tworld.url, deal_id)

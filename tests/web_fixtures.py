@@ -21,13 +21,13 @@ import pytest
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from api.app import create_app
 from geodata.db.engine import session_scope
 from geodata.settings import Settings
 from geodata.users import create_user
 from tests.api_fixtures import VILLAGE_A, World, build_world
+from tests.browser import patient_wait
 
 pytest_plugins = ["tests.browser"]
 PASSWORD = "correct horse battery staple"
@@ -111,10 +111,10 @@ def sign_in_browser(browser: WebDriver, server: str, who: str, password: str = P
     browser.find_element(By.ID, "f-username").send_keys(ACCOUNTS[who][0])
     browser.find_element(By.ID, "f-password").send_keys(password)
     browser.find_element(By.ID, "signin").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "logout"))
+    patient_wait(browser, 20).until(lambda d: d.find_elements(By.ID, "logout"))
 
 
 def sign_out_browser(browser: WebDriver) -> None:
     """Press the header's sign-out button and wait for the sign-in page."""
     browser.find_element(By.ID, "logout").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "signin"))
+    patient_wait(browser, 20).until(lambda d: d.find_elements(By.ID, "signin"))

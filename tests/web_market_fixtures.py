@@ -21,13 +21,13 @@ import pytest
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from api.app import create_app
 from geodata.db.engine import session_scope
 from geodata.settings import Settings
 from geodata.users import create_user
 from tests.api_fixtures import VILLAGE_A
+from tests.browser import patient_wait
 from tests.listings_world import A7, B4, build_market
 from tests.tickets_support import A as TICKET_VILLAGE_A
 from tests.web_fixtures import PASSWORD, csrf_of
@@ -116,7 +116,7 @@ def sign_in_chromium(browser: WebDriver, server: str, who: str) -> None:
     browser.find_element(By.ID, "f-username").send_keys(MARKET_ACCOUNTS[who][0])
     browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "signin").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "logout"))
+    patient_wait(browser, 20).until(lambda d: d.find_elements(By.ID, "logout"))
 
 
 @pytest.fixture(scope="session")

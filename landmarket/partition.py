@@ -48,12 +48,18 @@ def screen_chunk(
 
 
 def chunk_size_for(n: int) -> int:
-    """Parcels per chunk: n / PARTITIONS within CHUNK_MIN..CHUNK_MAX.
+    """Parcels per chunk: n / PARTITIONS within CHUNK_MIN..CHUNK_MAX, in an even number of chunks.
 
     It depends on n only, not on the workers, so the chunks (and the order rows are written in)
-    are the same with 1, 2 or N workers, local or on a cluster.
+    are the same with 1, 2 or N workers, local or on a cluster. Above PARTITIONS chunks their
+    count is made even: with an odd count one of two workers screens the last chunk alone
+    (25 chunks of 40,000 for a million parcels: about 5 s of one core idle at the end).
     """
-    return int(np.clip(np.ceil(n / PARTITIONS), CHUNK_MIN, CHUNK_MAX))
+    size = int(np.clip(np.ceil(n / PARTITIONS), CHUNK_MIN, CHUNK_MAX))
+    count = -(-n // size)
+    if count > PARTITIONS and count % 2:
+        size = -(-n // (count + 1))
+    return size
 
 
 def chunks(parcels: gpd.GeoDataFrame, size: int = CHUNK_MAX) -> list[np.ndarray]:

@@ -14,7 +14,15 @@ from geodata.sample.synthetic import generate_district
 from geodata.screening.orchestrate import screen_partitioned
 from landmarket.eligibility import ConstraintContext
 from landmarket.errors import InvalidInput
-from landmarket.partition import chunk_bounds, chunks
+from landmarket.partition import (
+    CHUNK_MAX,
+    CHUNK_MIN,
+    PARTITIONS,
+    chunk_bounds,
+    chunk_size_for,
+    chunks,
+    chunks_of_bounds,
+)
 from landmarket.policy import load_policy
 from landmarket.screening import screen
 from landmarket.sources import LayerSource
@@ -76,6 +84,25 @@ def test_chunks_are_compact_and_cover_every_parcel_once(district):
     geoms = np.asarray(parcels.geometry.values)
     i, j = shapely.STRtree(geoms).query(geoms, predicate="touches")
     assert (owner[i] != owner[j]).sum() > 100
+
+
+@pytest.mark.parametrize(
+    "n, count",
+    [
+        (1, 1),
+        (CHUNK_MIN * PARTITIONS, PARTITIONS),
+        (CHUNK_MAX * PARTITIONS, PARTITIONS),
+        (CHUNK_MAX * PARTITIONS + 1, PARTITIONS + 2),  # 17 chunks of 40,000 would be odd
+        (1_000_000, 26),  # not 25 of 40,000: two workers end together
+        (CHUNK_MAX * 26, 26),
+        (CHUNK_MAX * 26 + 1, 28),
+    ],
+)
+def test_chunk_size_gives_an_even_count_above_the_partitions(n, count):
+    size = chunk_size_for(n)
+    assert -(-n // size) == count
+    assert CHUNK_MIN <= size <= CHUNK_MAX
+    assert len(chunks_of_bounds(np.tile([0.0, 0.0, 1.0, 1.0], (n, 1)), size)) == count
 
 
 def test_partitioned_equals_one_screen_in_processes(district, whole):

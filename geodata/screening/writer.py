@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from geodata.screening.executors import plain_allocations
 from geodata.screening.reports import LAYER, REPORT_FILES
 from geodata.screening.streams import LINE, _kind_name, _mapped_rows, _write_stream
 
@@ -98,8 +99,7 @@ def _write_child(stream: ReportStream, inbox, outbox, path: Path, parent: int) -
     import gc
 
     gc.freeze()  # the parent's objects stay out of collections: their pages stay shared
-    # windows come and go: the system allocator gives their (large) blocks back on free
-    pa.set_memory_pool(pa.system_memory_pool())
+    plain_allocations()  # windows come and go: their (large) blocks go back to the system on free
     try:
         status = ("ok", str(_ChildWriter(stream, inbox, parent).write(path)))
     except _Redo as exc:

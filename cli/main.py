@@ -24,12 +24,14 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 from typer.main import get_group
 
+from cli.chrome import install as help_in_our_language
 from cli.params import install as plain_values_first
 from landmarket.i18n import DEFAULT_LOCALE, normalise, set_default_locale
 from landmarket.i18n import gettext as _
 from landmarket.i18n.terms import N_
 
 plain_values_first()  # typer coerces None, text and integers without pydantic (cli/params.py)
+help_in_our_language()  # typer's own words on help screens from the catalogue (cli/chrome.py)
 
 try:  # typer vendors click since 0.2x; before, click is its own package
     from typer._click.exceptions import UsageError

@@ -117,3 +117,36 @@ def test_screen_and_serve_help_follow_the_language():
     text, _ = run("--lang", "en", "serve", "--help")
     assert "serve the API, its docs and the map pages." in text and "TCP port" in text
     assert not CJK.search(text)
+
+
+def test_typers_own_words_follow_the_language():
+    """Usage line, panel titles, defaults and the --help option: from the catalogue, not typer."""
+    text, _ = run("screen", "--help")
+    assert "用法: landmarket screen" in text and "╭─ 选项 " in text and "[默认: site-only]" in text
+    assert "显示本帮助并退出" in text
+    assert not any(word in text for word in ("Usage:", "Options", "Show this message", "default:"))
+    text, _ = run("--help")
+    assert (
+        "╭─ 命令 " in text
+        and "[环境变量: LANDMARKET_LANG]" in text
+        and "为当前 shell 安装命令补全" in text
+    )
+    text, _ = run("--lang", "en", "screen", "--help")
+    assert (
+        "Usage: landmarket screen" in text
+        and "╭─ Options " in text
+        and "[default: site-only]" in text
+    )
+    assert "Show this message and exit." in text and not CJK.search(text)
+    text, _ = run("--help", env={"LANDMARKET_LANG": "en"})
+    assert "╭─ Commands " in text and "Install completion for the current shell." in text
+    assert not CJK.search(text)
+
+
+def test_typers_words_change_with_the_language_in_one_process():
+    """An in-process run in English after one in Chinese draws English (nothing left stuck)."""
+    runner = CliRunner()
+    zh = runner.invoke(app, ["db", "--help"], env={"COLUMNS": "200"})
+    en = runner.invoke(app, ["--lang", "en", "db", "--help"], env={"COLUMNS": "200"})
+    assert "用法:" in zh.output and "选项" in zh.output, zh.output
+    assert "Usage:" in en.output and "Options" in en.output and "用法" not in en.output, en.output

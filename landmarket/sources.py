@@ -120,6 +120,65 @@ def around_positions(bounds: np.ndarray, box: Bounds) -> np.ndarray:
     return np.flatnonzero(_meets(bounds, wide))
 
 
+def around_boxes(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Like `around_positions`, around each of boxes (a chunk's parcels' envelopes) rather than
+    around their total envelope: the features that may meet one of boxes, widened to those
+    that may meet their envelopes (so each comes with every earlier feature that may overlap
+    it). A Hilbert chunk is no rectangle: its envelope takes in about half as many features
+    again as the chunk has parcels (1M district: 1.56 against 1.08 features a parcel).
+
+    "May meet" is decided on a grid (`_near`): a superset of the envelopes that meet, never
+    fewer, so every feature a parcel meets is normalised against all the features it may
+    overlap; features taken in beyond those meet no parcel of the chunk.
+    """
+    near = _near(bounds, boxes)
+    return _near(bounds, bounds[near]) if len(near) else near
+
+
+GRID_QUANTILE = 0.9  # grid cells as wide and tall as this share of the boxes
+
+
+def _near(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Positions (ascending) of the envelopes in bounds (NaN rows: none) sharing a grid cell
+    with one of boxes; cells about as large as most boxes, over the boxes' total envelope."""
+    boxes = boxes[~np.isnan(boxes[:, 0])]
+    if not len(boxes):
+        return np.zeros(0, dtype=np.intp)
+    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
+    x1, y1 = boxes[:, 2].max(), boxes[:, 3].max()
+    candidates = np.flatnonzero(_meets(bounds, (x0, y0, x1, y1)))
+    if not len(candidates):
+        return candidates
+    side = max(int(np.sqrt(len(boxes))), 1)
+    wide = np.quantile(boxes[:, 2] - boxes[:, 0], GRID_QUANTILE)
+    tall = np.quantile(boxes[:, 3] - boxes[:, 1], GRID_QUANTILE)
+    nx = int(min(side, max((x1 - x0) / wide, 1.0))) if wide > 0 else 1
+    ny = int(min(side, max((y1 - y0) / tall, 1.0))) if tall > 0 else 1
+
+    def cells(b: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Each box's first and last cell column and row, clipped to the grid."""
+        fx = nx / (x1 - x0) if x1 > x0 else 0.0
+        fy = ny / (y1 - y0) if y1 > y0 else 0.0
+        cx = np.clip(np.floor((b[:, [0, 2]] - x0) * fx), 0, nx - 1).astype(np.intp)
+        cy = np.clip(np.floor((b[:, [1, 3]] - y0) * fy), 0, ny - 1).astype(np.intp)
+        return cx[:, 0], cx[:, 1], cy[:, 0], cy[:, 1]
+
+    # cells the boxes cover: +1/-1 at the corners of each box's cell range, summed up
+    ax0, ax1, ay0, ay1 = cells(boxes)
+    marks = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    np.add.at(marks, (ay0, ax0), 1)
+    np.add.at(marks, (ay0, ax1 + 1), -1)
+    np.add.at(marks, (ay1 + 1, ax0), -1)
+    np.add.at(marks, (ay1 + 1, ax1 + 1), 1)
+    covered = marks.cumsum(axis=0).cumsum(axis=1)[:ny, :nx] > 0
+    # covered cells in each candidate's range, from the summed-area table
+    table = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    table[1:, 1:] = covered.cumsum(axis=0).cumsum(axis=1)
+    bx0, bx1, by0, by1 = cells(bounds[candidates])
+    hits = table[by1 + 1, bx1 + 1] - table[by0, bx1 + 1] - table[by1 + 1, bx0] + table[by0, bx0]
+    return candidates[hits > 0]
+
+
 def _meets(bounds: np.ndarray, box: Bounds) -> np.ndarray:
     """Envelopes meeting box (edges touching count, as an STRtree query)."""
     with np.errstate(invalid="ignore"):
@@ -178,6 +237,7 @@ __all__ = [
     "BuiltSource",
     "ContextSource",
     "LayerSource",
+    "around_boxes",
     "around_positions",
     "land_use_for",
     "source_of",

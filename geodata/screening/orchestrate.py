@@ -22,7 +22,6 @@ import itertools
 import os
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -53,7 +52,7 @@ from landmarket.partition import (
 )
 from landmarket.policy import Policy
 from landmarket.screening import DEFAULT_CHECKS, screen
-from landmarket.sources import ContextSource, around_positions, land_use_for, source_of
+from landmarket.sources import ContextSource, around_boxes, land_use_for, source_of
 
 Sink = Callable[..., None]  # chunk k, input positions, its rows (and what prepare made of them)
 Progress = Callable[[int, int], None]  # parcels done, parcels in all
@@ -361,9 +360,7 @@ def _read_of(plan: Plan, parts, bounds: np.ndarray, k: int) -> Read:
     need = [screened]
     around = None
     if plan.land:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # chunk without any geometry
-            around = around_positions(bounds, envelope_of(bounds[screened]))
+        around = around_boxes(bounds, bounds[screened])
         need.append(around)
     positions = np.unique(np.concatenate(need))
     take = np.searchsorted(positions, screened)

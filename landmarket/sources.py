@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from landmarket.areas import CGCS2000
 from landmarket.eligibility import ConstraintContext
 from landmarket.layers import CONSTRAINT_KINDS
+from landmarket.partition import GRID_QUANTILE  # cells as large as most boxes, as for halos
 from landmarket.slope import Dem
 
 Bounds = tuple[float, float, float, float]
@@ -133,9 +134,6 @@ def around_boxes(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """
     near = _near(bounds, boxes)
     return _near(bounds, bounds[near]) if len(near) else near
-
-
-GRID_QUANTILE = 0.9  # grid cells as wide and tall as this share of the boxes
 
 
 def _near(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:

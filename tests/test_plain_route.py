@@ -132,3 +132,43 @@ def test_columns_behave_as_the_frame_columns_the_rules_read():
     assert copy.row(0)["extra"] == 3.0
     with pytest.raises(ValueError, match="2 values for 1 rows"):
         copy["bad"] = np.array([1.0, 2.0])
+
+
+def test_posted_plots_are_made_once_from_the_request_model(monkeypatch):
+    """The request model makes each plot's geometry while checking it; the service takes those,
+    and gives what making them again gives (and, in another CRS, what reprojecting gives)."""
+    from geodata.services import checks
+    from geodata.services.check_models import ApprovalRouteRequest
+    from geodata.settings import get_settings
+
+    plots = [
+        shapely.Point(106.5 + k * 0.002, 29.5).buffer(0.0008, quad_segs=k + 1) for k in range(5)
+    ]
+    plots.append(
+        shapely.MultiPolygon(
+            [
+                shapely.box(106.52, 29.5, 106.521, 29.501),
+                shapely.box(106.523, 29.5, 106.524, 29.501),
+            ]
+        )
+    )
+    features = [
+        {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(g)}
+        for g in plots
+    ]
+    body = ApprovalRouteRequest.model_validate(
+        {"project": {"level": "village", "category": "other"},
+         "plots": {"type": "FeatureCollection", "features": features}}
+    )  # fmt: skip
+    made = [f.geometry.shape for f in body.plots.features]
+    assert all(a.equals_exact(b, 0) for a, b in zip(made, plots, strict=True))
+    calls = []
+    monkeypatch.setattr(checks, "shape", lambda g: calls.append(g) or shapely.geometry.shape(g))
+    geoms, _ = checks._route_inputs(get_settings(), body, None, None)
+    assert calls == [] and all(a is b for a, b in zip(geoms, made, strict=True))
+    again = checks.posted_plots([f.model_dump() for f in body.plots.features], None, None)
+    assert len(calls) == len(plots)
+    assert all(a.equals_exact(b, 0) for a, b in zip(again, geoms, strict=True))
+    projected, _ = checks._route_inputs(get_settings(), body, "EPSG:4326", None)
+    assert len(calls) == len(plots)  # not made again for another CRS either
+    assert not any(a is b for a, b in zip(projected, made, strict=True))

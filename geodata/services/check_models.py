@@ -6,7 +6,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import shapely.geometry
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    model_validator,
+)
 
 CrsMember = dict[str, Any] | str
 ON_FIELD = Field(
@@ -29,12 +37,18 @@ class Geometry(BaseModel):
 
     type: GeometryType = Field(..., examples=["Polygon"])
     coordinates: Any
+    _shape: Any = PrivateAttr(default=None)  # what _readable made (not part of the JSON)
+
+    @property
+    def shape(self) -> Any:
+        """The shapely geometry of these coordinates (made once, when the model was checked)."""
+        return self._shape
 
     @model_validator(mode="after")
     def _readable(self) -> Geometry:
         """Coordinates that make a geometry of the type (parsed, not yet checked as a parcel)."""
         try:
-            shapely.geometry.shape(self.model_dump())
+            self._shape = shapely.geometry.shape(self.model_dump())
         except Exception as exc:  # shapely raises many kinds on malformed coordinates
             raise ValueError(
                 f"坐标无法构成 {self.type} / coordinates do not make a {self.type}: {exc}"

@@ -7,6 +7,7 @@ its personal attributes only for callers allowed to see them, plus the applicati
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -16,6 +17,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -101,16 +103,26 @@ def posted_frame(features: list[dict[str, Any]], crs: CRS) -> gpd.GeoDataFrame:
     return frame
 
 
-def posted_plots(features: list[dict[str, Any]], member: Any, query: str | None) -> np.ndarray:
+def posted_plots(
+    features: list[dict[str, Any]],
+    member: Any,
+    query: str | None,
+    shapes: Sequence[BaseGeometry | None] | None = None,
+) -> np.ndarray:
     """posted_frame(features, resolve_crs(member, query))'s geometries, checked the same way and
     refused with the same problems, on plain arrays: plots whose properties carry facts the rules
-    read (or a 'geometry' key) go through posted_frame itself, which types and checks those."""
+    read (or a 'geometry' key) go through posted_frame itself, which types and checks those.
+    shapes: the features' geometries already made from the same GeoJSON (the request model's
+    `Geometry.shape`), used instead of making them again."""
     crs, as_is = _resolved(_crs_text(member) if member is not None else None, query)
     if any(_has_facts(f.get("properties")) for f in features):
         return np.asarray(posted_frame(features, crs).geometry.values)
     geoms = np.empty(len(features), dtype=object)
     problems = []
     for i, feature in enumerate(features):
+        if shapes is not None and shapes[i] is not None:
+            geoms[i] = shapes[i]
+            continue
         try:
             geoms[i] = shape(feature["geometry"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -264,4 +276,5 @@ def _route_inputs(
     features = [f.model_dump() for f in body.plots.features]
     if not features:
         raise _bad("plots", "没有地块 / no plots", "plots")
-    return posted_plots(features, member, crs), policy
+    shapes = [f.geometry.shape for f in body.plots.features]  # made once, by the model
+    return posted_plots(features, member, crs, shapes), policy

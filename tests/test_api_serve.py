@@ -162,3 +162,26 @@ def test_workers_do_not_outlive_a_killed_supervisor(api_world):
     for w in alive:
         w.kill()
     assert not alive, [w.pid for w in alive]
+
+
+def test_a_served_app_is_out_of_the_collectors_full_passes(api_world):
+    """What a worker built before serving (modules, routes, models) is frozen: a full collection
+    no longer walks it, and the app still answers."""
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from cli.serve import frozen
+    from geodata.settings import Settings
+
+    app = create_app(Settings(basemap="none"), database_url=api_world.url)
+    walked = len(gc.get_objects())
+    try:
+        assert frozen(app) is app
+        assert gc.get_freeze_count() >= 0.9 * walked
+        assert len(gc.get_objects()) < 0.1 * walked  # what a full collection still walks
+        with TestClient(app) as client:
+            assert client.get("/health").status_code == 200
+    finally:
+        gc.unfreeze()  # the test process's objects go back to the collector

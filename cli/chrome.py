@@ -55,6 +55,7 @@ def install() -> None:
 
         format_help._speaks = True  # type: ignore[attr-defined]
         cls.format_help = format_help  # type: ignore[method-assign]
+    _usage_prefix()
 
 
 def speak(command: Any, ctx: Any) -> None:
@@ -63,9 +64,7 @@ def speak(command: Any, ctx: Any) -> None:
 
     for name, msgid in {**PANELS, **MARKS}.items():
         setattr(rich_utils, name, _(msgid))
-    prefix = _(USAGE)
-    _usage_prefix(prefix)
-    styled = _USAGE_STYLE.format(re.escape(prefix))
+    styled = _USAGE_STYLE.format(re.escape(_(USAGE)))
     highlights = [h for h in rich_utils.OptionHighlighter.highlights if "?P<usage>" not in h]
     rich_utils.OptionHighlighter.highlights = [*highlights, styled]
     option = command.get_help_option(ctx)
@@ -78,16 +77,18 @@ def speak(command: Any, ctx: Any) -> None:
             param.help = _(msgid)
 
 
-def _usage_prefix(ours: str) -> None:
-    """click writes "Usage: " when no prefix is given; give it ours."""
+def _usage_prefix() -> None:
+    """click writes "Usage: " when no prefix is given; write ours, in the current language."""
     try:
         from typer._click.formatting import HelpFormatter
     except ImportError:  # pragma: no cover - typer before it vendored click
         from click.formatting import HelpFormatter
-    plain = getattr(HelpFormatter.write_usage, "_plain", HelpFormatter.write_usage)
+    plain = HelpFormatter.write_usage
+    if getattr(plain, "_speaks", False):
+        return
 
     def write_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
-        plain(self, prog, args, f"{ours} " if prefix is None else prefix)
+        plain(self, prog, args, f"{_(USAGE)} " if prefix is None else prefix)
 
-    write_usage._plain = plain  # type: ignore[attr-defined]
+    write_usage._speaks = True  # type: ignore[attr-defined]
     HelpFormatter.write_usage = write_usage  # type: ignore[method-assign]

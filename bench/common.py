@@ -140,24 +140,29 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def isolated(fn: Callable[..., Any], *args: Any) -> Isolated:
+def isolated(fn: Callable[..., Any], *args: Any, sample: bool = True) -> Isolated:
     """Run fn(*args) in a forked child so its peak memory is its own; re-raise its errors.
 
     Its peak RSS and its largest child's come from getrusage; the peak of the whole tree's
-    summed memory (the child and its workers at the same moment) from a TreeSampler here."""
+    summed memory (the child and its workers at the same moment) from a TreeSampler here,
+    unless sample is false. Sampling is not free: reading a process's PSS walks its page
+    tables under its memory map's lock, and ten walks a second over a 1M screen's four
+    processes made the screen ~5 s slower (40.6-44.1 s unsampled, 46.9-49.6 s sampled,
+    back to back). A timed run should not be sampled; sample a second run for memory."""
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn, args))
     proc.start()
     child.close()
-    sampler = TreeSampler(proc.pid)
+    sampler = TreeSampler(proc.pid) if sample else None
     try:
         ok, payload, peak = parent.recv()
     except EOFError:
-        sampler.stop()
+        if sampler is not None:
+            sampler.stop()
         proc.join()
         raise RuntimeError(f"benchmark child died (exit code {proc.exitcode})") from None
-    tree = sampler.stop()
+    tree = sampler.stop() if sampler is not None else {}
     proc.join()
     if not ok:
         raise RuntimeError(f"benchmark child failed:\n{payload}")

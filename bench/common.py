@@ -140,12 +140,12 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def isolated(fn: Callable[..., Any], *args: Any, sample: bool = True) -> Isolated:
+def isolated(fn: Callable[..., Any], *args: Any, sample: bool = False) -> Isolated:
     """Run fn(*args) in a forked child so its peak memory is its own; re-raise its errors.
 
     Its peak RSS and its largest child's come from getrusage; the peak of the whole tree's
     summed memory (the child and its workers at the same moment) from a TreeSampler here,
-    unless sample is false. Sampling is not free: reading a process's PSS walks its page
+    only if sample is true. Sampling is not free: reading a process's PSS walks its page
     tables under its memory map's lock, and ten walks a second over a 1M screen's four
     processes made the screen ~5 s slower (40.6-44.1 s unsampled, 46.9-49.6 s sampled,
     back to back). A timed run should not be sampled; sample a second run for memory."""

@@ -201,7 +201,7 @@ def _one_round(maintenance: str, gpkg: Path, batch_size: int, keep: bool, round_
                     "rows": _count(urls["peer"], "ogr_parcels"),
                 }
             else:
-                run = isolated(_ours, urls["ours"], str(gpkg), batch_size, sample=False)
+                run = isolated(_ours, urls["ours"], str(gpkg), batch_size)
                 out["ours"] = {**run.result, "peak_mb": run.peak_mb.get("self")}
         dispose_engines()
     return out["ours"], out["peer"]

@@ -206,9 +206,9 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     row: dict[str, Any] = {"parcels": n, "load_before": load_average()}
     console.print(f"[bold]{n:,} 宗地 / parcels[/bold] — ours ({args.workers or 'all'} workers)…")
     # Timed unsampled; the whole tree's memory from a second, sampled run (sampling slows it).
-    ours = isolated(run_ours, folder, args.workers, args.chunk_size, sample=False)
+    ours = isolated(run_ours, folder, args.workers, args.chunk_size)
     console.print("  ours again, its memory sampled…")
-    sampled = isolated(run_ours, folder, args.workers, args.chunk_size)
+    sampled = isolated(run_ours, folder, args.workers, args.chunk_size, sample=True)
     row["ours"] = {k: v for k, v in ours.result.items() if k != "result"} | {
         "peak_mb": ours.peak_mb,
         "tree_mb": sampled.tree_mb,
@@ -216,10 +216,9 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.scaling:
         console.print("  ours on 1 worker…")
-        one = isolated(run_ours, folder, 1, args.chunk_size, sample=False)
+        one = isolated(run_ours, folder, 1, args.chunk_size)
         row["ours_1"] = {k: v for k, v in one.result.items() if k != "result"}
         row["ours_1"]["peak_mb"] = one.peak_mb
-        row["ours_1"]["tree_mb"] = one.tree_mb
         same = all(
             np.array_equal(np.asarray(one.result["result"][c], dtype=object),
                            np.asarray(ours.result["result"][c], dtype=object))
@@ -228,10 +227,9 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
         row["ours_1"]["identical_to_ours"] = same
     if args.dask:
         console.print("  ours on a dask LocalCluster of 2 workers…")
-        on_dask = isolated(run_ours, folder, None, args.chunk_size, True, sample=False)
+        on_dask = isolated(run_ours, folder, None, args.chunk_size, True)
         row["dask"] = {k: v for k, v in on_dask.result.items() if k != "result"}
         row["dask"]["peak_mb"] = on_dask.peak_mb
-        row["dask"]["tree_mb"] = on_dask.tree_mb
         row["dask"]["identical_to_ours"] = all(
             np.array_equal(np.asarray(on_dask.result["result"][c], dtype=object),
                            np.asarray(ours.result["result"][c], dtype=object))
@@ -282,9 +280,7 @@ def report(rows: list[dict[str, Any]]) -> None:
                         x["seconds"],
                         n / x["seconds"],
                         rate / (n / x["seconds"]),
-                        f"{x['tree_mb'].get('rss_sum', 0):,.0f} in all"
-                        if x.get("tree_mb")
-                        else f"{x['peak_mb']['self']:,.0f}",
+                        f"{x['peak_mb']['self']:,.0f}",
                         note,
                     ]
                 )

@@ -34,6 +34,31 @@ def _villages_named(codes: np.ndarray) -> np.ndarray:
     return named.to_numpy(zero_copy_only=False)
 
 
+def _among(values: np.ndarray, members: list[str]) -> np.ndarray:
+    """Mask of values that are one of members (None never is), by Arrow's hash lookup: pandas'
+    string isin tests each member in Python (0.7 s of an import's 1,000,000 parcels)."""
+    found = pc.is_in(
+        pa.array(values, type=pa.string(), from_pandas=True),
+        value_set=pa.array(members, type=pa.string()),
+    )
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def _groups(values: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(value, its rows in order) for each distinct value that is not None."""
+    text = pa.array(values, type=pa.string(), from_pandas=True)
+    present = text.is_valid()
+    rows = np.flatnonzero(present.to_numpy(zero_copy_only=False))
+    encoded = pc.dictionary_encode(text.filter(present))
+    groups = encoded.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(len(encoded.dictionary) + 1))
+    return [
+        (value, rows[order[bounds[g] : bounds[g + 1]]])
+        for g, value in enumerate(encoded.dictionary.to_pylist())
+    ]
+
+
 class VillageCheck:
     """The loaded villages an import's parcels name, checked batch by batch."""
 
@@ -103,7 +128,7 @@ class VillageCheck:
                 before_db()
             self._load_boundaries(wanted)
         loaded = [code for code, boundary in self._boundaries.items() if boundary is not None]
-        for i in np.flatnonzero(has_village & ~pd.Series(villages).isin(loaded).to_numpy()):
+        for i in np.flatnonzero(has_village & ~_among(villages, loaded)):
             self._problem(
                 where[i],
                 f"村 {villages[i]} 未导入 / village not loaded; import villages first",
@@ -119,14 +144,11 @@ class VillageCheck:
             )
             bad[i] = True
         # A parcel without a village code belongs to the loaded village its code names.
-        fill = ~has_village & has_named & pd.Series(named).isin(loaded).to_numpy()
+        fill = ~has_village & has_named & _among(named, loaded)
         villages[fill] = named[fill]
         outside: list[int] = []
-        present = pd.Series(named, dtype=object).dropna()
-        where_present = present.index.to_numpy()
-        for code, positions in present.groupby(present.to_numpy()).indices.items():
+        for code, rows in _groups(named):
             boundary = self._boundaries.get(code)
-            rows = where_present[positions]
             if boundary is None:
                 outside.extend(rows.tolist())  # the named village is not loaded: where is it?
                 continue

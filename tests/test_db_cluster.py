@@ -40,7 +40,15 @@ def test_cluster_lifecycle_on_a_private_var_dir(tmp_path):
         with psycopg.connect(cl.conninfo("landmarket")) as conn:
             listen = conn.execute("SHOW listen_addresses").fetchone()[0]
             sockets = conn.execute("SHOW unix_socket_directories").fetchone()[0]
+            # Text sorts bytewise ("C"); upper() and friends still know UTF-8 letters.
+            collate, ctype, upper, order = conn.execute(
+                "SELECT current_setting('lc_collate'), current_setting('lc_ctype'), "
+                "upper('ä村'), array_agg(c ORDER BY c) FROM unnest(ARRAY['b', 'B', 'ä', 'a']) c"
+            ).fetchone()
         assert (listen, sockets) == ("127.0.0.1", "")
+        assert collate == "C" and ctype.lower().replace("-", "") in ("c.utf8", "c")
+        assert order == ["B", "a", "b", "ä"]
+        assert upper == ("Ä村" if ctype != "C" else "ä村")
         assert cl.log_file.is_file()
     finally:
         stopped = cl.stop()

@@ -221,6 +221,16 @@ def _all_distinct(codes: pd.Series) -> bool:
     return len(pc.unique(values)) == len(codes)
 
 
+_COUNTIES = pa.array(sorted(CHONGQING_COUNTIES), type=pa.string())
+
+
+def _in_county(codes: pd.Series) -> np.ndarray:
+    """Mask of codes whose first six characters are a Chongqing county (Arrow's hash lookup)."""
+    text = pa.array(codes, type=pa.string(), from_pandas=True)
+    found = pc.is_in(pc.utf8_slice_codeunits(text, 0, 6), value_set=_COUNTIES)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
 def _check_codes(out: GeoDataFrame, labels, found) -> GeoDataFrame:
     """Parcel codes well formed (GB/T 37346, Chongqing county) and unique; column -> parcel_code."""
     columns = [c for c in out.columns if c != out.geometry.name]
@@ -229,7 +239,10 @@ def _check_codes(out: GeoDataFrame, labels, found) -> GeoDataFrame:
         found.append((-1, missing_column("parcel_code", columns)))
         return out
     raw = out[column]
-    codes = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
+    if isinstance(raw.dtype, pd.StringDtype):  # text already: blanks filled, stripped by Arrow
+        codes = raw.fillna("").str.strip()
+    else:
+        codes = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
     out = out.copy()
     out["parcel_code"] = codes.where(codes != "", None)
     if column not in ("parcel_code", "parcel_no"):
@@ -237,8 +250,8 @@ def _check_codes(out: GeoDataFrame, labels, found) -> GeoDataFrame:
     field = "地块编号" if column == "parcel_no" else str(column)
     # The pattern as text: Arrow-backed strings match it with RE2 for the whole column (a
     # compiled pattern is tried row by row); a code it misses still gets parse_parcel_code.
-    fast = codes.str.match(_CODE_RE.pattern) & codes.str[:6].isin(list(CHONGQING_COUNTIES))
-    for i in np.flatnonzero(~fast.to_numpy()):
+    fast = codes.str.match(_CODE_RE.pattern).to_numpy(dtype=bool) & _in_county(codes)
+    for i in np.flatnonzero(~fast):
         code = codes.iloc[i]
         if not code:
             msg = "缺少宗地代码 / missing parcel code"

@@ -1,4 +1,5 @@
-"""A large first load builds the parcels' secondary indexes after the rows (migration 0016)."""
+"""A large first load builds the parcels' secondary indexes and unique code after the rows
+(migrations 0016, 0019)."""
 
 from __future__ import annotations
 
@@ -104,7 +105,8 @@ def test_the_indexes_come_back_at_commit_and_only_an_empty_table_loses_them(empt
     with psycopg.connect(info) as conn:
         before = conn.execute(str(INDEXES)).fetchall()
         assert conn.execute("SELECT parcels_defer_indexes()").fetchone() == (True,)
-        assert len(conn.execute(str(INDEXES)).fetchall()) == 2  # primary key, unique code
+        # Only the primary key stays (foreign keys point at it); the unique code goes too.
+        assert [name for name, _ in conn.execute(str(INDEXES)).fetchall()] == ["pk_parcels"]
         conn.commit()  # without parcels_restore_indexes(): the commit rebuilds them
         assert conn.execute(str(INDEXES)).fetchall() == before
         conn.execute(
@@ -114,6 +116,23 @@ def test_the_indexes_come_back_at_commit_and_only_an_empty_table_loses_them(empt
         )
         assert conn.execute("SELECT parcels_defer_indexes()").fetchone() == (False,)
         conn.rollback()
+
+
+def test_a_duplicate_code_that_got_past_the_import_fails_the_rebuild(empty_db):
+    row = (
+        "INSERT INTO parcels (parcel_code, land_use_code, ownership, right_type, area_m2, "
+        "area_mu, gk_zone, geom) VALUES ('5001119900010JC0001', '0702', 'collective', 'x', "
+        "1, 0.0015, 36, ST_Multi(ST_MakeEnvelope(106.5, 29.5, 106.501, 29.501, 4490)))"
+    )
+    with psycopg.connect(libpq_conninfo(empty_db)) as conn:
+        assert conn.execute("SELECT parcels_defer_indexes()").fetchone() == (True,)
+        conn.execute(row)
+        conn.execute(row)  # no unique index to refuse it while the load runs
+        with pytest.raises(errors.UniqueViolation, match="uq_parcels_parcel_code"):
+            conn.execute("SELECT parcels_restore_indexes()")
+        conn.rollback()
+        assert conn.execute("SELECT count(*) FROM parcels").fetchone() == (0,)
+        assert "uq_parcels_parcel_code" in {name for name, _ in conn.execute(str(INDEXES))}
 
 
 def test_the_application_role_cannot_record_an_index_definition(empty_db):

@@ -9,7 +9,7 @@ from psycopg import errors
 from sqlalchemy import create_engine, pool, text
 
 from geodata.cluster import libpq_conninfo
-from geodata.db.migrate import upgrade
+from geodata.db.migrate import downgrade, upgrade
 from geodata.store import import_layer, parcel_stream
 from geodata.store.importer import ReadOptions
 from landmarket.codes import make_parcel_code
@@ -171,3 +171,21 @@ def test_the_rebuild_gets_its_memory_and_the_caller_keeps_its_setting(
     engine.dispose()
     assert seen == ["123MB"]
     assert _state(empty_db)[1:] == (6, 0, True)
+
+
+def test_migrations_0018_and_0019_go_down_and_up(empty_db):
+    def bodies() -> tuple[str, str]:
+        with psycopg.connect(libpq_conninfo(empty_db)) as conn:
+            return tuple(
+                conn.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", (name,)).fetchone()[0]
+                for name in ("parcels_defer_indexes", "parcel_cells_insert")
+            )
+
+    defer, cells = bodies()
+    assert "contype = 'u'" in defer and "OFFSET 0" in cells
+    downgrade(empty_db, "0017_ticket_children_index")
+    defer, cells = bodies()
+    assert "contype" not in defer and "OFFSET 0" not in cells and "NOT i.indisunique" in defer
+    upgrade(empty_db)
+    defer, cells = bodies()
+    assert "contype = 'u'" in defer and "OFFSET 0" in cells

@@ -32,11 +32,12 @@ def in_order_sums(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     order = np.argsort(-lengths, kind="stable")  # longest first: runs still going are a prefix
     starts, lengths = starts[order], lengths[order]
     sums = np.zeros(len(lengths))
-    going = len(lengths)
-    for i in range(int(lengths[0]) if len(lengths) else 0):
-        while going and lengths[going - 1] <= i:
-            going -= 1
-        sums[:going] += values[starts[:going] + i]
+    # Step i adds to the runs longer than i: how many, for every step at once.
+    steps = int(lengths[0]) if len(lengths) else 0
+    going = np.searchsorted(-lengths, -np.arange(steps), side="left")
+    for i in range(steps):
+        n = going[i]
+        sums[:n] += values[starts[:n] + i]
     out = np.empty_like(sums)
     out[order] = sums
     return out

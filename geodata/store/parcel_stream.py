@@ -33,6 +33,7 @@ from geodata.fields import (
 from geodata.formats import unchanged_wkb
 from geodata.hygiene import CODE_COLUMNS, check_layer, record_labels
 from geodata.store.bulk import multipolygon_ewkb_hex
+from geodata.store.code_memory import SortedCodes
 from geodata.store.copy_binary import Payload, copy_table, encode
 from geodata.store.records import BOOKKEEPING, pick_columns, village_of
 from geodata.store.ring_areas import polygon_areas_m2
@@ -368,7 +369,7 @@ class ParcelStream:
         self._seen = 0
         self._villages = VillageCheck(session, tolerance_m)
         self._deferred: bool | None = None  # secondary indexes dropped until finish()
-        self._codes = np.empty(0, dtype="S19")  # codes of the rows copied so far, sorted
+        self._codes = SortedCodes()  # codes of the rows copied so far
 
     # -- per batch -----------------------------------------------------------------------
     def feed(self, frame: GeoDataFrame) -> None:
@@ -655,20 +656,16 @@ class ParcelStream:
         return positions, keys.copy()
 
     def _earlier(self, keys: tuple[np.ndarray, np.ndarray], n: int) -> np.ndarray:
-        """Mask of codes this import has already taken for rows it copies (sorted, in memory)."""
+        """Mask of codes this import has already taken for rows it copies (in memory)."""
         found = np.zeros(n, dtype=bool)
         positions, codes = keys
-        if not len(self._codes) or not len(codes):
-            return found
-        at = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
-        found[positions] = self._codes[at] == codes
+        found[positions] = self._codes.taken(codes)
         return found
 
     def _remember(self, keys: tuple[np.ndarray, np.ndarray], ok: np.ndarray) -> None:
         """Add the codes of rows about to be copied (19 bytes a code: 19 MB per million)."""
         positions, codes = keys
-        new = np.sort(codes[ok[positions]])
-        self._codes = np.insert(self._codes, np.searchsorted(self._codes, new), new)
+        self._codes.add(codes[ok[positions]])
 
     def finish(self) -> tuple[int, float]:
         """(rows, total area m²) once every batch passed; else every problem, nothing kept."""

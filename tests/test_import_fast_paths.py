@@ -94,12 +94,9 @@ def test_prepared_table_is_the_same_with_and_without_the_file_wkb(tmp_path: Path
     _, batches = iter_layer(path)
     (read,) = list(batches)
 
-    class Batch:
-        source_name, id = "p.gpkg", 1
-
     tables = []
     for wkb in (read.wkb, None):
-        stream = parcel_stream.ParcelStream(None, Batch(), village=None, tolerance_m=1.0)
+        stream = parcel_stream.ParcelStream(None, "p.gpkg", village=None, tolerance_m=1.0)
         prepared = stream.prepare(read.frame, wkb)
         assert not prepared.problems and len(prepared.notes) == 1  # the loop repaired
         tables.append(prepared.table)

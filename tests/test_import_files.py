@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import rasterio
@@ -14,6 +16,7 @@ from cli.main import app
 from geodata.db.engine import session_scope
 from geodata.db.tables import ImportBatch, Parcel, Raster, Village
 from geodata.store import import_layer
+from geodata.store.importer import file_sha256
 from landmarket.codes import make_parcel_code
 from landmarket.errors import Conflict, InvalidInput
 
@@ -72,6 +75,19 @@ def test_a_file_with_one_bad_record_changes_nothing(session, files):
     assert [p.record for p in caught.value.problems] == ["feature 2"]
     assert session.scalar(select(func.count()).select_from(ImportBatch)) == before
     assert session.scalar(select(func.count()).select_from(Parcel)) == 0
+
+
+def test_a_parcel_file_imported_again_is_refused_and_its_reader_stops(session, files):
+    import_layer(session, files["villages"], "villages")
+    first = import_layer(session, files["parcels"], "parcels")
+    stored = session.scalar(select(ImportBatch.sha256).where(ImportBatch.id == first.batch_id))
+    assert first.sha256 == stored == file_sha256(files["parcels"])  # hashed beside the reader
+    before = session.scalar(select(func.count()).select_from(Parcel))
+    with pytest.raises(Conflict, match=f"already imported as batch {first.batch_id}"):
+        import_layer(session, files["parcels"], "parcels")
+    assert session.scalar(select(func.count()).select_from(Parcel)) == before == 2
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("import-")]
+    assert alive == []  # the reader that started before the check was stopped
 
 
 def test_constraints_with_a_coverage_file(session, tmp_path, make_frame, gk_rect):

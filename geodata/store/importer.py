@@ -191,11 +191,11 @@ def import_layer(
         raise InvalidInput(
             problems=[RecordProblem(str(path), "文件不存在 / file not found")], source=path.name
         )
+    if layer == "parcels":  # hashed while its first batch is read
+        return _import_parcels(target, path, village, zone, actor, options or ReadOptions())
     sha = file_sha256(path)
     if layer == "dem":
         return _import_dem(target, path, sha, actor, raster_dir)
-    if layer == "parcels":
-        return _import_parcels(target, path, sha, village, zone, actor, options or ReadOptions())
     frame, warnings, notes = read_checked(path, layer, zone, options)
     if isinstance(coverage, str | Path):
         coverage = read_coverage(Path(coverage), zone)
@@ -301,36 +301,46 @@ def _finish_batch(session: Session, batch: ImportBatch, report: ImportReport, ac
 def _import_parcels(
     target: Target,
     path: Path,
-    sha: str,
     village: str | None,
     zone: int | None,
     actor: str,
     options: ReadOptions,
 ) -> ImportReport:
-    """Stream a parcel file in batches through every check into one all-or-nothing batch."""
+    """Stream a parcel file in batches through every check into one all-or-nothing batch.
+
+    The file's hash (for the batch row and the already-imported check) is computed while the
+    reader thread reads and prepares the first batch: hashing releases the GIL, and the
+    second core is otherwise idle until the first batch is ready (~0.2 s per 1,000,000
+    parcels). Nothing is written before the check."""
     from geodata.formats import BATCH_SIZE, iter_layer
 
-    src, batches = iter_layer(
-        path,
-        zone=zone,
-        source_layer=options.source_layer,
-        shift=options.shift,
-        batch_size=options.batch_size or BATCH_SIZE,
-    )
-    report = ImportReport("parcels", path.name, sha, 0, 0, None, list(src.warnings) if src else [])
-    tolerance = load_policy().number("imports.village_boundary_tolerance")
-    with transaction(target) as session, old_objects_frozen():
-        batch = _new_batch(session, report, actor)
-        stream = ParcelStream(
-            session, batch, village=village, tolerance_m=tolerance, field_map=options.field_map
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-hash") as hasher:
+        hashing = hasher.submit(file_sha256, path)
+        src, batches = iter_layer(
+            path,
+            zone=zone,
+            source_layer=options.source_layer,
+            shift=options.shift,
+            batch_size=options.batch_size or BATCH_SIZE,
         )
-        work = lambda item: stream.prepare(item.frame, item.wkb)  # noqa: E731
-        for result, _ in pipelined(prefetch(batches, work), stream):
-            report.warnings.extend(str(w) for w in result.warnings if str(w) not in report.warnings)
-        report.rows, report.area_m2 = stream.finish()
-        report.warnings.extend(stream.warnings)
-        report.notes.extend(stream.notes)
-        _finish_batch(session, batch, report, actor)
+        warnings = list(src.warnings) if src else []
+        tolerance = load_policy().number("imports.village_boundary_tolerance")
+        with transaction(target) as session, old_objects_frozen():
+            stream = ParcelStream(
+                session, path.name, village=village, tolerance_m=tolerance,
+                field_map=options.field_map,
+            )  # fmt: skip
+            work = lambda item: stream.prepare(item.frame, item.wkb)  # noqa: E731
+            with prefetched(batches, work) as prepared:
+                report = ImportReport("parcels", path.name, hashing.result(), 0, 0, None, warnings)
+                batch = stream.batch = _new_batch(session, report, actor)
+                for result, _ in pipelined(prepared, stream):
+                    new = (str(w) for w in result.warnings)
+                    report.warnings.extend(w for w in new if w not in report.warnings)
+            report.rows, report.area_m2 = stream.finish()
+            report.warnings.extend(stream.warnings)
+            report.notes.extend(stream.notes)
+            _finish_batch(session, batch, report, actor)
     return report
 
 
@@ -378,9 +388,12 @@ def old_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def prefetch(items: Iterator[Any], work: Any, depth: int = 1) -> Iterator[tuple[Any, Any]]:
-    """(item, work(item)) computed one step ahead in a thread, so reading and checking the next
-    batch overlaps the database's COPY of this one; errors surface in the caller, in order."""
+@contextmanager
+def prefetched(items: Iterator[Any], work: Any, depth: int = 1) -> Iterator[Iterator[Any]]:
+    """(item, work(item)) computed one step ahead in a thread started at once, so reading and
+    checking the next batch overlaps the database's COPY of this one (and the first batch the
+    caller's own start); errors surface in the caller, in order. Leaving the block stops the
+    thread, whether or not its results were used."""
     done: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -395,13 +408,16 @@ def prefetch(items: Iterator[Any], work: Any, depth: int = 1) -> Iterator[tuple[
             return
         done.put(None)
 
-    thread = threading.Thread(target=run, name="import-reader", daemon=True)
-    thread.start()
-    try:
+    def results() -> Iterator[Any]:
         while (got := done.get()) is not None:
             if isinstance(got, BaseException):
                 raise got
             yield got
+
+    thread = threading.Thread(target=run, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        yield results()
     finally:
         stop.set()
         while thread.is_alive():  # unblock a reader waiting on a full queue

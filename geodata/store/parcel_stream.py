@@ -351,16 +351,18 @@ class ParcelStream:
     def __init__(
         self,
         session: Session,
-        batch: ImportBatch,
+        source: str,
         *,
         village: str | None,
         tolerance_m: float,
         field_map: dict[str, str] | None = None,
     ) -> None:
-        self.session, self.batch, self.village = session, batch, village
+        self.session, self.source, self.village = session, source, village
+        # The import batch the rows belong to: set before the first check(); prepare() does
+        # not need it, so reading may start while the batch row is being made.
+        self.batch: ImportBatch | None = None
         self.tolerance_m = tolerance_m
         self.field_map = field_map or {}
-        self.source = batch.source_name
         self.problems: list[RecordProblem] = []
         self.notes: list[str] = []
         self.warnings: list[str] = []
@@ -430,7 +432,7 @@ class ParcelStream:
             area_mu=pa.array(np.round(m2_to_mu(areas), 4), type=pa.float64()),
             gk_zone=pa.array(cols["gk_zone"], type=pa.int64()),
             source_file=pa.array(np.full(n, self.source, dtype=object), type=pa.string()),
-            batch_id=pa.array(np.full(n, self.batch.id), type=pa.int64()),
+            batch_id=pa.nulls(n, type=pa.int64()),  # the batch's id: set by check()
             geom=multipolygon_ewkb_hex(np.where(good, cols["geom"], None), hex=False, known=known),
             attrs=attrs if isinstance(attrs, pa.Array) else pa.array(attrs, type=pa.string()),
         )
@@ -488,6 +490,8 @@ class ParcelStream:
         # Rows without a village code took the one their parcel code names (in the check).
         villages = pa.array(prepared.data["village_code"][ok], type=pa.string())
         table = table.set_column(PARCEL_COPY.index("village_code"), "village_code", villages)
+        batch_id = pa.array(np.full(table.num_rows, self.batch.id), type=pa.int64())
+        table = table.set_column(PARCEL_COPY.index("batch_id"), "batch_id", batch_id)
         area = float(np.sum(table.column("area_m2").to_numpy())) if table.num_rows else 0.0
         return Checked(encode(table, PARCEL_KINDS), area)
 

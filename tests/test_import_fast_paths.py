@@ -149,6 +149,21 @@ def test_stripping_as_str_strip():
     assert parcel_stream._stripped(flags) is flags  # no text: untouched
 
 
+def test_text_columns_from_arrow_as_the_cell_by_cell_texts():
+    cells = ["a", " b", "c\u3000", "", None, "\x85x\x1c", "mid dle", "\u00a0", "村\u2029", "\t\n"]
+    spaces = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+    cells.append(spaces + "z" + spaces)
+    for column in (
+        pd.Series(cells, dtype="str"),  # pandas' Arrow-backed strings, as files are read
+        pd.Series(cells, dtype=object),
+        pd.Series([None, None], dtype=object),
+    ):
+        got = parcel_stream._arrow_texts(column)
+        assert got.to_pylist() == list(parcel_stream._texts(column))
+    assert parcel_stream._arrow_texts(pd.Series([1.0, 2.5])) is None  # numbers: _texts' own way
+    assert parcel_stream._arrow_texts(pd.Series(["a", 3], dtype=object)) is None
+
+
 def test_labels_on_demand():
     labels = FeatureLabels(40, 3)
     assert list(labels) == ["feature 41", "feature 42", "feature 43"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,7 @@ _SPACE = (
     r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
 )
 _EDGE_SPACE = f"^[{_SPACE}]|[{_SPACE}]$"
+_SPACE_CHARS = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
 # Kinds of object columns (pandas' infer_dtype) that hold no text: nothing to strip.
 _NO_TEXT = {"boolean", "integer", "floating", "mixed-integer-float", "decimal", "datetime",
             "datetime64", "date", "time", "timedelta", "timedelta64", "empty"}  # fmt: skip
@@ -126,27 +128,50 @@ def _texts(series: pd.Series) -> np.ndarray:
     return text
 
 
-def _village_codes(values: np.ndarray) -> np.ndarray:
+def _arrow_texts(series: pd.Series) -> pa.Array | None:
+    """_texts of a column of strings, as Arrow strings (stripped by Python's whitespace, blank
+    as null) without a Python object per cell; None for a column of another kind."""
+    try:
+        if isinstance(series.dtype, pd.StringDtype):
+            strings = pa.array(series.array)
+            if isinstance(strings, pa.ChunkedArray):
+                strings = strings.combine_chunks()
+            strings = strings.cast(pa.string())
+        elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in (
+            "string",
+            "empty",
+        ):
+            strings = pa.array(series.to_numpy(), type=pa.string(), from_pandas=True)
+        else:
+            return None
+    except (TypeError, ValueError, UnicodeError, pa.ArrowException):
+        return None
+    stripped = pc.utf8_trim(strings, characters=_SPACE_CHARS)
+    return pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+
+
+def _village_codes(text: pa.Array) -> pa.Array:
     """village_of over a column: a 19-digit 坐落/权属单位代码 gives its first 12 digits."""
-    text = pa.array(values, type=pa.string())
     ascii_ = pc.fill_null(pc.string_is_ascii(text), True)
     group = pc.and_(pc.equal(pc.utf8_length(text), 19), pc.utf8_is_digit(text))
     out = pc.if_else(pc.fill_null(group, False), pc.utf8_slice_codeunits(text, 0, 12), text)
-    out = out.to_numpy(zero_copy_only=False)
-    for i in np.flatnonzero(~ascii_.to_numpy(zero_copy_only=False)):  # Unicode digits: as before
-        out[i] = village_of(values[i])
-    return out
+    unicode = np.flatnonzero(~ascii_.to_numpy(zero_copy_only=False))
+    if not len(unicode):
+        return out
+    values = out.to_numpy(zero_copy_only=False)
+    for i in unicode:  # Unicode digits: as before
+        values[i] = village_of(text[i].as_py())
+    return pa.array(values, type=pa.string())
 
 
-def _match(values: np.ndarray, pattern: str) -> np.ndarray:
-    """Mask of values matching pattern (None matches: nothing to check); RE2 over the column
+def _match(text: pa.Array, pattern: str) -> np.ndarray:
+    """Mask of values matching pattern (null matches: nothing to check); RE2 over the column
     for ASCII text, Python's re (Unicode \\d) for the rest, as the row-by-row check did."""
-    text = pa.array(values, type=pa.string())
     ascii_ = pc.fill_null(pc.string_is_ascii(text), True).to_numpy(zero_copy_only=False)
     out = pc.fill_null(pc.match_substring_regex(text, pattern), True).to_numpy(zero_copy_only=False)
     compiled = re.compile(pattern)
     for i in np.flatnonzero(~ascii_):
-        out[i] = compiled.match(values[i]) is not None
+        out[i] = compiled.match(text[i].as_py()) is not None
     return out
 
 
@@ -157,6 +182,16 @@ def _letter(codes: pa.Array, at: int, meaning: dict[str, str]) -> pa.Array:
     found = pc.index_in(letters, value_set=pa.array(list(meaning), type=pa.string()))
     found = pc.if_else(pc.greater(pc.utf8_length(codes), 13), found, pa.scalar(None, pa.int32()))
     return pa.array(list(meaning.values()), type=pa.string()).take(found)
+
+
+def _missing(values: pa.Array) -> np.ndarray:
+    """Mask of the nulls of an Arrow array."""
+    return values.is_null().to_numpy(zero_copy_only=False)
+
+
+def _true(mask: pa.Array) -> np.ndarray:
+    """An Arrow boolean array as a numpy mask (null as False)."""
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
 def _strings(values: np.ndarray | pa.Array) -> pa.Array:
@@ -479,7 +514,7 @@ class ParcelStream:
         self.notes.extend(prepared.notes)
         if not prepared.data:
             return _EMPTY
-        keys = self._keys(prepared.data["parcel_code"])
+        keys = self._keys(prepared.data.get("parcel_code_text", prepared.data["parcel_code"]))
         taken = self._check_taken(prepared, keys)
         if prepared.refused:  # codes stored already are still worth listing
             return _EMPTY
@@ -488,7 +523,8 @@ class ParcelStream:
         self._remember(keys, ok)
         table = prepared.table if ok.all() else prepared.table.filter(pa.array(ok))
         # Rows without a village code took the one their parcel code names (in the check).
-        villages = pa.array(prepared.data["village_code"][ok], type=pa.string())
+        villages = prepared.data["village_code"]
+        villages = villages if ok.all() else villages.filter(pa.array(ok))
         table = table.set_column(PARCEL_COPY.index("village_code"), "village_code", villages)
         batch_id = pa.array(np.full(table.num_rows, self.batch.id), type=pa.int64())
         table = table.set_column(PARCEL_COPY.index("batch_id"), "batch_id", batch_id)
@@ -530,6 +566,7 @@ class ParcelStream:
         labels = record_labels(frame, first)
         picked = pick_columns(frame, PARCEL_FIELDS)
         codes = frame["parcel_code"].to_numpy(dtype=object)
+        code_text = pa.array(codes, type=pa.string())
         where = RecordNames(labels, codes)
         bad = np.zeros(n, dtype=bool)
         none = np.full(n, None, dtype=object)
@@ -537,8 +574,14 @@ class ParcelStream:
         def col(key: str) -> np.ndarray:
             return _texts(frame[picked[key]]) if key in picked else none
 
-        land_use = col("land_use_code")
-        for i in np.flatnonzero(pd.isna(land_use)):
+        def text(key: str) -> pa.Array:
+            if key not in picked:
+                return pa.nulls(n, type=pa.string())
+            fast = _arrow_texts(frame[picked[key]])
+            return fast if fast is not None else pa.array(col(key), type=pa.string())
+
+        land_use = text("land_use_code")
+        for i in np.flatnonzero(_missing(land_use)):
             column = picked["land_use_code"]
             problem(
                 where[i],
@@ -546,21 +589,25 @@ class ParcelStream:
                 "land_use_code",
             )
             bad[i] = True
-        unit = col("unit_code")
-        has_unit = ~pd.isna(unit)
-        prefix_ok = np.array([u[:19] == c if u else True for u, c in zip(unit, codes, strict=True)])
-        for i in np.flatnonzero(has_unit & ~(prefix_ok & (pd.Series(unit).str.len() == 28))):
+        unit = text("unit_code")
+        # A unit code of 28 ASCII characters that starts with the parcel code is well formed;
+        # any other is parsed to say what is wrong (or that it is right after all).
+        plain = pc.and_(
+            pc.and_(pc.string_is_ascii(unit), pc.equal(pc.utf8_length(unit), 28)),
+            pc.equal(pc.utf8_slice_codeunits(unit, 0, 19), code_text),
+        )
+        for i in np.flatnonzero(~_missing(unit) & ~_true(plain)):
             try:
-                unit_parcel, _, _ = parse_unit_code(unit[i])
+                unit_parcel, _, _ = parse_unit_code(unit[i].as_py())
                 if unit_parcel.code != codes[i]:
                     raise CodeError("does not start with the parcel code")
                 continue
             except CodeError as exc:
                 problem(where[i], f"单元代码无效 / {exc}", "unit_code")
                 bad[i] = True
-        villages = _village_codes(col("village_code"))
+        villages = _village_codes(text("village_code"))
         if self.village:
-            villages[pd.isna(villages)] = self.village
+            villages = pc.fill_null(villages, self.village)
         for i in np.flatnonzero(~_match(villages, _VILLAGE_RE)):
             problem(where[i], "村代码应为 12 位数字 / must be 12 digits", "village_code")
             bad[i] = True
@@ -588,9 +635,9 @@ class ParcelStream:
         skip = set(picked.values()) | BOOKKEEPING | {"parcel_code", frame.geometry.name}
         extra = [c for c in frame.columns if c not in skip]
         attrs = self._attrs(frame, extra)
-        code_text = pa.array(codes, type=pa.string())
         cols = {
             "parcel_code": codes,
+            "parcel_code_text": code_text,
             "unit_code": unit,
             "land_use_code": land_use,
             "ownership": _letter(code_text, 12, OWNERSHIP),
@@ -598,7 +645,7 @@ class ParcelStream:
             "registered": reg,
             "registered_area_m2": area.astype(object).where(area.notna(), None).to_numpy(),
             "village_code": villages,
-            "name": col("name"),
+            "name": text("name"),
             "geom": frame.geometry.to_numpy(dtype=object),
             "attrs": attrs,
             "where": where,
@@ -647,9 +694,9 @@ class ParcelStream:
         return bad
 
     @staticmethod
-    def _keys(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _keys(codes: np.ndarray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """(positions, codes as 19-byte strings) of the codes that can be stored (19 ASCII)."""
-        text = pa.array(codes, type=pa.string())
+        text = _strings(codes)
         fits = pc.and_(pc.equal(pc.binary_length(text), 19), pc.string_is_ascii(text))
         fits = pc.fill_null(fits, False)
         positions = np.flatnonzero(fits.to_numpy(zero_copy_only=False))

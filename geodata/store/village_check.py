@@ -24,9 +24,16 @@ from landmarket.areas import gk_epsg, gk_values, to_cgcs2000, zones_of_values
 Problem = Callable[[str, str, str], None]  # (record, message, field)
 
 
-def _text(values: np.ndarray) -> pa.Array:
+def _text(values: np.ndarray | pa.Array) -> pa.Array:
     """A column of text (None as null) as Arrow strings."""
+    if isinstance(values, pa.Array):
+        return values
     return pa.array(values, type=pa.string(), from_pandas=True)
+
+
+def _codes(cols: dict[str, Any]) -> pa.Array:
+    """A batch's parcel codes as Arrow strings (made once by the mapping, when it did)."""
+    return _text(cols.get("parcel_code_text", cols["parcel_code"]))
 
 
 def _villages_named(codes: pa.Array) -> pa.Array:
@@ -111,9 +118,7 @@ class VillageCheck:
 
     def load(self, cols: dict[str, np.ndarray]) -> None:
         """Fetch the boundaries of the villages a batch names that are not loaded yet."""
-        self._load_boundaries(
-            _wanted(_villages_named(_text(cols["parcel_code"])), _text(cols["village_code"]))
-        )
+        self._load_boundaries(_wanted(_villages_named(_codes(cols)), _text(cols["village_code"])))
 
     def check(
         self,
@@ -122,40 +127,43 @@ class VillageCheck:
         before_db: Callable[[], Any] | None = None,
     ) -> np.ndarray:
         """Mask of rows whose village is unknown or contradicts, or that lie outside it; rows
-        without a village code take the loaded village their parcel code names (in place).
+        without a village code take the loaded village their parcel code names (a new
+        cols["village_code"]).
         Boundaries come from load() (or are fetched here); before_db is called before the
         queries that name where a parcel outside its village lies."""
         self._problem = problem
-        villages, geoms, where = cols["village_code"], cols["geom"], cols["where"]
-        bad = np.zeros(len(villages), dtype=bool)
-        village_text = _text(villages)
-        named_text = _villages_named(_text(cols["parcel_code"]))
+        geoms, where = cols["geom"], cols["where"]
+        village_text = _text(cols["village_code"])
+        bad = np.zeros(len(village_text), dtype=bool)
+        named_text = _villages_named(_codes(cols))
         has_village, has_named = _present(village_text), _present(named_text)
         wanted = _wanted(named_text, village_text)
         if not wanted <= self._boundaries.keys():
             if before_db is not None:
                 before_db()
             self._load_boundaries(wanted)
-        named = named_text.to_numpy(zero_copy_only=False)
         for i in np.flatnonzero(has_village & ~_among(village_text, self._loaded)):
+            village = village_text[i].as_py()
             self._problem(
                 where[i],
-                f"村 {villages[i]} 未导入 / village not loaded; import villages first",
+                f"村 {village} 未导入 / village not loaded; import villages first",
                 "village_code",
             )
             bad[i] = True
         differ = pc.fill_null(pc.not_equal(village_text, named_text), False)
         for i in np.flatnonzero(differ.to_numpy(zero_copy_only=False)):
+            village, named = village_text[i].as_py(), named_text[i].as_py()
             self._problem(
                 where[i],
-                f"宗地代码指向村 {named[i]}，村代码却为 {villages[i]} / the parcel code names "
-                f"village {named[i]} but village_code is {villages[i]}",
+                f"宗地代码指向村 {named}，村代码却为 {village} / the parcel code names "
+                f"village {named} but village_code is {village}",
                 "village_code",
             )
             bad[i] = True
         # A parcel without a village code belongs to the loaded village its code names.
         fill = ~has_village & has_named & _among(named_text, self._loaded)
-        villages[fill] = named[fill]
+        if fill.any():
+            cols["village_code"] = pc.if_else(pa.array(fill), named_text, village_text)
         outside: list[int] = []
         for code, rows in _groups(named_text):
             boundary = self._boundaries.get(code)
@@ -167,6 +175,7 @@ class VillageCheck:
         if outside:
             if before_db is not None:
                 before_db()
+            named = named_text.to_numpy(zero_copy_only=False)
             bad |= self._report_places(np.array(sorted(outside)), named, geoms, where)
         return bad
 

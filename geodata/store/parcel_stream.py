@@ -34,7 +34,7 @@ from geodata.fields import (
 from geodata.formats import unchanged_wkb
 from geodata.hygiene import CODE_COLUMNS, check_layer, record_labels
 from geodata.store.bulk import multipolygon_ewkb_hex
-from geodata.store.code_memory import SortedCodes
+from geodata.store.code_memory import CodeMemory
 from geodata.store.copy_binary import Payload, copy_table, encode
 from geodata.store.records import BOOKKEEPING, pick_columns, village_of
 from geodata.store.ring_areas import polygon_areas_m2
@@ -406,7 +406,7 @@ class ParcelStream:
         self._seen = 0
         self._villages = VillageCheck(session, tolerance_m)
         self._deferred: bool | None = None  # secondary indexes dropped until finish()
-        self._codes = SortedCodes()  # codes of the rows copied so far
+        self._codes = CodeMemory()  # codes of the rows copied so far
 
     # -- per batch -----------------------------------------------------------------------
     def feed(self, frame: GeoDataFrame) -> None:
@@ -459,14 +459,17 @@ class ParcelStream:
         text_cols = ("parcel_code", "unit_code", "land_use_code", "ownership", "right_type",
                      "village_code", "name")  # fmt: skip
         arrays = {k: _strings(cols[k]) for k in text_cols}
+        arrays["parcel_code"] = _strings(cols.get("parcel_code_text", cols["parcel_code"]))
         areas, attrs = cols["area_m2"], cols["attrs"]
         arrays.update(
             registered=pa.array(cols["registered"], type=pa.bool_()),
-            registered_area_m2=pa.array(cols["registered_area_m2"], type=pa.float64()),
+            registered_area_m2=pa.array(
+                cols["registered_area_m2"], type=pa.float64(), from_pandas=True
+            ),
             area_m2=pa.array(areas, type=pa.float64()),
             area_mu=pa.array(np.round(m2_to_mu(areas), 4), type=pa.float64()),
             gk_zone=pa.array(cols["gk_zone"], type=pa.int64()),
-            source_file=pa.array(np.full(n, self.source, dtype=object), type=pa.string()),
+            source_file=pa.repeat(pa.scalar(self.source, type=pa.string()), n),
             batch_id=pa.nulls(n, type=pa.int64()),  # the batch's id: set by check()
             geom=multipolygon_ewkb_hex(np.where(good, cols["geom"], None), hex=False, known=known),
             attrs=attrs if isinstance(attrs, pa.Array) else pa.array(attrs, type=pa.string()),
@@ -643,7 +646,7 @@ class ParcelStream:
             "ownership": _letter(code_text, 12, OWNERSHIP),
             "right_type": _letter(code_text, 13, RIGHT_TYPE),
             "registered": reg,
-            "registered_area_m2": area.astype(object).where(area.notna(), None).to_numpy(),
+            "registered_area_m2": area.to_numpy(dtype=float),  # NaN: no value
             "village_code": villages,
             "name": text("name"),
             "geom": frame.geometry.to_numpy(dtype=object),

@@ -13,7 +13,7 @@ import pytest
 import shapely
 from geopandas import GeoDataFrame
 
-from geodata.formats import iter_layer
+from geodata.formats import iter_layer, same_objects
 from geodata.hygiene import FeatureLabels, check_layer
 from geodata.store import parcel_stream
 from geodata.store.bulk import multipolygon_ewkb_hex, source_wkb_usable
@@ -67,6 +67,20 @@ def test_reader_hands_over_wkb_only_for_geometries_it_kept(tmp_path: Path):
     _, batches = iter_layer(_gpkg(tmp_path / "b.gpkg", "EPSG:4524", gk), batch_size=10)
     (r,) = list(batches)
     assert r.wkb is not None and all(w is None for w in r.wkb)  # reprojected: none kept
+
+
+def test_same_objects_as_is_one_by_one():
+    shapes = _shapes(50)
+    other = shapes.copy()
+    other[[3, 7]] = [shapely.Point(0, 0), shapely.box(0, 0, 1, 1)]
+    other[9] = shapely.from_wkb(shapely.to_wkb(shapes[9]))  # equal, not the same object
+    other[[11, 12]] = None
+    shapes[12] = None  # None is None
+    want = [a is b for a, b in zip(shapes, other, strict=True)]
+    assert same_objects(shapes, other).tolist() == want
+    assert same_objects(shapes[::2], other[::2]).tolist() == want[::2]  # strided views
+    with pytest.raises(ValueError):
+        same_objects(shapes, other[:-1])
 
 
 def test_prepared_table_is_the_same_with_and_without_the_file_wkb(tmp_path: Path):

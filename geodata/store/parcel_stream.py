@@ -616,14 +616,14 @@ class ParcelStream:
             bad[i] = True
         column = frame[picked["registered"]] if "registered" in picked else None
         if column is not None and pd.api.types.is_bool_dtype(column.dtype):
-            reg = column.fillna(False).to_numpy(dtype=object)  # booleans: no text (blank: no)
+            reg = column.fillna(False).to_numpy(dtype=bool)  # booleans: no text (blank: no)
         else:
             registered = col("registered")
             lookup = {v: self._bool(v) for v in set(registered.tolist())}
             reg = np.array([lookup[v] for v in registered], dtype=object)
-        for i in np.flatnonzero(pd.isna(reg)):
-            problem(where[i], "应为 是/否 / not a yes/no", "registered")
-            bad[i] = True
+            for i in np.flatnonzero(pd.isna(reg)):
+                problem(where[i], "应为 是/否 / not a yes/no", "registered")
+                bad[i] = True
         column = frame[picked["registered_area_m2"]] if "registered_area_m2" in picked else None
         if column is not None and pd.api.types.is_float_dtype(column.dtype):
             # Numbers already: what their text would parse back to (infinities are no value).

@@ -173,6 +173,35 @@ def test_the_rebuild_gets_its_memory_and_the_caller_keeps_its_setting(
     assert _state(empty_db)[1:] == (6, 0, True)
 
 
+@pytest.mark.parametrize(("caller", "during"), [("3MB", "45MB"), ("1GB", "1GB")])
+def test_the_copies_get_memory_for_their_transition_rows_and_the_caller_keeps_its_setting(
+    empty_db, tmp_path, make_frame, gk_rect, unique_village_code, monkeypatch, caller, during
+):
+    from sqlalchemy.orm import Session
+
+    monkeypatch.setattr(parcel_stream, "TRANSITION_MEMORY", "45MB")
+    village = unique_village_code()
+    villages, rows = _files(tmp_path, make_frame, gk_rect, village, 6)
+    import_layer(empty_db, villages, "villages")
+    make_frame(rows).to_file(tmp_path / "p.gpkg", driver="GPKG")
+    engine = create_engine(empty_db, poolclass=pool.NullPool)
+    seen: list[str] = []
+    copy_table = parcel_stream.copy_table
+
+    def spy(session, *args):
+        seen.append(session.execute(text("SHOW work_mem")).scalar())
+        return copy_table(session, *args)
+
+    monkeypatch.setattr(parcel_stream, "copy_table", spy)
+    with Session(engine) as session, session.begin():
+        session.execute(text(f"SET LOCAL work_mem = '{caller}'"))
+        opts = ReadOptions(batch_size=2)
+        assert import_layer(session, tmp_path / "p.gpkg", "parcels", options=opts).rows == 6
+        assert session.execute(text("SHOW work_mem")).scalar() == caller
+    engine.dispose()
+    assert seen == [during] * 3  # each batch's COPY; a larger setting is never lowered
+
+
 def test_migrations_0018_and_0019_go_down_and_up(empty_db):
     def bodies() -> tuple[str, str]:
         with psycopg.connect(libpq_conninfo(empty_db)) as conn:

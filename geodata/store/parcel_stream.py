@@ -66,6 +66,16 @@ _VILLAGE_RE = VILLAGE_CODE_PATTERN
 # readers wait for the table while they are rebuilt.
 DEFER_INDEXES_FROM = 20_000
 REBUILD_MEMORY = "256MB"  # maintenance_work_mem while the deferred indexes are rebuilt
+# work_mem at least this while the batches are copied: the parcels' statement triggers see each
+# COPY's rows as a transition table, kept in memory up to work_mem and written to a temporary
+# file beyond it (a batch of 20,000 parcels holds ~8 MB: with the default 4 MB, a 1,000,000-
+# parcel import wrote and read back 432 MB of temporary files).
+TRANSITION_MEMORY = "64MB"
+_RAISE_WORK_MEM = text(
+    "SELECT current_setting('work_mem'), set_config('work_mem', CASE WHEN "
+    "pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(:m) THEN :m "
+    "ELSE current_setting('work_mem') END, true)"
+)
 # A JSON member whose value is null: after a comma, or first in its object (quotes inside strings
 # are escaped, so these only match between members). Keys are matched unrolled and possessive
 # ([^"\\]*+ runs between escapes, no backtracking) and the first member from its literal "{" (a
@@ -406,6 +416,7 @@ class ParcelStream:
         self._seen = 0
         self._villages = VillageCheck(session, tolerance_m)
         self._deferred: bool | None = None  # secondary indexes dropped until finish()
+        self._work_mem: str | None = None  # the caller's work_mem, raised for the COPYs
         self._codes = CodeMemory()  # codes of the rows copied so far
 
     # -- per batch -----------------------------------------------------------------------
@@ -487,6 +498,10 @@ class ParcelStream:
         if not prepared.data:
             return
         codes = prepared.data["parcel_code"]
+        if self._work_mem is None:  # the caller's, given back by finish()
+            self._work_mem = self.session.execute(
+                _RAISE_WORK_MEM, {"m": TRANSITION_MEMORY}
+            ).scalar()
         if self._deferred is None and not prepared.refused:
             # A large first load builds the secondary indexes after the rows (migration 0016).
             n = int(np.count_nonzero(~prepared.bad))
@@ -725,6 +740,10 @@ class ParcelStream:
         """(rows, total area m²) once every batch passed; else every problem, nothing kept."""
         if self.problems:
             raise InvalidInput(self.problems, source=self.source)
+        if self._work_mem is not None:
+            self.session.execute(
+                text("SELECT set_config('work_mem', :v, true)"), {"v": self._work_mem}
+            )
         if self._deferred:
             # The rebuild's sorts spill to disk at district scale with the default 64 MB (1M
             # parcels, loaded machine: 12.0 s wall and 4.5 s CPU for the four indexes; 7.2 s and

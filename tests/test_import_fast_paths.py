@@ -148,6 +148,16 @@ def test_attribute_json_from_arrow_matches_pandas():
     slow = parcel_stream._json_by_pattern(part)
     assert [_exact(t) for t in fast.to_pylist()] == [_exact(t) for t in slow]
     assert fast.to_pylist()[list(part["f"].isna() & part["ob"].isna()).index(True)] != "{,}"
+    # A first member never missing: the one-join path, members in column order.
+    for columns in (["i", "f", "b", "os", "s"], ["b", "empty"], ["i"], ['k"ey中', "s", "i"]):
+        fast = parcel_stream._json_objects(part[columns])
+        slow = parcel_stream._json_by_pattern(part[columns])
+        ordered = [list(_exact(t).items()) for t in fast.to_pylist()]
+        assert ordered == [list(_exact(t).items()) for t in slow]  # members in column order
+    clean = pd.DataFrame({"s": pd.array(["a", "b\\u", None, "中文"], dtype="str")})
+    assert parcel_stream._json_objects(clean).to_pylist() == [
+        '{"s":"a"}', '{"s":"b\\\\u"}', "{}", '{"s":"中文"}'
+    ]  # fmt: skip
     only_missing = parcel_stream._json_objects(part[["empty"]])
     assert only_missing.to_pylist() == ["{}"] * n
     dates = pd.DataFrame({"d": pd.to_datetime(["2024-01-02"] * 3)})

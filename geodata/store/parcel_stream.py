@@ -334,8 +334,10 @@ def _json_strings(strings: pa.Array) -> pa.Array:
     """Strings as JSON string literals (nulls kept)."""
     escaped = pc.replace_substring(strings, "\\", "\\\\")
     escaped = pc.replace_substring(escaped, '"', '\\"')
-    control = pc.fill_null(pc.match_substring_regex(strings, _CONTROL), False)
-    rows = np.flatnonzero(control.to_numpy(zero_copy_only=False))
+    rows: np.ndarray = np.zeros(0, dtype=np.int64)
+    if _any_control(strings):
+        control = pc.fill_null(pc.match_substring_regex(strings, _CONTROL), False)
+        rows = np.flatnonzero(control.to_numpy(zero_copy_only=False))
     if len(rows):  # rare: the control characters as \\u escapes, by Python's writer
         text = escaped.to_numpy(zero_copy_only=False).astype(object)
         for i in rows:
@@ -344,16 +346,43 @@ def _json_strings(strings: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise('"', escaped, '"', "")
 
 
+def _any_control(strings: pa.Array) -> bool:
+    """Whether any string holds a byte below 0x20 (its UTF-8 bytes scanned at once; a control
+    character is such a byte, and no byte of a longer character is)."""
+    if strings.type != pa.string() or len(strings) == 0:
+        return strings.type != pa.string()  # unsure: the caller looks row by row
+    offsets, data = strings.buffers()[1], strings.buffers()[2]
+    if data is None:
+        return False
+    ends = np.frombuffer(offsets, dtype=np.int32, count=len(strings) + 1, offset=4 * strings.offset)
+    body = np.frombuffer(data, dtype=np.uint8)[ends[0] : ends[-1]]
+    return bool((body < 0x20).any())
+
+
 def _json_objects(part: pd.DataFrame) -> pa.Array | None:
     """Each row as a JSON object of its present members, in column order; None if a column is
     of a kind _json_values leaves to pandas."""
-    members = []
+    columns = []
     for name in part.columns:
         values = _json_values(part[name])
         if values is None:
             return None
-        key = "," + json.dumps(str(name), ensure_ascii=False) + ":"
-        members.append(pc.fill_null(pc.binary_join_element_wise(key, values, ""), ""))
+        columns.append((json.dumps(str(name), ensure_ascii=False) + ":", values))
+    if columns and columns[0][1].null_count == 0:
+        # The first member always there: one join of literal keys and values, members that
+        # may be missing joined with their key first (or to nothing).
+        pieces: list[Any] = [pa.scalar("{" + columns[0][0], pa.string()), columns[0][1]]
+        for key, values in columns[1:]:
+            if values.null_count == 0:
+                pieces += [pa.scalar("," + key, pa.string()), values]
+            else:
+                pieces.append(pc.fill_null(pc.binary_join_element_wise("," + key, values, ""), ""))
+        pieces.append(pa.scalar("}", pa.string()))
+        return pc.binary_join_element_wise(*pieces, "")
+    members = [
+        pc.fill_null(pc.binary_join_element_wise("," + key, values, ""), "")
+        for key, values in columns
+    ]
     # Each present member begins with a comma; the first one's is cut. (Arrow's own
     # null_handling="skip" is avoided: it drops rows where every member is null.)
     joined = pc.binary_join_element_wise(*members, "") if len(members) > 1 else members[0]

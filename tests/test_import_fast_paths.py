@@ -4,6 +4,7 @@ attributes' JSON from Arrow, labels made on demand, stripping only where needed.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -171,6 +172,11 @@ def test_stripping_as_str_strip():
     assert [g if g == g else "nan" for g in got] == [w if w == w else "nan" for w in want]
     flags = np.array([True, None, False], dtype=object)
     assert parcel_stream._stripped(flags) is flags  # no text: untouched
+
+
+def test_the_whitespace_listed_is_what_str_strip_strips():
+    every = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+    assert set(parcel_stream._SPACE_CHARS) == every
 
 
 def test_text_columns_from_arrow_as_the_cell_by_cell_texts():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,14 +86,15 @@ _FIRST_NULL_MEMBER = re.compile(r'\{"[^"\\]*+(?:\\.[^"\\]*+)*+":null(?:,|(?=\}))
 _JSON_PATTERNS = 8  # more patterns of missing members than this: one pass and the patterns above
 
 
-# What Python's str.strip() strips (str.isspace), as RE2 escapes: RE2's \\s is ASCII only.
-_SPACE = (
-    r"\x{9}\x{a}\x{b}\x{c}\x{d}\x{1c}\x{1d}\x{1e}\x{1f}\x{20}\x{85}\x{a0}\x{1680}\x{2000}"
-    r"\x{2001}\x{2002}\x{2003}\x{2004}\x{2005}\x{2006}\x{2007}\x{2008}\x{2009}\x{200a}"
-    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
-)
+# What Python's str.strip() strips: the code points for which str.isspace() is true.
+_SPACE_POINTS = (
+    0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680, 0x2000, 0x2001,
+    0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200A, 0x2028, 0x2029,
+    0x202F, 0x205F, 0x3000,
+)  # fmt: skip
+_SPACE_CHARS = "".join(map(chr, _SPACE_POINTS))
+_SPACE = "".join(f"\\x{{{c:x}}}" for c in _SPACE_POINTS)  # as RE2 escapes: RE2's \\s is ASCII
 _EDGE_SPACE = f"^[{_SPACE}]|[{_SPACE}]$"
-_SPACE_CHARS = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
 # Kinds of object columns (pandas' infer_dtype) that hold no text: nothing to strip.
 _NO_TEXT = {"boolean", "integer", "floating", "mixed-integer-float", "decimal", "datetime",
             "datetime64", "date", "time", "timedelta", "timedelta64", "empty"}  # fmt: skip

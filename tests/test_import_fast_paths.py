@@ -16,7 +16,7 @@ from geopandas import GeoDataFrame
 
 from geodata.formats import iter_layer, same_objects
 from geodata.hygiene import FeatureLabels, check_layer
-from geodata.store import parcel_stream
+from geodata.store import columns, parcel_stream
 from geodata.store.bulk import multipolygon_ewkb_hex, source_wkb_usable
 from landmarket.errors import InvalidInput
 
@@ -143,40 +143,40 @@ def test_attribute_json_from_arrow_matches_pandas():
             'k"ey中': rng.integers(0, 5, n).astype(np.int32),
         }
     )
-    part["os"] = parcel_stream._stripped(part["os"].to_numpy(dtype=object))
-    fast = parcel_stream._json_objects(part)
+    part["os"] = columns.stripped(part["os"].to_numpy(dtype=object))
+    fast = columns.json_objects(part)
     assert fast is not None
-    slow = parcel_stream._json_by_pattern(part)
+    slow = columns.json_by_pattern(part)
     assert [_exact(t) for t in fast.to_pylist()] == [_exact(t) for t in slow]
     assert fast.to_pylist()[list(part["f"].isna() & part["ob"].isna()).index(True)] != "{,}"
     # A first member never missing: the one-join path, members in column order.
-    for columns in (["i", "f", "b", "os", "s"], ["b", "empty"], ["i"], ['k"ey中', "s", "i"]):
-        fast = parcel_stream._json_objects(part[columns])
-        slow = parcel_stream._json_by_pattern(part[columns])
+    for names in (["i", "f", "b", "os", "s"], ["b", "empty"], ["i"], ['k"ey中', "s", "i"]):
+        fast = columns.json_objects(part[names])
+        slow = columns.json_by_pattern(part[names])
         ordered = [list(_exact(t).items()) for t in fast.to_pylist()]
         assert ordered == [list(_exact(t).items()) for t in slow]  # members in column order
     clean = pd.DataFrame({"s": pd.array(["a", "b\\u", None, "中文"], dtype="str")})
-    assert parcel_stream._json_objects(clean).to_pylist() == [
+    assert columns.json_objects(clean).to_pylist() == [
         '{"s":"a"}', '{"s":"b\\\\u"}', "{}", '{"s":"中文"}'
     ]  # fmt: skip
-    only_missing = parcel_stream._json_objects(part[["empty"]])
+    only_missing = columns.json_objects(part[["empty"]])
     assert only_missing.to_pylist() == ["{}"] * n
     dates = pd.DataFrame({"d": pd.to_datetime(["2024-01-02"] * 3)})
-    assert parcel_stream._json_objects(dates) is None  # left to pandas
+    assert columns.json_objects(dates) is None  # left to pandas
 
 
 def test_stripping_as_str_strip():
     values = np.array(["a", " b", "c\u3000", "", None, np.nan, "\x85x", "mid dle", 3], dtype=object)
     want = [(v.strip() or None) if isinstance(v, str) else v for v in values]
-    got = parcel_stream._stripped(values)
+    got = columns.stripped(values)
     assert [g if g == g else "nan" for g in got] == [w if w == w else "nan" for w in want]
     flags = np.array([True, None, False], dtype=object)
-    assert parcel_stream._stripped(flags) is flags  # no text: untouched
+    assert columns.stripped(flags) is flags  # no text: untouched
 
 
 def test_the_whitespace_listed_is_what_str_strip_strips():
     every = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
-    assert set(parcel_stream._SPACE_CHARS) == every
+    assert set(columns.SPACE_CHARS) == every
 
 
 def test_text_columns_from_arrow_as_the_cell_by_cell_texts():
@@ -188,10 +188,10 @@ def test_text_columns_from_arrow_as_the_cell_by_cell_texts():
         pd.Series(cells, dtype=object),
         pd.Series([None, None], dtype=object),
     ):
-        got = parcel_stream._arrow_texts(column)
-        assert got.to_pylist() == list(parcel_stream._texts(column))
-    assert parcel_stream._arrow_texts(pd.Series([1.0, 2.5])) is None  # numbers: _texts' own way
-    assert parcel_stream._arrow_texts(pd.Series(["a", 3], dtype=object)) is None
+        got = columns.arrow_texts(column)
+        assert got.to_pylist() == list(columns.texts(column))
+    assert columns.arrow_texts(pd.Series([1.0, 2.5])) is None  # numbers: _texts' own way
+    assert columns.arrow_texts(pd.Series(["a", 3], dtype=object)) is None
 
 
 def test_labels_on_demand():
@@ -221,7 +221,7 @@ def test_duplicate_codes_still_named():
 
 def test_line_separators_in_text_stay_inside_their_row():
     part = pd.DataFrame({"note": pd.array(["a\u2028b", "c\x85d", None, "e\u2029"], dtype="str")})
-    rows = parcel_stream._json_objects(part).to_pylist()
+    rows = columns.json_objects(part).to_pylist()
     assert [json.loads(r) for r in rows] == [
         {"note": "a\u2028b"}, {"note": "c\x85d"}, {}, {"note": "e\u2029"}
     ]  # fmt: skip
@@ -235,7 +235,7 @@ def test_line_separators_stay_inside_their_row_on_pandas_path_too():
             "surveyed": pd.to_datetime(["2024-01-02", None, "2024-03-04", "2024-05-06"]),
         }
     )
-    assert parcel_stream._json_objects(part) is None  # left to pandas
-    rows = [json.loads(r) for r in parcel_stream._json_by_pattern(part)]
+    assert columns.json_objects(part) is None  # left to pandas
+    rows = [json.loads(r) for r in columns.json_by_pattern(part)]
     assert [r.get("note") for r in rows] == ["a\u2028b", "c\x85d", None, "e\u2029"]
     assert rows[1] == {"note": "c\x85d"} and rows[2]["surveyed"].startswith("2024-03-04")

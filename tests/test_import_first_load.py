@@ -55,6 +55,14 @@ def _files(tmp_path, make_frame, gk_rect, village: str, n: int):
     return villages, rows
 
 
+def _six_parcels(url: str, tmp_path, make_frame, gk_rect, village: str):
+    """The village imported, a GeoPackage of six parcels in it, and an engine on the database."""
+    villages, rows = _files(tmp_path, make_frame, gk_rect, village, 6)
+    import_layer(url, villages, "villages")
+    make_frame(rows).to_file(tmp_path / "p.gpkg", driver="GPKG")
+    return tmp_path / "p.gpkg", create_engine(url, poolclass=pool.NullPool)
+
+
 def _state(url: str):
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
@@ -151,11 +159,7 @@ def test_the_rebuild_gets_its_memory_and_the_caller_keeps_its_setting(
 
     monkeypatch.setattr(parcel_stream, "DEFER_INDEXES_FROM", 3)
     monkeypatch.setattr(parcel_stream, "REBUILD_MEMORY", "123MB")
-    village = unique_village_code()
-    villages, rows = _files(tmp_path, make_frame, gk_rect, village, 6)
-    import_layer(empty_db, villages, "villages")
-    make_frame(rows).to_file(tmp_path / "p.gpkg", driver="GPKG")
-    engine = create_engine(empty_db, poolclass=pool.NullPool)
+    path, engine = _six_parcels(empty_db, tmp_path, make_frame, gk_rect, unique_village_code())
     seen: list[str] = []
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -165,7 +169,7 @@ def test_the_rebuild_gets_its_memory_and_the_caller_keeps_its_setting(
 
     with Session(engine) as session, session.begin():
         session.execute(text("SET LOCAL maintenance_work_mem = '77MB'"))
-        report = import_layer(session, tmp_path / "p.gpkg", "parcels")
+        report = import_layer(session, path, "parcels")
         assert report.rows == 6
         assert session.execute(text("SHOW maintenance_work_mem")).scalar() == "77MB"
     engine.dispose()
@@ -180,11 +184,7 @@ def test_the_copies_get_memory_for_their_transition_rows_and_the_caller_keeps_it
     from sqlalchemy.orm import Session
 
     monkeypatch.setattr(parcel_stream, "TRANSITION_MEMORY", "45MB")
-    village = unique_village_code()
-    villages, rows = _files(tmp_path, make_frame, gk_rect, village, 6)
-    import_layer(empty_db, villages, "villages")
-    make_frame(rows).to_file(tmp_path / "p.gpkg", driver="GPKG")
-    engine = create_engine(empty_db, poolclass=pool.NullPool)
+    path, engine = _six_parcels(empty_db, tmp_path, make_frame, gk_rect, unique_village_code())
     seen: list[str] = []
     copy_table = parcel_stream.copy_table
 
@@ -196,7 +196,7 @@ def test_the_copies_get_memory_for_their_transition_rows_and_the_caller_keeps_it
     with Session(engine) as session, session.begin():
         session.execute(text(f"SET LOCAL work_mem = '{caller}'"))
         opts = ReadOptions(batch_size=2)
-        assert import_layer(session, tmp_path / "p.gpkg", "parcels", options=opts).rows == 6
+        assert import_layer(session, path, "parcels", options=opts).rows == 6
         assert session.execute(text("SHOW work_mem")).scalar() == caller
     engine.dispose()
     assert seen == [during] * 3  # each batch's COPY; a larger setting is never lowered

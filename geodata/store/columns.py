@@ -150,8 +150,10 @@ def true_mask(mask: pa.Array) -> np.ndarray:
 
 
 def as_strings(values: np.ndarray | pa.Array) -> pa.Array:
-    """A text column as Arrow strings (None as null)."""
-    return values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+    """A text column as Arrow strings (None and NaN as null; an Arrow array as it is)."""
+    if isinstance(values, pa.Array):
+        return values
+    return pa.array(values, type=pa.string(), from_pandas=True)
 
 
 def _json_lines(part: pd.DataFrame) -> str:

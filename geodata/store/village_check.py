@@ -19,31 +19,21 @@ from sqlalchemy.orm import Session
 
 from geodata.db.tables import SRID
 from geodata.store.bulk import ewkb_column
+from geodata.store.columns import as_strings, null_mask
 from landmarket.areas import gk_epsg, gk_values, to_cgcs2000, zones_of_values
 
 Problem = Callable[[str, str, str], None]  # (record, message, field)
 
 
-def _text(values: np.ndarray | pa.Array) -> pa.Array:
-    """A column of text (None as null) as Arrow strings."""
-    if isinstance(values, pa.Array):
-        return values
-    return pa.array(values, type=pa.string(), from_pandas=True)
-
-
 def _codes(cols: dict[str, Any]) -> pa.Array:
     """A batch's parcel codes as Arrow strings (made once by the mapping, when it did)."""
-    return _text(cols.get("parcel_code_text", cols["parcel_code"]))
+    return as_strings(cols.get("parcel_code_text", cols["parcel_code"]))
 
 
 def _villages_named(codes: pa.Array) -> pa.Array:
     """The village each parcel code names (its first 12 characters); null without a code."""
     named = pc.utf8_slice_codeunits(codes, 0, 12)
     return pc.if_else(pc.equal(codes, ""), pa.scalar(None, pa.string()), named)
-
-
-def _present(values: pa.Array) -> np.ndarray:
-    return values.is_valid().to_numpy(zero_copy_only=False)
 
 
 def _among(values: pa.Array, members: pa.Array) -> np.ndarray:
@@ -118,7 +108,9 @@ class VillageCheck:
 
     def load(self, cols: dict[str, np.ndarray]) -> None:
         """Fetch the boundaries of the villages a batch names that are not loaded yet."""
-        self._load_boundaries(_wanted(_villages_named(_codes(cols)), _text(cols["village_code"])))
+        self._load_boundaries(
+            _wanted(_villages_named(_codes(cols)), as_strings(cols["village_code"]))
+        )
 
     def check(
         self,
@@ -133,10 +125,10 @@ class VillageCheck:
         queries that name where a parcel outside its village lies."""
         self._problem = problem
         geoms, where = cols["geom"], cols["where"]
-        village_text = _text(cols["village_code"])
+        village_text = as_strings(cols["village_code"])
         bad = np.zeros(len(village_text), dtype=bool)
         named_text = _villages_named(_codes(cols))
-        has_village, has_named = _present(village_text), _present(named_text)
+        has_village, has_named = ~null_mask(village_text), ~null_mask(named_text)
         wanted = _wanted(named_text, village_text)
         if not wanted <= self._boundaries.keys():
             if before_db is not None:
